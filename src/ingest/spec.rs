@@ -1,0 +1,214 @@
+//! The canonical table specifications (`data/formats/*.yaml`): one declaration of every table,
+//! column, type, key, CSV header and XML path, shared by the CSV reader, the XML flattener, the
+//! validator, the history store and the synthetic generator.
+
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+/// How a column's text is read and checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// An identifier (child id, social worker id): trimmed, case kept.
+    Id,
+    /// Free text, trimmed.
+    Text,
+    /// A code checked against a year's code list; stored as the list's canonical value.
+    Code,
+    /// A date; stored as a polars `Date`.
+    Date,
+    /// A whole number, optionally bounded.
+    Int,
+    /// true/false/1/0 (also Y/N, yes/no).
+    Bool,
+    /// Several codes (XML repeated elements), each checked; stored joined with ",".
+    List,
+    /// A UK postcode or postcode sector, normalised to upper case with one space.
+    Postcode,
+    /// A unique pupil number: 13 characters with a check letter.
+    Upn,
+}
+
+/// When a column must have a value.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Required {
+    Always(bool),
+    /// Required when the named column has a value (REC when DEC is given).
+    With(String),
+}
+
+impl Default for Required {
+    fn default() -> Self {
+        Required::Always(false)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Paths {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct RawColumn {
+    name: String,
+    csv: Option<String>,
+    xml: Option<Paths>,
+    kind: Kind,
+    #[serde(default)]
+    required: Required,
+    codes: Option<String>,
+    min: Option<i64>,
+    max: Option<i64>,
+}
+
+/// One column of a canonical table.
+#[derive(Debug, Clone)]
+pub struct ColumnSpec {
+    pub name: String,
+    /// CSV header (SSDA903 CSV files only).
+    pub csv: Option<String>,
+    /// XML paths (alternatives, first present wins); see the YAML header for the notation.
+    pub xml: Vec<String>,
+    pub kind: Kind,
+    pub required: Required,
+    /// Code list name for `code` and `list` columns.
+    pub codes: Option<String>,
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+}
+
+/// One canonical table.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TableSpec {
+    pub name: String,
+    /// Columns identifying a record across returns (latest return wins in the history).
+    pub key: Vec<String>,
+    #[serde(default)]
+    pub csv: bool,
+    pub xml_record: Option<String>,
+    #[serde(default)]
+    pub emit_when: Vec<String>,
+    #[serde(deserialize_with = "columns")]
+    pub columns: Vec<ColumnSpec>,
+}
+
+fn columns<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ColumnSpec>, D::Error> {
+    let raw: Vec<RawColumn> = Vec::deserialize(d)?;
+    Ok(raw
+        .into_iter()
+        .map(|c| ColumnSpec {
+            name: c.name,
+            csv: c.csv,
+            xml: match c.xml {
+                None => vec![],
+                Some(Paths::One(p)) => vec![p],
+                Some(Paths::Many(v)) => v,
+            },
+            kind: c.kind,
+            required: c.required,
+            codes: c.codes,
+            min: c.min,
+            max: c.max,
+        })
+        .collect())
+}
+
+impl TableSpec {
+    /// Index of a column by canonical name.
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+}
+
+/// Which date form a format writes (both are accepted on input; this is what the generator
+/// writes and what messages suggest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DateStyle {
+    Dmy,
+    Iso,
+}
+
+/// A return family: SSDA903 or CIN census.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FormatSpec {
+    pub format: String,
+    /// Path of the repeated element that holds one child (XML).
+    pub unit: String,
+    pub date_style: DateStyle,
+    /// Values read once per file from outside the units (the CIN header's collection year,
+    /// reference date and LA code): name → path from the document root.
+    #[serde(default)]
+    pub file_values: std::collections::BTreeMap<String, String>,
+    pub tables: Vec<TableSpec>,
+}
+
+impl FormatSpec {
+    /// The SSDA903 tables (`data/formats/ssda903.yaml`).
+    pub fn ssda903() -> &'static FormatSpec {
+        static SPEC: OnceLock<FormatSpec> = OnceLock::new();
+        SPEC.get_or_init(|| {
+            serde_yaml::from_str(include_str!("../../data/formats/ssda903.yaml"))
+                .expect("data/formats/ssda903.yaml is valid")
+        })
+    }
+
+    /// The CIN census tables (`data/formats/cin.yaml`).
+    pub fn cin() -> &'static FormatSpec {
+        static SPEC: OnceLock<FormatSpec> = OnceLock::new();
+        SPEC.get_or_init(|| {
+            serde_yaml::from_str(include_str!("../../data/formats/cin.yaml"))
+                .expect("data/formats/cin.yaml is valid")
+        })
+    }
+
+    /// A table by name.
+    pub fn table(&self, name: &str) -> Option<&TableSpec> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::codes::CodeLists;
+
+    /// Every code list a spec names exists, every key column exists, every `required: <col>`
+    /// names a column: a typo in the YAML fails here rather than at a user's desk.
+    #[test]
+    fn specs_are_consistent_with_the_code_lists() {
+        for (spec, codes) in [
+            (FormatSpec::ssda903(), CodeLists::ssda903()),
+            (FormatSpec::cin(), CodeLists::cin()),
+        ] {
+            for table in &spec.tables {
+                for key in &table.key {
+                    assert!(
+                        key == "source_year" || table.column_index(key).is_some(),
+                        "{}.{key}",
+                        table.name
+                    );
+                }
+                for column in &table.columns {
+                    if let Some(list) = &column.codes {
+                        assert!(codes.get(list).is_some(), "{}.{}", table.name, column.name);
+                    }
+                    if matches!(column.kind, Kind::Code | Kind::List) {
+                        assert!(column.codes.is_some(), "{}.{}", table.name, column.name);
+                    }
+                    if let Required::With(other) = &column.required {
+                        assert!(table.column_index(other).is_some(), "{}.{other}", table.name);
+                    }
+                }
+                for col in &table.emit_when {
+                    assert!(table.column_index(col).is_some(), "{}.{col}", table.name);
+                }
+            }
+        }
+        assert_eq!(FormatSpec::ssda903().tables.len(), 11);
+    }
+}

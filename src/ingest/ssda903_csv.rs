@@ -1,0 +1,219 @@
+//! SSDA903 CSV files: one file per table, recognised by its header set, whatever its name.
+//!
+//! LAs name their files differently (`episodes.csv`, `SSDA903_Episodes_2025.csv`, `ep.csv`), so
+//! a file is matched to the table whose column set it fits best. The text is decoded whatever
+//! its encoding (BOM, UTF-16, Windows-1252), headers and cells are trimmed, codes upper-cased by
+//! the validator, blank rows skipped; each problem is reported with its line number.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use super::report::{Issue, Severity};
+use super::spec::{FormatSpec, Required, TableSpec};
+use super::table::{RowSource, TableBuilder};
+use super::text::{Encoding, decode};
+use crate::domain::codes::CodeLists;
+
+/// A CSV file matched to a table (or not).
+pub struct CsvOutput<'s> {
+    pub builder: Option<TableBuilder<'s>>,
+    pub issues: Vec<Issue>,
+    pub encoding: Encoding,
+    pub blank_rows: u64,
+}
+
+/// Normalises a header cell: trimmed, upper-case, spaces as underscores, quotes removed.
+fn normalise_header(h: &str) -> String {
+    h.trim_matches(|c: char| c.is_whitespace() || c == '"' || c == '\u{feff}')
+        .to_ascii_uppercase()
+        .replace([' ', '-'], "_")
+}
+
+/// The table a header set belongs to: all its key columns present and the best overlap
+/// (Jaccard) with its column set, at least one half.
+pub fn recognise<'s>(header: &[String], spec: &'s FormatSpec) -> Option<&'s TableSpec> {
+    let have: BTreeSet<&str> = header.iter().map(String::as_str).collect();
+    spec.tables
+        .iter()
+        .filter(|t| t.csv)
+        .filter(|t| {
+            t.key.iter().filter(|k| *k != "source_year").all(|k| {
+                t.columns[t.column_index(k).expect("key column")]
+                    .csv
+                    .as_deref()
+                    .is_some_and(|c| have.contains(c))
+            })
+        })
+        .map(|t| {
+            let want: BTreeSet<&str> = t.columns.iter().filter_map(|c| c.csv.as_deref()).collect();
+            let common = want.intersection(&have).count() as f64;
+            let union = want.union(&have).count() as f64;
+            (t, common / union)
+        })
+        .filter(|(_, score)| *score >= 0.5)
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(t, _)| t)
+}
+
+/// Reads one 903 CSV file's bytes.
+pub fn read<'s>(bytes: &[u8], spec: &'s FormatSpec, lists: &'s CodeLists, year: i32, file: &Arc<str>) -> CsvOutput<'s> {
+    let (text, encoding) = decode(bytes);
+    let mut out = CsvOutput {
+        builder: None,
+        issues: vec![],
+        encoding,
+        blank_rows: 0,
+    };
+    let file_issue = |severity, rule, field: &str, message: String| Issue {
+        file: file.clone(),
+        location: String::new(),
+        table: String::new(),
+        child: None,
+        field: field.to_string(),
+        value: None,
+        rule,
+        severity,
+        message,
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
+    // The header is the first row with any content.
+    let header: Vec<String> = loop {
+        match records.next() {
+            None => {
+                out.issues.push(file_issue(Severity::Error, "unrecognised_file", "", "the file is empty".into()));
+                return out;
+            }
+            Some(Err(e)) => {
+                out.issues.push(file_issue(Severity::Error, "csv", "", format!("the CSV cannot be read: {e}")));
+                return out;
+            }
+            Some(Ok(r)) if r.iter().all(|c| c.trim().is_empty()) => continue,
+            Some(Ok(r)) => break r.iter().map(normalise_header).collect(),
+        }
+    };
+    let Some(table) = recognise(&header, spec) else {
+        out.issues.push(file_issue(
+            Severity::Error,
+            "unrecognised_file",
+            "",
+            format!(
+                "the header ({}) does not match any SSDA903 table; see data/formats/ssda903.yaml for each table's columns",
+                header.join(",")
+            ),
+        ));
+        return out;
+    };
+    let index: Vec<Option<usize>> = table
+        .columns
+        .iter()
+        .map(|c| c.csv.as_deref().and_then(|name| header.iter().position(|h| h == name)))
+        .collect();
+    let mut missing_required = false;
+    for (column, at) in table.columns.iter().zip(&index) {
+        if at.is_none() {
+            let required = column.required == Required::Always(true);
+            missing_required |= required;
+            out.issues.push(Issue {
+                table: table.name.clone(),
+                ..file_issue(
+                    if required { Severity::Error } else { Severity::Warning },
+                    "missing_column",
+                    column.csv.as_deref().unwrap_or(&column.name),
+                    if required {
+                        "a required column is missing, so no row of this file can be used".into()
+                    } else {
+                        "the column is missing; its values are left empty".into()
+                    },
+                )
+            });
+        }
+    }
+    for extra in header.iter().filter(|h| !h.is_empty() && !table.columns.iter().any(|c| c.csv.as_deref() == Some(h.as_str()))) {
+        out.issues.push(Issue {
+            table: table.name.clone(),
+            ..file_issue(Severity::Note, "extra_column", extra, format!("the column is not part of the {} table and was not read", table.name))
+        });
+    }
+    let mut builder = TableBuilder::new(table, lists, year, spec.date_style);
+    for record in records {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                out.issues.push(Issue {
+                    location: format!("line {line}"),
+                    table: table.name.clone(),
+                    ..file_issue(Severity::Error, "csv", "", format!("the row cannot be read as CSV: {e}"))
+                });
+                builder.count.read += 1;
+                builder.count.rejected += 1;
+                continue;
+            }
+        };
+        if record.iter().all(|c| c.trim().is_empty()) {
+            out.blank_rows += 1;
+            continue;
+        }
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        if missing_required {
+            builder.count.read += 1;
+            builder.count.rejected += 1;
+            continue;
+        }
+        if record.len() != header.len() {
+            out.issues.push(Issue {
+                location: format!("line {line}"),
+                table: table.name.clone(),
+                ..file_issue(
+                    Severity::Warning,
+                    "row_length",
+                    "",
+                    format!("the row has {} values but the header has {} columns; values were matched by position", record.len(), header.len()),
+                )
+            });
+        }
+        let raw: Vec<Option<&str>> = index.iter().map(|at| at.and_then(|i| record.get(i))).collect();
+        let locate = |_: &super::spec::ColumnSpec| format!("line {line}");
+        let source = RowSource {
+            file,
+            source_row: line as u32,
+            locate: &locate,
+        };
+        builder.push_row(&raw, &source, &mut out.issues);
+    }
+    out.builder = Some(builder);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(cols: &[&str]) -> Vec<String> {
+        cols.iter().map(|c| c.to_string()).collect()
+    }
+
+    #[test]
+    fn recognises_tables_by_header_set() {
+        let spec = FormatSpec::ssda903();
+        let header = names(&["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"]);
+        assert_eq!(recognise(&header, spec).unwrap().name, "header");
+        let uasc = names(&["CHILD", "SEX", "DOB", "DUC"]);
+        assert_eq!(recognise(&uasc, spec).unwrap().name, "uasc");
+        let episodes_without_urn = names(&[
+            "CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC", "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST",
+        ]);
+        assert_eq!(recognise(&episodes_without_urn, spec).unwrap().name, "episodes");
+        assert!(recognise(&names(&["A", "B"]), spec).is_none());
+    }
+
+    #[test]
+    fn header_cells_are_normalised() {
+        assert_eq!(normalise_header("\u{feff} Place Provider "), "PLACE_PROVIDER");
+        assert_eq!(normalise_header("\"child\""), "CHILD");
+    }
+}

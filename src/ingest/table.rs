@@ -1,0 +1,434 @@
+//! Typed, validated column building: text cells in, a canonical polars table out.
+//!
+//! Every reader (903 CSV, 903 XML, CIN XML) hands rows of trimmed text cells to a
+//! [`TableBuilder`], which parses each cell by its declared kind, checks codes against the
+//! collection year's lists, decides whether the row is kept, and records every problem as an
+//! [`Issue`]. A row is rejected only when a *required* value is missing or unreadable; a bad
+//! optional value is reported and left empty. Keeping this in one place is what makes the three
+//! readers validate identically.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use polars::prelude::*;
+
+use super::report::{Issue, Severity, TableCount};
+use super::spec::{ColumnSpec, DateStyle, Kind, Required, TableSpec};
+use crate::domain::codes::{CodeList, CodeLists, CodeProblem};
+use crate::domain::dates::{parse_date, to_epoch_days};
+
+/// A parsed cell, borrowed from the input where possible.
+#[derive(Debug, Clone)]
+enum Cell<'a> {
+    Null,
+    Str(Cow<'a, str>),
+    Date(i32),
+    Int(i64),
+    Bool(bool),
+}
+
+enum Buffer {
+    Str(StringChunkedBuilder),
+    Date(Vec<Option<i32>>),
+    Int(Vec<Option<i64>>),
+    Bool(Vec<Option<bool>>),
+}
+
+/// A problem with one cell: the rule broken and a message a performance analyst can act on.
+struct Problem {
+    rule: &'static str,
+    message: String,
+}
+
+/// Where the row being pushed came from, for the report.
+pub struct RowSource<'a> {
+    pub file: &'a Arc<str>,
+    /// CSV line number, or the XML unit (child) ordinal.
+    pub source_row: u32,
+    /// Location text for a column (`line 12`, or the XML path of the field).
+    pub locate: &'a dyn Fn(&ColumnSpec) -> String,
+}
+
+/// Builds one canonical table from validated rows.
+pub struct TableBuilder<'s> {
+    spec: &'s TableSpec,
+    year: i32,
+    date_style: DateStyle,
+    codes: Vec<Option<&'s CodeList>>,
+    required_with: Vec<Option<usize>>,
+    emit_when: Vec<usize>,
+    buffers: Vec<Buffer>,
+    source_rows: Vec<u32>,
+    child_column: Option<usize>,
+    pub count: TableCount,
+}
+
+impl<'s> TableBuilder<'s> {
+    /// A builder for `spec`, validating codes against `lists` for collection `year`.
+    pub fn new(spec: &'s TableSpec, lists: &'s CodeLists, year: i32, date_style: DateStyle) -> Self {
+        let codes = spec
+            .columns
+            .iter()
+            .map(|c| c.codes.as_deref().map(|name| lists.list(name)))
+            .collect();
+        let required_with = spec
+            .columns
+            .iter()
+            .map(|c| match &c.required {
+                Required::With(other) => spec.column_index(other),
+                Required::Always(_) => None,
+            })
+            .collect();
+        let buffers = spec
+            .columns
+            .iter()
+            .map(|c| match c.kind {
+                Kind::Date => Buffer::Date(Vec::new()),
+                Kind::Int => Buffer::Int(Vec::new()),
+                Kind::Bool => Buffer::Bool(Vec::new()),
+                _ => Buffer::Str(StringChunkedBuilder::new(c.name.as_str().into(), 1024)),
+            })
+            .collect();
+        TableBuilder {
+            spec,
+            year,
+            date_style,
+            codes,
+            required_with,
+            emit_when: spec
+                .emit_when
+                .iter()
+                .filter_map(|c| spec.column_index(c))
+                .collect(),
+            buffers,
+            source_rows: Vec::new(),
+            child_column: spec.column_index("child"),
+            count: TableCount::default(),
+        }
+    }
+
+    pub fn spec(&self) -> &'s TableSpec {
+        self.spec
+    }
+
+    /// Whether a row with these raw cells should exist at all: XML tables that share a record
+    /// element (UASC, OC3, AD1 in the 903 HEADER) exist only for children with those fields.
+    pub fn wants(&self, raw: &[Option<&str>]) -> bool {
+        self.emit_when.is_empty()
+            || self
+                .emit_when
+                .iter()
+                .any(|&i| raw[i].is_some_and(|v| !v.trim().is_empty()))
+    }
+
+    /// Validates one row of raw cells (one per spec column, `None` when absent) and keeps it
+    /// unless a required value is missing or unreadable. Returns whether the row was kept.
+    pub fn push_row(&mut self, raw: &[Option<&str>], source: &RowSource, issues: &mut Vec<Issue>) -> bool {
+        debug_assert_eq!(raw.len(), self.spec.columns.len());
+        self.count.read += 1;
+        let child = self
+            .child_column
+            .and_then(|i| raw[i])
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        let mut cells: Vec<Cell> = Vec::with_capacity(raw.len());
+        let mut problems: Vec<(usize, Problem)> = Vec::new();
+        for (i, column) in self.spec.columns.iter().enumerate() {
+            let value = raw[i].map(str::trim).filter(|s| !s.is_empty());
+            match value {
+                None => cells.push(Cell::Null),
+                Some(text) => match parse_cell(column, self.codes[i], self.year, self.date_style, text) {
+                    Ok(cell) => cells.push(cell),
+                    Err(problem) => {
+                        cells.push(Cell::Null);
+                        problems.push((i, problem));
+                    }
+                },
+            }
+        }
+        // Missing required values (only reported when the value is absent, not already
+        // reported as unreadable).
+        for (i, column) in self.spec.columns.iter().enumerate() {
+            let needed = match &column.required {
+                Required::Always(r) => *r,
+                Required::With(_) => self.required_with[i].is_some_and(|j| !matches!(cells[j], Cell::Null)),
+            };
+            let absent = raw[i].map(str::trim).is_none_or(str::is_empty);
+            if needed && absent {
+                let message = match &column.required {
+                    Required::With(other) => format!("{} is required when {} is given", field_name(column), other.to_uppercase()),
+                    _ => format!("{} is required", field_name(column)),
+                };
+                problems.push((i, Problem { rule: "required", message }));
+            }
+        }
+        let mut rejected = false;
+        for (i, problem) in problems {
+            let column = &self.spec.columns[i];
+            let is_required = match &column.required {
+                Required::Always(r) => *r,
+                Required::With(_) => self.required_with[i].is_some_and(|j| !matches!(cells[j], Cell::Null)),
+            };
+            let severity = if is_required { Severity::Error } else { Severity::Warning };
+            rejected |= is_required;
+            let message = if is_required {
+                format!("{}; the row was rejected", problem.message)
+            } else {
+                format!("{}; the value was left empty", problem.message)
+            };
+            issues.push(Issue {
+                file: source.file.clone(),
+                location: (source.locate)(column),
+                table: self.spec.name.clone(),
+                child: child.map(str::to_string),
+                field: field_name(column),
+                value: raw[i].map(|v| v.trim().to_string()),
+                rule: problem.rule,
+                severity,
+                message,
+            });
+        }
+        if rejected {
+            self.count.rejected += 1;
+            return false;
+        }
+        for (buffer, cell) in self.buffers.iter_mut().zip(cells) {
+            match (buffer, cell) {
+                (Buffer::Str(b), Cell::Str(s)) => b.append_value(s.as_ref()),
+                (Buffer::Str(b), _) => b.append_null(),
+                (Buffer::Date(b), Cell::Date(d)) => b.push(Some(d)),
+                (Buffer::Date(b), _) => b.push(None),
+                (Buffer::Int(b), Cell::Int(v)) => b.push(Some(v)),
+                (Buffer::Int(b), _) => b.push(None),
+                (Buffer::Bool(b), Cell::Bool(v)) => b.push(Some(v)),
+                (Buffer::Bool(b), _) => b.push(None),
+            }
+        }
+        self.source_rows.push(source.source_row);
+        self.count.kept += 1;
+        true
+    }
+
+    /// The canonical table: `la_code`, `source_year`, the spec's columns, `source_file`,
+    /// `source_row`.
+    pub fn finish(self, la_code: &str, source_year: i32, source_file: &str) -> PolarsResult<DataFrame> {
+        let height = self.source_rows.len();
+        let mut columns: Vec<Column> = Vec::with_capacity(self.buffers.len() + 4);
+        columns.push(Column::new_scalar("la_code".into(), Scalar::from(PlSmallStr::from(la_code)), height));
+        columns.push(Column::new_scalar("source_year".into(), Scalar::from(source_year), height));
+        for (buffer, column) in self.buffers.into_iter().zip(&self.spec.columns) {
+            let name: PlSmallStr = column.name.as_str().into();
+            columns.push(match buffer {
+                Buffer::Str(b) => b.finish().into_column(),
+                Buffer::Date(v) => Int32Chunked::from_iter_options(name, v.into_iter()).into_date().into_column(),
+                Buffer::Int(v) => Int64Chunked::from_iter_options(name, v.into_iter()).into_column(),
+                Buffer::Bool(v) => BooleanChunked::from_iter_options(name, v.into_iter()).into_column(),
+            });
+        }
+        columns.push(Column::new_scalar("source_file".into(), Scalar::from(PlSmallStr::from(source_file)), height));
+        columns.push(Column::new("source_row".into(), self.source_rows));
+        DataFrame::new(height, columns)
+    }
+}
+
+/// The name a user sees for a field: the CSV header, else the XML element, else the column.
+pub fn field_name(column: &ColumnSpec) -> String {
+    column
+        .csv
+        .clone()
+        .or_else(|| {
+            column
+                .xml
+                .first()
+                .map(|p| p.rsplit('/').next().unwrap_or(p).to_string())
+        })
+        .unwrap_or_else(|| column.name.clone())
+}
+
+fn parse_cell<'a>(
+    column: &ColumnSpec,
+    codes: Option<&CodeList>,
+    year: i32,
+    date_style: DateStyle,
+    text: &'a str,
+) -> Result<Cell<'a>, Problem> {
+    match column.kind {
+        Kind::Id | Kind::Text => Ok(Cell::Str(Cow::Borrowed(text))),
+        Kind::Code => {
+            let list = codes.expect("code column has a list");
+            check_code(list, text, year).map(|c| Cell::Str(Cow::Owned(c.to_string())))
+        }
+        Kind::List => {
+            let list = codes.expect("list column has a list");
+            let mut out = String::with_capacity(text.len());
+            for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                let code = check_code(list, part, year)?;
+                if !out.is_empty() {
+                    out.push(',');
+                }
+                out.push_str(code);
+            }
+            Ok(Cell::Str(Cow::Owned(out)))
+        }
+        Kind::Date => parse_date(text).map(|d| Cell::Date(to_epoch_days(d))).ok_or_else(|| Problem {
+            rule: "date",
+            message: format!(
+                "'{text}' is not a valid date (expected {})",
+                match date_style {
+                    DateStyle::Dmy => "DD/MM/YYYY",
+                    DateStyle::Iso => "YYYY-MM-DD",
+                }
+            ),
+        }),
+        Kind::Int => {
+            let value: i64 = text.parse().map_err(|_| Problem {
+                rule: "number",
+                message: format!("'{text}' is not a whole number"),
+            })?;
+            if column.min.is_some_and(|m| value < m) || column.max.is_some_and(|m| value > m) {
+                return Err(Problem {
+                    rule: "range",
+                    message: format!(
+                        "{value} is outside the allowed range {}–{}",
+                        column.min.map_or("".into(), |m| m.to_string()),
+                        column.max.map_or("".into(), |m| m.to_string())
+                    ),
+                });
+            }
+            Ok(Cell::Int(value))
+        }
+        Kind::Bool => match text.to_ascii_lowercase().as_str() {
+            "true" | "1" | "y" | "yes" => Ok(Cell::Bool(true)),
+            "false" | "0" | "n" | "no" => Ok(Cell::Bool(false)),
+            _ => Err(Problem {
+                rule: "bool",
+                message: format!("'{text}' is not true/false (or 1/0)"),
+            }),
+        },
+        Kind::Postcode => normalise_postcode(text).map(|p| Cell::Str(Cow::Owned(p))).ok_or_else(|| Problem {
+            rule: "postcode",
+            message: format!("'{text}' is not a postcode or postcode sector"),
+        }),
+        Kind::Upn => {
+            let upper = text.to_ascii_uppercase();
+            if upn_is_valid(&upper) {
+                Ok(Cell::Str(Cow::Owned(upper)))
+            } else {
+                Err(Problem {
+                    rule: "upn",
+                    message: format!("'{text}' is not a valid UPN (13 characters with a correct check letter)"),
+                })
+            }
+        }
+    }
+}
+
+fn check_code<'l>(list: &'l CodeList, text: &str, year: i32) -> Result<&'l str, Problem> {
+    list.check(text, year).map_err(|problem| match problem {
+        CodeProblem::Unknown => Problem {
+            rule: "code",
+            message: format!("'{text}' is not a {} code", list.name),
+        },
+        CodeProblem::NotValidInYear { valid } => Problem {
+            rule: "code_year",
+            message: format!(
+                "'{text}' is a {} code valid {valid}, not in the {}/{} collection",
+                list.name,
+                year - 1,
+                year % 100
+            ),
+        },
+    })
+}
+
+/// Upper-cases a postcode and puts one space before the inward code: "ss12pa" → "SS1 2PA".
+/// A sector ("SS1 2", outward code plus the first inward character) is accepted as sent:
+/// some systems send only the sector.
+pub fn normalise_postcode(text: &str) -> Option<String> {
+    let compact: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    let had_space = text.trim().contains(' ');
+    let valid_outward = |o: &str| {
+        let b = o.as_bytes();
+        (2..=4).contains(&b.len())
+            && b[0].is_ascii_alphabetic()
+            && b.iter().all(u8::is_ascii_alphanumeric)
+            && b.iter().any(u8::is_ascii_digit)
+    };
+    let n = compact.len();
+    if (5..=7).contains(&n) {
+        let (outward, inward) = compact.split_at(n - 3);
+        let ib = inward.as_bytes();
+        if valid_outward(outward)
+            && ib[0].is_ascii_digit()
+            && ib[1].is_ascii_alphabetic()
+            && ib[2].is_ascii_alphabetic()
+        {
+            return Some(format!("{outward} {inward}"));
+        }
+    }
+    if had_space && (3..=5).contains(&n) {
+        let (outward, digit) = compact.split_at(n - 1);
+        if valid_outward(outward) && digit.as_bytes()[0].is_ascii_digit() {
+            return Some(format!("{outward} {digit}"));
+        }
+    }
+    None
+}
+
+/// Letters used for UPN check characters (and a final letter in temporary UPNs), in value order.
+const UPN_LETTERS: &[u8; 23] = b"ABCDEFGHJKLMNPQRTUVWXYZ";
+
+/// The check letter of the 12 characters after it (DfE UPN specification: characters 2–13
+/// weighted 2–13, sum modulo 23 indexes the letter table).
+pub fn upn_check_letter(rest: &[u8]) -> Option<u8> {
+    if rest.len() != 12 {
+        return None;
+    }
+    let mut sum = 0u32;
+    for (i, &b) in rest.iter().enumerate() {
+        let value = if b.is_ascii_digit() {
+            u32::from(b - b'0')
+        } else if i == 11 {
+            UPN_LETTERS.iter().position(|&l| l == b)? as u32
+        } else {
+            return None;
+        };
+        sum += value * (i as u32 + 2);
+    }
+    Some(UPN_LETTERS[(sum % 23) as usize])
+}
+
+/// Whether a (trimmed, upper-cased) UPN has 13 characters and the right check letter.
+pub fn upn_is_valid(upn: &str) -> bool {
+    let b = upn.as_bytes();
+    b.len() == 13 && upn_check_letter(&b[1..]) == Some(b[0])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postcodes_and_sectors() {
+        assert_eq!(normalise_postcode("ss12pa").as_deref(), Some("SS1 2PA"));
+        assert_eq!(normalise_postcode(" SW1A 1AA ").as_deref(), Some("SW1A 1AA"));
+        assert_eq!(normalise_postcode("SS1 2").as_deref(), Some("SS1 2"));
+        assert_eq!(normalise_postcode("SS12").as_deref(), None);
+        assert_eq!(normalise_postcode("12345"), None);
+        assert_eq!(normalise_postcode("not a postcode"), None);
+    }
+
+    #[test]
+    fn upn_check_letters() {
+        // Weighted sum of "925123400001" = 2·9+3·2+4·5+5·1+6·2+7·3+8·4 + 13·1 = 127;
+        // 127 mod 23 = 12, the 13th letter of ABCDEFGHJKLMNPQRTUVWXYZ is N.
+        assert_eq!(upn_check_letter(b"925123400001"), Some(b'N'));
+        assert!(upn_is_valid("N925123400001"));
+        assert!(!upn_is_valid("A925123400001"));
+        assert!(!upn_is_valid("N92512340000"));
+    }
+}

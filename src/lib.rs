@@ -1,0 +1,13 @@
+//! cspi — performance indicators for children's services in England.
+//!
+//! The library is the pipeline; the `cspi` binary is only its command line. Data flows one way
+//! and each layer may use only the layers before it:
+//!
+//! ```text
+//! domain (shared vocabulary: dates, working days, code lists, LA identity)
+//! ingest  → derive → indicators → compare → render
+//! synth (writes returns in the statutory formats, for demos, tests and benchmarks)
+//! ```
+
+pub mod domain;
+pub mod ingest;
