@@ -8,6 +8,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use super::csv_lines::records;
 use super::report::{Issue, Severity};
 use super::spec::{FormatSpec, Required, TableSpec};
 use super::table::{RowSource, TableBuilder};
@@ -75,11 +76,7 @@ pub fn read<'s>(bytes: &[u8], spec: &'s FormatSpec, lists: &'s CodeLists, year: 
         severity,
         message,
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut records = reader.records();
+    let mut records = records(&text);
     // The header is the first row with any content.
     let header: Vec<String> = loop {
         match records.next() {
@@ -87,12 +84,8 @@ pub fn read<'s>(bytes: &[u8], spec: &'s FormatSpec, lists: &'s CodeLists, year: 
                 out.issues.push(file_issue(Severity::Error, "unrecognised_file", "", "the file is empty".into()));
                 return out;
             }
-            Some(Err(e)) => {
-                out.issues.push(file_issue(Severity::Error, "csv", "", format!("the CSV cannot be read: {e}")));
-                return out;
-            }
-            Some(Ok(r)) if r.iter().all(|c| c.trim().is_empty()) => continue,
-            Some(Ok(r)) => break r.iter().map(normalise_header).collect(),
+            Some(r) if r.is_blank() => continue,
+            Some(r) => break r.fields.iter().map(|f| normalise_header(f)).collect(),
         }
     };
     let Some(table) = recognise(&header, spec) else {
@@ -140,31 +133,17 @@ pub fn read<'s>(bytes: &[u8], spec: &'s FormatSpec, lists: &'s CodeLists, year: 
     }
     let mut builder = TableBuilder::new(table, lists, year, spec.date_style);
     for record in records {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                out.issues.push(Issue {
-                    location: format!("line {line}"),
-                    table: table.name.clone(),
-                    ..file_issue(Severity::Error, "csv", "", format!("the row cannot be read as CSV: {e}"))
-                });
-                builder.count.read += 1;
-                builder.count.rejected += 1;
-                continue;
-            }
-        };
-        if record.iter().all(|c| c.trim().is_empty()) {
+        if record.is_blank() {
             out.blank_rows += 1;
             continue;
         }
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let line = record.line;
         if missing_required {
             builder.count.read += 1;
             builder.count.rejected += 1;
             continue;
         }
-        if record.len() != header.len() {
+        if record.fields.len() != header.len() {
             out.issues.push(Issue {
                 location: format!("line {line}"),
                 table: table.name.clone(),
@@ -172,11 +151,11 @@ pub fn read<'s>(bytes: &[u8], spec: &'s FormatSpec, lists: &'s CodeLists, year: 
                     Severity::Warning,
                     "row_length",
                     "",
-                    format!("the row has {} values but the header has {} columns; values were matched by position", record.len(), header.len()),
+                    format!("the row has {} values but the header has {} columns; values were matched by position", record.fields.len(), header.len()),
                 )
             });
         }
-        let raw: Vec<Option<&str>> = index.iter().map(|at| at.and_then(|i| record.get(i))).collect();
+        let raw: Vec<Option<&str>> = index.iter().map(|at| at.and_then(|i| record.fields.get(i).map(String::as_str))).collect();
         let locate = |_: &super::spec::ColumnSpec| format!("line {line}");
         let source = RowSource {
             file,

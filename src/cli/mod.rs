@@ -1,0 +1,29 @@
+//! One module per command (xsv style), each a thin layer over the library.
+
+mod ingest;
+mod reference;
+
+use clap::{Parser, Subcommand};
+
+/// Performance indicators for children's services in England, from the statutory returns.
+#[derive(Debug, Parser)]
+#[command(name = "cspi", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Ingest(ingest::Args),
+    /// Reference tables: LAs, statistical neighbours, populations, published figures.
+    #[command(subcommand)]
+    Reference(reference::Command),
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Ingest(args) => ingest::run(args),
+        Command::Reference(command) => reference::run(command),
+    }
+}

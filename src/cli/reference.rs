@@ -1,0 +1,44 @@
+//! `cspi reference build`: the compact reference tables from the public DfE files.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use cspi::ingest::reference;
+
+/// Build the reference tables (LAs, statistical neighbours, populations, published figures)
+/// from the public DfE files in a folder: ../shared/reference, or the same files downloaded from
+/// DfE (EES CSVs, the LAIT bds_long file and dictionary, the SN groups, the ONS population).
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Read the public files and write the tables (data/reference by default).
+    Build {
+        /// Folder holding the public files (searched recursively).
+        #[arg(long)]
+        from: PathBuf,
+        /// Where to write the tables.
+        #[arg(long, default_value = "data/reference")]
+        out: PathBuf,
+    },
+}
+
+pub fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Build { from, out } => {
+            let mut tables = reference::build(&from).with_context(|| format!("building the reference tables from {}", from.display()))?;
+            tables.write(&out).with_context(|| format!("writing {}", out.display()))?;
+            println!(
+                "{} LAs, {} neighbour links, {} population rows, {} published figures ({} measures) written to {}",
+                tables.las.height(),
+                tables.sn_groups.height(),
+                tables.population.height(),
+                tables.published.height(),
+                tables.measures.height(),
+                out.display()
+            );
+            if out.starts_with("data") || out.ends_with("data/reference") {
+                println!("rebuild cspi (cargo build) to embed the new tables");
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,598 @@
+//! Reference tables: the LAs, their statistical neighbours, child populations and the
+//! published DfE figures, in the project's own compact format under `data/reference/`.
+//!
+//! `cspi reference build --from <dir>` reads the public files as DfE publishes them (the EES
+//! CSVs, the LAIT long table and dictionary, the statistical neighbour CSVs or workbooks, the
+//! ONS population table) from any folder — `../shared/reference` or a user's fresh downloads —
+//! and writes:
+//!
+//! | file | holds |
+//! |---|---|
+//! | `las.csv` | every LA: 3-digit code, ONS code, name, region, whether it exists now |
+//! | `sn_groups.csv` | statistical neighbours by model (2021, 2025): rank 1–10 and closeness |
+//! | `population.csv` | ONS mid-year children aged 0–17 by LA, region and England |
+//! | `published.parquet` | the measures of `sources.yaml` by area and year, with suppression |
+//! | `measures.csv` | those measures with their source, unit and LAIT polarity |
+//!
+//! The files are committed and embedded in the binary, so the main job needs no network and no
+//! `../shared`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use polars::prelude::*;
+use serde::Deserialize;
+use thiserror::Error;
+
+use super::csv_lines::records;
+use super::text::decode;
+use crate::domain::io::{write_csv, write_parquet};
+
+/// Problems building the reference tables, each naming the file and what to do.
+#[derive(Debug, Error)]
+pub enum ReferenceError {
+    #[error("{0}: cannot read ({1})")]
+    Io(PathBuf, std::io::Error),
+    #[error("no {what} file found under {dir}: {hint}")]
+    Missing { what: &'static str, dir: PathBuf, hint: &'static str },
+    #[error("{file}: {message}")]
+    Format { file: PathBuf, message: String },
+    #[error(transparent)]
+    Polars(#[from] PolarsError),
+    #[error("data/reference/sources.yaml: {0}")]
+    Sources(#[from] serde_yaml::Error),
+}
+
+/// A measure to extract (`data/reference/sources.yaml`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Source {
+    pub id: String,
+    pub unit: String,
+    #[serde(default)]
+    pub rate_of_population: bool,
+    pub ees: Option<EesSource>,
+    pub lait: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EesSource {
+    pub file: String,
+    #[serde(default)]
+    pub filter: BTreeMap<String, String>,
+    pub value: String,
+    pub numerator: Option<String>,
+    pub denominator: Option<String>,
+    pub denominator_filter: Option<BTreeMap<String, String>>,
+}
+
+/// The measures cspi extracts from published files.
+pub fn sources() -> Result<Vec<Source>, serde_yaml::Error> {
+    serde_yaml::from_str(include_str!("../../data/reference/sources.yaml"))
+}
+
+/// The reference tables in memory.
+#[derive(Debug, Clone)]
+pub struct ReferenceTables {
+    pub las: DataFrame,
+    pub sn_groups: DataFrame,
+    pub population: DataFrame,
+    pub published: DataFrame,
+    pub measures: DataFrame,
+}
+
+/// A CSV file read as text: header names and rows of cells.
+struct TextTable {
+    path: PathBuf,
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl TextTable {
+    fn read(path: &Path) -> Result<TextTable, ReferenceError> {
+        let bytes = std::fs::read(path).map_err(|e| ReferenceError::Io(path.into(), e))?;
+        let (text, _) = decode(&bytes);
+        let mut it = records(&text).filter(|r| !r.is_blank());
+        let header = it
+            .next()
+            .map(|r| r.fields.into_iter().map(|f| f.trim().trim_start_matches('\u{feff}').to_string()).collect())
+            .unwrap_or_default();
+        let rows = it.map(|r| r.fields).collect();
+        Ok(TextTable { path: path.into(), header, rows })
+    }
+
+    fn col(&self, name: &str) -> Result<usize, ReferenceError> {
+        self.header.iter().position(|h| h == name).ok_or_else(|| ReferenceError::Format {
+            file: self.path.clone(),
+            message: format!("has no column '{name}'"),
+        })
+    }
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![];
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        if let Ok(entries) = std::fs::read_dir(&d) {
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default()
+}
+
+/// Parses a published cell: a number, or a suppression symbol kept as the status.
+pub fn parse_published(cell: &str) -> (Option<f64>, Option<String>) {
+    let t = cell.trim();
+    match t.parse::<f64>() {
+        Ok(v) if v.is_finite() => (Some(v), None),
+        _ if t.is_empty() => (None, Some("x".into())),
+        _ => (None, Some(t.to_string())),
+    }
+}
+
+/// The collection year of a LAIT/EES period label: "2025", "2024-25", "2024/25",
+/// "2024-25 (OT)" all end in 2025; "2014-16" (a three-year period) ends in 2016.
+pub fn year_of_period(label: &str) -> Option<i32> {
+    let core = label.split_whitespace().next()?;
+    if let Ok(y) = core.parse::<i32>() {
+        return (1990..=2100).contains(&y).then_some(y);
+    }
+    let (start, end) = core.split_once(['-', '/'])?;
+    let start: i32 = start.parse().ok()?;
+    let end: i32 = end.parse().ok()?;
+    let year = if end < 100 { start / 100 * 100 + end } else { end };
+    (year > start && year - start <= 3).then_some(year)
+}
+
+#[derive(Default)]
+struct Published {
+    measure: Vec<String>,
+    year: Vec<i32>,
+    level: Vec<String>,
+    code: Vec<String>,
+    value: Vec<Option<f64>>,
+    status: Vec<Option<String>>,
+    numerator: Vec<Option<f64>>,
+    denominator: Vec<Option<f64>>,
+}
+
+impl Published {
+    #[allow(clippy::too_many_arguments)]
+    fn push(&mut self, measure: &str, year: i32, level: &str, code: &str, value: Option<f64>, status: Option<String>, numerator: Option<f64>, denominator: Option<f64>) {
+        self.measure.push(measure.into());
+        self.year.push(year);
+        self.level.push(level.into());
+        self.code.push(code.into());
+        self.value.push(value);
+        self.status.push(status);
+        self.numerator.push(numerator);
+        self.denominator.push(denominator);
+    }
+
+    fn frame(self) -> PolarsResult<DataFrame> {
+        let df = DataFrame::new_infer_height(vec![
+            Column::new("measure".into(), self.measure),
+            Column::new("year".into(), self.year),
+            Column::new("level".into(), self.level),
+            Column::new("code".into(), self.code),
+            Column::new("value".into(), self.value),
+            Column::new("status".into(), self.status),
+            Column::new("numerator".into(), self.numerator),
+            Column::new("denominator".into(), self.denominator),
+        ])?;
+        df.sort(["measure", "level", "code", "year"], SortMultipleOptions::default())
+    }
+}
+
+/// EES geography of a row: ("national", "E92000001"), ("regional", region code) or
+/// ("la", old LA code).
+fn ees_area(t: &TextTable, row: &[String]) -> Option<(&'static str, String)> {
+    let get = |name: &str| t.header.iter().position(|h| h == name).and_then(|i| row.get(i)).map(|s| s.trim().to_string());
+    match get("geographic_level")?.as_str() {
+        "National" => Some(("national", get("country_code").filter(|c| !c.is_empty()).unwrap_or_else(|| "E92000001".into()))),
+        "Regional" => Some(("regional", get("region_code")?)),
+        "Local authority" => {
+            let code = get("old_la_code")?;
+            let code = code.split('.').next().unwrap_or(&code).to_string();
+            (!code.is_empty()).then_some(("la", code))
+        }
+        _ => None,
+    }
+}
+
+/// Builds every reference table from the public files under `dir`.
+pub fn build(dir: &Path) -> Result<ReferenceTables, ReferenceError> {
+    let files = files_under(dir);
+    let find = |pred: &dyn Fn(&str) -> bool| files.iter().find(|p| pred(&file_name(p))).cloned();
+
+    // Population and the LA list.
+    let population_file = find(&|n| n.starts_with("ons_mid-year_population") && n.ends_with(".csv")).ok_or(ReferenceError::Missing {
+        what: "ONS population",
+        dir: dir.into(),
+        hint: "expected ons_mid-year_population_estimates_*.csv (children aged 0 to 17 by LA)",
+    })?;
+    let pop = TextTable::read(&population_file)?;
+    let (ct, cl, cr, crn, co, cn, cname, cv) = (
+        pop.col("time_period")?,
+        pop.col("geographic_level")?,
+        pop.col("region_code")?,
+        pop.col("region_name")?,
+        pop.col("old_la_code")?,
+        pop.col("new_la_code")?,
+        pop.col("la_name")?,
+        pop.col("population_estimate")?,
+    );
+    let mut p_level = vec![];
+    let mut p_code = vec![];
+    let mut p_name = vec![];
+    let mut p_year = vec![];
+    let mut p_value = vec![];
+    let mut las: BTreeMap<String, (String, String, String, String, i32)> = BTreeMap::new();
+    for row in &pop.rows {
+        let Ok(year) = row[ct].trim().parse::<i32>() else { continue };
+        let value = row[cv].trim().parse::<f64>().ok();
+        let (level, code, name) = match row[cl].trim() {
+            "National" => ("national", "E92000001".to_string(), "England".to_string()),
+            "Regional" => ("regional", row[cr].trim().to_string(), row[crn].trim().to_string()),
+            "Local authority" => {
+                let code = row[co].trim().split('.').next().unwrap_or("").to_string();
+                let entry = las.entry(code.clone()).or_insert_with(|| (row[cn].trim().into(), row[cname].trim().into(), row[cr].trim().into(), row[crn].trim().into(), year));
+                if year > entry.4 {
+                    *entry = (row[cn].trim().into(), row[cname].trim().into(), row[cr].trim().into(), row[crn].trim().into(), year);
+                }
+                ("la", code, row[cname].trim().to_string())
+            }
+            _ => continue,
+        };
+        p_level.push(level.to_string());
+        p_code.push(code);
+        p_name.push(name);
+        p_year.push(year);
+        p_value.push(value);
+    }
+    // LA rows give Inner/Outer London (E13) as the region; benchmarking uses the nine English
+    // regions, so London boroughs belong to London (E12000007).
+    for v in las.values_mut() {
+        if v.2.starts_with("E13") {
+            v.2 = "E12000007".into();
+            v.3 = "London".into();
+        }
+    }
+    let latest = las.values().map(|v| v.4).max().unwrap_or(0);
+    let las_df = DataFrame::new_infer_height(vec![
+        Column::new("la_code".into(), las.keys().cloned().collect::<Vec<_>>()),
+        Column::new("ons_code".into(), las.values().map(|v| v.0.clone()).collect::<Vec<_>>()),
+        Column::new("la_name".into(), las.values().map(|v| v.1.clone()).collect::<Vec<_>>()),
+        Column::new("region_code".into(), las.values().map(|v| v.2.clone()).collect::<Vec<_>>()),
+        Column::new("region_name".into(), las.values().map(|v| v.3.clone()).collect::<Vec<_>>()),
+        Column::new("current".into(), las.values().map(|v| v.4 == latest).collect::<Vec<_>>()),
+    ])?;
+    let population = DataFrame::new_infer_height(vec![
+        Column::new("level".into(), p_level),
+        Column::new("code".into(), p_code),
+        Column::new("name".into(), p_name),
+        Column::new("year".into(), p_year),
+        Column::new("population_0_17".into(), p_value),
+    ])?
+    .sort(["level", "code", "year"], SortMultipleOptions::default())?;
+
+    // Statistical neighbours.
+    let mut sn: Vec<(i32, String, i32, String, String)> = vec![];
+    for path in &files {
+        let name = file_name(path);
+        let model = if name.contains("2025") { 2025 } else if name.contains("2021") { 2021 } else { continue };
+        let is_sn = name.starts_with("sn_") || name.contains("statistical_neighbour");
+        if !is_sn {
+            continue;
+        }
+        let rows = if name.ends_with(".csv") {
+            let t = TextTable::read(path)?;
+            sn_rows_from_cells(&t.header, &t.rows)
+        } else if name.ends_with(".xlsx") {
+            sn_rows_from_xlsx(path)?
+        } else {
+            continue;
+        };
+        for (la, neighbours) in rows {
+            if sn.iter().any(|r| r.0 == model && r.1 == la) {
+                continue; // the same model from both the CSV and the workbook
+            }
+            for (rank, (code, closeness)) in neighbours.into_iter().enumerate() {
+                sn.push((model, la.clone(), rank as i32 + 1, code, closeness));
+            }
+        }
+    }
+    if sn.is_empty() {
+        return Err(ReferenceError::Missing {
+            what: "statistical neighbour",
+            dir: dir.into(),
+            hint: "expected sn_model_2025_wide.csv, New_Statistical_Neighbour_Groupings_April_2021.csv or sn_*_2025.xlsx",
+        });
+    }
+    sn.sort();
+    let sn_groups = DataFrame::new_infer_height(vec![
+        Column::new("model".into(), sn.iter().map(|r| r.0).collect::<Vec<_>>()),
+        Column::new("la_code".into(), sn.iter().map(|r| r.1.clone()).collect::<Vec<_>>()),
+        Column::new("rank".into(), sn.iter().map(|r| r.2).collect::<Vec<_>>()),
+        Column::new("neighbour_code".into(), sn.iter().map(|r| r.3.clone()).collect::<Vec<_>>()),
+        Column::new("closeness".into(), sn.iter().map(|r| r.4.clone()).collect::<Vec<_>>()),
+    ])?;
+
+    // Published measures.
+    let sources = sources()?;
+    let mut published = Published::default();
+    let mut ees_cache: HashMap<String, TextTable> = HashMap::new();
+    for source in sources.iter().filter(|s| s.ees.is_some()) {
+        let ees = source.ees.as_ref().expect("filtered");
+        if !ees_cache.contains_key(&ees.file) {
+            let path = find(&|n| n.starts_with(&ees.file.to_ascii_lowercase()) && n.ends_with(".csv")).ok_or(ReferenceError::Missing {
+                what: "EES",
+                dir: dir.into(),
+                hint: "see data/reference/sources.yaml for the file-name prefixes",
+            })?;
+            ees_cache.insert(ees.file.clone(), TextTable::read(&path)?);
+        }
+        extract_ees(source, ees, &ees_cache[&ees.file], &mut published)?;
+    }
+    let mut measures_rows: Vec<(String, String, String, String, String)> = sources
+        .iter()
+        .map(|s| (s.id.clone(), if s.lait.is_some() { "lait" } else { "ees" }.to_string(), s.unit.clone(), String::new(), String::new()))
+        .collect();
+    if sources.iter().any(|s| s.lait.is_some()) {
+        let lait_path = find(&|n| n.starts_with("bds_long") && (n.ends_with(".parquet") || n.ends_with(".csv"))).ok_or(ReferenceError::Missing {
+            what: "LAIT",
+            dir: dir.into(),
+            hint: "expected bds_long*.parquet (or .csv) from the LAIT download",
+        })?;
+        extract_lait(&sources, &lait_path, &mut published)?;
+        if let Some(dict) = find(&|n| n.starts_with("lait_data_dictionary") && n.ends_with(".csv")) {
+            let t = TextTable::read(&dict)?;
+            let (short, polarity, measure) = (t.col("Measure_short")?, t.col("Polarity")?, t.col("Measure")?);
+            for row in &t.rows {
+                let key = format!("lait:{}", row[short].trim());
+                if let Some(m) = measures_rows.iter_mut().find(|m| m.0 == key) {
+                    m.3 = match row[polarity].trim().to_ascii_lowercase().as_str() {
+                        "high" => "high",
+                        "low" => "low",
+                        _ => "neutral",
+                    }
+                    .into();
+                    m.4 = row[measure].trim().to_string();
+                }
+            }
+        }
+    }
+    let measures = DataFrame::new_infer_height(vec![
+        Column::new("measure".into(), measures_rows.iter().map(|m| m.0.clone()).collect::<Vec<_>>()),
+        Column::new("source".into(), measures_rows.iter().map(|m| m.1.clone()).collect::<Vec<_>>()),
+        Column::new("unit".into(), measures_rows.iter().map(|m| m.2.clone()).collect::<Vec<_>>()),
+        Column::new("polarity".into(), measures_rows.iter().map(|m| m.3.clone()).collect::<Vec<_>>()),
+        Column::new("title".into(), measures_rows.iter().map(|m| m.4.clone()).collect::<Vec<_>>()),
+    ])?;
+    Ok(ReferenceTables {
+        las: las_df,
+        sn_groups,
+        population,
+        published: published.frame()?,
+        measures,
+    })
+}
+
+type SnRows = Vec<(String, Vec<(String, String)>)>;
+
+/// Neighbour rows from a wide table whose header has the LA code first and SN columns in
+/// pairs (code, closeness): `old_la_code, …, SN_1, SN_1P, …` or `LA num, …, SN1, SNP, …`.
+fn sn_rows_from_cells(header: &[String], rows: &[Vec<String>]) -> SnRows {
+    let first_sn = header.iter().position(|h| {
+        let h = h.trim().to_ascii_uppercase();
+        h == "SN1" || h == "SN_1"
+    });
+    let Some(first_sn) = first_sn else { return vec![] };
+    rows.iter()
+        .filter_map(|row| {
+            let la = row.first()?.trim().split('.').next()?.to_string();
+            if la.len() != 3 || !la.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let neighbours = (0..10)
+                .filter_map(|k| {
+                    let code = row.get(first_sn + 2 * k)?.trim().split('.').next()?.to_string();
+                    let closeness = row.get(first_sn + 2 * k + 1).map(|c| c.trim().to_string()).unwrap_or_default();
+                    (!code.is_empty()).then_some((code, closeness))
+                })
+                .collect();
+            Some((la, neighbours))
+        })
+        .collect()
+}
+
+fn sn_rows_from_xlsx(path: &Path) -> Result<SnRows, ReferenceError> {
+    use calamine::{Reader, open_workbook_auto};
+    let mut book = open_workbook_auto(path).map_err(|e| ReferenceError::Format { file: path.into(), message: e.to_string() })?;
+    let sheet = book.sheet_names().into_iter().find(|s| s.to_ascii_lowercase().contains("sn group")).ok_or_else(|| ReferenceError::Format {
+        file: path.into(),
+        message: "has no 'LA SN Groups' sheet".into(),
+    })?;
+    let range = book.worksheet_range(&sheet).map_err(|e| ReferenceError::Format { file: path.into(), message: e.to_string() })?;
+    let cells: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+    let header_row = cells.iter().position(|r| r.iter().any(|c| c.trim() == "SN1")).ok_or_else(|| ReferenceError::Format {
+        file: path.into(),
+        message: "no header row with SN1".into(),
+    })?;
+    Ok(sn_rows_from_cells(&cells[header_row], &cells[header_row + 1..]))
+}
+
+fn extract_ees(source: &Source, ees: &EesSource, t: &TextTable, out: &mut Published) -> Result<(), ReferenceError> {
+    let year_col = t.col("time_period")?;
+    let value_col = t.col(&ees.value)?;
+    let num_col = ees.numerator.as_deref().map(|c| t.col(c)).transpose()?;
+    let den_col = ees.denominator.as_deref().map(|c| t.col(c)).transpose()?;
+    let filters: Vec<(usize, &str)> = ees.filter.iter().map(|(k, v)| Ok((t.col(k)?, v.as_str()))).collect::<Result<_, ReferenceError>>()?;
+    let den_filters: Option<Vec<(usize, &str)>> = ees
+        .denominator_filter
+        .as_ref()
+        .map(|f| f.iter().map(|(k, v)| Ok((t.col(k)?, v.as_str()))).collect::<Result<_, ReferenceError>>())
+        .transpose()?;
+    let matches = |row: &[String], f: &[(usize, &str)]| f.iter().all(|(i, v)| row.get(*i).is_some_and(|c| c.trim() == *v));
+    // Denominators on their own rows, by (year, area).
+    let mut denominators: HashMap<(String, &'static str, String), Option<f64>> = HashMap::new();
+    if let (Some(df), Some(dc)) = (&den_filters, den_col) {
+        for row in t.rows.iter().filter(|r| matches(r, df)) {
+            if let Some((level, code)) = ees_area(t, row) {
+                denominators.insert((row[year_col].trim().to_string(), level, code), parse_published(&row[dc]).0);
+            }
+        }
+    }
+    for row in t.rows.iter().filter(|r| matches(r, &filters)) {
+        let Some(year) = year_of_period(row[year_col].trim()) else { continue };
+        let Some((level, code)) = ees_area(t, row) else { continue };
+        let (value, status) = parse_published(&row[value_col]);
+        let numerator = num_col.and_then(|c| parse_published(&row[c]).0);
+        let denominator = if den_filters.is_some() {
+            denominators.get(&(row[year_col].trim().to_string(), level, code.clone())).copied().flatten()
+        } else {
+            den_col.and_then(|c| parse_published(&row[c]).0)
+        };
+        out.push(&source.id, year, level, &code, value, status, numerator, denominator);
+    }
+    Ok(())
+}
+
+/// LAIT LA numbers for England (970) and the regions (980–990) mapped to ONS codes; the Inner
+/// and Outer London sub-regions (987, 988) have no ONS region and are not kept.
+fn lait_area(number: i64) -> Option<(&'static str, String)> {
+    let region = |c: &str| Some(("regional", c.to_string()));
+    match number {
+        970 => Some(("national", "E92000001".into())),
+        980 => region("E12000001"),
+        981 => region("E12000002"),
+        982 => region("E12000003"),
+        983 => region("E12000004"),
+        984 => region("E12000005"),
+        985 => region("E12000006"),
+        986 => region("E12000007"),
+        989 => region("E12000008"),
+        990 => region("E12000009"),
+        987 | 988 | 1000 => None,
+        n if (100..970).contains(&n) => Some(("la", n.to_string())),
+        _ => None,
+    }
+}
+
+fn extract_lait(sources: &[Source], path: &Path, out: &mut Published) -> Result<(), ReferenceError> {
+    let df = if file_name(path).ends_with(".parquet") {
+        let file = std::fs::File::open(path).map_err(|e| ReferenceError::Io(path.into(), e))?;
+        ParquetReader::new(file).finish()?
+    } else {
+        let bytes = std::fs::read(path).map_err(|e| ReferenceError::Io(path.into(), e))?;
+        let (text, _) = decode(&bytes);
+        CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .into_reader_with_file_handle(Cursor::new(text.into_bytes()))
+            .finish()?
+    };
+    let wanted: HashMap<&str, &str> = sources.iter().filter_map(|s| s.lait.as_deref().map(|k| (k, s.id.as_str()))).collect();
+    let key = df.column("Short Desc")?.cast(&DataType::String)?;
+    let years = df.column("Years")?.cast(&DataType::String)?;
+    let values = df.column("Values")?.cast(&DataType::String)?;
+    let numbers = df.column("LA Number")?.cast(&DataType::Float64)?;
+    let (key, years, values, numbers) = (key.str()?, years.str()?, values.str()?, numbers.f64()?);
+    for i in 0..df.height() {
+        let Some(id) = key.get(i).and_then(|k| wanted.get(k)) else { continue };
+        let Some(year) = years.get(i).filter(|y| !y.contains('(')).and_then(year_of_period) else { continue };
+        let Some((level, code)) = numbers.get(i).and_then(|n| lait_area(n as i64)) else { continue };
+        let (value, status) = parse_published(values.get(i).unwrap_or(""));
+        out.push(id, year, level, &code, value, status, None, None);
+    }
+    Ok(())
+}
+
+impl ReferenceTables {
+    /// Writes the tables into a folder (normally `data/reference`), atomically, file by file.
+    pub fn write(&mut self, dir: &Path) -> std::io::Result<()> {
+        write_csv(&mut self.las, &dir.join("las.csv"))?;
+        write_csv(&mut self.sn_groups, &dir.join("sn_groups.csv"))?;
+        write_csv(&mut self.population, &dir.join("population.csv"))?;
+        write_csv(&mut self.measures, &dir.join("measures.csv"))?;
+        write_parquet(&mut self.published, &dir.join("published.parquet"))?;
+        Ok(())
+    }
+
+    /// The tables committed in `data/reference`, embedded at build time.
+    pub fn embedded() -> &'static ReferenceTables {
+        static TABLES: OnceLock<ReferenceTables> = OnceLock::new();
+        TABLES.get_or_init(|| {
+            ReferenceTables::from_parts(
+                include_str!("../../data/reference/las.csv"),
+                include_str!("../../data/reference/sn_groups.csv"),
+                include_str!("../../data/reference/population.csv"),
+                include_str!("../../data/reference/measures.csv"),
+                include_bytes!("../../data/reference/published.parquet"),
+            )
+            .expect("the embedded reference tables are valid")
+        })
+    }
+
+    /// Reads tables written by [`ReferenceTables::write`] from a folder.
+    pub fn load(dir: &Path) -> Result<ReferenceTables, ReferenceError> {
+        let read = |name: &str| std::fs::read_to_string(dir.join(name)).map_err(|e| ReferenceError::Io(dir.join(name), e));
+        let published = std::fs::read(dir.join("published.parquet")).map_err(|e| ReferenceError::Io(dir.join("published.parquet"), e))?;
+        Ok(ReferenceTables::from_parts(&read("las.csv")?, &read("sn_groups.csv")?, &read("population.csv")?, &read("measures.csv")?, &published)?)
+    }
+
+    fn from_parts(las: &str, sn: &str, population: &str, measures: &str, published: &[u8]) -> PolarsResult<ReferenceTables> {
+        let csv = |text: &str, types: &[(&str, DataType)]| -> PolarsResult<DataFrame> {
+            let df = CsvReadOptions::default()
+                .with_has_header(true)
+                .with_infer_schema_length(Some(0))
+                .into_reader_with_file_handle(Cursor::new(text.as_bytes().to_vec()))
+                .finish()?;
+            let casts: Vec<Expr> = types.iter().map(|(c, t)| col(*c).cast(t.clone())).collect();
+            df.lazy().with_columns(casts).collect()
+        };
+        Ok(ReferenceTables {
+            las: csv(las, &[("current", DataType::Boolean)])?,
+            sn_groups: csv(sn, &[("model", DataType::Int32), ("rank", DataType::Int32)])?,
+            population: csv(population, &[("year", DataType::Int32), ("population_0_17", DataType::Float64)])?,
+            measures: csv(measures, &[])?,
+            published: ParquetReader::new(Cursor::new(published.to_vec())).finish()?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn period_labels_give_the_year_they_end() {
+        assert_eq!(year_of_period("2025"), Some(2025));
+        assert_eq!(year_of_period("2024-25"), Some(2025));
+        assert_eq!(year_of_period("2024/25"), Some(2025));
+        assert_eq!(year_of_period("2014-16"), Some(2016));
+        assert_eq!(year_of_period("2099-01"), None);
+        assert_eq!(year_of_period("n/a"), None);
+    }
+
+    #[test]
+    fn suppression_symbols_are_not_zero() {
+        assert_eq!(parse_published("22.9"), (Some(22.9), None));
+        assert_eq!(parse_published("c"), (None, Some("c".into())));
+        assert_eq!(parse_published("low"), (None, Some("low".into())));
+        assert_eq!(parse_published("-"), (None, Some("-".into())));
+    }
+}

@@ -1,0 +1,453 @@
+//! From files on disk to validated returns: find the files, tell which LA, year and
+//! collection each belongs to, read them (in parallel), combine each return's tables and run the
+//! cross-row rules.
+//!
+//! The LA and collection year of a file come, in order, from the command line, from the folder
+//! layout `<la_code>/<year>/…` (what `cspi synth` writes and what most LAs' archives look like),
+//! from the CIN census header, or — for a 903 file with nothing else to go on — from the latest
+//! date in the file (noted in the report).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use polars::prelude::*;
+use rayon::prelude::*;
+
+use super::report::{Issue, Report, Severity};
+use super::rules::{self, Tables};
+use super::spec::FormatSpec;
+use super::table::TableBuilder;
+use super::{ssda903_csv, xml};
+use crate::domain::codes::CodeLists;
+use crate::domain::dates::{collection_year, parse_date};
+
+/// The two statutory collections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Collection {
+    Ssda903,
+    Cin,
+}
+
+impl Collection {
+    pub fn name(self) -> &'static str {
+        match self {
+            Collection::Ssda903 => "ssda903",
+            Collection::Cin => "cin",
+        }
+    }
+
+    pub fn spec(self) -> &'static FormatSpec {
+        match self {
+            Collection::Ssda903 => FormatSpec::ssda903(),
+            Collection::Cin => FormatSpec::cin(),
+        }
+    }
+
+    pub fn codes(self) -> &'static CodeLists {
+        match self {
+            Collection::Ssda903 => CodeLists::ssda903(),
+            Collection::Cin => CodeLists::cin(),
+        }
+    }
+
+    /// The collection a canonical table belongs to.
+    pub fn of_table(table: &str) -> Option<Collection> {
+        [Collection::Ssda903, Collection::Cin]
+            .into_iter()
+            .find(|c| c.spec().table(table).is_some())
+    }
+}
+
+/// What kind of return file a path holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    Ssda903Csv,
+    Ssda903Xml,
+    CinXml,
+}
+
+impl FileFormat {
+    pub fn collection(self) -> Collection {
+        match self {
+            FileFormat::Ssda903Csv | FileFormat::Ssda903Xml => Collection::Ssda903,
+            FileFormat::CinXml => Collection::Cin,
+        }
+    }
+}
+
+/// A file found among the inputs.
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    pub path: PathBuf,
+    pub format: FileFormat,
+    pub la_code: Option<String>,
+    pub year: Option<i32>,
+}
+
+/// Overrides from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Hints {
+    pub la_code: Option<String>,
+    pub year: Option<i32>,
+}
+
+/// One LA's return for one collection year, validated.
+#[derive(Debug)]
+pub struct ReturnData {
+    pub la_code: String,
+    pub year: i32,
+    pub collection: Collection,
+    pub tables: Tables,
+    pub report: Report,
+}
+
+/// Finds return files under the given paths (files or folders, searched recursively, in name
+/// order so that runs are reproducible). Files that are not returns are noted and skipped.
+pub fn discover(inputs: &[PathBuf], hints: &Hints) -> (Vec<InputFile>, Vec<Issue>) {
+    let mut paths = vec![];
+    let mut issues = vec![];
+    for input in inputs {
+        collect(input, &mut paths, &mut issues);
+    }
+    paths.sort();
+    paths.dedup();
+    let mut files = vec![];
+    for path in paths {
+        let Some(format) = sniff_format(&path) else {
+            issues.push(Issue {
+                file: Arc::from(path.display().to_string()),
+                location: String::new(),
+                table: String::new(),
+                child: None,
+                field: String::new(),
+                value: None,
+                rule: "not_a_return",
+                severity: Severity::Note,
+                message: "not a 903 CSV/XML or CIN census XML file; skipped".into(),
+            });
+            continue;
+        };
+        let (la, year) = la_and_year_from_path(&path);
+        files.push(InputFile {
+            path,
+            format,
+            la_code: hints.la_code.clone().or(la),
+            year: hints.year.or(year),
+        });
+    }
+    (files, issues)
+}
+
+fn collect(path: &Path, out: &mut Vec<PathBuf>, issues: &mut Vec<Issue>) {
+    if path.is_dir() {
+        match fs::read_dir(path) {
+            Ok(entries) => {
+                for entry in entries.flatten() {
+                    let p = entry.path();
+                    let hidden = p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+                    if !hidden {
+                        collect(&p, out, issues);
+                    }
+                }
+            }
+            Err(e) => issues.push(io_issue(path, &e)),
+        }
+    } else if path.is_file() {
+        out.push(path.to_path_buf());
+    } else {
+        issues.push(io_issue(path, &std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or folder")));
+    }
+}
+
+fn io_issue(path: &Path, e: &std::io::Error) -> Issue {
+    Issue {
+        file: Arc::from(path.display().to_string()),
+        location: String::new(),
+        table: String::new(),
+        child: None,
+        field: String::new(),
+        value: None,
+        rule: "file",
+        severity: Severity::Error,
+        message: format!("cannot read: {e}"),
+    }
+}
+
+/// Tells a return file by its extension and, for XML, its root element.
+pub fn sniff_format(path: &Path) -> Option<FileFormat> {
+    let ext = path.extension()?.to_string_lossy().to_ascii_lowercase();
+    match ext.as_str() {
+        "csv" => Some(FileFormat::Ssda903Csv),
+        "xml" => {
+            let mut head = vec![0u8; 4096];
+            let n = fs::File::open(path).and_then(|mut f| std::io::Read::read(&mut f, &mut head)).ok()?;
+            let (text, _) = super::text::decode(&head[..n]);
+            if text.contains("EXPSSDA903") {
+                Some(FileFormat::Ssda903Xml)
+            } else if text.contains("<Message") {
+                Some(FileFormat::CinXml)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// `…/<la_code>/<year>/…`: a 3-digit folder followed (at any depth) by a 4-digit year folder.
+pub fn la_and_year_from_path(path: &Path) -> (Option<String>, Option<i32>) {
+    let parts: Vec<String> = path
+        .parent()
+        .map(|p| p.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    let is_la = |s: &str| s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit());
+    let as_year = |s: &str| {
+        (s.len() == 4)
+            .then(|| s.parse::<i32>().ok())
+            .flatten()
+            .filter(|y| (2000..=2100).contains(y))
+    };
+    let mut la = None;
+    let mut year = None;
+    for part in &parts {
+        if is_la(part) {
+            la = Some(part.clone());
+            year = None;
+        } else if la.is_some()
+            && let Some(y) = as_year(part)
+        {
+            year = Some(y);
+        }
+    }
+    (la, year)
+}
+
+/// The collection year suggested by the latest DD/MM/YYYY date in a 903 file.
+fn year_from_latest_date(bytes: &[u8]) -> Option<i32> {
+    let (text, _) = super::text::decode(bytes);
+    let b = text.as_bytes();
+    let mut latest = None;
+    for i in 0..b.len().saturating_sub(9) {
+        if b[i + 2] == b'/' && b[i + 5] == b'/' && b[i..i + 10].iter().enumerate().all(|(k, c)| k == 2 || k == 5 || c.is_ascii_digit())
+            && let Some(d) = std::str::from_utf8(&b[i..i + 10]).ok().and_then(parse_date)
+        {
+            latest = latest.max(Some(d));
+        }
+    }
+    latest.map(collection_year)
+}
+
+struct FileTables {
+    la_code: Option<String>,
+    year: Option<i32>,
+    collection: Collection,
+    tables: Vec<(String, DataFrame)>,
+    report: Report,
+}
+
+fn file_error(label: &Arc<str>, rule: &'static str, message: String) -> Issue {
+    Issue {
+        file: label.clone(),
+        location: String::new(),
+        table: String::new(),
+        child: None,
+        field: String::new(),
+        value: None,
+        rule,
+        severity: Severity::Error,
+        message,
+    }
+}
+
+fn finish_builders(builders: Vec<TableBuilder>, la: &str, year: i32, label: &str, report: &mut Report) -> PolarsResult<Vec<(String, DataFrame)>> {
+    for b in &builders {
+        let c = report.count(&b.spec().name);
+        c.read += b.count.read;
+        c.kept += b.count.kept;
+        c.rejected += b.count.rejected;
+    }
+    xml::finish(builders, la, year, label)
+}
+
+/// Reads one file into canonical tables (not yet cross-checked).
+fn read_file(file: &InputFile, label: Arc<str>) -> FileTables {
+    let collection = file.format.collection();
+    let spec = collection.spec();
+    let lists = collection.codes();
+    let mut report = Report::default();
+    let mut out = FileTables {
+        la_code: file.la_code.clone(),
+        year: file.year,
+        collection,
+        tables: vec![],
+        report: Report::default(),
+    };
+    let result: Result<(), Issue> = (|| {
+        match file.format {
+            FileFormat::Ssda903Csv => {
+                let bytes = fs::read(&file.path).map_err(|e| file_error(&label, "file", format!("cannot read: {e}")))?;
+                let year = match out.year {
+                    Some(y) => y,
+                    None => {
+                        let y = year_from_latest_date(&bytes)
+                            .ok_or_else(|| file_error(&label, "collection_year", "the collection year cannot be told: put the file under <la_code>/<year>/ or use --year".into()))?;
+                        report.push(Issue {
+                            severity: Severity::Note,
+                            ..file_error(&label, "collection_year", format!("collection year {y} inferred from the latest date in the file"))
+                        });
+                        out.year = Some(y);
+                        y
+                    }
+                };
+                let la = out
+                    .la_code
+                    .clone()
+                    .ok_or_else(|| file_error(&label, "la_code", "the LA cannot be told: put the file under <la_code>/<year>/ or use --la".into()))?;
+                let csv = ssda903_csv::read(&bytes, spec, lists, year, &label);
+                report.extend(csv.issues);
+                if let Some(builder) = csv.builder {
+                    out.tables = finish_builders(vec![builder], &la, year, &label, &mut report).map_err(|e| file_error(&label, "internal", e.to_string()))?;
+                }
+            }
+            FileFormat::Ssda903Xml | FileFormat::CinXml => {
+                let layout = match collection {
+                    Collection::Ssda903 => &layouts().0,
+                    Collection::Cin => &layouts().1,
+                };
+                let mut year = out.year;
+                if year.is_none() && collection == Collection::Ssda903 {
+                    let bytes = fs::read(&file.path).map_err(|e| file_error(&label, "file", format!("cannot read: {e}")))?;
+                    year = year_from_latest_date(&bytes);
+                }
+                let read = xml::read_path(&file.path, spec, layout, lists, label.clone(), year)
+                    .map_err(|e| file_error(&label, "file", format!("cannot read: {e}")))?;
+                report.extend(read.issues);
+                let year = year
+                    .or_else(|| read.file_values.get("collection_year").and_then(|y| y.trim().parse().ok()))
+                    .ok_or_else(|| file_error(&label, "collection_year", "the collection year cannot be told: use --year".into()))?;
+                if let Some(header_year) = read.file_values.get("collection_year").and_then(|y| y.trim().parse::<i32>().ok())
+                    && header_year != year
+                {
+                    report.push(Issue {
+                        severity: Severity::Warning,
+                        ..file_error(&label, "collection_year", format!("the file header says collection year {header_year} but the return is being read as {year}"))
+                    });
+                }
+                let la = out
+                    .la_code
+                    .clone()
+                    .or_else(|| read.file_values.get("la_code").map(|s| s.trim().to_string()).filter(|s| !s.is_empty()))
+                    .ok_or_else(|| file_error(&label, "la_code", "the LA cannot be told: put the file under <la_code>/<year>/ or use --la".into()))?;
+                out.year = Some(year);
+                out.la_code = Some(la.clone());
+                out.tables = finish_builders(read.builders, &la, year, &label, &mut report).map_err(|e| file_error(&label, "internal", e.to_string()))?;
+            }
+        }
+        Ok(())
+    })();
+    if let Err(issue) = result {
+        report.push(issue);
+    }
+    out.report = report;
+    out
+}
+
+fn layouts() -> &'static (xml::XmlLayout, xml::XmlLayout) {
+    static LAYOUTS: std::sync::OnceLock<(xml::XmlLayout, xml::XmlLayout)> = std::sync::OnceLock::new();
+    LAYOUTS.get_or_init(|| (xml::XmlLayout::compile(FormatSpec::ssda903()), xml::XmlLayout::compile(FormatSpec::cin())))
+}
+
+/// Reads files and assembles them into validated returns, one per LA × year × collection.
+/// `label` turns a path into the name used in the report (e.g. relative to the input folder).
+pub fn read_returns(files: &[InputFile], label: impl Fn(&Path) -> String + Sync) -> (Vec<ReturnData>, Report) {
+    let read: Vec<FileTables> = files
+        .par_iter()
+        .map(|f| read_file(f, Arc::from(label(&f.path))))
+        .collect();
+    let mut unassigned = Report::default();
+    let mut groups: BTreeMap<(String, i32, Collection), Vec<FileTables>> = BTreeMap::new();
+    for f in read {
+        match (f.la_code.clone(), f.year) {
+            (Some(la), Some(year)) => groups.entry((la, year, f.collection)).or_default().push(f),
+            _ => unassigned.merge(f.report),
+        }
+    }
+    let returns = groups
+        .into_par_iter()
+        .map(|((la_code, year, collection), files)| assemble(la_code, year, collection, files))
+        .collect();
+    (returns, unassigned)
+}
+
+fn assemble(la_code: String, year: i32, collection: Collection, files: Vec<FileTables>) -> ReturnData {
+    let spec = collection.spec();
+    let mut report = Report::default();
+    let mut parts: BTreeMap<String, Vec<DataFrame>> = BTreeMap::new();
+    for f in files {
+        report.merge(f.report);
+        for (name, df) in f.tables {
+            parts.entry(name).or_default().push(df);
+        }
+    }
+    let mut tables = Tables::new();
+    for table in &spec.tables {
+        let frames = parts.remove(&table.name).unwrap_or_default();
+        let df = if frames.is_empty() {
+            empty_table(collection, table, &la_code, year)
+        } else {
+            let mut it = frames.into_iter();
+            let mut first = it.next().expect("non-empty");
+            for df in it {
+                first.vstack_mut_owned(df).expect("same canonical schema");
+            }
+            first
+        };
+        tables.insert(table.name.clone(), df);
+    }
+    let checked = match collection {
+        Collection::Ssda903 => rules::check_ssda903(spec, &mut tables, year),
+        Collection::Cin => rules::check_cin(spec, &mut tables, year),
+    };
+    match checked {
+        Ok(issues) => {
+            // Rows rejected by cross-row rules move from "kept" to "rejected".
+            for issue in issues.iter().filter(|i| i.severity == Severity::Error) {
+                let c = report.count(&issue.table);
+                c.kept = c.kept.saturating_sub(1);
+                c.rejected += 1;
+            }
+            report.extend(issues);
+        }
+        Err(e) => report.push(file_error(&Arc::from(""), "internal", format!("cross-row checks failed: {e}"))),
+    }
+    ReturnData { la_code, year, collection, tables, report }
+}
+
+/// An empty canonical table with the full schema (a return without, say, an OC2 file).
+pub fn empty_table(collection: Collection, table: &super::spec::TableSpec, la_code: &str, year: i32) -> DataFrame {
+    let builder = TableBuilder::new(table, collection.codes(), year, collection.spec().date_style);
+    builder.finish(la_code, year, "").expect("empty table")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn la_and_year_come_from_the_folder_layout() {
+        let p = Path::new("/data/returns/925/2025/ssda903/episodes.csv");
+        assert_eq!(la_and_year_from_path(p), (Some("925".into()), Some(2025)));
+        let p = Path::new("returns/925/cin_2024.xml");
+        assert_eq!(la_and_year_from_path(p), (Some("925".into()), None));
+        let p = Path::new("exports/episodes.csv");
+        assert_eq!(la_and_year_from_path(p), (None, None));
+    }
+
+    #[test]
+    fn year_from_the_latest_date() {
+        assert_eq!(year_from_latest_date(b"CHILD,DECOM\n1,01/04/2024\n2,15/03/2025\n"), Some(2025));
+        assert_eq!(year_from_latest_date(b"CHILD\n1\n"), None);
+    }
+}
