@@ -11,3 +11,4 @@
 
 pub mod domain;
 pub mod ingest;
+pub mod synth;

@@ -2,6 +2,7 @@
 
 mod ingest;
 mod reference;
+mod synth;
 
 use clap::{Parser, Subcommand};
 
@@ -15,15 +16,19 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Read returns into the validated history store.
     Ingest(ingest::Args),
     /// Reference tables: LAs, statistical neighbours, populations, published figures.
     #[command(subcommand)]
     Reference(reference::Command),
+    /// Generate synthetic SSDA903 and CIN census returns.
+    Synth(synth::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Ingest(args) => ingest::run(args),
         Command::Reference(command) => reference::run(command),
+        Command::Synth(args) => synth::run(args),
     }
 }

@@ -122,6 +122,20 @@ impl Calendar {
         date
     }
 
+    /// [`Calendar::add_working_days`] on polars `Date` day numbers (binary search on the
+    /// cumulative count, for generating national volumes of dates).
+    pub fn add_working_days_epoch(&self, start: i32, n: u32) -> i32 {
+        let Some(i) = self.index(start) else {
+            return to_epoch_days(self.add_working_days(from_epoch_days(start), n));
+        };
+        let target = self.cumulative[i] + n;
+        let found = self.cumulative[i..].partition_point(|&c| c < target);
+        if i + found >= self.cumulative.len() {
+            return to_epoch_days(self.add_working_days(from_epoch_days(start), n));
+        }
+        start + found as i32
+    }
+
     /// Whether a date is a bank holiday in England and Wales.
     pub fn is_bank_holiday(&self, date: NaiveDate) -> bool {
         self.holidays.binary_search(&date).is_ok()
@@ -279,6 +293,9 @@ mod tests {
         assert_eq!(cal().working_days(start, deadline), Some(15));
         assert!(cal().is_working_day(deadline));
         assert_eq!(deadline, d(2024, 4, 17));
+        let epoch = cal().add_working_days_epoch(to_epoch_days(start), 15);
+        assert_eq!(from_epoch_days(epoch), deadline);
+        assert_eq!(cal().add_working_days_epoch(to_epoch_days(start), 0), to_epoch_days(start));
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! | `population.csv` | ONS mid-year children aged 0–17 by LA, region and England |
 //! | `published.parquet` | the measures of `sources.yaml` by area and year, with suppression |
 //! | `measures.csv` | those measures with their source, unit and LAIT polarity |
+//! | `postcode_sectors.parquet` | postcode sector → LA (code, share) and OS grid centroid |
 //!
 //! The files are committed and embedded in the binary, so the main job needs no network and no
 //! `../shared`.
@@ -80,6 +81,9 @@ pub struct ReferenceTables {
     pub population: DataFrame,
     pub published: DataFrame,
     pub measures: DataFrame,
+    /// Postcode sectors ("SS1 2"): the LA holding most of the sector's postcodes (`la_code`
+    /// empty outside England), the share in that LA, and the OS grid centroid in metres.
+    pub sectors: DataFrame,
 }
 
 /// A CSV file read as text: header names and rows of cells.
@@ -382,12 +386,34 @@ pub fn build(dir: &Path) -> Result<ReferenceTables, ReferenceError> {
         Column::new("polarity".into(), measures_rows.iter().map(|m| m.3.clone()).collect::<Vec<_>>()),
         Column::new("title".into(), measures_rows.iter().map(|m| m.4.clone()).collect::<Vec<_>>()),
     ])?;
+    // Postcode sectors.
+    let sectors_file = find(&|n| n.starts_with("postcode_sectors") && n.ends_with(".csv")).ok_or(ReferenceError::Missing {
+        what: "postcode sector",
+        dir: dir.into(),
+        hint: "expected postcode_sectors.csv (sector, utla_code, old_la_code, la_name, share, easting, northing)",
+    })?;
+    let t = TextTable::read(&sectors_file)?;
+    let (cs, cu, co, csh, ce, cn) = (t.col("sector")?, t.col("utla_code")?, t.col("old_la_code")?, t.col("share")?, t.col("easting")?, t.col("northing")?);
+    let num = |row: &Vec<String>, i: usize| row.get(i).and_then(|v| v.trim().parse::<f64>().ok());
+    let sectors = DataFrame::new_infer_height(vec![
+        Column::new("sector".into(), t.rows.iter().map(|r| r[cs].trim().to_string()).collect::<Vec<_>>()),
+        Column::new("utla_code".into(), t.rows.iter().map(|r| r[cu].trim().to_string()).collect::<Vec<_>>()),
+        Column::new(
+            "la_code".into(),
+            t.rows.iter().map(|r| Some(r[co].trim().split('.').next().unwrap_or("").to_string()).filter(|c| !c.is_empty())).collect::<Vec<_>>(),
+        ),
+        Column::new("share".into(), t.rows.iter().map(|r| num(r, csh)).collect::<Vec<_>>()),
+        Column::new("easting".into(), t.rows.iter().map(|r| num(r, ce)).collect::<Vec<_>>()),
+        Column::new("northing".into(), t.rows.iter().map(|r| num(r, cn)).collect::<Vec<_>>()),
+    ])?
+    .sort(["sector"], SortMultipleOptions::default())?;
     Ok(ReferenceTables {
         las: las_df,
         sn_groups,
         population,
         published: published.frame()?,
         measures,
+        sectors,
     })
 }
 
@@ -529,6 +555,7 @@ impl ReferenceTables {
         write_csv(&mut self.population, &dir.join("population.csv"))?;
         write_csv(&mut self.measures, &dir.join("measures.csv"))?;
         write_parquet(&mut self.published, &dir.join("published.parquet"))?;
+        write_parquet(&mut self.sectors, &dir.join("postcode_sectors.parquet"))?;
         Ok(())
     }
 
@@ -542,6 +569,7 @@ impl ReferenceTables {
                 include_str!("../../data/reference/population.csv"),
                 include_str!("../../data/reference/measures.csv"),
                 include_bytes!("../../data/reference/published.parquet"),
+                include_bytes!("../../data/reference/postcode_sectors.parquet"),
             )
             .expect("the embedded reference tables are valid")
         })
@@ -550,18 +578,32 @@ impl ReferenceTables {
     /// Reads tables written by [`ReferenceTables::write`] from a folder.
     pub fn load(dir: &Path) -> Result<ReferenceTables, ReferenceError> {
         let read = |name: &str| std::fs::read_to_string(dir.join(name)).map_err(|e| ReferenceError::Io(dir.join(name), e));
-        let published = std::fs::read(dir.join("published.parquet")).map_err(|e| ReferenceError::Io(dir.join("published.parquet"), e))?;
-        Ok(ReferenceTables::from_parts(&read("las.csv")?, &read("sn_groups.csv")?, &read("population.csv")?, &read("measures.csv")?, &published)?)
+        let bytes = |name: &str| std::fs::read(dir.join(name)).map_err(|e| ReferenceError::Io(dir.join(name), e));
+        Ok(ReferenceTables::from_parts(
+            &read("las.csv")?,
+            &read("sn_groups.csv")?,
+            &read("population.csv")?,
+            &read("measures.csv")?,
+            &bytes("published.parquet")?,
+            &bytes("postcode_sectors.parquet")?,
+        )?)
     }
 
-    fn from_parts(las: &str, sn: &str, population: &str, measures: &str, published: &[u8]) -> PolarsResult<ReferenceTables> {
+    fn from_parts(las: &str, sn: &str, population: &str, measures: &str, published: &[u8], sectors: &[u8]) -> PolarsResult<ReferenceTables> {
         let csv = |text: &str, types: &[(&str, DataType)]| -> PolarsResult<DataFrame> {
             let df = CsvReadOptions::default()
                 .with_has_header(true)
                 .with_infer_schema_length(Some(0))
                 .into_reader_with_file_handle(Cursor::new(text.as_bytes().to_vec()))
                 .finish()?;
-            let casts: Vec<Expr> = types.iter().map(|(c, t)| col(*c).cast(t.clone())).collect();
+            let casts: Vec<Expr> = types
+                .iter()
+                .map(|(c, t)| match t {
+                    // Text "true"/"false" has no direct cast to Boolean.
+                    DataType::Boolean => col(*c).eq(lit("true")).alias(*c),
+                    _ => col(*c).cast(t.clone()),
+                })
+                .collect();
             df.lazy().with_columns(casts).collect()
         };
         Ok(ReferenceTables {
@@ -570,6 +612,7 @@ impl ReferenceTables {
             population: csv(population, &[("year", DataType::Int32), ("population_0_17", DataType::Float64)])?,
             measures: csv(measures, &[])?,
             published: ParquetReader::new(Cursor::new(published.to_vec())).finish()?,
+            sectors: ParquetReader::new(Cursor::new(sectors.to_vec())).finish()?,
         })
     }
 }
@@ -594,5 +637,122 @@ mod tests {
         assert_eq!(parse_published("c"), (None, Some("c".into())));
         assert_eq!(parse_published("low"), (None, Some("low".into())));
         assert_eq!(parse_published("-"), (None, Some("-".into())));
+    }
+}
+
+/// One LA of the reference list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct La {
+    pub code: String,
+    pub ons_code: String,
+    pub name: String,
+    pub region_code: String,
+    pub region_name: String,
+    pub current: bool,
+}
+
+/// A published figure: value (or the suppression symbol) and, where published, its counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublishedValue {
+    pub value: Option<f64>,
+    pub status: Option<String>,
+    pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
+}
+
+/// Fast lookups over the reference tables.
+#[derive(Debug)]
+pub struct ReferenceIndex {
+    las: BTreeMap<String, La>,
+    population: HashMap<(String, i32), f64>,
+    published: HashMap<(String, String, i32), PublishedValue>,
+    neighbours: HashMap<(i32, String), Vec<String>>,
+}
+
+impl ReferenceIndex {
+    /// Index of the embedded tables.
+    pub fn embedded() -> &'static ReferenceIndex {
+        static INDEX: OnceLock<ReferenceIndex> = OnceLock::new();
+        INDEX.get_or_init(|| ReferenceIndex::new(ReferenceTables::embedded()).expect("embedded reference tables are consistent"))
+    }
+
+    pub fn new(t: &ReferenceTables) -> PolarsResult<ReferenceIndex> {
+        let s = |df: &DataFrame, c: &str| -> PolarsResult<Vec<String>> {
+            Ok(df.column(c)?.cast(&DataType::String)?.str()?.iter().map(|v| v.unwrap_or("").to_string()).collect())
+        };
+        let mut las = BTreeMap::new();
+        let (codes, ons, names, rc, rn) = (s(&t.las, "la_code")?, s(&t.las, "ons_code")?, s(&t.las, "la_name")?, s(&t.las, "region_code")?, s(&t.las, "region_name")?);
+        let current: Vec<bool> = t.las.column("current")?.bool()?.iter().map(|v| v.unwrap_or(false)).collect();
+        for i in 0..codes.len() {
+            las.insert(
+                codes[i].clone(),
+                La {
+                    code: codes[i].clone(),
+                    ons_code: ons[i].clone(),
+                    name: names[i].clone(),
+                    region_code: rc[i].clone(),
+                    region_name: rn[i].clone(),
+                    current: current[i],
+                },
+            );
+        }
+        let mut population = HashMap::new();
+        let (pc, py) = (s(&t.population, "code")?, t.population.column("year")?.i32()?.clone());
+        let pv = t.population.column("population_0_17")?.f64()?.clone();
+        for i in 0..pc.len() {
+            if let (Some(y), Some(v)) = (py.get(i), pv.get(i)) {
+                population.insert((pc[i].clone(), y), v);
+            }
+        }
+        let mut published = HashMap::new();
+        let (m, c) = (s(&t.published, "measure")?, s(&t.published, "code")?);
+        let y = t.published.column("year")?.i32()?.clone();
+        let v = t.published.column("value")?.f64()?.clone();
+        let st = t.published.column("status")?.str()?.clone();
+        let nu = t.published.column("numerator")?.f64()?.clone();
+        let de = t.published.column("denominator")?.f64()?.clone();
+        for i in 0..m.len() {
+            published.insert(
+                (m[i].clone(), c[i].clone(), y.get(i).unwrap_or(0)),
+                PublishedValue { value: v.get(i), status: st.get(i).map(str::to_string), numerator: nu.get(i), denominator: de.get(i) },
+            );
+        }
+        let mut neighbours: HashMap<(i32, String), Vec<String>> = HashMap::new();
+        let sn = t.sn_groups.sort(["model", "la_code", "rank"], SortMultipleOptions::default())?;
+        let (model, la, nb) = (sn.column("model")?.i32()?.clone(), s(&sn, "la_code")?, s(&sn, "neighbour_code")?);
+        for i in 0..la.len() {
+            neighbours.entry((model.get(i).unwrap_or(0), la[i].clone())).or_default().push(nb[i].clone());
+        }
+        Ok(ReferenceIndex { las, population, published, neighbours })
+    }
+
+    pub fn la(&self, code: &str) -> Option<&La> {
+        self.las.get(code)
+    }
+
+    /// The LAs that exist now, in code order.
+    pub fn current_las(&self) -> impl Iterator<Item = &La> {
+        self.las.values().filter(|l| l.current)
+    }
+
+    /// ONS children aged 0–17 for a collection year: the mid-year estimate for the mid-year
+    /// before the 31 March year end (2024 for 2024/25), as DfE uses for rates per 10,000.
+    /// Years past the latest estimate use the latest (and say so in the figure's notes).
+    pub fn population(&self, code: &str, collection_year: i32) -> Option<f64> {
+        let mid = collection_year - 1;
+        if let Some(v) = self.population.get(&(code.to_string(), mid)) {
+            return Some(*v);
+        }
+        (2000..=mid).rev().chain(mid + 1..=2100).find_map(|y| self.population.get(&(code.to_string(), y)).copied())
+    }
+
+    /// A published figure for an area (LA code, region code or E92000001) and year.
+    pub fn published(&self, measure: &str, code: &str, year: i32) -> Option<&PublishedValue> {
+        self.published.get(&(measure.to_string(), code.to_string(), year))
+    }
+
+    /// The LA's statistical neighbours (closest first) in a model (2021 or 2025).
+    pub fn neighbours(&self, model: i32, code: &str) -> &[String] {
+        self.neighbours.get(&(model, code.to_string())).map(Vec::as_slice).unwrap_or(&[])
     }
 }

@@ -130,6 +130,22 @@ pub fn discover(inputs: &[PathBuf], hints: &Hints) -> (Vec<InputFile>, Vec<Issue
             continue;
         };
         let (la, year) = la_and_year_from_path(&path);
+        // A CSV that is not a 903 table is skipped unless it sits where a return would (then
+        // the unrecognised header is reported as an error by the reader).
+        if format == FileFormat::Ssda903Csv && (la.is_none() || year.is_none()) && !csv_is_903(&path) {
+            issues.push(Issue {
+                file: Arc::from(path.display().to_string()),
+                location: String::new(),
+                table: String::new(),
+                child: None,
+                field: String::new(),
+                value: None,
+                rule: "not_a_return",
+                severity: Severity::Note,
+                message: "the CSV header matches no SSDA903 table and the file is not under a <la_code>/<year>/ folder; skipped".into(),
+            });
+            continue;
+        }
         files.push(InputFile {
             path,
             format,
@@ -194,6 +210,18 @@ pub fn sniff_format(path: &Path) -> Option<FileFormat> {
         }
         _ => None,
     }
+}
+
+/// Whether a CSV's header (its first non-blank line) is a 903 table's.
+fn csv_is_903(path: &Path) -> bool {
+    let Ok(bytes) = fs::read(path) else { return false };
+    let (text, _) = super::text::decode(&bytes[..bytes.len().min(64 * 1024)]);
+    super::csv_lines::records(&text)
+        .find(|r| !r.is_blank())
+        .is_some_and(|r| {
+            let header: Vec<String> = r.fields.iter().map(|f| ssda903_csv::normalise_header(f)).collect();
+            ssda903_csv::recognise(&header, FormatSpec::ssda903()).is_some()
+        })
 }
 
 /// `…/<la_code>/<year>/…`: a 3-digit folder followed (at any depth) by a 4-digit year folder.

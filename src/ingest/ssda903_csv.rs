@@ -24,7 +24,7 @@ pub struct CsvOutput<'s> {
 }
 
 /// Normalises a header cell: trimmed, upper-case, spaces as underscores, quotes removed.
-fn normalise_header(h: &str) -> String {
+pub fn normalise_header(h: &str) -> String {
     h.trim_matches(|c: char| c.is_whitespace() || c == '"' || c == '\u{feff}')
         .to_ascii_uppercase()
         .replace([' ', '-'], "_")
