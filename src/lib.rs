@@ -11,4 +11,5 @@
 
 pub mod domain;
 pub mod ingest;
+pub mod pipeline;
 pub mod synth;

@@ -22,7 +22,19 @@ fn tiny_903_history_keeps_the_latest_version_of_each_record() {
     assert_eq!(outcome.report.errors(), 0, "{:#?}", outcome.report.issues);
     let episodes = store.history("episodes", "925").unwrap();
     assert_eq!(
-        rows(&episodes, &["child", "decom", "rne", "ls", "place", "dec", "rec", "source_year"]),
+        rows(
+            &episodes,
+            &[
+                "child",
+                "decom",
+                "rne",
+                "ls",
+                "place",
+                "dec",
+                "rec",
+                "source_year"
+            ]
+        ),
         vec![
             // A1's first episode is only in the 2024 return; its second, open in 2024, closed in 2025.
             "A1|2023-05-01|S|C2|U6|2023-09-01|X1|2024",
@@ -38,9 +50,19 @@ fn tiny_903_history_keeps_the_latest_version_of_each_record() {
     // SEX 1/2 (to 2023/24) and M/F (from 2024/25) read the same after ingest.
     assert_eq!(
         rows(&header, &["child", "sex", "dob", "ethnic", "source_year"]),
-        vec!["A1|M|2012-06-15|WBRI|2025", "A2|F|2020-01-01|MWBC|2024", "A3|M|2008-10-10|WBRI|2025", "A4|F|2015-03-20|WOTH|2025"]
+        vec![
+            "A1|M|2012-06-15|WBRI|2025",
+            "A2|F|2020-01-01|MWBC|2024",
+            "A3|M|2008-10-10|WBRI|2025",
+            "A4|F|2015-03-20|WOTH|2025"
+        ]
     );
-    let notes: Vec<&Issue> = outcome.history_report.issues.iter().filter(|i| i.rule == "superseded_open_record").collect();
+    let notes: Vec<&Issue> = outcome
+        .history_report
+        .issues
+        .iter()
+        .filter(|i| i.rule == "superseded_open_record")
+        .collect();
     assert_eq!(notes.len(), 1);
     assert_eq!(notes[0].child.as_deref(), Some("A3"));
     assert_eq!(notes[0].file.as_ref(), "925/2024/ssda903/episodes.csv");
@@ -52,35 +74,119 @@ fn tiny_cin_history_merges_years_and_plan_reviews() {
     let (_dir, store, outcome) = run("tiny");
     let episodes = store.history("cin_episode", "925").unwrap();
     assert_eq!(
-        rows(&episodes, &["child", "referral_date", "closure_date", "reason_for_closure", "referral_nfa", "source_year"]),
-        vec!["C1|2023-06-01|2024-08-01|RC7|false|2025", "C2|2023-09-01|2023-09-05|RC8|true|2024", "C3|2024-10-01|||false|2025"]
+        rows(
+            &episodes,
+            &[
+                "child",
+                "referral_date",
+                "closure_date",
+                "reason_for_closure",
+                "referral_nfa",
+                "source_year"
+            ]
+        ),
+        vec![
+            "C1|2023-06-01|2024-08-01|RC7|false|2025",
+            "C2|2023-09-01|2023-09-05|RC8|true|2024",
+            "C3|2024-10-01|||false|2025"
+        ]
     );
     let children = store.history("cin_child", "925").unwrap();
     assert_eq!(
-        rows(&children, &["child", "upn", "upn_unknown", "birth_date", "expected_birth_date", "sex"]),
-        vec!["C1||UN6|2021-05-05||F", "C2|N925123400001||2012-02-29||M", "C3||UN8||2025-06-01|U"]
+        rows(
+            &children,
+            &[
+                "child",
+                "upn",
+                "upn_unknown",
+                "birth_date",
+                "expected_birth_date",
+                "sex"
+            ]
+        ),
+        vec![
+            "C1||UN6|2021-05-05||F",
+            "C2|N925123400001||2012-02-29||M",
+            "C3||UN8||2025-06-01|U"
+        ]
     );
     let disabilities = store.history("cin_disability", "925").unwrap();
-    assert_eq!(rows(&disabilities, &["child", "disability"]), vec!["C1|NONE", "C2|AUT", "C2|LD", "C3|NONE"]);
+    assert_eq!(
+        rows(&disabilities, &["child", "disability"]),
+        vec!["C1|NONE", "C2|AUT", "C2|LD", "C3|NONE"]
+    );
     let assessments = store.history("cin_assessment", "925").unwrap();
     assert_eq!(
-        rows(&assessments, &["child", "referral_date", "assessment_start", "authorisation_date", "factors", "source_year"]),
-        vec!["C1|2023-06-01|2023-06-02|2023-07-10|3A,4B|2024", "C3|2024-10-01|2024-10-02|||2025"]
+        rows(
+            &assessments,
+            &[
+                "child",
+                "referral_date",
+                "assessment_start",
+                "authorisation_date",
+                "factors",
+                "source_year"
+            ]
+        ),
+        vec![
+            "C1|2023-06-01|2023-06-02|2023-07-10|3A,4B|2024",
+            "C3|2024-10-01|2024-10-02|||2025"
+        ]
     );
     let s47 = store.history("cin_s47", "925").unwrap();
-    assert_eq!(rows(&s47, &["child", "s47_start", "icpc_target", "icpc_date", "icpc_not_required"]), vec!["C1|2023-06-29|2023-07-20|2023-07-20|false"]);
+    assert_eq!(
+        rows(
+            &s47,
+            &[
+                "child",
+                "s47_start",
+                "icpc_target",
+                "icpc_date",
+                "icpc_not_required"
+            ]
+        ),
+        vec!["C1|2023-06-29|2023-07-20|2023-07-20|false"]
+    );
     let plans = store.history("cin_cpp", "925").unwrap();
     assert_eq!(
-        rows(&plans, &["child", "cpp_start", "cpp_end", "initial_category", "latest_category", "previous_cpp_count", "source_year"]),
+        rows(
+            &plans,
+            &[
+                "child",
+                "cpp_start",
+                "cpp_end",
+                "initial_category",
+                "latest_category",
+                "previous_cpp_count",
+                "source_year"
+            ]
+        ),
         vec!["C1|2023-07-20|2024-06-30|NEG|EMO|0|2025"]
     );
     let reviews = store.history("cin_cpp_review", "925").unwrap();
-    assert_eq!(rows(&reviews, &["child", "cpp_start", "review_date", "source_year"]), vec!["C1|2023-07-20|2023-10-10|2025", "C1|2023-07-20|2024-04-01|2025"]);
+    assert_eq!(
+        rows(
+            &reviews,
+            &["child", "cpp_start", "review_date", "source_year"]
+        ),
+        vec![
+            "C1|2023-07-20|2023-10-10|2025",
+            "C1|2023-07-20|2024-04-01|2025"
+        ]
+    );
     // The 2025/26 element is noted, not an error.
-    let unread: Vec<&Issue> = outcome.report.issues.iter().filter(|i| i.rule == "unread_element").collect();
+    let unread: Vec<&Issue> = outcome
+        .report
+        .issues
+        .iter()
+        .filter(|i| i.rule == "unread_element")
+        .collect();
     assert_eq!(unread.len(), 1);
     assert_eq!(unread[0].severity, Severity::Note);
-    assert_eq!(unread[0].location, "Message/Children/Child/CINdetails/PreProceedingsandFGDM");
+    assert_eq!(
+        unread[0].location,
+        "Message/Children/Child/CINdetails/PreProceedingsandFGDM"
+    );
 }
 
 #[test]
@@ -91,15 +197,30 @@ fn re_ingesting_the_same_files_changes_nothing() {
     let first = std::fs::read(store.history_path("episodes", "925")).unwrap();
     let first_cin = std::fs::read(store.history_path("cin_cpp_review", "925")).unwrap();
     ingest(&[fixture("tiny")], &store, &Hints::default()).unwrap();
-    assert_eq!(first, std::fs::read(store.history_path("episodes", "925")).unwrap());
-    assert_eq!(first_cin, std::fs::read(store.history_path("cin_cpp_review", "925")).unwrap());
+    assert_eq!(
+        first,
+        std::fs::read(store.history_path("episodes", "925")).unwrap()
+    );
+    assert_eq!(
+        first_cin,
+        std::fs::read(store.history_path("cin_cpp_review", "925")).unwrap()
+    );
 }
 
 fn find<'a>(issues: &'a [Issue], file: &str, location: &str, field: &str) -> &'a Issue {
     issues
         .iter()
         .find(|i| i.file.as_ref() == file && i.location == location && i.field == field)
-        .unwrap_or_else(|| panic!("no issue at {file} {location} {field}; issues:\n{}", issues.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("\n")))
+        .unwrap_or_else(|| {
+            panic!(
+                "no issue at {file} {location} {field}; issues:\n{}",
+                issues
+                    .iter()
+                    .map(|i| i.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+        })
 }
 
 #[test]
@@ -111,48 +232,111 @@ fn every_defect_in_the_broken_corpus_is_reported_where_it_is() {
     let cin = "925/2025/cin_census.xml";
 
     let dup = find(issues, header, "line 5", "CHILD");
-    assert_eq!((dup.rule, dup.severity, dup.child.as_deref()), ("duplicate_record", Severity::Error, Some("B2")));
+    assert_eq!(
+        (dup.rule, dup.severity, dup.child.as_deref()),
+        ("duplicate_record", Severity::Error, Some("B2"))
+    );
     let no_dob = find(issues, header, "line 6", "DOB");
-    assert_eq!((no_dob.rule, no_dob.severity), ("required", Severity::Error));
+    assert_eq!(
+        (no_dob.rule, no_dob.severity),
+        ("required", Severity::Error)
+    );
     let ethnic = find(issues, header, "line 7", "ETHNIC");
-    assert_eq!((ethnic.rule, ethnic.value.as_deref()), ("code", Some("XXXX")));
+    assert_eq!(
+        (ethnic.rule, ethnic.value.as_deref()),
+        ("code", Some("XXXX"))
+    );
 
     assert_eq!(find(issues, ep, "line 2", "DEC").rule, "end_before_start");
     let overlap = find(issues, ep, "line 4", "DECOM");
-    assert_eq!((overlap.rule, overlap.severity, overlap.child.as_deref()), ("overlapping_episodes", Severity::Error, Some("B2")));
+    assert_eq!(
+        (overlap.rule, overlap.severity, overlap.child.as_deref()),
+        ("overlapping_episodes", Severity::Error, Some("B2"))
+    );
     let gap = find(issues, ep, "line 6", "DECOM");
-    assert_eq!((gap.rule, gap.severity), ("non_contiguous_episodes", Severity::Warning));
+    assert_eq!(
+        (gap.rule, gap.severity),
+        ("non_contiguous_episodes", Severity::Warning)
+    );
     let orphan = find(issues, ep, "line 7", "CHILD");
-    assert_eq!((orphan.rule, orphan.child.as_deref()), ("child_not_in_header", Some("B9")));
+    assert_eq!(
+        (orphan.rule, orphan.child.as_deref()),
+        ("child_not_in_header", Some("B9"))
+    );
     let place = find(issues, ep, "line 8", "PLACE");
     assert_eq!((place.rule, place.value.as_deref()), ("code", Some("ZZ")));
     let date = find(issues, ep, "line 9", "DECOM");
-    assert_eq!((date.rule, date.value.as_deref()), ("date", Some("31/02/2025")));
+    assert_eq!(
+        (date.rule, date.value.as_deref()),
+        ("date", Some("31/02/2025"))
+    );
     assert_eq!(find(issues, ep, "line 10", "DEC").rule, "after_year_end");
 
-    let birth = find(issues, cin, "Message/Children/Child[2]/ChildIdentifiers/PersonBirthDate", "PersonBirthDate");
-    assert_eq!((birth.rule, birth.severity, birth.child.as_deref()), ("date", Severity::Warning, Some("D2")));
-    let gender = find(issues, cin, "Message/Children/Child[2]/ChildIdentifiers/GenderCurrent", "GenderCurrent");
+    let birth = find(
+        issues,
+        cin,
+        "Message/Children/Child[2]/ChildIdentifiers/PersonBirthDate",
+        "PersonBirthDate",
+    );
+    assert_eq!(
+        (birth.rule, birth.severity, birth.child.as_deref()),
+        ("date", Severity::Warning, Some("D2"))
+    );
+    let gender = find(
+        issues,
+        cin,
+        "Message/Children/Child[2]/ChildIdentifiers/GenderCurrent",
+        "GenderCurrent",
+    );
     assert_eq!(gender.rule, "code_year");
-    assert_eq!(find(issues, cin, "Message/Children/Child[2]/CINdetails[2]/ReferralNFA", "ReferralNFA").rule, "bool");
+    assert_eq!(
+        find(
+            issues,
+            cin,
+            "Message/Children/Child[2]/CINdetails[2]/ReferralNFA",
+            "ReferralNFA"
+        )
+        .rule,
+        "bool"
+    );
     let closed_early = find(issues, cin, "Message/Children/Child[2]", "CINclosureDate");
-    assert_eq!((closed_early.rule, closed_early.severity), ("end_before_start", Severity::Error));
-    let truncated = issues.iter().find(|i| i.rule == "truncated_xml").expect("truncation reported");
+    assert_eq!(
+        (closed_early.rule, closed_early.severity),
+        ("end_before_start", Severity::Error)
+    );
+    let truncated = issues
+        .iter()
+        .find(|i| i.rule == "truncated_xml")
+        .expect("truncation reported");
     assert_eq!(truncated.location, "Message/Children/Child[3]/CINdetails");
     assert_eq!(truncated.child.as_deref(), Some("D3"));
 
     // The good rows survive.
     let header_rows = store.history("header", "925").unwrap();
-    assert_eq!(rows(&header_rows, &["child", "sex", "dob", "ethnic"]), vec!["B1|M|2010-02-01|WBRI", "B2|F|2016-05-05|WBRI"]);
+    assert_eq!(
+        rows(&header_rows, &["child", "sex", "dob", "ethnic"]),
+        vec!["B1|M|2010-02-01|WBRI", "B2|F|2016-05-05|WBRI"]
+    );
     let episodes = store.history("episodes", "925").unwrap();
     assert_eq!(
         rows(&episodes, &["child", "decom", "dec"]),
-        vec!["B2|2024-05-01|2024-07-01", "B4|2024-05-01|2024-07-01", "B4|2024-07-05|", "B9|2024-05-01|"]
+        vec![
+            "B2|2024-05-01|2024-07-01",
+            "B4|2024-05-01|2024-07-01",
+            "B4|2024-07-05|",
+            "B9|2024-05-01|"
+        ]
     );
     let cin_children = store.history("cin_child", "925").unwrap();
-    assert_eq!(rows(&cin_children, &["child", "birth_date", "sex"]), vec!["D1|2015-01-01|M", "D2||"]);
+    assert_eq!(
+        rows(&cin_children, &["child", "birth_date", "sex"]),
+        vec!["D1|2015-01-01|M", "D2||"]
+    );
     let cin_episodes = store.history("cin_episode", "925").unwrap();
-    assert_eq!(rows(&cin_episodes, &["child", "referral_date", "referral_nfa"]), vec!["D1|2024-05-01|false", "D2|2024-07-01|"]);
+    assert_eq!(
+        rows(&cin_episodes, &["child", "referral_date", "referral_nfa"]),
+        vec!["D1|2024-05-01|false", "D2|2024-07-01|"]
+    );
 
     // The counts say how many rows were rejected.
     assert_eq!(outcome.report.counts["header"].read, 5);

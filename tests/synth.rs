@@ -13,7 +13,14 @@ use cspi::ingest::store::Store;
 use cspi::synth::{self, Recipe, Ssda903Format};
 
 fn recipe(las: &[&str], first: i32, last: i32, format: Ssda903Format) -> Recipe {
-    Recipe { seed: 7, las: las.iter().map(|s| s.to_string()).collect(), first_year: first, last_year: last, format, as_at: None }
+    Recipe {
+        seed: 7,
+        las: las.iter().map(|s| s.to_string()).collect(),
+        first_year: first,
+        last_year: last,
+        format,
+        as_at: None,
+    }
 }
 
 fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
@@ -25,7 +32,10 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             if p.is_dir() {
                 stack.push(p);
             } else {
-                out.insert(p.strip_prefix(dir).unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap());
+                out.insert(
+                    p.strip_prefix(dir).unwrap().to_string_lossy().into_owned(),
+                    std::fs::read(&p).unwrap(),
+                );
             }
         }
     }
@@ -36,9 +46,19 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 fn same_seed_same_bytes_whatever_else_is_generated() {
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
-    synth::generate(&recipe(&["873"], 2024, 2025, Ssda903Format::Csv), a.path(), &|_| {}).unwrap();
+    synth::generate(
+        &recipe(&["873"], 2024, 2025, Ssda903Format::Csv),
+        a.path(),
+        &|_| {},
+    )
+    .unwrap();
     // The LA's files do not depend on which other LAs are generated alongside it.
-    synth::generate(&recipe(&["873", "871"], 2024, 2025, Ssda903Format::Csv), b.path(), &|_| {}).unwrap();
+    synth::generate(
+        &recipe(&["873", "871"], 2024, 2025, Ssda903Format::Csv),
+        b.path(),
+        &|_| {},
+    )
+    .unwrap();
     let fa = files(a.path());
     let fb = files(b.path());
     let la_files: Vec<&String> = fa.keys().filter(|k| k.starts_with("873")).collect();
@@ -51,21 +71,47 @@ fn same_seed_same_bytes_whatever_else_is_generated() {
 #[test]
 fn synthetic_returns_pass_validation_and_overlap_like_real_ones() {
     let out = tempfile::tempdir().unwrap();
-    synth::generate(&recipe(&["873"], 2023, 2025, Ssda903Format::Csv), out.path(), &|_| {}).unwrap();
+    synth::generate(
+        &recipe(&["873"], 2023, 2025, Ssda903Format::Csv),
+        out.path(),
+        &|_| {},
+    )
+    .unwrap();
     let store = Store::new(out.path().join("store"));
     let outcome = ingest(&[out.path().to_path_buf()], &store, &Hints::default()).unwrap();
-    let problems: Vec<String> = outcome.report.issues.iter().filter(|i| i.severity != cspi::ingest::report::Severity::Note).map(|i| i.to_string()).collect();
+    let problems: Vec<String> = outcome
+        .report
+        .issues
+        .iter()
+        .filter(|i| i.severity != cspi::ingest::report::Severity::Note)
+        .map(|i| i.to_string())
+        .collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert_eq!(outcome.returns.len(), 6);
-    assert_eq!(outcome.history_report.issues.len(), 0, "consecutive returns must agree on every record they share");
+    assert_eq!(
+        outcome.history_report.issues.len(),
+        0,
+        "consecutive returns must agree on every record they share"
+    );
     // Episodes open on 31 March 2024 appear in both the 2024 and the 2025 return; the history
     // holds them once, from the 2025 return.
-    let e24 = cspi::domain::io::read_parquet(&out.path().join("store/returns/873/2024/episodes.parquet")).unwrap();
-    let e25 = cspi::domain::io::read_parquet(&out.path().join("store/returns/873/2025/episodes.parquet")).unwrap();
-    let open24: Vec<String> = rows(&e24.filter(&e24.column("dec").unwrap().is_null()).unwrap(), &["child", "decom"]);
-    let in25: std::collections::HashSet<String> = rows(&e25, &["child", "decom"]).into_iter().collect();
+    let e24 =
+        cspi::domain::io::read_parquet(&out.path().join("store/returns/873/2024/episodes.parquet"))
+            .unwrap();
+    let e25 =
+        cspi::domain::io::read_parquet(&out.path().join("store/returns/873/2025/episodes.parquet"))
+            .unwrap();
+    let open24: Vec<String> = rows(
+        &e24.filter(&e24.column("dec").unwrap().is_null()).unwrap(),
+        &["child", "decom"],
+    );
+    let in25: std::collections::HashSet<String> =
+        rows(&e25, &["child", "decom"]).into_iter().collect();
     assert!(open24.len() > 100);
-    assert!(open24.iter().all(|k| in25.contains(k)), "every episode open at 31/03/2024 is repeated in 2025");
+    assert!(
+        open24.iter().all(|k| in25.contains(k)),
+        "every episode open at 31/03/2024 is repeated in 2025"
+    );
     let history = store.history("episodes", "873").unwrap();
     let keys = rows(&history, &["child", "decom"]);
     let unique: std::collections::HashSet<&String> = keys.iter().collect();
@@ -76,31 +122,86 @@ fn synthetic_returns_pass_validation_and_overlap_like_real_ones() {
 fn ssda903_xml_and_csv_hold_the_same_children() {
     let csv = tempfile::tempdir().unwrap();
     let xml = tempfile::tempdir().unwrap();
-    synth::generate(&recipe(&["873"], 2025, 2025, Ssda903Format::Csv), csv.path(), &|_| {}).unwrap();
-    synth::generate(&recipe(&["873"], 2025, 2025, Ssda903Format::Xml), xml.path(), &|_| {}).unwrap();
+    synth::generate(
+        &recipe(&["873"], 2025, 2025, Ssda903Format::Csv),
+        csv.path(),
+        &|_| {},
+    )
+    .unwrap();
+    synth::generate(
+        &recipe(&["873"], 2025, 2025, Ssda903Format::Xml),
+        xml.path(),
+        &|_| {},
+    )
+    .unwrap();
     let s_csv = Store::new(csv.path().join("store"));
     let s_xml = Store::new(xml.path().join("store"));
     let o_csv = ingest(&[csv.path().join("873")], &s_csv, &Hints::default()).unwrap();
     let o_xml = ingest(&[xml.path().join("873")], &s_xml, &Hints::default()).unwrap();
-    assert_eq!(o_xml.report.errors() + o_xml.report.warnings(), 0, "{:?}", o_xml.report.issues.first());
+    assert_eq!(
+        o_xml.report.errors() + o_xml.report.warnings(),
+        0,
+        "{:?}",
+        o_xml.report.issues.first()
+    );
     for (table, columns) in [
-        ("header", vec!["child", "sex", "dob", "ethnic", "upn", "mother", "mc_dob"]),
-        ("episodes", vec!["child", "decom", "rne", "ls", "cin", "place", "place_provider", "dec", "rec", "reason_place_change", "home_post", "pl_post", "urn"]),
+        (
+            "header",
+            vec!["child", "sex", "dob", "ethnic", "upn", "mother", "mc_dob"],
+        ),
+        (
+            "episodes",
+            vec![
+                "child",
+                "decom",
+                "rne",
+                "ls",
+                "cin",
+                "place",
+                "place_provider",
+                "dec",
+                "rec",
+                "reason_place_change",
+                "home_post",
+                "pl_post",
+                "urn",
+            ],
+        ),
         ("reviews", vec!["child", "review", "review_code"]),
         ("missing", vec!["child", "missing", "mis_start", "mis_end"]),
-        ("oc2", vec!["child", "sdq_score", "health_check", "teeth_check"]),
+        (
+            "oc2",
+            vec!["child", "sdq_score", "health_check", "teeth_check"],
+        ),
         ("oc3", vec!["child", "in_touch", "activ", "accom"]),
-        ("ad1", vec!["child", "date_int", "date_match", "foster_care"]),
+        (
+            "ad1",
+            vec!["child", "date_int", "date_match", "foster_care"],
+        ),
         ("uasc", vec!["child", "duc"]),
-        ("placed_adoption", vec!["child", "date_placed", "date_placed_ceased", "reason_placed_ceased"]),
-        ("prev_perm", vec!["child", "prev_perm", "la_perm", "date_perm"]),
+        (
+            "placed_adoption",
+            vec![
+                "child",
+                "date_placed",
+                "date_placed_ceased",
+                "reason_placed_ceased",
+            ],
+        ),
+        (
+            "prev_perm",
+            vec!["child", "prev_perm", "la_perm", "date_perm"],
+        ),
     ] {
         let a = s_csv.history(table, "873").unwrap();
         let b = s_xml.history(table, "873").unwrap();
         assert!(a.height() > 0, "{table} is empty");
         assert_eq!(rows(&a, &columns), rows(&b, &columns), "{table}");
     }
-    assert_eq!(o_csv.report.counts["episodes"].kept, o_xml.report.counts["episodes"].kept);
+    assert_eq!(
+        o_csv.report.counts["episodes"].kept,
+        o_xml.report.counts["episodes"].kept
+    );
 }
 
 #[test]
@@ -113,11 +214,39 @@ fn an_in_year_extract_stops_at_its_date() {
     let outcome = ingest(&[out.path().join("873")], &store, &Hints::default()).unwrap();
     assert_eq!(outcome.report.errors(), 0);
     let episodes = store.history("episodes", "873").unwrap();
-    let latest = episodes.column("decom").unwrap().date().unwrap().physical().iter().flatten().max().unwrap();
-    assert!(latest <= cspi::domain::dates::to_epoch_days(chrono::NaiveDate::from_ymd_opt(2025, 10, 31).unwrap()));
+    let latest = episodes
+        .column("decom")
+        .unwrap()
+        .date()
+        .unwrap()
+        .physical()
+        .iter()
+        .flatten()
+        .max()
+        .unwrap();
+    assert!(
+        latest
+            <= cspi::domain::dates::to_epoch_days(
+                chrono::NaiveDate::from_ymd_opt(2025, 10, 31).unwrap()
+            )
+    );
     let referrals = store.history("cin_episode", "873").unwrap();
-    let latest = referrals.column("referral_date").unwrap().date().unwrap().physical().iter().flatten().max().unwrap();
-    assert!(latest > cspi::domain::dates::to_epoch_days(chrono::NaiveDate::from_ymd_opt(2025, 10, 1).unwrap()));
+    let latest = referrals
+        .column("referral_date")
+        .unwrap()
+        .date()
+        .unwrap()
+        .physical()
+        .iter()
+        .flatten()
+        .max()
+        .unwrap();
+    assert!(
+        latest
+            > cspi::domain::dates::to_epoch_days(
+                chrono::NaiveDate::from_ymd_opt(2025, 10, 1).unwrap()
+            )
+    );
 }
 
 #[test]

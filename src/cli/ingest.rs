@@ -26,7 +26,10 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let store = Store::new(&args.store);
-    let hints = Hints { la_code: args.la, year: args.year };
+    let hints = Hints {
+        la_code: args.la,
+        year: args.year,
+    };
     let outcome = ingest::ingest(&args.inputs, &store, &hints).context("ingest failed")?;
     println!("{}", outcome.report.summary());
     println!(
@@ -35,6 +38,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         store.root.display(),
         outcome.history_report.issues.len()
     );
-    println!("validation report: {}.csv (and .parquet)", outcome.report_stem.display());
+    println!(
+        "validation report: {}.csv (and .parquet)",
+        outcome.report_stem.display()
+    );
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 mod ingest;
 mod reference;
+mod run;
 mod synth;
 
 use clap::{Parser, Subcommand};
@@ -16,6 +17,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The main job: ingest → indicators → benchmarks → packs (default data when no --config).
+    Run(run::Args),
     /// Read returns into the validated history store.
     Ingest(ingest::Args),
     /// Reference tables: LAs, statistical neighbours, populations, published figures.
@@ -27,6 +30,7 @@ enum Command {
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Run(args) => run::run(args),
         Command::Ingest(args) => ingest::run(args),
         Command::Reference(command) => reference::run(command),
         Command::Synth(args) => synth::run(args),

@@ -24,8 +24,12 @@ pub enum Command {
 pub fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Build { from, out } => {
-            let mut tables = reference::build(&from).with_context(|| format!("building the reference tables from {}", from.display()))?;
-            tables.write(&out).with_context(|| format!("writing {}", out.display()))?;
+            let mut tables = reference::build(&from).with_context(|| {
+                format!("building the reference tables from {}", from.display())
+            })?;
+            tables
+                .write(&out)
+                .with_context(|| format!("writing {}", out.display()))?;
             println!(
                 "{} LAs, {} neighbour links, {} population rows, {} published figures ({} measures) written to {}",
                 tables.las.height(),

@@ -45,8 +45,11 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let mut recipe = match &args.recipe {
-        Some(path) => Recipe::from_yaml(&std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+        Some(path) => Recipe::from_yaml(
+            &std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?,
+        )
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
         None => Recipe::embedded_default(),
     };
     let index = ReferenceIndex::embedded();
@@ -64,24 +67,39 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     if let Some(years) = &args.years {
         let (a, b) = years.split_once('-').unwrap_or((years, years));
-        recipe.first_year = a.trim().parse().context("--years: expected e.g. 2021-2025")?;
-        recipe.last_year = b.trim().parse().context("--years: expected e.g. 2021-2025")?;
+        recipe.first_year = a
+            .trim()
+            .parse()
+            .context("--years: expected e.g. 2021-2025")?;
+        recipe.last_year = b
+            .trim()
+            .parse()
+            .context("--years: expected e.g. 2021-2025")?;
     }
     if let Some(seed) = args.seed {
         recipe.seed = seed;
     }
     if let Some(f) = &args.format {
-        recipe.format = if f == "xml" { Ssda903Format::Xml } else { Ssda903Format::Csv };
+        recipe.format = if f == "xml" {
+            Ssda903Format::Xml
+        } else {
+            Ssda903Format::Csv
+        };
     }
     if let Some(as_at) = args.as_at {
         let end = cspi::domain::dates::collection_year(as_at);
         if end != recipe.last_year {
-            bail!("--as-at {as_at} is not in the last collection year {}", recipe.last_year);
+            bail!(
+                "--as-at {as_at} is not in the last collection year {}",
+                recipe.last_year
+            );
         }
         recipe.as_at = Some(as_at);
     }
     let bar = ProgressBar::new(recipe.las.len() as u64);
-    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} LAs {msg}").expect("valid template"));
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} LAs {msg}").expect("valid template"),
+    );
     let started = Instant::now();
     let summary = synth::generate(&recipe, &args.out, &|la| {
         bar.set_message(la.to_string());

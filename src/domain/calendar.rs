@@ -51,9 +51,8 @@ impl Calendar {
     }
 
     fn build(changes: &[Change]) -> Calendar {
-        let mut holidays: Vec<NaiveDate> = (FIRST_YEAR..=LAST_YEAR)
-            .flat_map(rule_holidays)
-            .collect();
+        let mut holidays: Vec<NaiveDate> =
+            (FIRST_YEAR..=LAST_YEAR).flat_map(rule_holidays).collect();
         for change in changes {
             if let (Some(from), Some(to)) = (change.moved, change.to) {
                 holidays.retain(|&h| h != from);
@@ -249,21 +248,107 @@ mod tests {
             assert_eq!(cal().bank_holidays(year), want, "{year}");
         };
         // 2012: spring holiday moved to 4 June and 5 June added (Diamond Jubilee).
-        expect(2012, &[(1, 2), (4, 6), (4, 9), (5, 7), (6, 4), (6, 5), (8, 27), (12, 25), (12, 26)]);
+        expect(
+            2012,
+            &[
+                (1, 2),
+                (4, 6),
+                (4, 9),
+                (5, 7),
+                (6, 4),
+                (6, 5),
+                (8, 27),
+                (12, 25),
+                (12, 26),
+            ],
+        );
         // 2020: early May moved to Friday 8 May (VE Day).
-        expect(2020, &[(1, 1), (4, 10), (4, 13), (5, 8), (5, 25), (8, 31), (12, 25), (12, 28)]);
+        expect(
+            2020,
+            &[
+                (1, 1),
+                (4, 10),
+                (4, 13),
+                (5, 8),
+                (5, 25),
+                (8, 31),
+                (12, 25),
+                (12, 28),
+            ],
+        );
         // 2021: Christmas Saturday and Boxing Day Sunday become Monday 27 and Tuesday 28.
-        expect(2021, &[(1, 1), (4, 2), (4, 5), (5, 3), (5, 31), (8, 30), (12, 27), (12, 28)]);
+        expect(
+            2021,
+            &[
+                (1, 1),
+                (4, 2),
+                (4, 5),
+                (5, 3),
+                (5, 31),
+                (8, 30),
+                (12, 27),
+                (12, 28),
+            ],
+        );
         // 2022: jubilee 2 and 3 June, the Queen's funeral 19 September, Christmas on a Sunday.
         expect(
             2022,
-            &[(1, 3), (4, 15), (4, 18), (5, 2), (6, 2), (6, 3), (8, 29), (9, 19), (12, 26), (12, 27)],
+            &[
+                (1, 3),
+                (4, 15),
+                (4, 18),
+                (5, 2),
+                (6, 2),
+                (6, 3),
+                (8, 29),
+                (9, 19),
+                (12, 26),
+                (12, 27),
+            ],
         );
         // 2023: coronation Monday 8 May.
-        expect(2023, &[(1, 2), (4, 7), (4, 10), (5, 1), (5, 8), (5, 29), (8, 28), (12, 25), (12, 26)]);
-        expect(2025, &[(1, 1), (4, 18), (4, 21), (5, 5), (5, 26), (8, 25), (12, 25), (12, 26)]);
+        expect(
+            2023,
+            &[
+                (1, 2),
+                (4, 7),
+                (4, 10),
+                (5, 1),
+                (5, 8),
+                (5, 29),
+                (8, 28),
+                (12, 25),
+                (12, 26),
+            ],
+        );
+        expect(
+            2025,
+            &[
+                (1, 1),
+                (4, 18),
+                (4, 21),
+                (5, 5),
+                (5, 26),
+                (8, 25),
+                (12, 25),
+                (12, 26),
+            ],
+        );
         // 2011: royal wedding Friday 29 April.
-        expect(2011, &[(1, 3), (4, 22), (4, 25), (4, 29), (5, 2), (5, 30), (8, 29), (12, 26), (12, 27)]);
+        expect(
+            2011,
+            &[
+                (1, 3),
+                (4, 22),
+                (4, 25),
+                (4, 29),
+                (5, 2),
+                (5, 30),
+                (8, 29),
+                (12, 26),
+                (12, 27),
+            ],
+        );
     }
 
     #[test]
@@ -295,12 +380,17 @@ mod tests {
         assert_eq!(deadline, d(2024, 4, 17));
         let epoch = cal().add_working_days_epoch(to_epoch_days(start), 15);
         assert_eq!(from_epoch_days(epoch), deadline);
-        assert_eq!(cal().add_working_days_epoch(to_epoch_days(start), 0), to_epoch_days(start));
+        assert_eq!(
+            cal().add_working_days_epoch(to_epoch_days(start), 0),
+            to_epoch_days(start)
+        );
     }
 
     #[test]
     fn working_days_in_2024() {
-        let n = cal().working_days(d(2023, 12, 31), d(2024, 12, 31)).unwrap();
+        let n = cal()
+            .working_days(d(2023, 12, 31), d(2024, 12, 31))
+            .unwrap();
         // 366 days, 104 weekend days, 8 bank holidays on weekdays.
         assert_eq!(n, 366 - 104 - 8);
     }

@@ -118,7 +118,10 @@ impl CodeLists {
                     .collect();
                 let mut index: HashMap<String, Vec<usize>> = HashMap::new();
                 for (i, code) in codes.iter().enumerate() {
-                    index.entry(code.code.to_ascii_uppercase()).or_default().push(i);
+                    index
+                        .entry(code.code.to_ascii_uppercase())
+                        .or_default()
+                        .push(i);
                 }
                 (name.clone(), CodeList { name, codes, index })
             })
@@ -165,8 +168,14 @@ mod tests {
         let sex = CodeLists::ssda903().list("SEX");
         assert_eq!(sex.check("1", 2024), Ok("M"));
         assert_eq!(sex.check("M", 2025), Ok("M"));
-        assert!(matches!(sex.check("1", 2025), Err(CodeProblem::NotValidInYear { .. })));
-        assert!(matches!(sex.check("M", 2024), Err(CodeProblem::NotValidInYear { .. })));
+        assert!(matches!(
+            sex.check("1", 2025),
+            Err(CodeProblem::NotValidInYear { .. })
+        ));
+        assert!(matches!(
+            sex.check("M", 2024),
+            Err(CodeProblem::NotValidInYear { .. })
+        ));
         assert_eq!(sex.check("Q", 2024), Err(CodeProblem::Unknown));
     }
 
@@ -185,6 +194,9 @@ mod tests {
         let lists = CodeLists::cin();
         assert_eq!(lists.list("SEX").check("9", 2020), Ok("U"));
         assert!(lists.list("ASSESSMENT_FACTOR").check("21", 2025).is_ok());
-        assert_eq!(lists.list("CATEGORY_OF_ABUSE").label("NEG"), Some("Neglect"));
+        assert_eq!(
+            lists.list("CATEGORY_OF_ABUSE").label("NEG"),
+            Some("Neglect")
+        );
     }
 }

@@ -160,7 +160,15 @@ mod tests {
 
     #[test]
     fn rejects_what_would_need_a_guess() {
-        for bad in ["", "31/02/2024", "01/13/2024", "1/4/24", "April 2024", "2024/04/01", "x"] {
+        for bad in [
+            "",
+            "31/02/2024",
+            "01/13/2024",
+            "1/4/24",
+            "April 2024",
+            "2024/04/01",
+            "x",
+        ] {
             assert_eq!(parse_date(bad), None, "{bad}");
         }
     }

@@ -9,12 +9,18 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 fn temp_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }
 
 /// Writes a file atomically from a closure that fills a writer.
-pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>) -> io::Result<()> {
+pub fn write_atomic(
+    path: &Path,
+    fill: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
+) -> io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir)?;
     }
@@ -58,11 +64,17 @@ pub fn write_parquet(df: &mut DataFrame, path: &Path) -> io::Result<()> {
 
 /// Writes a table as CSV (dates ISO, header row), atomically.
 pub fn write_csv(df: &mut DataFrame, path: &Path) -> io::Result<()> {
-    write_atomic(path, |w| CsvWriter::new(w).include_header(true).finish(df).map_err(to_io))
+    write_atomic(path, |w| {
+        CsvWriter::new(w)
+            .include_header(true)
+            .finish(df)
+            .map_err(to_io)
+    })
 }
 
 /// Reads a Parquet file written by [`write_parquet`].
 pub fn read_parquet(path: &Path) -> PolarsResult<DataFrame> {
-    let file = File::open(path).map_err(|e| polars_err!(ComputeError: "cannot open {}: {e}", path.display()))?;
+    let file = File::open(path)
+        .map_err(|e| polars_err!(ComputeError: "cannot open {}: {e}", path.display()))?;
     ParquetReader::new(file).finish()
 }

@@ -23,7 +23,11 @@ impl Record {
 /// Splits CSV text into records (blank lines are returned as records with one empty field so
 /// the caller can count them).
 pub fn records(text: &str) -> Records<'_> {
-    Records { chars: text.chars().peekable(), line: 1, done: false }
+    Records {
+        chars: text.chars().peekable(),
+        line: 1,
+        done: false,
+    }
 }
 
 pub struct Records<'a> {
@@ -48,7 +52,10 @@ impl Iterator for Records<'_> {
             let Some(c) = self.chars.next() else {
                 self.done = true;
                 fields.push(field);
-                return Some(Record { line: start_line, fields });
+                return Some(Record {
+                    line: start_line,
+                    fields,
+                });
             };
             if quoted {
                 match c {
@@ -84,7 +91,10 @@ impl Iterator for Records<'_> {
                     }
                     self.line += 1;
                     fields.push(field);
-                    return Some(Record { line: start_line, fields });
+                    return Some(Record {
+                        line: start_line,
+                        fields,
+                    });
                 }
                 _ => field.push(c),
             }
@@ -100,12 +110,36 @@ mod tests {
     fn line_numbers_survive_crlf_blank_lines_and_quoted_breaks() {
         let text = "A,B\r\n1,2\r\n\r\n\"x, \"\"y\"\"\",\"two\nlines\"\r\n5,6";
         let got: Vec<Record> = records(text).collect();
-        assert_eq!(got[0], Record { line: 1, fields: vec!["A".into(), "B".into()] });
-        assert_eq!(got[1], Record { line: 2, fields: vec!["1".into(), "2".into()] });
+        assert_eq!(
+            got[0],
+            Record {
+                line: 1,
+                fields: vec!["A".into(), "B".into()]
+            }
+        );
+        assert_eq!(
+            got[1],
+            Record {
+                line: 2,
+                fields: vec!["1".into(), "2".into()]
+            }
+        );
         assert!(got[2].is_blank());
         assert_eq!(got[2].line, 3);
-        assert_eq!(got[3], Record { line: 4, fields: vec!["x, \"y\"".into(), "two\nlines".into()] });
-        assert_eq!(got[4], Record { line: 6, fields: vec!["5".into(), "6".into()] });
+        assert_eq!(
+            got[3],
+            Record {
+                line: 4,
+                fields: vec!["x, \"y\"".into(), "two\nlines".into()]
+            }
+        );
+        assert_eq!(
+            got[4],
+            Record {
+                line: 6,
+                fields: vec!["5".into(), "6".into()]
+            }
+        );
         assert_eq!(got.len(), 5);
     }
 

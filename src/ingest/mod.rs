@@ -7,8 +7,8 @@ pub mod report;
 pub mod returns;
 pub mod rules;
 pub mod spec;
-pub mod store;
 pub mod ssda903_csv;
+pub mod store;
 pub mod table;
 pub mod text;
 pub mod xml;
@@ -39,7 +39,16 @@ pub struct IngestOutcome {
 /// written to `<store>/validation/report.{csv,parquet}` (and the history notes beside it).
 pub fn ingest(inputs: &[PathBuf], store: &Store, hints: &Hints) -> PolarsResult<IngestOutcome> {
     let (files, mut found) = returns::discover(inputs, hints);
-    let base: Vec<PathBuf> = inputs.iter().map(|p| if p.is_dir() { p.clone() } else { p.parent().map(Path::to_path_buf).unwrap_or_default() }).collect();
+    let base: Vec<PathBuf> = inputs
+        .iter()
+        .map(|p| {
+            if p.is_dir() {
+                p.clone()
+            } else {
+                p.parent().map(Path::to_path_buf).unwrap_or_default()
+            }
+        })
+        .collect();
     let label = |path: &Path| -> String {
         base.iter()
             .find_map(|b| path.strip_prefix(b).ok())
@@ -47,21 +56,32 @@ pub fn ingest(inputs: &[PathBuf], store: &Store, hints: &Hints) -> PolarsResult<
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| path.to_string_lossy().into_owned())
     };
-    let (mut returns, unassigned) = returns::read_returns(&files, label);
     let mut outcome = IngestOutcome::default();
     outcome.report.extend(found.drain(..));
-    outcome.report.merge(unassigned);
-    let mut las = std::collections::BTreeSet::new();
-    for r in &mut returns {
-        store.save_return(r)?;
-        las.insert(r.la_code.clone());
-        outcome.returns.push((r.la_code.clone(), r.year, r.collection));
+    // One LA at a time, so memory holds one LA's returns however many LAs are read (files
+    // whose LA is only in their content are read together at the end).
+    let mut by_la: std::collections::BTreeMap<Option<String>, Vec<returns::InputFile>> =
+        std::collections::BTreeMap::new();
+    for f in files {
+        by_la.entry(f.la_code.clone()).or_default().push(f);
     }
-    for r in returns {
-        outcome.report.merge(r.report);
-    }
-    for la in &las {
-        outcome.history_report.merge(store.rebuild_history(la)?);
+    for (_, group) in by_la {
+        let (mut returns, unassigned) = returns::read_returns(&group, &label);
+        outcome.report.merge(unassigned);
+        let mut las = std::collections::BTreeSet::new();
+        for r in &mut returns {
+            store.save_return(r)?;
+            las.insert(r.la_code.clone());
+            outcome
+                .returns
+                .push((r.la_code.clone(), r.year, r.collection));
+        }
+        for r in returns {
+            outcome.report.merge(r.report);
+        }
+        for la in &las {
+            outcome.history_report.merge(store.rebuild_history(la)?);
+        }
     }
     outcome.report.sort();
     outcome.history_report.sort();

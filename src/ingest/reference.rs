@@ -37,7 +37,11 @@ pub enum ReferenceError {
     #[error("{0}: cannot read ({1})")]
     Io(PathBuf, std::io::Error),
     #[error("no {what} file found under {dir}: {hint}")]
-    Missing { what: &'static str, dir: PathBuf, hint: &'static str },
+    Missing {
+        what: &'static str,
+        dir: PathBuf,
+        hint: &'static str,
+    },
     #[error("{file}: {message}")]
     Format { file: PathBuf, message: String },
     #[error(transparent)]
@@ -100,17 +104,29 @@ impl TextTable {
         let mut it = records(&text).filter(|r| !r.is_blank());
         let header = it
             .next()
-            .map(|r| r.fields.into_iter().map(|f| f.trim().trim_start_matches('\u{feff}').to_string()).collect())
+            .map(|r| {
+                r.fields
+                    .into_iter()
+                    .map(|f| f.trim().trim_start_matches('\u{feff}').to_string())
+                    .collect()
+            })
             .unwrap_or_default();
         let rows = it.map(|r| r.fields).collect();
-        Ok(TextTable { path: path.into(), header, rows })
+        Ok(TextTable {
+            path: path.into(),
+            header,
+            rows,
+        })
     }
 
     fn col(&self, name: &str) -> Result<usize, ReferenceError> {
-        self.header.iter().position(|h| h == name).ok_or_else(|| ReferenceError::Format {
-            file: self.path.clone(),
-            message: format!("has no column '{name}'"),
-        })
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| ReferenceError::Format {
+                file: self.path.clone(),
+                message: format!("has no column '{name}'"),
+            })
     }
 }
 
@@ -134,7 +150,9 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn file_name(p: &Path) -> String {
-    p.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default()
+    p.file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default()
 }
 
 /// Parses a published cell: a number, or a suppression symbol kept as the status.
@@ -157,7 +175,11 @@ pub fn year_of_period(label: &str) -> Option<i32> {
     let (start, end) = core.split_once(['-', '/'])?;
     let start: i32 = start.parse().ok()?;
     let end: i32 = end.parse().ok()?;
-    let year = if end < 100 { start / 100 * 100 + end } else { end };
+    let year = if end < 100 {
+        start / 100 * 100 + end
+    } else {
+        end
+    };
     (year > start && year - start <= 3).then_some(year)
 }
 
@@ -175,7 +197,17 @@ struct Published {
 
 impl Published {
     #[allow(clippy::too_many_arguments)]
-    fn push(&mut self, measure: &str, year: i32, level: &str, code: &str, value: Option<f64>, status: Option<String>, numerator: Option<f64>, denominator: Option<f64>) {
+    fn push(
+        &mut self,
+        measure: &str,
+        year: i32,
+        level: &str,
+        code: &str,
+        value: Option<f64>,
+        status: Option<String>,
+        numerator: Option<f64>,
+        denominator: Option<f64>,
+    ) {
         self.measure.push(measure.into());
         self.year.push(year);
         self.level.push(level.into());
@@ -197,16 +229,30 @@ impl Published {
             Column::new("numerator".into(), self.numerator),
             Column::new("denominator".into(), self.denominator),
         ])?;
-        df.sort(["measure", "level", "code", "year"], SortMultipleOptions::default())
+        df.sort(
+            ["measure", "level", "code", "year"],
+            SortMultipleOptions::default(),
+        )
     }
 }
 
 /// EES geography of a row: ("national", "E92000001"), ("regional", region code) or
 /// ("la", old LA code).
 fn ees_area(t: &TextTable, row: &[String]) -> Option<(&'static str, String)> {
-    let get = |name: &str| t.header.iter().position(|h| h == name).and_then(|i| row.get(i)).map(|s| s.trim().to_string());
+    let get = |name: &str| {
+        t.header
+            .iter()
+            .position(|h| h == name)
+            .and_then(|i| row.get(i))
+            .map(|s| s.trim().to_string())
+    };
     match get("geographic_level")?.as_str() {
-        "National" => Some(("national", get("country_code").filter(|c| !c.is_empty()).unwrap_or_else(|| "E92000001".into()))),
+        "National" => Some((
+            "national",
+            get("country_code")
+                .filter(|c| !c.is_empty())
+                .unwrap_or_else(|| "E92000001".into()),
+        )),
         "Regional" => Some(("regional", get("region_code")?)),
         "Local authority" => {
             let code = get("old_la_code")?;
@@ -223,7 +269,10 @@ pub fn build(dir: &Path) -> Result<ReferenceTables, ReferenceError> {
     let find = |pred: &dyn Fn(&str) -> bool| files.iter().find(|p| pred(&file_name(p))).cloned();
 
     // Population and the LA list.
-    let population_file = find(&|n| n.starts_with("ons_mid-year_population") && n.ends_with(".csv")).ok_or(ReferenceError::Missing {
+    let population_file = find(&|n| {
+        n.starts_with("ons_mid-year_population") && n.ends_with(".csv")
+    })
+    .ok_or(ReferenceError::Missing {
         what: "ONS population",
         dir: dir.into(),
         hint: "expected ons_mid-year_population_estimates_*.csv (children aged 0 to 17 by LA)",
@@ -246,16 +295,36 @@ pub fn build(dir: &Path) -> Result<ReferenceTables, ReferenceError> {
     let mut p_value = vec![];
     let mut las: BTreeMap<String, (String, String, String, String, i32)> = BTreeMap::new();
     for row in &pop.rows {
-        let Ok(year) = row[ct].trim().parse::<i32>() else { continue };
+        let Ok(year) = row[ct].trim().parse::<i32>() else {
+            continue;
+        };
         let value = row[cv].trim().parse::<f64>().ok();
         let (level, code, name) = match row[cl].trim() {
             "National" => ("national", "E92000001".to_string(), "England".to_string()),
-            "Regional" => ("regional", row[cr].trim().to_string(), row[crn].trim().to_string()),
+            "Regional" => (
+                "regional",
+                row[cr].trim().to_string(),
+                row[crn].trim().to_string(),
+            ),
             "Local authority" => {
                 let code = row[co].trim().split('.').next().unwrap_or("").to_string();
-                let entry = las.entry(code.clone()).or_insert_with(|| (row[cn].trim().into(), row[cname].trim().into(), row[cr].trim().into(), row[crn].trim().into(), year));
+                let entry = las.entry(code.clone()).or_insert_with(|| {
+                    (
+                        row[cn].trim().into(),
+                        row[cname].trim().into(),
+                        row[cr].trim().into(),
+                        row[crn].trim().into(),
+                        year,
+                    )
+                });
                 if year > entry.4 {
-                    *entry = (row[cn].trim().into(), row[cname].trim().into(), row[cr].trim().into(), row[crn].trim().into(), year);
+                    *entry = (
+                        row[cn].trim().into(),
+                        row[cname].trim().into(),
+                        row[cr].trim().into(),
+                        row[crn].trim().into(),
+                        year,
+                    );
                 }
                 ("la", code, row[cname].trim().to_string())
             }
@@ -278,11 +347,26 @@ pub fn build(dir: &Path) -> Result<ReferenceTables, ReferenceError> {
     let latest = las.values().map(|v| v.4).max().unwrap_or(0);
     let las_df = DataFrame::new_infer_height(vec![
         Column::new("la_code".into(), las.keys().cloned().collect::<Vec<_>>()),
-        Column::new("ons_code".into(), las.values().map(|v| v.0.clone()).collect::<Vec<_>>()),
-        Column::new("la_name".into(), las.values().map(|v| v.1.clone()).collect::<Vec<_>>()),
-        Column::new("region_code".into(), las.values().map(|v| v.2.clone()).collect::<Vec<_>>()),
-        Column::new("region_name".into(), las.values().map(|v| v.3.clone()).collect::<Vec<_>>()),
-        Column::new("current".into(), las.values().map(|v| v.4 == latest).collect::<Vec<_>>()),
+        Column::new(
+            "ons_code".into(),
+            las.values().map(|v| v.0.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "la_name".into(),
+            las.values().map(|v| v.1.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "region_code".into(),
+            las.values().map(|v| v.2.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "region_name".into(),
+            las.values().map(|v| v.3.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "current".into(),
+            las.values().map(|v| v.4 == latest).collect::<Vec<_>>(),
+        ),
     ])?;
     let population = DataFrame::new_infer_height(vec![
         Column::new("level".into(), p_level),
@@ -297,7 +381,13 @@ pub fn build(dir: &Path) -> Result<ReferenceTables, ReferenceError> {
     let mut sn: Vec<(i32, String, i32, String, String)> = vec![];
     for path in &files {
         let name = file_name(path);
-        let model = if name.contains("2025") { 2025 } else if name.contains("2021") { 2021 } else { continue };
+        let model = if name.contains("2025") {
+            2025
+        } else if name.contains("2021") {
+            2021
+        } else {
+            continue;
+        };
         let is_sn = name.starts_with("sn_") || name.contains("statistical_neighbour");
         if !is_sn {
             continue;
@@ -329,10 +419,19 @@ pub fn build(dir: &Path) -> Result<ReferenceTables, ReferenceError> {
     sn.sort();
     let sn_groups = DataFrame::new_infer_height(vec![
         Column::new("model".into(), sn.iter().map(|r| r.0).collect::<Vec<_>>()),
-        Column::new("la_code".into(), sn.iter().map(|r| r.1.clone()).collect::<Vec<_>>()),
+        Column::new(
+            "la_code".into(),
+            sn.iter().map(|r| r.1.clone()).collect::<Vec<_>>(),
+        ),
         Column::new("rank".into(), sn.iter().map(|r| r.2).collect::<Vec<_>>()),
-        Column::new("neighbour_code".into(), sn.iter().map(|r| r.3.clone()).collect::<Vec<_>>()),
-        Column::new("closeness".into(), sn.iter().map(|r| r.4.clone()).collect::<Vec<_>>()),
+        Column::new(
+            "neighbour_code".into(),
+            sn.iter().map(|r| r.3.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "closeness".into(),
+            sn.iter().map(|r| r.4.clone()).collect::<Vec<_>>(),
+        ),
     ])?;
 
     // Published measures.
@@ -342,29 +441,47 @@ pub fn build(dir: &Path) -> Result<ReferenceTables, ReferenceError> {
     for source in sources.iter().filter(|s| s.ees.is_some()) {
         let ees = source.ees.as_ref().expect("filtered");
         if !ees_cache.contains_key(&ees.file) {
-            let path = find(&|n| n.starts_with(&ees.file.to_ascii_lowercase()) && n.ends_with(".csv")).ok_or(ReferenceError::Missing {
-                what: "EES",
-                dir: dir.into(),
-                hint: "see data/reference/sources.yaml for the file-name prefixes",
-            })?;
+            let path =
+                find(&|n| n.starts_with(&ees.file.to_ascii_lowercase()) && n.ends_with(".csv"))
+                    .ok_or(ReferenceError::Missing {
+                        what: "EES",
+                        dir: dir.into(),
+                        hint: "see data/reference/sources.yaml for the file-name prefixes",
+                    })?;
             ees_cache.insert(ees.file.clone(), TextTable::read(&path)?);
         }
         extract_ees(source, ees, &ees_cache[&ees.file], &mut published)?;
     }
     let mut measures_rows: Vec<(String, String, String, String, String)> = sources
         .iter()
-        .map(|s| (s.id.clone(), if s.lait.is_some() { "lait" } else { "ees" }.to_string(), s.unit.clone(), String::new(), String::new()))
+        .map(|s| {
+            (
+                s.id.clone(),
+                if s.lait.is_some() { "lait" } else { "ees" }.to_string(),
+                s.unit.clone(),
+                String::new(),
+                String::new(),
+            )
+        })
         .collect();
     if sources.iter().any(|s| s.lait.is_some()) {
-        let lait_path = find(&|n| n.starts_with("bds_long") && (n.ends_with(".parquet") || n.ends_with(".csv"))).ok_or(ReferenceError::Missing {
+        let lait_path = find(&|n| {
+            n.starts_with("bds_long") && (n.ends_with(".parquet") || n.ends_with(".csv"))
+        })
+        .ok_or(ReferenceError::Missing {
             what: "LAIT",
             dir: dir.into(),
             hint: "expected bds_long*.parquet (or .csv) from the LAIT download",
         })?;
         extract_lait(&sources, &lait_path, &mut published)?;
-        if let Some(dict) = find(&|n| n.starts_with("lait_data_dictionary") && n.ends_with(".csv")) {
+        if let Some(dict) = find(&|n| n.starts_with("lait_data_dictionary") && n.ends_with(".csv"))
+        {
             let t = TextTable::read(&dict)?;
-            let (short, polarity, measure) = (t.col("Measure_short")?, t.col("Polarity")?, t.col("Measure")?);
+            let (short, polarity, measure) = (
+                t.col("Measure_short")?,
+                t.col("Polarity")?,
+                t.col("Measure")?,
+            );
             for row in &t.rows {
                 let key = format!("lait:{}", row[short].trim());
                 if let Some(m) = measures_rows.iter_mut().find(|m| m.0 == key) {
@@ -380,11 +497,41 @@ pub fn build(dir: &Path) -> Result<ReferenceTables, ReferenceError> {
         }
     }
     let measures = DataFrame::new_infer_height(vec![
-        Column::new("measure".into(), measures_rows.iter().map(|m| m.0.clone()).collect::<Vec<_>>()),
-        Column::new("source".into(), measures_rows.iter().map(|m| m.1.clone()).collect::<Vec<_>>()),
-        Column::new("unit".into(), measures_rows.iter().map(|m| m.2.clone()).collect::<Vec<_>>()),
-        Column::new("polarity".into(), measures_rows.iter().map(|m| m.3.clone()).collect::<Vec<_>>()),
-        Column::new("title".into(), measures_rows.iter().map(|m| m.4.clone()).collect::<Vec<_>>()),
+        Column::new(
+            "measure".into(),
+            measures_rows
+                .iter()
+                .map(|m| m.0.clone())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "source".into(),
+            measures_rows
+                .iter()
+                .map(|m| m.1.clone())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "unit".into(),
+            measures_rows
+                .iter()
+                .map(|m| m.2.clone())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "polarity".into(),
+            measures_rows
+                .iter()
+                .map(|m| m.3.clone())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "title".into(),
+            measures_rows
+                .iter()
+                .map(|m| m.4.clone())
+                .collect::<Vec<_>>(),
+        ),
     ])?;
     // Postcode sectors.
     let sectors_file = find(&|n| n.starts_with("postcode_sectors") && n.ends_with(".csv")).ok_or(ReferenceError::Missing {
@@ -393,18 +540,52 @@ pub fn build(dir: &Path) -> Result<ReferenceTables, ReferenceError> {
         hint: "expected postcode_sectors.csv (sector, utla_code, old_la_code, la_name, share, easting, northing)",
     })?;
     let t = TextTable::read(&sectors_file)?;
-    let (cs, cu, co, csh, ce, cn) = (t.col("sector")?, t.col("utla_code")?, t.col("old_la_code")?, t.col("share")?, t.col("easting")?, t.col("northing")?);
+    let (cs, cu, co, csh, ce, cn) = (
+        t.col("sector")?,
+        t.col("utla_code")?,
+        t.col("old_la_code")?,
+        t.col("share")?,
+        t.col("easting")?,
+        t.col("northing")?,
+    );
     let num = |row: &Vec<String>, i: usize| row.get(i).and_then(|v| v.trim().parse::<f64>().ok());
     let sectors = DataFrame::new_infer_height(vec![
-        Column::new("sector".into(), t.rows.iter().map(|r| r[cs].trim().to_string()).collect::<Vec<_>>()),
-        Column::new("utla_code".into(), t.rows.iter().map(|r| r[cu].trim().to_string()).collect::<Vec<_>>()),
+        Column::new(
+            "sector".into(),
+            t.rows
+                .iter()
+                .map(|r| r[cs].trim().to_string())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "utla_code".into(),
+            t.rows
+                .iter()
+                .map(|r| r[cu].trim().to_string())
+                .collect::<Vec<_>>(),
+        ),
         Column::new(
             "la_code".into(),
-            t.rows.iter().map(|r| Some(r[co].trim().split('.').next().unwrap_or("").to_string()).filter(|c| !c.is_empty())).collect::<Vec<_>>(),
+            t.rows
+                .iter()
+                .map(|r| {
+                    Some(r[co].trim().split('.').next().unwrap_or("").to_string())
+                        .filter(|c| !c.is_empty())
+                })
+                .collect::<Vec<_>>(),
         ),
-        Column::new("share".into(), t.rows.iter().map(|r| num(r, csh)).collect::<Vec<_>>()),
-        Column::new("easting".into(), t.rows.iter().map(|r| num(r, ce)).collect::<Vec<_>>()),
-        Column::new("northing".into(), t.rows.iter().map(|r| num(r, cn)).collect::<Vec<_>>()),
+        Column::new(
+            "share".into(),
+            t.rows.iter().map(|r| num(r, csh)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "easting".into(),
+            t.rows.iter().map(|r| num(r, ce)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "northing".into(),
+            t.rows.iter().map(|r| num(r, cn)).collect::<Vec<_>>(),
+        ),
     ])?
     .sort(["sector"], SortMultipleOptions::default())?;
     Ok(ReferenceTables {
@@ -426,7 +607,9 @@ fn sn_rows_from_cells(header: &[String], rows: &[Vec<String>]) -> SnRows {
         let h = h.trim().to_ascii_uppercase();
         h == "SN1" || h == "SN_1"
     });
-    let Some(first_sn) = first_sn else { return vec![] };
+    let Some(first_sn) = first_sn else {
+        return vec![];
+    };
     rows.iter()
         .filter_map(|row| {
             let la = row.first()?.trim().split('.').next()?.to_string();
@@ -435,8 +618,16 @@ fn sn_rows_from_cells(header: &[String], rows: &[Vec<String>]) -> SnRows {
             }
             let neighbours = (0..10)
                 .filter_map(|k| {
-                    let code = row.get(first_sn + 2 * k)?.trim().split('.').next()?.to_string();
-                    let closeness = row.get(first_sn + 2 * k + 1).map(|c| c.trim().to_string()).unwrap_or_default();
+                    let code = row
+                        .get(first_sn + 2 * k)?
+                        .trim()
+                        .split('.')
+                        .next()?
+                        .to_string();
+                    let closeness = row
+                        .get(first_sn + 2 * k + 1)
+                        .map(|c| c.trim().to_string())
+                        .unwrap_or_default();
                     (!code.is_empty()).then_some((code, closeness))
                 })
                 .collect();
@@ -447,52 +638,108 @@ fn sn_rows_from_cells(header: &[String], rows: &[Vec<String>]) -> SnRows {
 
 fn sn_rows_from_xlsx(path: &Path) -> Result<SnRows, ReferenceError> {
     use calamine::{Reader, open_workbook_auto};
-    let mut book = open_workbook_auto(path).map_err(|e| ReferenceError::Format { file: path.into(), message: e.to_string() })?;
-    let sheet = book.sheet_names().into_iter().find(|s| s.to_ascii_lowercase().contains("sn group")).ok_or_else(|| ReferenceError::Format {
+    let mut book = open_workbook_auto(path).map_err(|e| ReferenceError::Format {
         file: path.into(),
-        message: "has no 'LA SN Groups' sheet".into(),
+        message: e.to_string(),
     })?;
-    let range = book.worksheet_range(&sheet).map_err(|e| ReferenceError::Format { file: path.into(), message: e.to_string() })?;
-    let cells: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
-    let header_row = cells.iter().position(|r| r.iter().any(|c| c.trim() == "SN1")).ok_or_else(|| ReferenceError::Format {
-        file: path.into(),
-        message: "no header row with SN1".into(),
-    })?;
-    Ok(sn_rows_from_cells(&cells[header_row], &cells[header_row + 1..]))
+    let sheet = book
+        .sheet_names()
+        .into_iter()
+        .find(|s| s.to_ascii_lowercase().contains("sn group"))
+        .ok_or_else(|| ReferenceError::Format {
+            file: path.into(),
+            message: "has no 'LA SN Groups' sheet".into(),
+        })?;
+    let range = book
+        .worksheet_range(&sheet)
+        .map_err(|e| ReferenceError::Format {
+            file: path.into(),
+            message: e.to_string(),
+        })?;
+    let cells: Vec<Vec<String>> = range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    let header_row = cells
+        .iter()
+        .position(|r| r.iter().any(|c| c.trim() == "SN1"))
+        .ok_or_else(|| ReferenceError::Format {
+            file: path.into(),
+            message: "no header row with SN1".into(),
+        })?;
+    Ok(sn_rows_from_cells(
+        &cells[header_row],
+        &cells[header_row + 1..],
+    ))
 }
 
-fn extract_ees(source: &Source, ees: &EesSource, t: &TextTable, out: &mut Published) -> Result<(), ReferenceError> {
+fn extract_ees(
+    source: &Source,
+    ees: &EesSource,
+    t: &TextTable,
+    out: &mut Published,
+) -> Result<(), ReferenceError> {
     let year_col = t.col("time_period")?;
     let value_col = t.col(&ees.value)?;
     let num_col = ees.numerator.as_deref().map(|c| t.col(c)).transpose()?;
     let den_col = ees.denominator.as_deref().map(|c| t.col(c)).transpose()?;
-    let filters: Vec<(usize, &str)> = ees.filter.iter().map(|(k, v)| Ok((t.col(k)?, v.as_str()))).collect::<Result<_, ReferenceError>>()?;
+    let filters: Vec<(usize, &str)> = ees
+        .filter
+        .iter()
+        .map(|(k, v)| Ok((t.col(k)?, v.as_str())))
+        .collect::<Result<_, ReferenceError>>()?;
     let den_filters: Option<Vec<(usize, &str)>> = ees
         .denominator_filter
         .as_ref()
-        .map(|f| f.iter().map(|(k, v)| Ok((t.col(k)?, v.as_str()))).collect::<Result<_, ReferenceError>>())
+        .map(|f| {
+            f.iter()
+                .map(|(k, v)| Ok((t.col(k)?, v.as_str())))
+                .collect::<Result<_, ReferenceError>>()
+        })
         .transpose()?;
-    let matches = |row: &[String], f: &[(usize, &str)]| f.iter().all(|(i, v)| row.get(*i).is_some_and(|c| c.trim() == *v));
+    let matches = |row: &[String], f: &[(usize, &str)]| {
+        f.iter()
+            .all(|(i, v)| row.get(*i).is_some_and(|c| c.trim() == *v))
+    };
     // Denominators on their own rows, by (year, area).
     let mut denominators: HashMap<(String, &'static str, String), Option<f64>> = HashMap::new();
     if let (Some(df), Some(dc)) = (&den_filters, den_col) {
         for row in t.rows.iter().filter(|r| matches(r, df)) {
             if let Some((level, code)) = ees_area(t, row) {
-                denominators.insert((row[year_col].trim().to_string(), level, code), parse_published(&row[dc]).0);
+                denominators.insert(
+                    (row[year_col].trim().to_string(), level, code),
+                    parse_published(&row[dc]).0,
+                );
             }
         }
     }
     for row in t.rows.iter().filter(|r| matches(r, &filters)) {
-        let Some(year) = year_of_period(row[year_col].trim()) else { continue };
-        let Some((level, code)) = ees_area(t, row) else { continue };
+        let Some(year) = year_of_period(row[year_col].trim()) else {
+            continue;
+        };
+        let Some((level, code)) = ees_area(t, row) else {
+            continue;
+        };
         let (value, status) = parse_published(&row[value_col]);
         let numerator = num_col.and_then(|c| parse_published(&row[c]).0);
         let denominator = if den_filters.is_some() {
-            denominators.get(&(row[year_col].trim().to_string(), level, code.clone())).copied().flatten()
+            denominators
+                .get(&(row[year_col].trim().to_string(), level, code.clone()))
+                .copied()
+                .flatten()
         } else {
             den_col.and_then(|c| parse_published(&row[c]).0)
         };
-        out.push(&source.id, year, level, &code, value, status, numerator, denominator);
+        out.push(
+            &source.id,
+            year,
+            level,
+            &code,
+            value,
+            status,
+            numerator,
+            denominator,
+        );
     }
     Ok(())
 }
@@ -518,7 +765,11 @@ fn lait_area(number: i64) -> Option<(&'static str, String)> {
     }
 }
 
-fn extract_lait(sources: &[Source], path: &Path, out: &mut Published) -> Result<(), ReferenceError> {
+fn extract_lait(
+    sources: &[Source],
+    path: &Path,
+    out: &mut Published,
+) -> Result<(), ReferenceError> {
     let df = if file_name(path).ends_with(".parquet") {
         let file = std::fs::File::open(path).map_err(|e| ReferenceError::Io(path.into(), e))?;
         ParquetReader::new(file).finish()?
@@ -531,16 +782,29 @@ fn extract_lait(sources: &[Source], path: &Path, out: &mut Published) -> Result<
             .into_reader_with_file_handle(Cursor::new(text.into_bytes()))
             .finish()?
     };
-    let wanted: HashMap<&str, &str> = sources.iter().filter_map(|s| s.lait.as_deref().map(|k| (k, s.id.as_str()))).collect();
+    let wanted: HashMap<&str, &str> = sources
+        .iter()
+        .filter_map(|s| s.lait.as_deref().map(|k| (k, s.id.as_str())))
+        .collect();
     let key = df.column("Short Desc")?.cast(&DataType::String)?;
     let years = df.column("Years")?.cast(&DataType::String)?;
     let values = df.column("Values")?.cast(&DataType::String)?;
     let numbers = df.column("LA Number")?.cast(&DataType::Float64)?;
     let (key, years, values, numbers) = (key.str()?, years.str()?, values.str()?, numbers.f64()?);
     for i in 0..df.height() {
-        let Some(id) = key.get(i).and_then(|k| wanted.get(k)) else { continue };
-        let Some(year) = years.get(i).filter(|y| !y.contains('(')).and_then(year_of_period) else { continue };
-        let Some((level, code)) = numbers.get(i).and_then(|n| lait_area(n as i64)) else { continue };
+        let Some(id) = key.get(i).and_then(|k| wanted.get(k)) else {
+            continue;
+        };
+        let Some(year) = years
+            .get(i)
+            .filter(|y| !y.contains('('))
+            .and_then(year_of_period)
+        else {
+            continue;
+        };
+        let Some((level, code)) = numbers.get(i).and_then(|n| lait_area(n as i64)) else {
+            continue;
+        };
         let (value, status) = parse_published(values.get(i).unwrap_or(""));
         out.push(id, year, level, &code, value, status, None, None);
     }
@@ -577,8 +841,13 @@ impl ReferenceTables {
 
     /// Reads tables written by [`ReferenceTables::write`] from a folder.
     pub fn load(dir: &Path) -> Result<ReferenceTables, ReferenceError> {
-        let read = |name: &str| std::fs::read_to_string(dir.join(name)).map_err(|e| ReferenceError::Io(dir.join(name), e));
-        let bytes = |name: &str| std::fs::read(dir.join(name)).map_err(|e| ReferenceError::Io(dir.join(name), e));
+        let read = |name: &str| {
+            std::fs::read_to_string(dir.join(name))
+                .map_err(|e| ReferenceError::Io(dir.join(name), e))
+        };
+        let bytes = |name: &str| {
+            std::fs::read(dir.join(name)).map_err(|e| ReferenceError::Io(dir.join(name), e))
+        };
         Ok(ReferenceTables::from_parts(
             &read("las.csv")?,
             &read("sn_groups.csv")?,
@@ -589,7 +858,14 @@ impl ReferenceTables {
         )?)
     }
 
-    fn from_parts(las: &str, sn: &str, population: &str, measures: &str, published: &[u8], sectors: &[u8]) -> PolarsResult<ReferenceTables> {
+    fn from_parts(
+        las: &str,
+        sn: &str,
+        population: &str,
+        measures: &str,
+        published: &[u8],
+        sectors: &[u8],
+    ) -> PolarsResult<ReferenceTables> {
         let csv = |text: &str, types: &[(&str, DataType)]| -> PolarsResult<DataFrame> {
             let df = CsvReadOptions::default()
                 .with_has_header(true)
@@ -609,7 +885,13 @@ impl ReferenceTables {
         Ok(ReferenceTables {
             las: csv(las, &[("current", DataType::Boolean)])?,
             sn_groups: csv(sn, &[("model", DataType::Int32), ("rank", DataType::Int32)])?,
-            population: csv(population, &[("year", DataType::Int32), ("population_0_17", DataType::Float64)])?,
+            population: csv(
+                population,
+                &[
+                    ("year", DataType::Int32),
+                    ("population_0_17", DataType::Float64),
+                ],
+            )?,
             measures: csv(measures, &[])?,
             published: ParquetReader::new(Cursor::new(published.to_vec())).finish()?,
             sectors: ParquetReader::new(Cursor::new(sectors.to_vec())).finish()?,
@@ -673,21 +955,42 @@ impl ReferenceIndex {
     /// Index of the embedded tables.
     pub fn embedded() -> &'static ReferenceIndex {
         static INDEX: OnceLock<ReferenceIndex> = OnceLock::new();
-        INDEX.get_or_init(|| ReferenceIndex::new(ReferenceTables::embedded()).expect("embedded reference tables are consistent"))
+        INDEX.get_or_init(|| {
+            ReferenceIndex::new(ReferenceTables::embedded())
+                .expect("embedded reference tables are consistent")
+        })
     }
 
     pub fn new(t: &ReferenceTables) -> PolarsResult<ReferenceIndex> {
         let s = |df: &DataFrame, c: &str| -> PolarsResult<Vec<String>> {
-            Ok(df.column(c)?.cast(&DataType::String)?.str()?.iter().map(|v| v.unwrap_or("").to_string()).collect())
+            Ok(df
+                .column(c)?
+                .cast(&DataType::String)?
+                .str()?
+                .iter()
+                .map(|v| v.unwrap_or("").to_string())
+                .collect())
         };
         let mut las = BTreeMap::new();
-        let (codes, ons, names, rc, rn) = (s(&t.las, "la_code")?, s(&t.las, "ons_code")?, s(&t.las, "la_name")?, s(&t.las, "region_code")?, s(&t.las, "region_name")?);
-        let current: Vec<bool> = t.las.column("current")?.bool()?.iter().map(|v| v.unwrap_or(false)).collect();
-        for i in 0..codes.len() {
+        let (codes, ons, names, rc, rn) = (
+            s(&t.las, "la_code")?,
+            s(&t.las, "ons_code")?,
+            s(&t.las, "la_name")?,
+            s(&t.las, "region_code")?,
+            s(&t.las, "region_name")?,
+        );
+        let current: Vec<bool> = t
+            .las
+            .column("current")?
+            .bool()?
+            .iter()
+            .map(|v| v.unwrap_or(false))
+            .collect();
+        for (i, code) in codes.into_iter().enumerate() {
             las.insert(
-                codes[i].clone(),
+                code.clone(),
                 La {
-                    code: codes[i].clone(),
+                    code,
                     ons_code: ons[i].clone(),
                     name: names[i].clone(),
                     region_code: rc[i].clone(),
@@ -697,11 +1000,14 @@ impl ReferenceIndex {
             );
         }
         let mut population = HashMap::new();
-        let (pc, py) = (s(&t.population, "code")?, t.population.column("year")?.i32()?.clone());
+        let (pc, py) = (
+            s(&t.population, "code")?,
+            t.population.column("year")?.i32()?.clone(),
+        );
         let pv = t.population.column("population_0_17")?.f64()?.clone();
-        for i in 0..pc.len() {
-            if let (Some(y), Some(v)) = (py.get(i), pv.get(i)) {
-                population.insert((pc[i].clone(), y), v);
+        for ((code, y), v) in pc.into_iter().zip(py.iter()).zip(pv.iter()) {
+            if let (Some(y), Some(v)) = (y, v) {
+                population.insert((code, y), v);
             }
         }
         let mut published = HashMap::new();
@@ -711,19 +1017,35 @@ impl ReferenceIndex {
         let st = t.published.column("status")?.str()?.clone();
         let nu = t.published.column("numerator")?.f64()?.clone();
         let de = t.published.column("denominator")?.f64()?.clone();
-        for i in 0..m.len() {
+        for (i, (measure, code)) in m.into_iter().zip(c).enumerate() {
             published.insert(
-                (m[i].clone(), c[i].clone(), y.get(i).unwrap_or(0)),
-                PublishedValue { value: v.get(i), status: st.get(i).map(str::to_string), numerator: nu.get(i), denominator: de.get(i) },
+                (measure, code, y.get(i).unwrap_or(0)),
+                PublishedValue {
+                    value: v.get(i),
+                    status: st.get(i).map(str::to_string),
+                    numerator: nu.get(i),
+                    denominator: de.get(i),
+                },
             );
         }
         let mut neighbours: HashMap<(i32, String), Vec<String>> = HashMap::new();
-        let sn = t.sn_groups.sort(["model", "la_code", "rank"], SortMultipleOptions::default())?;
-        let (model, la, nb) = (sn.column("model")?.i32()?.clone(), s(&sn, "la_code")?, s(&sn, "neighbour_code")?);
-        for i in 0..la.len() {
-            neighbours.entry((model.get(i).unwrap_or(0), la[i].clone())).or_default().push(nb[i].clone());
+        let sn = t
+            .sn_groups
+            .sort(["model", "la_code", "rank"], SortMultipleOptions::default())?;
+        let (model, la, nb) = (
+            sn.column("model")?.i32()?.clone(),
+            s(&sn, "la_code")?,
+            s(&sn, "neighbour_code")?,
+        );
+        for ((m, la), nb) in model.iter().zip(la).zip(nb) {
+            neighbours.entry((m.unwrap_or(0), la)).or_default().push(nb);
         }
-        Ok(ReferenceIndex { las, population, published, neighbours })
+        Ok(ReferenceIndex {
+            las,
+            population,
+            published,
+            neighbours,
+        })
     }
 
     pub fn la(&self, code: &str) -> Option<&La> {
@@ -743,16 +1065,23 @@ impl ReferenceIndex {
         if let Some(v) = self.population.get(&(code.to_string(), mid)) {
             return Some(*v);
         }
-        (2000..=mid).rev().chain(mid + 1..=2100).find_map(|y| self.population.get(&(code.to_string(), y)).copied())
+        (2000..=mid)
+            .rev()
+            .chain(mid + 1..=2100)
+            .find_map(|y| self.population.get(&(code.to_string(), y)).copied())
     }
 
     /// A published figure for an area (LA code, region code or E92000001) and year.
     pub fn published(&self, measure: &str, code: &str, year: i32) -> Option<&PublishedValue> {
-        self.published.get(&(measure.to_string(), code.to_string(), year))
+        self.published
+            .get(&(measure.to_string(), code.to_string(), year))
     }
 
     /// The LA's statistical neighbours (closest first) in a model (2021 or 2025).
     pub fn neighbours(&self, model: i32, code: &str) -> &[String] {
-        self.neighbours.get(&(model, code.to_string())).map(Vec::as_slice).unwrap_or(&[])
+        self.neighbours
+            .get(&(model, code.to_string()))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 }

@@ -129,13 +129,20 @@ impl Report {
     /// inputs always give a byte-identical report.
     pub fn sort(&mut self) {
         self.issues.sort_by(|a, b| {
-            (&a.file, natural_key(&a.location), &a.table, &a.field, a.rule).cmp(&(
-                &b.file,
-                natural_key(&b.location),
-                &b.table,
-                &b.field,
-                b.rule,
-            ))
+            (
+                &a.file,
+                natural_key(&a.location),
+                &a.table,
+                &a.field,
+                a.rule,
+            )
+                .cmp(&(
+                    &b.file,
+                    natural_key(&b.location),
+                    &b.table,
+                    &b.field,
+                    b.rule,
+                ))
         });
     }
 
@@ -197,7 +204,12 @@ fn natural_key(location: &str) -> Vec<(String, u64)> {
     let mut number: Option<u64> = None;
     for ch in location.chars() {
         if let Some(d) = ch.to_digit(10) {
-            number = Some(number.unwrap_or(0).saturating_mul(10).saturating_add(d as u64));
+            number = Some(
+                number
+                    .unwrap_or(0)
+                    .saturating_mul(10)
+                    .saturating_add(d as u64),
+            );
         } else {
             if let Some(n) = number.take() {
                 out.push((std::mem::take(&mut text), n));

@@ -132,7 +132,10 @@ pub fn discover(inputs: &[PathBuf], hints: &Hints) -> (Vec<InputFile>, Vec<Issue
         let (la, year) = la_and_year_from_path(&path);
         // A CSV that is not a 903 table is skipped unless it sits where a return would (then
         // the unrecognised header is reported as an error by the reader).
-        if format == FileFormat::Ssda903Csv && (la.is_none() || year.is_none()) && !csv_is_903(&path) {
+        if format == FileFormat::Ssda903Csv
+            && (la.is_none() || year.is_none())
+            && !csv_is_903(&path)
+        {
             issues.push(Issue {
                 file: Arc::from(path.display().to_string()),
                 location: String::new(),
@@ -162,7 +165,9 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>, issues: &mut Vec<Issue>) {
             Ok(entries) => {
                 for entry in entries.flatten() {
                     let p = entry.path();
-                    let hidden = p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+                    let hidden = p
+                        .file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with('.'));
                     if !hidden {
                         collect(&p, out, issues);
                     }
@@ -173,7 +178,10 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>, issues: &mut Vec<Issue>) {
     } else if path.is_file() {
         out.push(path.to_path_buf());
     } else {
-        issues.push(io_issue(path, &std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or folder")));
+        issues.push(io_issue(
+            path,
+            &std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or folder"),
+        ));
     }
 }
 
@@ -198,7 +206,9 @@ pub fn sniff_format(path: &Path) -> Option<FileFormat> {
         "csv" => Some(FileFormat::Ssda903Csv),
         "xml" => {
             let mut head = vec![0u8; 4096];
-            let n = fs::File::open(path).and_then(|mut f| std::io::Read::read(&mut f, &mut head)).ok()?;
+            let n = fs::File::open(path)
+                .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+                .ok()?;
             let (text, _) = super::text::decode(&head[..n]);
             if text.contains("EXPSSDA903") {
                 Some(FileFormat::Ssda903Xml)
@@ -214,12 +224,18 @@ pub fn sniff_format(path: &Path) -> Option<FileFormat> {
 
 /// Whether a CSV's header (its first non-blank line) is a 903 table's.
 fn csv_is_903(path: &Path) -> bool {
-    let Ok(bytes) = fs::read(path) else { return false };
+    let Ok(bytes) = fs::read(path) else {
+        return false;
+    };
     let (text, _) = super::text::decode(&bytes[..bytes.len().min(64 * 1024)]);
     super::csv_lines::records(&text)
         .find(|r| !r.is_blank())
         .is_some_and(|r| {
-            let header: Vec<String> = r.fields.iter().map(|f| ssda903_csv::normalise_header(f)).collect();
+            let header: Vec<String> = r
+                .fields
+                .iter()
+                .map(|f| ssda903_csv::normalise_header(f))
+                .collect();
             ssda903_csv::recognise(&header, FormatSpec::ssda903()).is_some()
         })
 }
@@ -228,7 +244,11 @@ fn csv_is_903(path: &Path) -> bool {
 pub fn la_and_year_from_path(path: &Path) -> (Option<String>, Option<i32>) {
     let parts: Vec<String> = path
         .parent()
-        .map(|p| p.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect())
+        .map(|p| {
+            p.components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
     let is_la = |s: &str| s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit());
     let as_year = |s: &str| {
@@ -258,7 +278,12 @@ fn year_from_latest_date(bytes: &[u8]) -> Option<i32> {
     let b = text.as_bytes();
     let mut latest = None;
     for i in 0..b.len().saturating_sub(9) {
-        if b[i + 2] == b'/' && b[i + 5] == b'/' && b[i..i + 10].iter().enumerate().all(|(k, c)| k == 2 || k == 5 || c.is_ascii_digit())
+        if b[i + 2] == b'/'
+            && b[i + 5] == b'/'
+            && b[i..i + 10]
+                .iter()
+                .enumerate()
+                .all(|(k, c)| k == 2 || k == 5 || c.is_ascii_digit())
             && let Some(d) = std::str::from_utf8(&b[i..i + 10]).ok().and_then(parse_date)
         {
             latest = latest.max(Some(d));
@@ -289,7 +314,13 @@ fn file_error(label: &Arc<str>, rule: &'static str, message: String) -> Issue {
     }
 }
 
-fn finish_builders(builders: Vec<TableBuilder>, la: &str, year: i32, label: &str, report: &mut Report) -> PolarsResult<Vec<(String, DataFrame)>> {
+fn finish_builders(
+    builders: Vec<TableBuilder>,
+    la: &str,
+    year: i32,
+    label: &str,
+    report: &mut Report,
+) -> PolarsResult<Vec<(String, DataFrame)>> {
     for b in &builders {
         let c = report.count(&b.spec().name);
         c.read += b.count.read;
@@ -312,10 +343,11 @@ fn read_file(file: &InputFile, label: Arc<str>) -> FileTables {
         tables: vec![],
         report: Report::default(),
     };
-    let result: Result<(), Issue> = (|| {
+    let result: Result<(), Box<Issue>> = (|| {
         match file.format {
             FileFormat::Ssda903Csv => {
-                let bytes = fs::read(&file.path).map_err(|e| file_error(&label, "file", format!("cannot read: {e}")))?;
+                let bytes = fs::read(&file.path)
+                    .map_err(|e| file_error(&label, "file", format!("cannot read: {e}")))?;
                 let year = match out.year {
                     Some(y) => y,
                     None => {
@@ -323,20 +355,31 @@ fn read_file(file: &InputFile, label: Arc<str>) -> FileTables {
                             .ok_or_else(|| file_error(&label, "collection_year", "the collection year cannot be told: put the file under <la_code>/<year>/ or use --year".into()))?;
                         report.push(Issue {
                             severity: Severity::Note,
-                            ..file_error(&label, "collection_year", format!("collection year {y} inferred from the latest date in the file"))
+                            ..file_error(
+                                &label,
+                                "collection_year",
+                                format!(
+                                    "collection year {y} inferred from the latest date in the file"
+                                ),
+                            )
                         });
                         out.year = Some(y);
                         y
                     }
                 };
-                let la = out
-                    .la_code
-                    .clone()
-                    .ok_or_else(|| file_error(&label, "la_code", "the LA cannot be told: put the file under <la_code>/<year>/ or use --la".into()))?;
+                let la = out.la_code.clone().ok_or_else(|| {
+                    file_error(
+                        &label,
+                        "la_code",
+                        "the LA cannot be told: put the file under <la_code>/<year>/ or use --la"
+                            .into(),
+                    )
+                })?;
                 let csv = ssda903_csv::read(&bytes, spec, lists, year, &label);
                 report.extend(csv.issues);
                 if let Some(builder) = csv.builder {
-                    out.tables = finish_builders(vec![builder], &la, year, &label, &mut report).map_err(|e| file_error(&label, "internal", e.to_string()))?;
+                    out.tables = finish_builders(vec![builder], &la, year, &label, &mut report)
+                        .map_err(|e| file_error(&label, "internal", e.to_string()))?;
                 }
             }
             FileFormat::Ssda903Xml | FileFormat::CinXml => {
@@ -346,16 +389,30 @@ fn read_file(file: &InputFile, label: Arc<str>) -> FileTables {
                 };
                 let mut year = out.year;
                 if year.is_none() && collection == Collection::Ssda903 {
-                    let bytes = fs::read(&file.path).map_err(|e| file_error(&label, "file", format!("cannot read: {e}")))?;
+                    let bytes = fs::read(&file.path)
+                        .map_err(|e| file_error(&label, "file", format!("cannot read: {e}")))?;
                     year = year_from_latest_date(&bytes);
                 }
                 let read = xml::read_path(&file.path, spec, layout, lists, label.clone(), year)
                     .map_err(|e| file_error(&label, "file", format!("cannot read: {e}")))?;
                 report.extend(read.issues);
                 let year = year
-                    .or_else(|| read.file_values.get("collection_year").and_then(|y| y.trim().parse().ok()))
-                    .ok_or_else(|| file_error(&label, "collection_year", "the collection year cannot be told: use --year".into()))?;
-                if let Some(header_year) = read.file_values.get("collection_year").and_then(|y| y.trim().parse::<i32>().ok())
+                    .or_else(|| {
+                        read.file_values
+                            .get("collection_year")
+                            .and_then(|y| y.trim().parse().ok())
+                    })
+                    .ok_or_else(|| {
+                        file_error(
+                            &label,
+                            "collection_year",
+                            "the collection year cannot be told: use --year".into(),
+                        )
+                    })?;
+                if let Some(header_year) = read
+                    .file_values
+                    .get("collection_year")
+                    .and_then(|y| y.trim().parse::<i32>().ok())
                     && header_year != year
                 {
                     report.push(Issue {
@@ -370,26 +427,36 @@ fn read_file(file: &InputFile, label: Arc<str>) -> FileTables {
                     .ok_or_else(|| file_error(&label, "la_code", "the LA cannot be told: put the file under <la_code>/<year>/ or use --la".into()))?;
                 out.year = Some(year);
                 out.la_code = Some(la.clone());
-                out.tables = finish_builders(read.builders, &la, year, &label, &mut report).map_err(|e| file_error(&label, "internal", e.to_string()))?;
+                out.tables = finish_builders(read.builders, &la, year, &label, &mut report)
+                    .map_err(|e| file_error(&label, "internal", e.to_string()))?;
             }
         }
         Ok(())
     })();
     if let Err(issue) = result {
-        report.push(issue);
+        report.push(*issue);
     }
     out.report = report;
     out
 }
 
 fn layouts() -> &'static (xml::XmlLayout, xml::XmlLayout) {
-    static LAYOUTS: std::sync::OnceLock<(xml::XmlLayout, xml::XmlLayout)> = std::sync::OnceLock::new();
-    LAYOUTS.get_or_init(|| (xml::XmlLayout::compile(FormatSpec::ssda903()), xml::XmlLayout::compile(FormatSpec::cin())))
+    static LAYOUTS: std::sync::OnceLock<(xml::XmlLayout, xml::XmlLayout)> =
+        std::sync::OnceLock::new();
+    LAYOUTS.get_or_init(|| {
+        (
+            xml::XmlLayout::compile(FormatSpec::ssda903()),
+            xml::XmlLayout::compile(FormatSpec::cin()),
+        )
+    })
 }
 
 /// Reads files and assembles them into validated returns, one per LA × year × collection.
 /// `label` turns a path into the name used in the report (e.g. relative to the input folder).
-pub fn read_returns(files: &[InputFile], label: impl Fn(&Path) -> String + Sync) -> (Vec<ReturnData>, Report) {
+pub fn read_returns(
+    files: &[InputFile],
+    label: &(dyn Fn(&Path) -> String + Sync),
+) -> (Vec<ReturnData>, Report) {
     let read: Vec<FileTables> = files
         .par_iter()
         .map(|f| read_file(f, Arc::from(label(&f.path))))
@@ -409,7 +476,12 @@ pub fn read_returns(files: &[InputFile], label: impl Fn(&Path) -> String + Sync)
     (returns, unassigned)
 }
 
-fn assemble(la_code: String, year: i32, collection: Collection, files: Vec<FileTables>) -> ReturnData {
+fn assemble(
+    la_code: String,
+    year: i32,
+    collection: Collection,
+    files: Vec<FileTables>,
+) -> ReturnData {
     let spec = collection.spec();
     let mut report = Report::default();
     let mut parts: BTreeMap<String, Vec<DataFrame>> = BTreeMap::new();
@@ -448,14 +520,34 @@ fn assemble(la_code: String, year: i32, collection: Collection, files: Vec<FileT
             }
             report.extend(issues);
         }
-        Err(e) => report.push(file_error(&Arc::from(""), "internal", format!("cross-row checks failed: {e}"))),
+        Err(e) => report.push(file_error(
+            &Arc::from(""),
+            "internal",
+            format!("cross-row checks failed: {e}"),
+        )),
     }
-    ReturnData { la_code, year, collection, tables, report }
+    ReturnData {
+        la_code,
+        year,
+        collection,
+        tables,
+        report,
+    }
 }
 
 /// An empty canonical table with the full schema (a return without, say, an OC2 file).
-pub fn empty_table(collection: Collection, table: &super::spec::TableSpec, la_code: &str, year: i32) -> DataFrame {
-    let builder = TableBuilder::new(table, collection.codes(), year, collection.spec().date_style);
+pub fn empty_table(
+    collection: Collection,
+    table: &super::spec::TableSpec,
+    la_code: &str,
+    year: i32,
+) -> DataFrame {
+    let builder = TableBuilder::new(
+        table,
+        collection.codes(),
+        year,
+        collection.spec().date_style,
+    );
     builder.finish(la_code, year, "").expect("empty table")
 }
 
@@ -475,7 +567,10 @@ mod tests {
 
     #[test]
     fn year_from_the_latest_date() {
-        assert_eq!(year_from_latest_date(b"CHILD,DECOM\n1,01/04/2024\n2,15/03/2025\n"), Some(2025));
+        assert_eq!(
+            year_from_latest_date(b"CHILD,DECOM\n1,01/04/2024\n2,15/03/2025\n"),
+            Some(2025)
+        );
         assert_eq!(year_from_latest_date(b"CHILD\n1\n"), None);
     }
 }

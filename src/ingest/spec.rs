@@ -201,7 +201,11 @@ mod tests {
                         assert!(column.codes.is_some(), "{}.{}", table.name, column.name);
                     }
                     if let Required::With(other) = &column.required {
-                        assert!(table.column_index(other).is_some(), "{}.{other}", table.name);
+                        assert!(
+                            table.column_index(other).is_some(),
+                            "{}.{other}",
+                            table.name
+                        );
                     }
                 }
                 for col in &table.emit_when {

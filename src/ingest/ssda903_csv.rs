@@ -57,7 +57,13 @@ pub fn recognise<'s>(header: &[String], spec: &'s FormatSpec) -> Option<&'s Tabl
 }
 
 /// Reads one 903 CSV file's bytes.
-pub fn read<'s>(bytes: &[u8], spec: &'s FormatSpec, lists: &'s CodeLists, year: i32, file: &Arc<str>) -> CsvOutput<'s> {
+pub fn read<'s>(
+    bytes: &[u8],
+    spec: &'s FormatSpec,
+    lists: &'s CodeLists,
+    year: i32,
+    file: &Arc<str>,
+) -> CsvOutput<'s> {
     let (text, encoding) = decode(bytes);
     let mut out = CsvOutput {
         builder: None,
@@ -81,7 +87,12 @@ pub fn read<'s>(bytes: &[u8], spec: &'s FormatSpec, lists: &'s CodeLists, year: 
     let header: Vec<String> = loop {
         match records.next() {
             None => {
-                out.issues.push(file_issue(Severity::Error, "unrecognised_file", "", "the file is empty".into()));
+                out.issues.push(file_issue(
+                    Severity::Error,
+                    "unrecognised_file",
+                    "",
+                    "the file is empty".into(),
+                ));
                 return out;
             }
             Some(r) if r.is_blank() => continue,
@@ -103,7 +114,11 @@ pub fn read<'s>(bytes: &[u8], spec: &'s FormatSpec, lists: &'s CodeLists, year: 
     let index: Vec<Option<usize>> = table
         .columns
         .iter()
-        .map(|c| c.csv.as_deref().and_then(|name| header.iter().position(|h| h == name)))
+        .map(|c| {
+            c.csv
+                .as_deref()
+                .and_then(|name| header.iter().position(|h| h == name))
+        })
         .collect();
     let mut missing_required = false;
     for (column, at) in table.columns.iter().zip(&index) {
@@ -113,7 +128,11 @@ pub fn read<'s>(bytes: &[u8], spec: &'s FormatSpec, lists: &'s CodeLists, year: 
             out.issues.push(Issue {
                 table: table.name.clone(),
                 ..file_issue(
-                    if required { Severity::Error } else { Severity::Warning },
+                    if required {
+                        Severity::Error
+                    } else {
+                        Severity::Warning
+                    },
                     "missing_column",
                     column.csv.as_deref().unwrap_or(&column.name),
                     if required {
@@ -125,10 +144,24 @@ pub fn read<'s>(bytes: &[u8], spec: &'s FormatSpec, lists: &'s CodeLists, year: 
             });
         }
     }
-    for extra in header.iter().filter(|h| !h.is_empty() && !table.columns.iter().any(|c| c.csv.as_deref() == Some(h.as_str()))) {
+    for extra in header.iter().filter(|h| {
+        !h.is_empty()
+            && !table
+                .columns
+                .iter()
+                .any(|c| c.csv.as_deref() == Some(h.as_str()))
+    }) {
         out.issues.push(Issue {
             table: table.name.clone(),
-            ..file_issue(Severity::Note, "extra_column", extra, format!("the column is not part of the {} table and was not read", table.name))
+            ..file_issue(
+                Severity::Note,
+                "extra_column",
+                extra,
+                format!(
+                    "the column is not part of the {} table and was not read",
+                    table.name
+                ),
+            )
         });
     }
     let mut builder = TableBuilder::new(table, lists, year, spec.date_style);
@@ -155,7 +188,10 @@ pub fn read<'s>(bytes: &[u8], spec: &'s FormatSpec, lists: &'s CodeLists, year: 
                 )
             });
         }
-        let raw: Vec<Option<&str>> = index.iter().map(|at| at.and_then(|i| record.fields.get(i).map(String::as_str))).collect();
+        let raw: Vec<Option<&str>> = index
+            .iter()
+            .map(|at| at.and_then(|i| record.fields.get(i).map(String::as_str)))
+            .collect();
         let locate = |_: &super::spec::ColumnSpec| format!("line {line}");
         let source = RowSource {
             file,
@@ -184,15 +220,32 @@ mod tests {
         let uasc = names(&["CHILD", "SEX", "DOB", "DUC"]);
         assert_eq!(recognise(&uasc, spec).unwrap().name, "uasc");
         let episodes_without_urn = names(&[
-            "CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC", "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST",
+            "CHILD",
+            "DECOM",
+            "RNE",
+            "LS",
+            "CIN",
+            "PLACE",
+            "PLACE_PROVIDER",
+            "DEC",
+            "REC",
+            "REASON_PLACE_CHANGE",
+            "HOME_POST",
+            "PL_POST",
         ]);
-        assert_eq!(recognise(&episodes_without_urn, spec).unwrap().name, "episodes");
+        assert_eq!(
+            recognise(&episodes_without_urn, spec).unwrap().name,
+            "episodes"
+        );
         assert!(recognise(&names(&["A", "B"]), spec).is_none());
     }
 
     #[test]
     fn header_cells_are_normalised() {
-        assert_eq!(normalise_header("\u{feff} Place Provider "), "PLACE_PROVIDER");
+        assert_eq!(
+            normalise_header("\u{feff} Place Provider "),
+            "PLACE_PROVIDER"
+        );
         assert_eq!(normalise_header("\"child\""), "CHILD");
     }
 }

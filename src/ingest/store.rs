@@ -48,7 +48,10 @@ pub struct Store {
 }
 
 fn io_err(e: std::io::Error) -> PolarsError {
-    PolarsError::IO { error: Arc::new(e), msg: None }
+    PolarsError::IO {
+        error: Arc::new(e),
+        msg: None,
+    }
 }
 
 impl Store {
@@ -62,7 +65,10 @@ impl Store {
 
     /// Path of an LA's history for a table.
     pub fn history_path(&self, table: &str, la: &str) -> PathBuf {
-        self.root.join("history").join(table).join(format!("{la}.parquet"))
+        self.root
+            .join("history")
+            .join(table)
+            .join(format!("{la}.parquet"))
     }
 
     /// Saves a validated return, replacing any earlier ingest of the same LA, year and
@@ -73,7 +79,11 @@ impl Store {
             write_parquet(df, &dir.join(format!("{name}.parquet"))).map_err(io_err)?;
         }
         let mut issues = data.report.to_frame()?;
-        write_parquet(&mut issues, &dir.join(format!("validation_{}.parquet", data.collection.name()))).map_err(io_err)?;
+        write_parquet(
+            &mut issues,
+            &dir.join(format!("validation_{}.parquet", data.collection.name())),
+        )
+        .map_err(io_err)?;
         Ok(())
     }
 
@@ -87,7 +97,11 @@ impl Store {
         let mut years: Vec<i32> = list_dir(&self.root.join("returns").join(la))
             .into_iter()
             .filter_map(|y| y.parse().ok())
-            .filter(|&y: &i32| self.return_dir(la, y).join(format!("{table}.parquet")).exists())
+            .filter(|&y: &i32| {
+                self.return_dir(la, y)
+                    .join(format!("{table}.parquet"))
+                    .exists()
+            })
             .collect();
         years.sort_unstable();
         years
@@ -106,7 +120,11 @@ impl Store {
                 }
                 let mut all: Option<DataFrame> = None;
                 for &y in &years {
-                    let df = read_parquet(&self.return_dir(la, y).join(format!("{}.parquet", table.name)))?;
+                    let df = read_parquet(
+                        &self
+                            .return_dir(la, y)
+                            .join(format!("{}.parquet", table.name)),
+                    )?;
                     match &mut all {
                         None => all = Some(df),
                         Some(acc) => {
@@ -121,7 +139,10 @@ impl Store {
             }
         }
         if let Some(episodes) = histories.remove("episodes") {
-            histories.insert("episodes".into(), supersede_overlapping_episodes(episodes, &mut report)?);
+            histories.insert(
+                "episodes".into(),
+                supersede_overlapping_episodes(episodes, &mut report)?,
+            );
         }
         drop_orphans(&mut histories, &mut report)?;
         for (name, df) in histories.iter_mut() {
@@ -142,12 +163,20 @@ impl Store {
         if files.is_empty() {
             let collection = Collection::of_table(table)
                 .ok_or_else(|| polars_err!(ComputeError: "no canonical table named {table}"))?;
-            let spec = collection.spec().table(table).expect("table of its collection");
+            let spec = collection
+                .spec()
+                .table(table)
+                .expect("table of its collection");
             return Ok(super::returns::empty_table(collection, spec, "", 0).lazy());
         }
         let frames: Vec<LazyFrame> = files
             .iter()
-            .map(|f| LazyFrame::scan_parquet(PlRefPath::new(f.to_string_lossy().as_ref()), ScanArgsParquet::default()))
+            .map(|f| {
+                LazyFrame::scan_parquet(
+                    PlRefPath::new(f.to_string_lossy().as_ref()),
+                    ScanArgsParquet::default(),
+                )
+            })
             .collect::<PolarsResult<_>>()?;
         concat(frames, UnionArgs::default())
     }
@@ -165,7 +194,13 @@ impl Store {
 
 fn list_dir(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
-        .map(|entries| entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| !n.starts_with('.')).collect())
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| !n.starts_with('.'))
+                .collect()
+        })
         .unwrap_or_default();
     names.sort();
     names
@@ -181,14 +216,26 @@ fn latest_versions(all: DataFrame, table: &TableSpec) -> PolarsResult<DataFrame>
     all.lazy()
         .sort(
             ["source_year"],
-            SortMultipleOptions::default().with_order_descending(true).with_maintain_order(true),
+            SortMultipleOptions::default()
+                .with_order_descending(true)
+                .with_maintain_order(true),
         )
         .unique_stable_generic(Some(key), UniqueKeepStrategy::First)
-        .sort(order, SortMultipleOptions::default().with_maintain_order(true))
+        .sort(
+            order,
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
         .collect()
 }
 
-fn note(file: &str, location: String, table: &str, child: Option<&str>, rule: &'static str, message: String) -> Issue {
+fn note(
+    file: &str,
+    location: String,
+    table: &str,
+    child: Option<&str>,
+    rule: &'static str,
+    message: String,
+) -> Issue {
     Issue {
         file: Arc::from(file),
         location,
@@ -204,13 +251,26 @@ fn note(file: &str, location: String, table: &str, child: Option<&str>, rule: &'
 
 fn row_location(file: &str, row: Option<u32>) -> String {
     let row = row.unwrap_or(0);
-    if file.to_ascii_lowercase().ends_with(".xml") { format!("child element {row}") } else { format!("line {row}") }
+    if file.to_ascii_lowercase().ends_with(".xml") {
+        format!("child element {row}")
+    } else {
+        format!("line {row}")
+    }
 }
 
 /// Rule 2: open records that the next saved return does not repeat are superseded.
-fn supersede_open_records(df: DataFrame, table: &str, years: &[i32], report: &mut Report) -> PolarsResult<DataFrame> {
-    let Some(&(_, end)) = OPEN_ENDED.iter().find(|(t, _)| *t == table) else { return Ok(df) };
-    let Some(&last) = years.last() else { return Ok(df) };
+fn supersede_open_records(
+    df: DataFrame,
+    table: &str,
+    years: &[i32],
+    report: &mut Report,
+) -> PolarsResult<DataFrame> {
+    let Some(&(_, end)) = OPEN_ENDED.iter().find(|(t, _)| *t == table) else {
+        return Ok(df);
+    };
+    let Some(&last) = years.last() else {
+        return Ok(df);
+    };
     let source_year = df.column("source_year")?.i32()?.clone();
     let open = df.column(end)?.is_null();
     let stale: BooleanChunked = open & source_year.lt(last);
@@ -263,7 +323,13 @@ fn supersede_overlapping_episodes(df: DataFrame, report: &mut Report) -> PolarsR
                 if drop.contains(&a) || drop.contains(&b) || !overlaps(a, b) {
                     continue;
                 }
-                let (older, newer) = if year[a] < year[b] { (a, b) } else if year[b] < year[a] { (b, a) } else { continue };
+                let (older, newer) = if year[a] < year[b] {
+                    (a, b)
+                } else if year[b] < year[a] {
+                    (b, a)
+                } else {
+                    continue;
+                };
                 drop.insert(older);
                 let file = files[older].unwrap_or("");
                 report.push(note(
@@ -292,9 +358,15 @@ fn supersede_overlapping_episodes(df: DataFrame, report: &mut Report) -> PolarsR
 }
 
 /// Rule 4: CIN records whose episode is no longer in the history go with it.
-fn drop_orphans(histories: &mut BTreeMap<String, DataFrame>, report: &mut Report) -> PolarsResult<()> {
-    let Some(episodes) = histories.get("cin_episode") else { return Ok(()) };
-    let key = |c: Option<&str>, d: Option<i32>| (c.unwrap_or("").to_string(), d.unwrap_or(i32::MIN));
+fn drop_orphans(
+    histories: &mut BTreeMap<String, DataFrame>,
+    report: &mut Report,
+) -> PolarsResult<()> {
+    let Some(episodes) = histories.get("cin_episode") else {
+        return Ok(());
+    };
+    let key =
+        |c: Option<&str>, d: Option<i32>| (c.unwrap_or("").to_string(), d.unwrap_or(i32::MIN));
     let known: BTreeSet<(String, i32)> = episodes
         .column("child")?
         .str()?
@@ -303,10 +375,21 @@ fn drop_orphans(histories: &mut BTreeMap<String, DataFrame>, report: &mut Report
         .map(|(c, d)| key(c, d))
         .collect();
     for &table in EPISODE_CHILDREN {
-        let Some(df) = histories.get(table) else { continue };
+        let Some(df) = histories.get(table) else {
+            continue;
+        };
         let children: Vec<Option<&str>> = df.column("child")?.str()?.iter().collect();
-        let referral: Vec<Option<i32>> = df.column("referral_date")?.date()?.physical().iter().collect();
-        let mask: BooleanChunked = children.iter().zip(&referral).map(|(c, d)| known.contains(&key(*c, *d))).collect();
+        let referral: Vec<Option<i32>> = df
+            .column("referral_date")?
+            .date()?
+            .physical()
+            .iter()
+            .collect();
+        let mask: BooleanChunked = children
+            .iter()
+            .zip(&referral)
+            .map(|(c, d)| known.contains(&key(*c, *d)))
+            .collect();
         if mask.all() {
             continue;
         }

@@ -65,7 +65,12 @@ pub struct TableBuilder<'s> {
 
 impl<'s> TableBuilder<'s> {
     /// A builder for `spec`, validating codes against `lists` for collection `year`.
-    pub fn new(spec: &'s TableSpec, lists: &'s CodeLists, year: i32, date_style: DateStyle) -> Self {
+    pub fn new(
+        spec: &'s TableSpec,
+        lists: &'s CodeLists,
+        year: i32,
+        date_style: DateStyle,
+    ) -> Self {
         let codes = spec
             .columns
             .iter()
@@ -123,7 +128,12 @@ impl<'s> TableBuilder<'s> {
 
     /// Validates one row of raw cells (one per spec column, `None` when absent) and keeps it
     /// unless a required value is missing or unreadable. Returns whether the row was kept.
-    pub fn push_row(&mut self, raw: &[Option<&str>], source: &RowSource, issues: &mut Vec<Issue>) -> bool {
+    pub fn push_row(
+        &mut self,
+        raw: &[Option<&str>],
+        source: &RowSource,
+        issues: &mut Vec<Issue>,
+    ) -> bool {
         debug_assert_eq!(raw.len(), self.spec.columns.len());
         self.count.read += 1;
         let child = self
@@ -137,13 +147,15 @@ impl<'s> TableBuilder<'s> {
             let value = raw[i].map(str::trim).filter(|s| !s.is_empty());
             match value {
                 None => cells.push(Cell::Null),
-                Some(text) => match parse_cell(column, self.codes[i], self.year, self.date_style, text) {
-                    Ok(cell) => cells.push(cell),
-                    Err(problem) => {
-                        cells.push(Cell::Null);
-                        problems.push((i, problem));
+                Some(text) => {
+                    match parse_cell(column, self.codes[i], self.year, self.date_style, text) {
+                        Ok(cell) => cells.push(cell),
+                        Err(problem) => {
+                            cells.push(Cell::Null);
+                            problems.push((i, problem));
+                        }
                     }
-                },
+                }
             }
         }
         // Missing required values (only reported when the value is absent, not already
@@ -151,15 +163,27 @@ impl<'s> TableBuilder<'s> {
         for (i, column) in self.spec.columns.iter().enumerate() {
             let needed = match &column.required {
                 Required::Always(r) => *r,
-                Required::With(_) => self.required_with[i].is_some_and(|j| !matches!(cells[j], Cell::Null)),
+                Required::With(_) => {
+                    self.required_with[i].is_some_and(|j| !matches!(cells[j], Cell::Null))
+                }
             };
             let absent = raw[i].map(str::trim).is_none_or(str::is_empty);
             if needed && absent {
                 let message = match &column.required {
-                    Required::With(other) => format!("{} is required when {} is given", field_name(column), other.to_uppercase()),
+                    Required::With(other) => format!(
+                        "{} is required when {} is given",
+                        field_name(column),
+                        other.to_uppercase()
+                    ),
                     _ => format!("{} is required", field_name(column)),
                 };
-                problems.push((i, Problem { rule: "required", message }));
+                problems.push((
+                    i,
+                    Problem {
+                        rule: "required",
+                        message,
+                    },
+                ));
             }
         }
         let mut rejected = false;
@@ -167,9 +191,15 @@ impl<'s> TableBuilder<'s> {
             let column = &self.spec.columns[i];
             let is_required = match &column.required {
                 Required::Always(r) => *r,
-                Required::With(_) => self.required_with[i].is_some_and(|j| !matches!(cells[j], Cell::Null)),
+                Required::With(_) => {
+                    self.required_with[i].is_some_and(|j| !matches!(cells[j], Cell::Null))
+                }
             };
-            let severity = if is_required { Severity::Error } else { Severity::Warning };
+            let severity = if is_required {
+                Severity::Error
+            } else {
+                Severity::Warning
+            };
             rejected |= is_required;
             let message = if is_required {
                 format!("{}; the row was rejected", problem.message)
@@ -211,21 +241,44 @@ impl<'s> TableBuilder<'s> {
 
     /// The canonical table: `la_code`, `source_year`, the spec's columns, `source_file`,
     /// `source_row`.
-    pub fn finish(self, la_code: &str, source_year: i32, source_file: &str) -> PolarsResult<DataFrame> {
+    pub fn finish(
+        self,
+        la_code: &str,
+        source_year: i32,
+        source_file: &str,
+    ) -> PolarsResult<DataFrame> {
         let height = self.source_rows.len();
         let mut columns: Vec<Column> = Vec::with_capacity(self.buffers.len() + 4);
-        columns.push(Column::new_scalar("la_code".into(), Scalar::from(PlSmallStr::from(la_code)), height));
-        columns.push(Column::new_scalar("source_year".into(), Scalar::from(source_year), height));
+        columns.push(Column::new_scalar(
+            "la_code".into(),
+            Scalar::from(PlSmallStr::from(la_code)),
+            height,
+        ));
+        columns.push(Column::new_scalar(
+            "source_year".into(),
+            Scalar::from(source_year),
+            height,
+        ));
         for (buffer, column) in self.buffers.into_iter().zip(&self.spec.columns) {
             let name: PlSmallStr = column.name.as_str().into();
             columns.push(match buffer {
                 Buffer::Str(b) => b.finish().into_column(),
-                Buffer::Date(v) => Int32Chunked::from_iter_options(name, v.into_iter()).into_date().into_column(),
-                Buffer::Int(v) => Int64Chunked::from_iter_options(name, v.into_iter()).into_column(),
-                Buffer::Bool(v) => BooleanChunked::from_iter_options(name, v.into_iter()).into_column(),
+                Buffer::Date(v) => Int32Chunked::from_iter_options(name, v.into_iter())
+                    .into_date()
+                    .into_column(),
+                Buffer::Int(v) => {
+                    Int64Chunked::from_iter_options(name, v.into_iter()).into_column()
+                }
+                Buffer::Bool(v) => {
+                    BooleanChunked::from_iter_options(name, v.into_iter()).into_column()
+                }
             });
         }
-        columns.push(Column::new_scalar("source_file".into(), Scalar::from(PlSmallStr::from(source_file)), height));
+        columns.push(Column::new_scalar(
+            "source_file".into(),
+            Scalar::from(PlSmallStr::from(source_file)),
+            height,
+        ));
         columns.push(Column::new("source_row".into(), self.source_rows));
         DataFrame::new(height, columns)
     }
@@ -270,16 +323,18 @@ fn parse_cell<'a>(
             }
             Ok(Cell::Str(Cow::Owned(out)))
         }
-        Kind::Date => parse_date(text).map(|d| Cell::Date(to_epoch_days(d))).ok_or_else(|| Problem {
-            rule: "date",
-            message: format!(
-                "'{text}' is not a valid date (expected {})",
-                match date_style {
-                    DateStyle::Dmy => "DD/MM/YYYY",
-                    DateStyle::Iso => "YYYY-MM-DD",
-                }
-            ),
-        }),
+        Kind::Date => parse_date(text)
+            .map(|d| Cell::Date(to_epoch_days(d)))
+            .ok_or_else(|| Problem {
+                rule: "date",
+                message: format!(
+                    "'{text}' is not a valid date (expected {})",
+                    match date_style {
+                        DateStyle::Dmy => "DD/MM/YYYY",
+                        DateStyle::Iso => "YYYY-MM-DD",
+                    }
+                ),
+            }),
         Kind::Int => {
             let value: i64 = text.parse().map_err(|_| Problem {
                 rule: "number",
@@ -305,10 +360,12 @@ fn parse_cell<'a>(
                 message: format!("'{text}' is not true/false (or 1/0)"),
             }),
         },
-        Kind::Postcode => normalise_postcode(text).map(|p| Cell::Str(Cow::Owned(p))).ok_or_else(|| Problem {
-            rule: "postcode",
-            message: format!("'{text}' is not a postcode or postcode sector"),
-        }),
+        Kind::Postcode => normalise_postcode(text)
+            .map(|p| Cell::Str(Cow::Owned(p)))
+            .ok_or_else(|| Problem {
+                rule: "postcode",
+                message: format!("'{text}' is not a postcode or postcode sector"),
+            }),
         Kind::Upn => {
             let upper = text.to_ascii_uppercase();
             if upn_is_valid(&upper) {
@@ -316,7 +373,9 @@ fn parse_cell<'a>(
             } else {
                 Err(Problem {
                     rule: "upn",
-                    message: format!("'{text}' is not a valid UPN (13 characters with a correct check letter)"),
+                    message: format!(
+                        "'{text}' is not a valid UPN (13 characters with a correct check letter)"
+                    ),
                 })
             }
         }
@@ -415,7 +474,10 @@ mod tests {
     #[test]
     fn postcodes_and_sectors() {
         assert_eq!(normalise_postcode("ss12pa").as_deref(), Some("SS1 2PA"));
-        assert_eq!(normalise_postcode(" SW1A 1AA ").as_deref(), Some("SW1A 1AA"));
+        assert_eq!(
+            normalise_postcode(" SW1A 1AA ").as_deref(),
+            Some("SW1A 1AA")
+        );
         assert_eq!(normalise_postcode("SS1 2").as_deref(), Some("SS1 2"));
         assert_eq!(normalise_postcode("SS12").as_deref(), None);
         assert_eq!(normalise_postcode("12345"), None);

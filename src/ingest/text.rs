@@ -30,12 +30,18 @@ pub fn sniff(head: &[u8]) -> Encoding {
 /// Decodes a whole file's bytes to text (small files: 903 CSVs, Annex A CSVs, local data).
 pub fn decode(bytes: &[u8]) -> (String, Encoding) {
     match sniff(bytes) {
-        Encoding::Utf8Bom => (String::from_utf8_lossy(&bytes[3..]).into_owned(), Encoding::Utf8Bom),
+        Encoding::Utf8Bom => (
+            String::from_utf8_lossy(&bytes[3..]).into_owned(),
+            Encoding::Utf8Bom,
+        ),
         Encoding::Utf16Le => (decode_utf16(bytes, u16::from_le_bytes), Encoding::Utf16Le),
         Encoding::Utf16Be => (decode_utf16(bytes, u16::from_be_bytes), Encoding::Utf16Be),
         _ => match std::str::from_utf8(bytes) {
             Ok(text) => (text.to_string(), Encoding::Utf8),
-            Err(_) => (bytes.iter().map(|&b| windows_1252(b)).collect(), Encoding::Windows1252),
+            Err(_) => (
+                bytes.iter().map(|&b| windows_1252(b)).collect(),
+                Encoding::Windows1252,
+            ),
         },
     }
 }
@@ -54,8 +60,9 @@ fn decode_utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> String {
 /// Windows-1252 byte to char (the 0x80–0x9F range differs from Latin-1).
 fn windows_1252(b: u8) -> char {
     const HIGH: [char; 32] = [
-        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8D}', 'Ž', '\u{8F}',
-        '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9D}', 'ž', 'Ÿ',
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8D}', 'Ž',
+        '\u{8F}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9D}',
+        'ž', 'Ÿ',
     ];
     match b {
         0x80..=0x9F => HIGH[(b - 0x80) as usize],
@@ -112,7 +119,9 @@ impl<R: Read> Utf8Reader<R> {
             self.encoding = sniff(&head);
             chunk = match self.encoding {
                 Encoding::Utf8Bom => head[3..].to_vec(),
-                Encoding::Utf16Le | Encoding::Utf16Be if head.len() >= 2 && matches!(head[..2], [0xFF, 0xFE] | [0xFE, 0xFF]) => {
+                Encoding::Utf16Le | Encoding::Utf16Be
+                    if head.len() >= 2 && matches!(head[..2], [0xFF, 0xFE] | [0xFE, 0xFF]) =>
+                {
                     head[2..].to_vec()
                 }
                 _ => head,
@@ -128,17 +137,31 @@ impl<R: Read> Utf8Reader<R> {
                 self.pending.extend_from_slice(&chunk);
                 let at_end = chunk.is_empty();
                 let whole = self.pending.len() / 2 * 2;
-                let unit = if self.encoding == Encoding::Utf16Le { u16::from_le_bytes } else { u16::from_be_bytes };
-                let mut units: Vec<u16> = self.pending[..whole].chunks_exact(2).map(|c| unit([c[0], c[1]])).collect();
+                let unit = if self.encoding == Encoding::Utf16Le {
+                    u16::from_le_bytes
+                } else {
+                    u16::from_be_bytes
+                };
+                let mut units: Vec<u16> = self.pending[..whole]
+                    .chunks_exact(2)
+                    .map(|c| unit([c[0], c[1]]))
+                    .collect();
                 // Keep a trailing high surrogate for the next chunk unless the file has ended.
                 let mut keep = self.pending[whole..].to_vec();
                 if !at_end && units.last().is_some_and(|u| (0xD800..0xDC00).contains(u)) {
                     let last = units.pop().expect("non-empty");
-                    let mut bytes = if self.encoding == Encoding::Utf16Le { last.to_le_bytes() } else { last.to_be_bytes() }.to_vec();
+                    let mut bytes = if self.encoding == Encoding::Utf16Le {
+                        last.to_le_bytes()
+                    } else {
+                        last.to_be_bytes()
+                    }
+                    .to_vec();
                     bytes.extend_from_slice(&keep);
                     keep = bytes;
                 }
-                let text: String = char::decode_utf16(units).map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER)).collect();
+                let text: String = char::decode_utf16(units)
+                    .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
+                    .collect();
                 self.out.extend_from_slice(text.as_bytes());
                 self.pending = if at_end { Vec::new() } else { keep };
             }
@@ -177,9 +200,15 @@ mod tests {
     #[test]
     fn decodes_what_las_send() {
         assert_eq!(decode(b"\xEF\xBB\xBFCHILD,SEX").0, "CHILD,SEX");
-        assert_eq!(decode(&utf16le("CHILD,SEX\r\n", true)), ("CHILD,SEX\r\n".into(), Encoding::Utf16Le));
+        assert_eq!(
+            decode(&utf16le("CHILD,SEX\r\n", true)),
+            ("CHILD,SEX\r\n".into(), Encoding::Utf16Le)
+        );
         assert_eq!(decode(&utf16le("CHILD", false)).0, "CHILD");
-        assert_eq!(decode(b"caf\xE9 \x93x\x94"), ("café “x”".into(), Encoding::Windows1252));
+        assert_eq!(
+            decode(b"caf\xE9 \x93x\x94"),
+            ("café “x”".into(), Encoding::Windows1252)
+        );
     }
 
     #[test]

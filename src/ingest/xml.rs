@@ -122,7 +122,11 @@ impl XmlLayout {
                         .collect()
                 })
                 .collect();
-            layout.tables.push(TableLayout { table: t, record, columns });
+            layout.tables.push(TableLayout {
+                table: t,
+                record,
+                columns,
+            });
         }
         layout.child = layout.tables.iter().find_map(|t| {
             let c = spec.tables[t.table].column_index("child")?;
@@ -269,10 +273,19 @@ pub fn read_path<'s>(
     let encoding = sniff(&head[..n]);
     let head = std::io::Cursor::new(head[..n].to_vec());
     let chained = head.chain(file);
-    let ctx = XmlContext { file_label, year, lists };
+    let ctx = XmlContext {
+        file_label,
+        year,
+        lists,
+    };
     Ok(match encoding {
         Encoding::Utf16Le | Encoding::Utf16Be => {
-            let mut out = read(BufReader::with_capacity(256 * 1024, Utf8Reader::new(chained)), spec, layout, ctx);
+            let mut out = read(
+                BufReader::with_capacity(256 * 1024, Utf8Reader::new(chained)),
+                spec,
+                layout,
+                ctx,
+            );
             out.encoding = encoding;
             out
         }
@@ -301,7 +314,12 @@ fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> 
 }
 
 /// Streams an XML return and flattens it into the spec's tables.
-pub fn read<'s, R: BufRead>(source: R, spec: &'s FormatSpec, layout: &XmlLayout, ctx: XmlContext<'s>) -> XmlOutput<'s> {
+pub fn read<'s, R: BufRead>(
+    source: R,
+    spec: &'s FormatSpec,
+    layout: &XmlLayout,
+    ctx: XmlContext<'s>,
+) -> XmlOutput<'s> {
     let mut reader = Reader::from_reader(source);
     reader.config_mut().trim_text(false);
     let mut state = State::default();
@@ -322,7 +340,16 @@ pub fn read<'s, R: BufRead>(source: R, spec: &'s FormatSpec, layout: &XmlLayout,
         let event = match reader.read_event_into(&mut buf) {
             Ok(event) => event,
             Err(error) => {
-                out.issues.push(broken(&ctx.file_label, layout, &state, &outer, in_unit, out.units, reader.error_position(), &error.to_string()));
+                out.issues.push(broken(
+                    &ctx.file_label,
+                    layout,
+                    &state,
+                    &outer,
+                    in_unit,
+                    out.units,
+                    reader.error_position(),
+                    &error.to_string(),
+                ));
                 break;
             }
         };
@@ -342,13 +369,11 @@ pub fn read<'s, R: BufRead>(source: R, spec: &'s FormatSpec, layout: &XmlLayout,
                     outer_text.clear();
                 }
             }
-            Event::Empty(e) => {
+            Event::Empty(e) if in_unit => {
                 // <Element/>: an empty value, nothing to record (an empty unit is skipped).
-                if in_unit {
-                    let name = e.local_name();
-                    state.open(layout, name.as_ref().as_bytes(), &mut unknown_paths);
-                    state.close(layout);
-                }
+                let name = e.local_name();
+                state.open(layout, name.as_ref().as_bytes(), &mut unknown_paths);
+                state.close(layout);
             }
             Event::Text(t) => {
                 if in_unit {
@@ -357,10 +382,8 @@ pub fn read<'s, R: BufRead>(source: R, spec: &'s FormatSpec, layout: &XmlLayout,
                     outer_text.push_str(&t);
                 }
             }
-            Event::CData(t) => {
-                if in_unit {
-                    state.text(&t.into_inner());
-                }
+            Event::CData(t) if in_unit => {
+                state.text(&t.into_inner());
             }
             Event::GeneralRef(r) => {
                 let resolved = match r.resolve_char_ref() {
@@ -387,7 +410,11 @@ pub fn read<'s, R: BufRead>(source: R, spec: &'s FormatSpec, layout: &XmlLayout,
                         in_unit = false;
                         out.units += 1;
                         if out.builders.is_empty() {
-                            year = year.or_else(|| out.file_values.get("collection_year").and_then(|y| y.trim().parse().ok()));
+                            year = year.or_else(|| {
+                                out.file_values
+                                    .get("collection_year")
+                                    .and_then(|y| y.trim().parse().ok())
+                            });
                             let Some(y) = year else {
                                 out.issues.push(file_issue(&ctx.file_label, "collection_year", "the collection year is not in the file header and was not given; use --year"));
                                 return out;
@@ -398,14 +425,21 @@ pub fn read<'s, R: BufRead>(source: R, spec: &'s FormatSpec, layout: &XmlLayout,
                                 .map(|t| TableBuilder::new(t, ctx.lists, y, spec.date_style))
                                 .collect();
                         }
-                        state.emit(layout, spec, &mut out.builders, &ctx.file_label, &mut out.issues);
+                        state.emit(
+                            layout,
+                            spec,
+                            &mut out.builders,
+                            &ctx.file_label,
+                            &mut out.issues,
+                        );
                     } else {
                         state.close(layout);
                     }
                 } else {
                     let path = outer.join("/");
                     if let Some(name) = layout.file_values.get(&path) {
-                        out.file_values.insert(name.clone(), outer_text.trim().to_string());
+                        out.file_values
+                            .insert(name.clone(), outer_text.trim().to_string());
                     }
                     outer.pop();
                     outer_text.clear();
@@ -413,7 +447,16 @@ pub fn read<'s, R: BufRead>(source: R, spec: &'s FormatSpec, layout: &XmlLayout,
             }
             Event::Eof => {
                 if in_unit || !outer.is_empty() {
-                    out.issues.push(broken(&ctx.file_label, layout, &state, &outer, in_unit, out.units, reader.buffer_position(), "the file ends before its elements are closed"));
+                    out.issues.push(broken(
+                        &ctx.file_label,
+                        layout,
+                        &state,
+                        &outer,
+                        in_unit,
+                        out.units,
+                        reader.buffer_position(),
+                        "the file ends before its elements are closed",
+                    ));
                 }
                 break;
             }
@@ -435,9 +478,17 @@ pub fn read<'s, R: BufRead>(source: R, spec: &'s FormatSpec, layout: &XmlLayout,
         });
     }
     if out.builders.is_empty()
-        && let Some(y) = year.or_else(|| out.file_values.get("collection_year").and_then(|y| y.trim().parse().ok()))
+        && let Some(y) = year.or_else(|| {
+            out.file_values
+                .get("collection_year")
+                .and_then(|y| y.trim().parse().ok())
+        })
     {
-        out.builders = spec.tables.iter().map(|t| TableBuilder::new(t, ctx.lists, y, spec.date_style)).collect();
+        out.builders = spec
+            .tables
+            .iter()
+            .map(|t| TableBuilder::new(t, ctx.lists, y, spec.date_style))
+            .collect();
     }
     out
 }
@@ -465,7 +516,16 @@ fn file_issue(file: &Arc<str>, field: &str, message: &str) -> Issue {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn broken(file: &Arc<str>, layout: &XmlLayout, state: &State, outer: &[String], in_unit: bool, units: u64, byte: u64, what: &str) -> Issue {
+fn broken(
+    file: &Arc<str>,
+    layout: &XmlLayout,
+    state: &State,
+    outer: &[String],
+    in_unit: bool,
+    units: u64,
+    byte: u64,
+    what: &str,
+) -> Issue {
     let location = if in_unit {
         let mut path = format!("{}[{}]", layout.prefix_path(), units + 1);
         for &node in &state.stack {
@@ -478,7 +538,11 @@ fn broken(file: &Arc<str>, layout: &XmlLayout, state: &State, outer: &[String], 
     } else {
         outer.join("/")
     };
-    let child = if in_unit { state.child_id(layout) } else { None };
+    let child = if in_unit {
+        state.child_id(layout)
+    } else {
+        None
+    };
     Issue {
         file: file.clone(),
         location,
@@ -545,7 +609,11 @@ impl State {
         if node == UNKNOWN && parent != UNKNOWN {
             let base = layout.path_of(parent);
             let name = String::from_utf8_lossy(name);
-            unknown.insert(if base.is_empty() { name.into_owned() } else { format!("{base}/{name}") });
+            unknown.insert(if base.is_empty() {
+                name.into_owned()
+            } else {
+                format!("{base}/{name}")
+            });
         }
         self.stack.push(node);
         if node != UNKNOWN {
@@ -608,14 +676,20 @@ impl State {
                 }
                 None
             }
-            Lookup::UnitFirst(owner) => self.instances[..self.live].iter().position(|i| i.node == owner),
+            Lookup::UnitFirst(owner) => self.instances[..self.live]
+                .iter()
+                .position(|i| i.node == owner),
         }
     }
 
     fn child_id(&self, layout: &XmlLayout) -> Option<String> {
         let (owner, node) = layout.child?;
-        let instance = self.instances[..self.live].iter().position(|i| i.node == owner)?;
-        self.value_in(instance, node).filter(|v| !v.is_empty()).map(str::to_string)
+        let instance = self.instances[..self.live]
+            .iter()
+            .position(|i| i.node == owner)?;
+        self.value_in(instance, node)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
     }
 
     fn instance_path(&self, layout: &XmlLayout, instance: usize) -> String {
@@ -635,7 +709,14 @@ impl State {
         path
     }
 
-    fn emit(&mut self, layout: &XmlLayout, spec: &FormatSpec, builders: &mut [TableBuilder], file: &Arc<str>, issues: &mut Vec<Issue>) {
+    fn emit(
+        &mut self,
+        layout: &XmlLayout,
+        spec: &FormatSpec,
+        builders: &mut [TableBuilder],
+        file: &Arc<str>,
+        issues: &mut Vec<Issue>,
+    ) {
         for table in &layout.tables {
             let table_spec: &TableSpec = &spec.tables[table.table];
             for instance in 0..self.live {
@@ -668,7 +749,10 @@ impl State {
                         if let Some(j) = &joined[c] {
                             return Some(j.as_str());
                         }
-                        refs.iter().find_map(|&r| self.resolve(instance, r).and_then(|i| self.value_in(i, r.node)))
+                        refs.iter().find_map(|&r| {
+                            self.resolve(instance, r)
+                                .and_then(|i| self.value_in(i, r.node))
+                        })
                     })
                     .collect();
                 let builder = &mut builders[table.table];
@@ -680,7 +764,9 @@ impl State {
                     match column.xml.first().map(String::as_str) {
                         Some(".") | None => base(),
                         Some(p) => match (p.strip_prefix('^'), p.strip_prefix("../")) {
-                            (Some(rest), _) => format!("{}[{}]/{rest}", layout.prefix_path(), self.unit_ordinal),
+                            (Some(rest), _) => {
+                                format!("{}[{}]/{rest}", layout.prefix_path(), self.unit_ordinal)
+                            }
                             (_, Some(rest)) => {
                                 let parent = self.instances[instance].parent as usize;
                                 format!("{}/{rest}", self.instance_path(layout, parent))
@@ -712,7 +798,12 @@ fn relative_path(layout: &XmlLayout, from: u32, to: u32) -> String {
 }
 
 /// Finishes every table of an XML read into canonical frames.
-pub fn finish(builders: Vec<TableBuilder>, la_code: &str, year: i32, file: &str) -> PolarsResult<Vec<(String, DataFrame)>> {
+pub fn finish(
+    builders: Vec<TableBuilder>,
+    la_code: &str,
+    year: i32,
+    file: &str,
+) -> PolarsResult<Vec<(String, DataFrame)>> {
     builders
         .into_iter()
         .map(|b| {

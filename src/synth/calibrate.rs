@@ -67,7 +67,11 @@ impl Finder<'_> {
     /// A published value by the fallback chain: the LA this year, the LA's nearest year, the
     /// region, England.
     fn find(&self, measure: &str) -> Option<(f64, Origin)> {
-        let get = |code: &str, year: i32| self.index.published(measure, code, year).and_then(|p| p.value);
+        let get = |code: &str, year: i32| {
+            self.index
+                .published(measure, code, year)
+                .and_then(|p| p.value)
+        };
         if let Some(v) = get(self.la, self.year) {
             return Some((v, Origin::La));
         }
@@ -92,31 +96,68 @@ impl Finder<'_> {
     }
 
     fn share(&self, measure: &str, default: f64) -> f64 {
-        self.find(measure).map(|(v, _)| (v / 100.0).clamp(0.0, 1.0)).unwrap_or(default)
+        self.find(measure)
+            .map(|(v, _)| (v / 100.0).clamp(0.0, 1.0))
+            .unwrap_or(default)
     }
 
-    fn count(&self, measure: &str, rate_measure: Option<&str>, population: f64, default_rate: f64) -> f64 {
+    fn count(
+        &self,
+        measure: &str,
+        rate_measure: Option<&str>,
+        population: f64,
+        default_rate: f64,
+    ) -> f64 {
         if let Some((v, Origin::La | Origin::LaOtherYear)) = self.find(measure) {
             return v;
         }
-        let rate = rate_measure.and_then(|m| self.find(m)).map(|(v, _)| v).unwrap_or(default_rate);
+        let rate = rate_measure
+            .and_then(|m| self.find(m))
+            .map(|(v, _)| v)
+            .unwrap_or(default_rate);
         rate * population / 10_000.0
     }
 
     fn rate_count(&self, rate_measure: &str, population: f64, default_rate: f64) -> f64 {
-        self.find(rate_measure).map(|(v, _)| v).unwrap_or(default_rate) * population / 10_000.0
+        self.find(rate_measure)
+            .map(|(v, _)| v)
+            .unwrap_or(default_rate)
+            * population
+            / 10_000.0
     }
 }
 
 /// The targets of an LA for a collection year (from the embedded reference tables).
 pub fn targets(index: &ReferenceIndex, la_code: &str, year: i32) -> Targets {
-    let region = index.la(la_code).map(|l| l.region_code.clone()).unwrap_or_default();
-    let f = Finder { index, la: la_code, region, year };
+    let region = index
+        .la(la_code)
+        .map(|l| l.region_code.clone())
+        .unwrap_or_default();
+    let f = Finder {
+        index,
+        la: la_code,
+        region,
+        year,
+    };
     let population = index.population(la_code, year).unwrap_or(50_000.0);
-    let referrals = f.count("ees_referrals", Some("lait:CPP_Total_Rateper10,000"), population, 520.0);
+    let referrals = f.count(
+        "ees_referrals",
+        Some("lait:CPP_Total_Rateper10,000"),
+        population,
+        520.0,
+    );
     let s47 = f.rate_count("lait:Section_47", population, 180.0);
-    let icpc = f.rate_count("lait:ISCP_Conf", population, 65.0).min(s47 * 0.9);
-    let cpp_starts = f.count("ees_cpp_starts", Some("lait:CPP_Abuse_Rate"), population, 50.0).min(icpc * 0.97);
+    let icpc = f
+        .rate_count("lait:ISCP_Conf", population, 65.0)
+        .min(s47 * 0.9);
+    let cpp_starts = f
+        .count(
+            "ees_cpp_starts",
+            Some("lait:CPP_Abuse_Rate"),
+            population,
+            50.0,
+        )
+        .min(icpc * 0.97);
     Targets {
         la_code: la_code.into(),
         year,
@@ -146,7 +187,8 @@ pub fn targets(index: &ReferenceIndex, la_code: &str, year: i32) -> Targets {
         sgo_share_of_ceased: {
             let sgo = f.find("lait:LAC_ceased_SGO").map(|(v, _)| v);
             let ceased = f.count("ees_cla_ceased", None, population, 28.0);
-            sgo.map(|s| (s / ceased.max(1.0)).clamp(0.0, 0.4)).unwrap_or(0.12)
+            sgo.map(|s| (s / ceased.max(1.0)).clamp(0.0, 0.4))
+                .unwrap_or(0.12)
         },
         eet_17_18_share: f.share("ees_care_leavers_eet_17_18_pct", 0.65),
         eet_19_21_share: f.share("ees_care_leavers_eet_19_21_pct", 0.55),

@@ -70,7 +70,8 @@ struct RecipeFile {
 impl Recipe {
     /// The embedded default recipe (`data/default.yaml`).
     pub fn embedded_default() -> Recipe {
-        Recipe::from_yaml(include_str!("../../data/default.yaml")).expect("data/default.yaml is a valid recipe")
+        Recipe::from_yaml(include_str!("../../data/default.yaml"))
+            .expect("data/default.yaml is a valid recipe")
     }
 
     /// Parses a recipe: `la` (plus its neighbours in `neighbour_model`) and/or `las`, `years`,
@@ -127,9 +128,15 @@ fn geography(tables: &ReferenceTables, la: &str) -> PolarsResult<Geography> {
     let mut g = Geography::default();
     let mut all = vec![];
     for i in 0..s.height() {
-        let (Some(sec), Some(e), Some(n)) = (sector.get(i), east.get(i), north.get(i)) else { continue };
+        let (Some(sec), Some(e), Some(n)) = (sector.get(i), east.get(i), north.get(i)) else {
+            continue;
+        };
         let Some(c) = code.get(i) else { continue };
-        let item = Sector { sector: sec.to_string(), easting: e, northing: n };
+        let item = Sector {
+            sector: sec.to_string(),
+            easting: e,
+            northing: n,
+        };
         if c == la && share.get(i).unwrap_or(0.0) >= 0.9 {
             g.own.push(item);
         } else if c != la {
@@ -145,7 +152,11 @@ fn geography(tables: &ReferenceTables, la: &str) -> PolarsResult<Geography> {
     );
     // Distances are measured from home postcodes across the LA, so "near" is near the centre
     // and "far" safely beyond 20 miles (32.2 km) from anywhere in it.
-    let radius = g.own.iter().map(|s| ((s.easting - ce).powi(2) + (s.northing - cn).powi(2)).sqrt()).fold(0.0, f64::max);
+    let radius = g
+        .own
+        .iter()
+        .map(|s| ((s.easting - ce).powi(2) + (s.northing - cn).powi(2)).sqrt())
+        .fold(0.0, f64::max);
     for item in all {
         let d = ((item.easting - ce).powi(2) + (item.northing - cn).powi(2)).sqrt();
         if d < 15_000.0 + radius * 0.3 {
@@ -158,17 +169,26 @@ fn geography(tables: &ReferenceTables, la: &str) -> PolarsResult<Geography> {
 }
 
 fn la_seed(seed: u64, la: &str) -> u64 {
-    la.bytes().fold(seed ^ 0xcb_f2_9c_e4_84_22_23_25, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    la.bytes().fold(seed ^ 0xcb_f2_9c_e4_84_22_23_25, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// The targets an LA's data is calibrated to, per collection year.
 pub fn la_targets(la: &str, recipe: &Recipe) -> BTreeMap<i32, Targets> {
     let index = ReferenceIndex::embedded();
-    recipe.years().map(|y| (y, calibrate::targets(index, la, y))).collect()
+    recipe
+        .years()
+        .map(|y| (y, calibrate::targets(index, la, y)))
+        .collect()
 }
 
 /// Generates the recipe's returns under `out`. `progress` is called after each LA.
-pub fn generate(recipe: &Recipe, out: &Path, progress: &(dyn Fn(&str) + Sync)) -> Result<Summary, SynthError> {
+pub fn generate(
+    recipe: &Recipe,
+    out: &Path,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<Summary, SynthError> {
     if recipe.first_year > recipe.last_year || recipe.first_year < 2012 || recipe.last_year > 2030 {
         return Err(SynthError::Years(recipe.first_year, recipe.last_year));
     }
@@ -181,50 +201,77 @@ pub fn generate(recipe: &Recipe, out: &Path, progress: &(dyn Fn(&str) + Sync)) -
     let tables = ReferenceTables::embedded();
     let summary = Mutex::new(Summary::default());
     let calibration = Mutex::new(Vec::<Targets>::new());
-    recipe.las.par_iter().try_for_each(|la| -> Result<(), SynthError> {
-        let targets = la_targets(la, recipe);
-        let geography = geography(tables, la)?;
-        let until = recipe.as_at.map(to_epoch_days).unwrap_or_else(|| year_end_day(recipe.last_year));
-        let seed = la_seed(recipe.seed, la);
-        let history = Simulation::new(la, seed, &targets, &geography).run(until);
-        let mut files = 0;
-        let mut bytes = 0;
-        for year in recipe.years() {
-            let dir = out.join(la).join(year.to_string());
-            let as_at = (year == recipe.last_year).then_some(recipe.as_at.map(to_epoch_days)).flatten();
-            bytes += write::write_cin(&dir.join("cin_census.xml"), &history, year, as_at).map_err(|e| SynthError::Io(dir.clone(), e))?;
-            let rows = write::ssda903_rows(&history, seed, year, as_at, &targets[&year]);
-            bytes += write::write_ssda903(&dir, &rows, recipe.format).map_err(|e| SynthError::Io(dir.clone(), e))?;
-            files += 1 + if recipe.format == Ssda903Format::Csv { 11 } else { 1 };
-        }
-        {
-            let mut s = summary.lock().expect("summary lock");
-            s.las += 1;
-            s.files += files;
-            s.bytes += bytes;
-            s.children += history.children.len() as u64;
-            s.cin_episodes += history.cin.len() as u64;
-            s.care_periods += history.care.len() as u64;
-        }
-        calibration.lock().expect("calibration lock").extend(targets.into_values());
-        progress(la);
-        Ok(())
-    })?;
+    recipe
+        .las
+        .par_iter()
+        .try_for_each(|la| -> Result<(), SynthError> {
+            let targets = la_targets(la, recipe);
+            let geography = geography(tables, la)?;
+            let until = recipe
+                .as_at
+                .map(to_epoch_days)
+                .unwrap_or_else(|| year_end_day(recipe.last_year));
+            let seed = la_seed(recipe.seed, la);
+            let history = Simulation::new(la, seed, &targets, &geography).run(until);
+            let mut files = 0;
+            let mut bytes = 0;
+            for year in recipe.years() {
+                let dir = out.join(la).join(year.to_string());
+                let as_at = (year == recipe.last_year)
+                    .then_some(recipe.as_at.map(to_epoch_days))
+                    .flatten();
+                bytes += write::write_cin(&dir.join("cin_census.xml"), &history, year, as_at)
+                    .map_err(|e| SynthError::Io(dir.clone(), e))?;
+                let rows = write::ssda903_rows(&history, seed, year, as_at, &targets[&year]);
+                bytes += write::write_ssda903(&dir, &rows, recipe.format)
+                    .map_err(|e| SynthError::Io(dir.clone(), e))?;
+                files += 1 + if recipe.format == Ssda903Format::Csv {
+                    11
+                } else {
+                    1
+                };
+            }
+            {
+                let mut s = summary.lock().expect("summary lock");
+                s.las += 1;
+                s.files += files;
+                s.bytes += bytes;
+                s.children += history.children.len() as u64;
+                s.cin_episodes += history.cin.len() as u64;
+                s.care_periods += history.care.len() as u64;
+            }
+            calibration
+                .lock()
+                .expect("calibration lock")
+                .extend(targets.into_values());
+            progress(la);
+            Ok(())
+        })?;
     let mut rows = calibration.into_inner().expect("calibration lock");
     rows.sort_by(|a, b| (&a.la_code, a.year).cmp(&(&b.la_code, b.year)));
     let mut df = calibration_frame(&rows)?;
-    write_csv(&mut df, &out.join("calibration.csv")).map_err(|e| SynthError::Io(out.join("calibration.csv"), e))?;
+    write_csv(&mut df, &out.join("calibration.csv"))
+        .map_err(|e| SynthError::Io(out.join("calibration.csv"), e))?;
     Ok(summary.into_inner().expect("summary lock"))
 }
 
 fn calibration_frame(rows: &[Targets]) -> PolarsResult<DataFrame> {
     let mut columns = vec![
-        Column::new("la_code".into(), rows.iter().map(|t| t.la_code.clone()).collect::<Vec<_>>()),
-        Column::new("year".into(), rows.iter().map(|t| t.year).collect::<Vec<_>>()),
+        Column::new(
+            "la_code".into(),
+            rows.iter().map(|t| t.la_code.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "year".into(),
+            rows.iter().map(|t| t.year).collect::<Vec<_>>(),
+        ),
     ];
     if let Some(first) = rows.first() {
         for (k, (name, _)) in first.row().iter().enumerate() {
-            columns.push(Column::new((*name).into(), rows.iter().map(|t| t.row()[k].1).collect::<Vec<f64>>()));
+            columns.push(Column::new(
+                (*name).into(),
+                rows.iter().map(|t| t.row()[k].1).collect::<Vec<f64>>(),
+            ));
         }
     }
     DataFrame::new_infer_height(columns)

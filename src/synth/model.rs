@@ -19,7 +19,10 @@ use statrs::distribution::{ContinuousCDF, Normal};
 
 use super::calibrate::Targets;
 use crate::domain::calendar::Calendar;
-use crate::domain::dates::{birthday, collection_year, collection_year_end, collection_year_start, from_epoch_days, to_epoch_days};
+use crate::domain::dates::{
+    birthday, collection_year, collection_year_end, collection_year_start, from_epoch_days,
+    to_epoch_days,
+};
 
 /// A random source with the few draws the model needs.
 pub struct Draw {
@@ -28,7 +31,9 @@ pub struct Draw {
 
 impl Draw {
     pub fn new(seed: u64) -> Draw {
-        Draw { rng: StdRng::seed_from_u64(seed) }
+        Draw {
+            rng: StdRng::seed_from_u64(seed),
+        }
     }
 
     pub fn chance(&mut self, p: f64) -> bool {
@@ -50,12 +55,16 @@ impl Draw {
         if lambda <= 0.0 {
             return 0;
         }
-        Poisson::new(lambda).map(|p| p.sample(&mut self.rng) as u32).unwrap_or(0)
+        Poisson::new(lambda)
+            .map(|p| p.sample(&mut self.rng) as u32)
+            .unwrap_or(0)
     }
 
     /// A log-normal duration with the given median and shape.
     pub fn lognormal(&mut self, median: f64, sigma: f64) -> f64 {
-        LogNormal::new(median.max(1e-6).ln(), sigma).map(|d| d.sample(&mut self.rng)).unwrap_or(median)
+        LogNormal::new(median.max(1e-6).ln(), sigma)
+            .map(|d| d.sample(&mut self.rng))
+            .unwrap_or(median)
     }
 
     /// A weighted choice among labelled options.
@@ -214,28 +223,124 @@ enum Route {
 }
 
 const REFERRAL_SOURCES: &[(&str, f64)] = &[
-    ("6", 29.0), ("2A", 20.0), ("3A", 2.0), ("3B", 2.0), ("3C", 1.0), ("3D", 3.0), ("3E", 3.0), ("3F", 5.0), ("5A", 4.0), ("5B", 3.0),
-    ("5C", 2.0), ("5D", 3.0), ("1A", 4.0), ("1B", 1.0), ("1C", 1.0), ("1D", 2.0), ("8", 6.0), ("4", 2.0), ("2B", 2.0), ("7", 2.0),
-    ("9", 1.0), ("10", 2.0),
+    ("6", 29.0),
+    ("2A", 20.0),
+    ("3A", 2.0),
+    ("3B", 2.0),
+    ("3C", 1.0),
+    ("3D", 3.0),
+    ("3E", 3.0),
+    ("3F", 5.0),
+    ("5A", 4.0),
+    ("5B", 3.0),
+    ("5C", 2.0),
+    ("5D", 3.0),
+    ("1A", 4.0),
+    ("1B", 1.0),
+    ("1C", 1.0),
+    ("1D", 2.0),
+    ("8", 6.0),
+    ("4", 2.0),
+    ("2B", 2.0),
+    ("7", 2.0),
+    ("9", 1.0),
+    ("10", 2.0),
 ];
-const PRIMARY_NEED: &[(&str, f64)] =
-    &[("N1", 57.0), ("N2", 9.0), ("N3", 3.0), ("N4", 9.0), ("N5", 14.0), ("N6", 2.0), ("N7", 0.5), ("N8", 3.0), ("N9", 1.5), ("N0", 1.0)];
+const PRIMARY_NEED: &[(&str, f64)] = &[
+    ("N1", 57.0),
+    ("N2", 9.0),
+    ("N3", 3.0),
+    ("N4", 9.0),
+    ("N5", 14.0),
+    ("N6", 2.0),
+    ("N7", 0.5),
+    ("N8", 3.0),
+    ("N9", 1.5),
+    ("N0", 1.0),
+];
 const ETHNICITY: &[(&str, f64)] = &[
-    ("WBRI", 68.0), ("WIRI", 0.4), ("WOTH", 5.0), ("WIRT", 0.3), ("WROM", 0.7), ("MWBC", 2.0), ("MWBA", 1.0), ("MWAS", 1.2), ("MOTH", 2.5),
-    ("AIND", 1.5), ("APKN", 3.0), ("ABAN", 1.0), ("AOTH", 1.5), ("BCRB", 1.2), ("BAFR", 3.5), ("BOTH", 1.0), ("CHNE", 0.3), ("OOTH", 2.0),
-    ("REFU", 0.4), ("NOBT", 2.5),
+    ("WBRI", 68.0),
+    ("WIRI", 0.4),
+    ("WOTH", 5.0),
+    ("WIRT", 0.3),
+    ("WROM", 0.7),
+    ("MWBC", 2.0),
+    ("MWBA", 1.0),
+    ("MWAS", 1.2),
+    ("MOTH", 2.5),
+    ("AIND", 1.5),
+    ("APKN", 3.0),
+    ("ABAN", 1.0),
+    ("AOTH", 1.5),
+    ("BCRB", 1.2),
+    ("BAFR", 3.5),
+    ("BOTH", 1.0),
+    ("CHNE", 0.3),
+    ("OOTH", 2.0),
+    ("REFU", 0.4),
+    ("NOBT", 2.5),
 ];
 const FACTORS: &[(&str, f64)] = &[
-    ("3B", 12.0), ("3A", 10.0), ("4B", 12.0), ("4A", 7.0), ("2B", 5.0), ("1B", 4.0), ("16A", 7.0), ("17A", 6.0), ("18B", 3.0),
-    ("19B", 1.0), ("5A", 2.0), ("6A", 1.0), ("7A", 1.0), ("10A", 2.0), ("11A", 1.5), ("14A", 2.0), ("15A", 2.0), ("24A", 1.0),
-    ("20", 3.0), ("21", 1.0), ("3C", 2.0), ("2A", 1.0), ("1A", 0.5), ("4C", 1.0), ("9A", 0.5), ("13A", 0.5), ("12A", 0.2),
+    ("3B", 12.0),
+    ("3A", 10.0),
+    ("4B", 12.0),
+    ("4A", 7.0),
+    ("2B", 5.0),
+    ("1B", 4.0),
+    ("16A", 7.0),
+    ("17A", 6.0),
+    ("18B", 3.0),
+    ("19B", 1.0),
+    ("5A", 2.0),
+    ("6A", 1.0),
+    ("7A", 1.0),
+    ("10A", 2.0),
+    ("11A", 1.5),
+    ("14A", 2.0),
+    ("15A", 2.0),
+    ("24A", 1.0),
+    ("20", 3.0),
+    ("21", 1.0),
+    ("3C", 2.0),
+    ("2A", 1.0),
+    ("1A", 0.5),
+    ("4C", 1.0),
+    ("9A", 0.5),
+    ("13A", 0.5),
+    ("12A", 0.2),
 ];
-const CATEGORIES: &[(&str, f64)] = &[("NEG", 50.0), ("EMO", 38.0), ("PHY", 6.0), ("SAB", 4.0), ("MUL", 2.0)];
-const DISABILITIES: &[(&str, f64)] =
-    &[("LD", 3.0), ("AUT", 3.0), ("COMM", 2.0), ("BEH", 2.0), ("MOB", 1.0), ("HAND", 0.5), ("PC", 0.5), ("HEAR", 0.5), ("VIS", 0.5), ("INC", 0.3), ("CON", 0.2), ("DDA", 0.5)];
+const CATEGORIES: &[(&str, f64)] = &[
+    ("NEG", 50.0),
+    ("EMO", 38.0),
+    ("PHY", 6.0),
+    ("SAB", 4.0),
+    ("MUL", 2.0),
+];
+const DISABILITIES: &[(&str, f64)] = &[
+    ("LD", 3.0),
+    ("AUT", 3.0),
+    ("COMM", 2.0),
+    ("BEH", 2.0),
+    ("MOB", 1.0),
+    ("HAND", 0.5),
+    ("PC", 0.5),
+    ("HEAR", 0.5),
+    ("VIS", 0.5),
+    ("INC", 0.3),
+    ("CON", 0.2),
+    ("DDA", 0.5),
+];
 const PLACE_CHANGE_REASONS: &[(&str, f64)] = &[
-    ("CARPL", 40.0), ("CREQB", 15.0), ("CREQO", 10.0), ("STAND", 5.0), ("CLOSE", 4.0), ("ALLEG", 2.0), ("APPRR", 1.0), ("CHILD", 8.0),
-    ("LAREQ", 5.0), ("OTHER", 10.0),
+    ("CARPL", 40.0),
+    ("CREQB", 15.0),
+    ("CREQO", 10.0),
+    ("STAND", 5.0),
+    ("CLOSE", 4.0),
+    ("ALLEG", 2.0),
+    ("APPRR", 1.0),
+    ("CHILD", 8.0),
+    ("LAREQ", 5.0),
+    ("OTHER", 10.0),
 ];
 
 /// Parameters derived from a year's targets.
@@ -281,7 +386,8 @@ impl YearParams {
         let plan_given_icpc = (t.cpp_starts / t.icpc.max(1.0)).clamp(0.3, 0.97);
         // Plans are cut short when a child comes into care or turns 18, so the sampled length
         // is set a little above stock ÷ starts (factor measured on the national synthetic data).
-        let plan_mean_days = (t.cpp_at31 / t.cpp_starts.max(1.0) * 365.0 * PLAN_SHORTENING).clamp(90.0, 900.0);
+        let plan_mean_days =
+            (t.cpp_at31 / t.cpp_starts.max(1.0) * 365.0 * PLAN_SHORTENING).clamp(90.0, 900.0);
         // Little's law for the CIN stock left after children in care, on plans, stepping down
         // from plans and being assessed.
         let assessment_days = 45.0 * (-z * ASSESSMENT_SIGMA).exp() * 1.4 * 1.2;
@@ -289,8 +395,13 @@ impl YearParams {
             + t.cpp_at31
             + t.cpp_starts * STEP_DOWN_DAYS / 365.0
             + assessed * assessment_days / 365.0;
-        let cin_cases = assessed * (1.0 - s47_given_assessed * icpc_given_s47 * plan_given_icpc) * (1.0 - NOT_IN_NEED);
-        let cin_mean_days = ((t.cin_at31 - others).max(t.cin_at31 * 0.15) / cin_cases.max(1.0) * 365.0 * CIN_SHORTENING).clamp(30.0, 1200.0);
+        let cin_cases = assessed
+            * (1.0 - s47_given_assessed * icpc_given_s47 * plan_given_icpc)
+            * (1.0 - NOT_IN_NEED);
+        let cin_mean_days = ((t.cin_at31 - others).max(t.cin_at31 * 0.15) / cin_cases.max(1.0)
+            * 365.0
+            * CIN_SHORTENING)
+            .clamp(30.0, 1200.0);
         // Three or more placements in the year: roughly P(N >= 2) for moves N ~ Poisson(λ).
         let target = t.cla_3plus_share.clamp(0.01, 0.4);
         let mut moves_per_year = 0.5;
@@ -299,10 +410,15 @@ impl YearParams {
             moves_per_year = (lo + hi) / 2.0;
             let l: f64 = moves_per_year * 0.85;
             let p = 1.0 - (-l).exp() * (1.0 + l);
-            if p < target { lo = moves_per_year } else { hi = moves_per_year }
+            if p < target {
+                lo = moves_per_year
+            } else {
+                hi = moves_per_year
+            }
         }
         YearParams {
-            referrals_per_working_day: (t.referrals - NEW_TO_SERVICE * t.cla_starts).max(0.0) / 253.0,
+            referrals_per_working_day: (t.referrals - NEW_TO_SERVICE * t.cla_starts).max(0.0)
+                / 253.0,
             rereferral: t.rereferral_share,
             nfa: t.nfa_share,
             assessment_median_wd: (45.0 / (z * ASSESSMENT_SIGMA).exp()).clamp(5.0, 80.0),
@@ -343,15 +459,47 @@ fn base_routes(age: i32, mix: &RouteMix) -> Vec<(Route, f64)> {
             (Route::Until18, 0.06 * k),
             (Route::Other, 0.08),
         ],
-        5..=9 => vec![(Route::Sgo, mix.sgo * 1.2), (Route::ReturnHome, 0.38), (Route::Until18, 0.30 * k), (Route::Other, 0.12)],
-        10..=15 => vec![(Route::Sgo, mix.sgo * 0.5), (Route::ReturnHome, 0.40), (Route::Until18, 0.38 * k), (Route::Other, 0.12), (Route::Remand, 0.04)],
-        _ => vec![(Route::ReturnHome, 0.25), (Route::Until18, 0.60 * k), (Route::Other, 0.10), (Route::Remand, 0.05)],
+        5..=9 => vec![
+            (Route::Sgo, mix.sgo * 1.2),
+            (Route::ReturnHome, 0.38),
+            (Route::Until18, 0.30 * k),
+            (Route::Other, 0.12),
+        ],
+        10..=15 => vec![
+            (Route::Sgo, mix.sgo * 0.5),
+            (Route::ReturnHome, 0.40),
+            (Route::Until18, 0.38 * k),
+            (Route::Other, 0.12),
+            (Route::Remand, 0.04),
+        ],
+        _ => vec![
+            (Route::ReturnHome, 0.25),
+            (Route::Until18, 0.60 * k),
+            (Route::Other, 0.10),
+            (Route::Remand, 0.05),
+        ],
     }
 }
 
 const ENTRY_AGE: &[(i32, f64)] = &[
-    (0, 19.0), (1, 5.0), (2, 4.5), (3, 4.0), (4, 3.8), (5, 3.6), (6, 3.4), (7, 3.3), (8, 3.2), (9, 3.2), (10, 3.5), (11, 4.0), (12, 5.0),
-    (13, 6.5), (14, 7.5), (15, 8.0), (16, 8.5), (17, 4.0),
+    (0, 19.0),
+    (1, 5.0),
+    (2, 4.5),
+    (3, 4.0),
+    (4, 3.8),
+    (5, 3.6),
+    (6, 3.4),
+    (7, 3.3),
+    (8, 3.2),
+    (9, 3.2),
+    (10, 3.5),
+    (11, 4.0),
+    (12, 5.0),
+    (13, 6.5),
+    (14, 7.5),
+    (15, 8.0),
+    (16, 8.5),
+    (17, 4.0),
 ];
 
 /// Mean days in care for entries under a route mix (ages and routes as the model samples
@@ -384,8 +532,13 @@ fn route_days(route: Route, age_days: i32, draw: &mut Draw) -> i32 {
 }
 
 fn calibrate_routes(t: &Targets, seed: u64) -> RouteMix {
-    let mut draw = Draw::new(seed ^ 0x5eed_0f_c0de);
-    let under5: f64 = ENTRY_AGE.iter().filter(|a| a.0 <= 4).map(|a| a.1).sum::<f64>() / ENTRY_AGE.iter().map(|a| a.1).sum::<f64>();
+    let mut draw = Draw::new(seed ^ 0x005e_ed0f_c0de);
+    let under5: f64 = ENTRY_AGE
+        .iter()
+        .filter(|a| a.0 <= 4)
+        .map(|a| a.1)
+        .sum::<f64>()
+        / ENTRY_AGE.iter().map(|a| a.1).sum::<f64>();
     let mut mix = RouteMix {
         adoption_under5: (t.adopted_share_of_ceased / under5).clamp(0.02, 0.6),
         sgo: t.sgo_share_of_ceased.clamp(0.02, 0.35),
@@ -399,7 +552,11 @@ fn calibrate_routes(t: &Targets, seed: u64) -> RouteMix {
     for _ in 0..18 {
         mix.until18_scale = (lo + hi) / 2.0;
         let mean = mean_stay(&mix, &mut draw, 3000);
-        if mean < target_days { lo = mix.until18_scale } else { hi = mix.until18_scale }
+        if mean < target_days {
+            lo = mix.until18_scale
+        } else {
+            hi = mix.until18_scale
+        }
     }
     mix
 }
@@ -422,10 +579,21 @@ pub struct Simulation<'a> {
 
 impl<'a> Simulation<'a> {
     /// Prepares a simulation for an LA with targets for each collection year it will write.
-    pub fn new(la_code: &str, seed: u64, targets: &'a BTreeMap<i32, Targets>, geography: &'a Geography) -> Simulation<'a> {
-        let latest = targets.values().last().expect("at least one year of targets");
+    pub fn new(
+        la_code: &str,
+        seed: u64,
+        targets: &'a BTreeMap<i32, Targets>,
+        geography: &'a Geography,
+    ) -> Simulation<'a> {
+        let latest = targets
+            .values()
+            .last()
+            .expect("at least one year of targets");
         let mix = calibrate_routes(latest, seed);
-        let params = targets.iter().map(|(y, t)| (*y, YearParams::from(t, &mix))).collect();
+        let params = targets
+            .iter()
+            .map(|(y, t)| (*y, YearParams::from(t, &mix)))
+            .collect();
         Simulation {
             draw: Draw::new(seed),
             cal: Calendar::england_and_wales(),
@@ -434,7 +602,10 @@ impl<'a> Simulation<'a> {
             params,
             mix,
             geography,
-            history: History { la_code: la_code.into(), ..History::default() },
+            history: History {
+                la_code: la_code.into(),
+                ..History::default()
+            },
             recent: VecDeque::new(),
             workers: (latest.cla_at31 / 14.0).ceil().max(3.0) as u32,
             plans_started: 0,
@@ -464,7 +635,11 @@ impl<'a> Simulation<'a> {
             }
             if day >= cin_from {
                 let working = self.cal.is_working_day(from_epoch_days(day));
-                let lambda = if working { p.referrals_per_working_day } else { p.referrals_per_working_day * 0.0 };
+                let lambda = if working {
+                    p.referrals_per_working_day
+                } else {
+                    p.referrals_per_working_day * 0.0
+                };
                 let n = self.draw.poisson(lambda);
                 for _ in 0..n {
                     let child = self.referred_child(day, &p);
@@ -483,7 +658,10 @@ impl<'a> Simulation<'a> {
         for ep in &mut self.history.cin {
             let child = &self.history.children[ep.child];
             let eighteen = to_epoch_days(birthday(from_epoch_days(child.dob), 18));
-            if eighteen <= horizon && ep.closure.is_none_or(|c| c > eighteen) && ep.referral < eighteen {
+            if eighteen <= horizon
+                && ep.closure.is_none_or(|c| c > eighteen)
+                && ep.referral < eighteen
+            {
                 ep.closure = Some(eighteen);
                 ep.closure_reason = "RC7";
                 ep.plans.retain(|p| p.start < eighteen);
@@ -531,7 +709,11 @@ impl<'a> Simulation<'a> {
         let dob = day - age_days;
         let female = self.draw.chance(0.48);
         let upn = self.upn(dob);
-        let disabilities = if self.draw.chance(0.09) { vec![self.draw.pick(DISABILITIES)] } else { vec![] };
+        let disabilities = if self.draw.chance(0.09) {
+            vec![self.draw.pick(DISABILITIES)]
+        } else {
+            vec![]
+        };
         let home = self.own_sector();
         let home_post = format!("{home}{}", inward_letters(&mut self.draw));
         let ethnic = self.draw.pick(ETHNICITY);
@@ -554,12 +736,18 @@ impl<'a> Simulation<'a> {
     }
 
     fn upn(&mut self, dob: i32) -> Option<String> {
-        let la: String = self.la_code.chars().filter(char::is_ascii_digit).take(3).collect();
+        let la: String = self
+            .la_code
+            .chars()
+            .filter(char::is_ascii_digit)
+            .take(3)
+            .collect();
         let school = self.draw.uniform(1000, 7999);
         let entry_year = (from_epoch_days(dob + 4 * 365).format("%y")).to_string();
         let serial = self.draw.uniform(0, 999);
         let rest = format!("{la:0>3}{school:04}{entry_year}{serial:03}");
-        crate::ingest::table::upn_check_letter(rest.as_bytes()).map(|c| format!("{}{rest}", c as char))
+        crate::ingest::table::upn_check_letter(rest.as_bytes())
+            .map(|c| format!("{}{rest}", c as char))
     }
 
     fn own_sector(&mut self) -> String {
@@ -572,7 +760,26 @@ impl<'a> Simulation<'a> {
 
     fn referral_age_days(&mut self) -> i32 {
         // Referrals peak in the teenage years and for babies (including unborn children).
-        let age = self.draw.pick(&[(0, 12.0), (1, 5.0), (2, 5.0), (3, 5.0), (4, 5.0), (5, 5.0), (6, 5.0), (7, 5.0), (8, 5.0), (9, 5.0), (10, 5.5), (11, 6.0), (12, 6.5), (13, 7.0), (14, 7.5), (15, 7.5), (16, 6.5), (17, 4.0)]);
+        let age = self.draw.pick(&[
+            (0, 12.0),
+            (1, 5.0),
+            (2, 5.0),
+            (3, 5.0),
+            (4, 5.0),
+            (5, 5.0),
+            (6, 5.0),
+            (7, 5.0),
+            (8, 5.0),
+            (9, 5.0),
+            (10, 5.5),
+            (11, 6.0),
+            (12, 6.5),
+            (13, 7.0),
+            (14, 7.5),
+            (15, 7.5),
+            (16, 6.5),
+            (17, 4.0),
+        ]);
         age * 365 + self.draw.uniform(0, 364)
     }
 
@@ -586,10 +793,18 @@ impl<'a> Simulation<'a> {
             for _ in 0..12 {
                 let (c, _) = self.recent[self.draw.index(self.recent.len())];
                 let child = &self.history.children[c];
-                let free = child.open_cin.is_none_or(|e| self.history.cin[e].closure.is_some_and(|x| x < day));
+                let free = child
+                    .open_cin
+                    .is_none_or(|e| self.history.cin[e].closure.is_some_and(|x| x < day));
                 let in_care = child.care_until.is_some_and(|u| u >= day);
                 let eighteen = to_epoch_days(birthday(from_epoch_days(child.dob), 18));
-                if free && !in_care && child.last_referral.is_some_and(|l| l >= day - 365 && l < day) && eighteen > day + 30 {
+                if free
+                    && !in_care
+                    && child
+                        .last_referral
+                        .is_some_and(|l| l >= day - 365 && l < day)
+                    && eighteen > day + 30
+                {
                     return c;
                 }
             }
@@ -628,32 +843,66 @@ impl<'a> Simulation<'a> {
             ep.closure_reason = "RC8";
             return self.push_episode(ep);
         }
-        let a_start = cal.add_working_days_epoch(day, self.draw.pick(&[(0u32, 55.0), (1, 25.0), (2, 10.0), (3, 6.0), (5, 4.0)]));
-        let wd = self.draw.lognormal(p.assessment_median_wd, ASSESSMENT_SIGMA).round().clamp(1.0, 200.0) as u32;
+        let a_start = cal.add_working_days_epoch(
+            day,
+            self.draw
+                .pick(&[(0u32, 55.0), (1, 25.0), (2, 10.0), (3, 6.0), (5, 4.0)]),
+        );
+        let wd = self
+            .draw
+            .lognormal(p.assessment_median_wd, ASSESSMENT_SIGMA)
+            .round()
+            .clamp(1.0, 200.0) as u32;
         let authorised = cal.add_working_days_epoch(a_start, wd);
-        let n_factors = self.draw.pick(&[(1usize, 35.0), (2, 35.0), (3, 20.0), (4, 10.0)]);
-        let mut factors: Vec<&'static str> = (0..n_factors).map(|_| self.draw.pick(FACTORS)).collect();
+        let n_factors = self
+            .draw
+            .pick(&[(1usize, 35.0), (2, 35.0), (3, 20.0), (4, 10.0)]);
+        let mut factors: Vec<&'static str> =
+            (0..n_factors).map(|_| self.draw.pick(FACTORS)).collect();
         factors.sort_unstable();
         factors.dedup();
-        ep.assessments.push(Assessment { start: a_start, authorised, factors });
+        ep.assessments.push(Assessment {
+            start: a_start,
+            authorised,
+            factors,
+        });
         if !for_care && self.draw.chance(p.s47_given_assessed) {
-            let s_start = cal.add_working_days_epoch(day, self.draw.pick(&[(0u32, 45.0), (1, 25.0), (2, 12.0), (4, 10.0), (8, 8.0)]));
+            let s_start = cal.add_working_days_epoch(
+                day,
+                self.draw
+                    .pick(&[(0u32, 45.0), (1, 25.0), (2, 12.0), (4, 10.0), (8, 8.0)]),
+            );
             let icpc_target = cal.add_working_days_epoch(s_start, 15);
             if self.draw.chance(p.icpc_given_s47) {
                 let late = !self.draw.chance(p.icpc_timely);
-                let wd = if late { 16 + self.draw.lognormal(6.0, 0.8).round() as u32 } else { self.draw.uniform(6, 15) as u32 };
+                let wd = if late {
+                    16 + self.draw.lognormal(6.0, 0.8).round() as u32
+                } else {
+                    self.draw.uniform(6, 15) as u32
+                };
                 let icpc = cal.add_working_days_epoch(s_start, wd.min(120));
-                ep.s47.push(Section47 { start: s_start, icpc_target, icpc: Some(icpc), icpc_not_required: false });
+                ep.s47.push(Section47 {
+                    start: s_start,
+                    icpc_target,
+                    icpc: Some(icpc),
+                    icpc_not_required: false,
+                });
                 if self.draw.chance(p.plan_given_icpc) {
                     let plan = self.new_plan(child, icpc, p);
                     let end = plan.end.expect("sampled");
                     ep.plans.push(plan);
-                    ep.closure = Some(end + self.draw.lognormal(STEP_DOWN_DAYS * 0.8, 0.6).round() as i32);
+                    ep.closure =
+                        Some(end + self.draw.lognormal(STEP_DOWN_DAYS * 0.8, 0.6).round() as i32);
                     ep.closure_reason = "RC7";
                     return self.push_episode(ep);
                 }
             } else {
-                ep.s47.push(Section47 { start: s_start, icpc_target, icpc: None, icpc_not_required: self.draw.chance(0.9) });
+                ep.s47.push(Section47 {
+                    start: s_start,
+                    icpc_target,
+                    icpc: None,
+                    icpc_not_required: self.draw.chance(0.9),
+                });
             }
         }
         if for_care {
@@ -661,30 +910,55 @@ impl<'a> Simulation<'a> {
             return self.push_episode(ep);
         }
         if self.draw.chance(NOT_IN_NEED) {
-            ep.closure = Some(cal.add_working_days_epoch(authorised, self.draw.uniform(0, 3) as u32));
+            ep.closure =
+                Some(cal.add_working_days_epoch(authorised, self.draw.uniform(0, 3) as u32));
             ep.closure_reason = if self.draw.chance(0.4) { "RC9" } else { "RC8" };
         } else {
-            let days = self.draw.lognormal(p.cin_mean_days / (CIN_SIGMA * CIN_SIGMA / 2.0).exp(), CIN_SIGMA).round() as i32;
+            let days = self
+                .draw
+                .lognormal(
+                    p.cin_mean_days / (CIN_SIGMA * CIN_SIGMA / 2.0).exp(),
+                    CIN_SIGMA,
+                )
+                .round() as i32;
             let closure = authorised + days.max(14);
-            ep.cin_plans.push((authorised + self.draw.uniform(0, 10), Some(closure)));
+            ep.cin_plans
+                .push((authorised + self.draw.uniform(0, 10), Some(closure)));
             ep.closure = Some(closure);
-            ep.closure_reason = self.draw.pick(&[("RC7", 92.0), ("RC5", 4.0), ("RC6", 1.0), ("RC9", 3.0)]);
+            ep.closure_reason =
+                self.draw
+                    .pick(&[("RC7", 92.0), ("RC5", 4.0), ("RC6", 1.0), ("RC9", 3.0)]);
         }
         self.push_episode(ep)
     }
 
     fn new_plan(&mut self, child: usize, start: i32, p: &YearParams) -> Plan {
-        let days = self.draw.lognormal(p.plan_mean_days / (PLAN_SIGMA * PLAN_SIGMA / 2.0).exp(), PLAN_SIGMA).round().max(14.0) as i32;
+        let days = self
+            .draw
+            .lognormal(
+                p.plan_mean_days / (PLAN_SIGMA * PLAN_SIGMA / 2.0).exp(),
+                PLAN_SIGMA,
+            )
+            .round()
+            .max(14.0) as i32;
         let end = start + days;
         let initial = self.draw.pick(CATEGORIES);
-        let latest = if self.draw.chance(0.9) { initial } else { self.draw.pick(CATEGORIES) };
+        let latest = if self.draw.chance(0.9) {
+            initial
+        } else {
+            self.draw.pick(CATEGORIES)
+        };
         // Reviews: the first within 3 months of the plan's start, then every 6 months.
         let mut reviews = vec![];
         let mut due = to_epoch_days(add_months(from_epoch_days(start), 3));
         let mut at = start;
         while at < end {
             let late = self.draw.chance(p.review_late);
-            let next = if late { due + self.draw.uniform(3, 40) } else { due - self.draw.uniform(0, 20) };
+            let next = if late {
+                due + self.draw.uniform(3, 40)
+            } else {
+                due - self.draw.uniform(0, 20)
+            };
             if next >= end {
                 break;
             }
@@ -703,8 +977,19 @@ impl<'a> Simulation<'a> {
         }
         let nat = self.plans_natural_repeat as f64 / self.plans_started as f64;
         let top_up = ((p.plan_subsequent - nat) / (1.0 - nat).max(0.05)).clamp(0.0, 0.95);
-        let extra = if natural == 0 && self.draw.chance(top_up) { self.draw.uniform(1, 2) as u32 } else { 0 };
-        Plan { start, end: Some(end), initial_category: initial, latest_category: latest, previous: natural + extra, reviews }
+        let extra = if natural == 0 && self.draw.chance(top_up) {
+            self.draw.uniform(1, 2) as u32
+        } else {
+            0
+        };
+        Plan {
+            start,
+            end: Some(end),
+            initial_category: initial,
+            latest_category: latest,
+            previous: natural + extra,
+            reviews,
+        }
     }
 
     fn push_episode(&mut self, ep: CinEpisode) -> usize {
@@ -722,7 +1007,10 @@ impl<'a> Simulation<'a> {
     /// A child starts to be looked after: mostly a child already open to children's social
     /// care (often on a plan), otherwise a child referred on the day.
     fn start_care(&mut self, day: i32, cin_running: bool, p: &YearParams) {
-        if self.draw.chance(self.mix.short_break_share / (1.0 + self.mix.short_break_share)) {
+        if self
+            .draw
+            .chance(self.mix.short_break_share / (1.0 + self.mix.short_break_share))
+        {
             self.short_breaks(day);
             return;
         }
@@ -742,7 +1030,13 @@ impl<'a> Simulation<'a> {
                 let c = &self.history.children[ep.child];
                 let open = ep.referral <= day && ep.closure.is_none_or(|x| x > day) && !ep.nfa;
                 let age = (day - c.dob) / 365;
-                if open && c.care_until.is_none_or(|u| u < day) && c.dob <= day && (age - entry_age).abs() <= 1 && day - c.dob < 17 * 365 + 300 && c.open_cin == Some(e) {
+                if open
+                    && c.care_until.is_none_or(|u| u < day)
+                    && c.dob <= day
+                    && (age - entry_age).abs() <= 1
+                    && day - c.dob < 17 * 365 + 300
+                    && c.open_cin == Some(e)
+                {
                     child = Some(ep.child);
                     break;
                 }
@@ -751,13 +1045,23 @@ impl<'a> Simulation<'a> {
         let child = match child {
             Some(c) => c,
             None => {
-                let age_days = if uasc { self.draw.uniform(14 * 365, 17 * 365 + 300) } else { entry_age * 365 + self.draw.uniform(0, 364) };
+                let age_days = if uasc {
+                    self.draw.uniform(14 * 365, 17 * 365 + 300)
+                } else {
+                    entry_age * 365 + self.draw.uniform(0, 364)
+                };
                 let c = self.new_child(day, age_days);
                 if uasc {
                     let ch = &mut self.history.children[c];
                     ch.uasc = true;
                     ch.female = self.draw.chance(0.08);
-                    ch.ethnic = self.draw.pick(&[("OOTH", 30.0), ("AOTH", 25.0), ("BAFR", 30.0), ("WOTH", 5.0), ("NOBT", 10.0)]);
+                    ch.ethnic = self.draw.pick(&[
+                        ("OOTH", 30.0),
+                        ("AOTH", 25.0),
+                        ("BAFR", 30.0),
+                        ("WOTH", 5.0),
+                        ("NOBT", 10.0),
+                    ]);
                     ch.upn = None;
                 }
                 if cin_running || day >= 0 {
@@ -775,7 +1079,8 @@ impl<'a> Simulation<'a> {
         let age = age_days / 365;
         let eighteen = to_epoch_days(birthday(from_epoch_days(c.dob), 18));
         let mut route = if c.uasc {
-            self.draw.pick(&[(Route::Until18, 85.0), (Route::Other, 15.0)])
+            self.draw
+                .pick(&[(Route::Until18, 85.0), (Route::Other, 15.0)])
         } else {
             self.draw.pick(&base_routes(age, &self.mix))
         };
@@ -789,8 +1094,18 @@ impl<'a> Simulation<'a> {
         let first_ls = match route {
             Route::Remand => "J1",
             _ if c.uasc => "V2",
-            _ if age <= 4 => self.draw.pick(&[("C1", 50.0), ("V2", 38.0), ("L2", 7.0), ("L1", 5.0)]),
-            _ => self.draw.pick(&[("V2", 52.0), ("C1", 36.0), ("L1", 6.0), ("L2", 3.0), ("J2", 1.0), ("C2", 2.0)]),
+            _ if age <= 4 => {
+                self.draw
+                    .pick(&[("C1", 50.0), ("V2", 38.0), ("L2", 7.0), ("L1", 5.0)])
+            }
+            _ => self.draw.pick(&[
+                ("V2", 52.0),
+                ("C1", 36.0),
+                ("L1", 6.0),
+                ("L2", 3.0),
+                ("J2", 1.0),
+                ("C2", 2.0),
+            ]),
         };
         let first_place = self.placement_type(age, c.uasc, route);
         let mut ls = first_ls;
@@ -801,23 +1116,42 @@ impl<'a> Simulation<'a> {
         if matches!(route, Route::Adoption | Route::AdoptionReversed) {
             let decision = start + self.draw.lognormal(290.0, 0.3).round() as i32;
             if ls != "C1" && ls != "C2" {
-                events.push((decision - self.draw.uniform(60, 120), Some("C1"), None, false));
+                events.push((
+                    decision - self.draw.uniform(60, 120),
+                    Some("C1"),
+                    None,
+                    false,
+                ));
             }
             events.push((decision - self.draw.uniform(5, 40), Some("C2"), None, false));
             if route == Route::AdoptionReversed {
                 let when = decision + self.draw.uniform(150, 400);
-                reversed = Some((decision, when, self.draw.pick(&[("RD1", 30.0), ("RD2", 20.0), ("RD3", 30.0), ("RD4", 20.0)])));
+                reversed = Some((
+                    decision,
+                    when,
+                    self.draw
+                        .pick(&[("RD1", 30.0), ("RD2", 20.0), ("RD3", 30.0), ("RD4", 20.0)]),
+                ));
                 end = when + self.draw.lognormal(300.0, 0.5).round() as i32;
                 route = Route::Sgo;
             } else {
                 let po = decision + self.draw.lognormal(85.0, 0.5).round().max(7.0) as i32;
-                let matched = if self.draw.chance(0.03) { po - self.draw.uniform(1, 30) } else { po + self.draw.lognormal(150.0, 0.55).round().max(10.0) as i32 };
+                let matched = if self.draw.chance(0.03) {
+                    po - self.draw.uniform(1, 30)
+                } else {
+                    po + self.draw.lognormal(150.0, 0.55).round().max(10.0) as i32
+                };
                 let by_foster_carer = self.draw.chance(0.12);
                 let placed = matched.max(po) + self.draw.uniform(7, 35);
                 let order = placed + self.draw.lognormal(230.0, 0.35).round().max(70.0) as i32;
                 end = order;
                 events.push((po, Some("E1"), None, false));
-                events.push((placed, None, Some(if by_foster_carer { "A3" } else { "A4" }), by_foster_carer));
+                events.push((
+                    placed,
+                    None,
+                    Some(if by_foster_carer { "A3" } else { "A4" }),
+                    by_foster_carer,
+                ));
                 let couple = self.draw.chance(0.82);
                 adoption = Some(Adoption {
                     decision,
@@ -827,12 +1161,27 @@ impl<'a> Simulation<'a> {
                     order,
                     by_foster_carer,
                     nb_adopters: if couple { "2" } else { "1" },
-                    sex_adopters: if couple { self.draw.pick(&[("MF", 85.0), ("MM", 8.0), ("FF", 7.0)]) } else { self.draw.pick(&[("F1", 90.0), ("M1", 10.0)]) },
-                    ls_adopters: if by_foster_carer { "L4" } else if couple { self.draw.pick(&[("L11", 90.0), ("L12", 10.0)]) } else { "L0" },
+                    sex_adopters: if couple {
+                        self.draw.pick(&[("MF", 85.0), ("MM", 8.0), ("FF", 7.0)])
+                    } else {
+                        self.draw.pick(&[("F1", 90.0), ("M1", 10.0)])
+                    },
+                    ls_adopters: if by_foster_carer {
+                        "L4"
+                    } else if couple {
+                        self.draw.pick(&[("L11", 90.0), ("L12", 10.0)])
+                    } else {
+                        "L0"
+                    },
                 });
             }
         } else if ls == "C1" && end - start > 200 {
-            events.push((start + self.draw.lognormal(230.0, 0.3).round() as i32, Some("C2"), None, false));
+            events.push((
+                start + self.draw.lognormal(230.0, 0.3).round() as i32,
+                Some("C2"),
+                None,
+                false,
+            ));
         } else if ls == "V2" && end - start > 300 && self.draw.chance(0.12) {
             events.push((start + self.draw.uniform(60, 250), Some("C1"), None, false));
         }
@@ -840,13 +1189,39 @@ impl<'a> Simulation<'a> {
             end = end.min(eighteen);
         }
         let rec = match route {
-            Route::ReturnHome => self.draw.pick(&[("E4A", 75.0), ("E4B", 5.0), ("E13", 20.0)]),
-            Route::Adoption => if self.draw.chance(0.8) { "E11" } else { "E12" },
-            Route::AdoptionReversed | Route::Sgo => self.draw.pick(&[("E45", 40.0), ("E46", 40.0), ("E47", 10.0), ("E48", 10.0)]),
+            Route::ReturnHome => self
+                .draw
+                .pick(&[("E4A", 75.0), ("E4B", 5.0), ("E13", 20.0)]),
+            Route::Adoption => {
+                if self.draw.chance(0.8) {
+                    "E11"
+                } else {
+                    "E12"
+                }
+            }
+            Route::AdoptionReversed | Route::Sgo => {
+                self.draw
+                    .pick(&[("E45", 40.0), ("E46", 40.0), ("E47", 10.0), ("E48", 10.0)])
+            }
             Route::Remand => "E14",
-            Route::Until18 | Route::Other if end >= eighteen => self.draw.pick(&[("E17", 22.0), ("E5", 18.0), ("E6", 8.0), ("E8", 40.0), ("E7", 4.0), ("E4A", 8.0)]),
+            Route::Until18 | Route::Other if end >= eighteen => self.draw.pick(&[
+                ("E17", 22.0),
+                ("E5", 18.0),
+                ("E6", 8.0),
+                ("E8", 40.0),
+                ("E7", 4.0),
+                ("E4A", 8.0),
+            ]),
             Route::Until18 => self.draw.pick(&[("E8", 40.0), ("E5", 30.0), ("E13", 30.0)]),
-            Route::Other => self.draw.pick(&[("E8", 35.0), ("E13", 25.0), ("E3", 12.0), ("E9", 4.0), ("E16", 3.0), ("E4A", 20.0), ("E2", 1.0)]),
+            Route::Other => self.draw.pick(&[
+                ("E8", 35.0),
+                ("E13", 25.0),
+                ("E3", 12.0),
+                ("E9", 4.0),
+                ("E16", 3.0),
+                ("E4A", 20.0),
+                ("E2", 1.0),
+            ]),
         };
         // Placement moves: a Poisson process, busier in the first months and for teenagers.
         let moves_rate = p.moves_per_year * if age >= 11 { 1.3 } else { 0.8 };
@@ -868,10 +1243,33 @@ impl<'a> Simulation<'a> {
         events.sort_by_key(|e| e.0);
         events.retain(|e| e.0 > start && e.0 < end);
         // Build episodes.
-        let need = if c.uasc { "N8" } else { self.draw.pick(&[("N1", 64.0), ("N4", 7.0), ("N5", 12.0), ("N2", 4.0), ("N8", 7.0), ("N3", 3.0), ("N6", 2.0), ("N7", 1.0)]) };
+        let need = if c.uasc {
+            "N8"
+        } else {
+            self.draw.pick(&[
+                ("N1", 64.0),
+                ("N4", 7.0),
+                ("N5", 12.0),
+                ("N2", 4.0),
+                ("N8", 7.0),
+                ("N3", 3.0),
+                ("N6", 2.0),
+                ("N7", 1.0),
+            ])
+        };
         let mut episodes = vec![];
         let (place, provider, post, urn) = self.placement_details(first_place, &c.home_post, p);
-        episodes.push(Episode { decom: start, rne: "S", ls: first_ls, cin: need, place, provider, pl_post: post, urn, reason_change: None });
+        episodes.push(Episode {
+            decom: start,
+            rne: "S",
+            ls: first_ls,
+            cin: need,
+            place,
+            provider,
+            pl_post: post,
+            urn,
+            reason_change: None,
+        });
         let mut i = 0;
         while i < events.len() {
             let day = events[i].0;
@@ -880,17 +1278,25 @@ impl<'a> Simulation<'a> {
             let mut same = false;
             let mut moved = false;
             while i < events.len() && events[i].0 == day {
-                if let Some(l) = events[i].1 { new_ls = Some(l) }
+                if let Some(l) = events[i].1 {
+                    new_ls = Some(l)
+                }
                 if events[i].2.is_some() || events[i].1.is_none() {
                     moved = true;
                     same = events[i].3;
-                    if let Some(pl) = events[i].2 { new_place = Some(pl) }
+                    if let Some(pl) = events[i].2 {
+                        new_place = Some(pl)
+                    }
                 }
                 i += 1;
             }
             let prev = episodes.last().expect("first episode").clone();
             let ls_now = new_ls.unwrap_or(prev.ls);
-            let mut ep = Episode { decom: day, ls: ls_now, ..prev.clone() };
+            let mut ep = Episode {
+                decom: day,
+                ls: ls_now,
+                ..prev.clone()
+            };
             ep.reason_change = None;
             if moved {
                 let place = match new_place {
@@ -916,7 +1322,11 @@ impl<'a> Simulation<'a> {
                     ep.provider = pr;
                     ep.pl_post = post;
                     ep.urn = urn;
-                    ep.reason_change = Some(if place.starts_with('A') { "CARPL" } else { self.draw.pick(PLACE_CHANGE_REASONS) });
+                    ep.reason_change = Some(if place.starts_with('A') {
+                        "CARPL"
+                    } else {
+                        self.draw.pick(PLACE_CHANGE_REASONS)
+                    });
                 }
                 ep.rne = match (new_ls.is_some() && new_ls != Some(prev.ls), same) {
                     (true, true) => "U",
@@ -934,14 +1344,29 @@ impl<'a> Simulation<'a> {
         }
         // Reviews: within 20 working days, then 3 months, then every 6 months.
         let mut reviews = vec![];
-        let mut at = self.cal.add_working_days_epoch(start, self.draw.uniform(10, 21) as u32);
+        let mut at = self
+            .cal
+            .add_working_days_epoch(start, self.draw.uniform(10, 21) as u32);
         let mut k = 0;
         while at < end {
             let age_now = (at - c.dob) / 365;
-            let code = if age_now < 4 { "PN0" } else { self.draw.pick(&[("PN1", 55.0), ("PN2", 8.0), ("PN3", 5.0), ("PN4", 10.0), ("PN5", 7.0), ("PN6", 8.0), ("PN7", 7.0)]) };
+            let code = if age_now < 4 {
+                "PN0"
+            } else {
+                self.draw.pick(&[
+                    ("PN1", 55.0),
+                    ("PN2", 8.0),
+                    ("PN3", 5.0),
+                    ("PN4", 10.0),
+                    ("PN5", 7.0),
+                    ("PN6", 8.0),
+                    ("PN7", 7.0),
+                ])
+            };
             reviews.push((at, code));
             let months = if k == 0 { 3 } else { 6 };
-            at = to_epoch_days(add_months(from_epoch_days(at), months)) + self.draw.uniform(-14, 10);
+            at =
+                to_epoch_days(add_months(from_epoch_days(at), months)) + self.draw.uniform(-14, 10);
             k += 1;
         }
         // Missing and away incidents, teenagers mostly.
@@ -959,7 +1384,10 @@ impl<'a> Simulation<'a> {
                         if s >= end {
                             continue;
                         }
-                        let e = (s + self.draw.pick(&[(0, 40.0), (1, 35.0), (2, 15.0), (4, 10.0)])).min(end);
+                        let e = (s + self
+                            .draw
+                            .pick(&[(0, 40.0), (1, 35.0), (2, 15.0), (4, 10.0)]))
+                        .min(end);
                         missing.push((kind, s, e));
                     }
                 }
@@ -1030,11 +1458,15 @@ impl<'a> Simulation<'a> {
     fn short_breaks(&mut self, day: i32) {
         let age_days = self.draw.uniform(5 * 365, 16 * 365);
         let child = self.new_child(day, age_days);
-        self.history.children[child].disabilities = vec![self.draw.pick(&[("LD", 40.0), ("AUT", 40.0), ("MOB", 20.0)])];
+        self.history.children[child].disabilities = vec![self.draw.pick(&[
+            ("LD", 40.0),
+            ("AUT", 40.0),
+            ("MOB", 20.0),
+        ])];
         let home = self.history.children[child].home_post.clone();
         let months = self.draw.uniform(6, 30);
         let place = if self.draw.chance(0.7) { "K2" } else { "U4" };
-        let provider = if place == "K2" { "PR1" } else { "PR1" };
+        let provider = "PR1";
         let (_, _, post, urn) = {
             let p = self.params(day).clone();
             self.placement_details(place, &home, &p)
@@ -1047,7 +1479,17 @@ impl<'a> Simulation<'a> {
                 start: at,
                 end: Some(at + stay),
                 rec: "E13",
-                episodes: vec![Episode { decom: at, rne: "S", ls: "V3", cin: "N2", place, provider, pl_post: post.clone(), urn: urn.clone(), reason_change: None }],
+                episodes: vec![Episode {
+                    decom: at,
+                    rne: "S",
+                    ls: "V3",
+                    cin: "N2",
+                    place,
+                    provider,
+                    pl_post: post.clone(),
+                    urn: urn.clone(),
+                    reason_change: None,
+                }],
                 adoption: None,
                 reversed_decision: None,
                 reviews: vec![],
@@ -1068,22 +1510,83 @@ impl<'a> Simulation<'a> {
             return self.draw.pick(&[("R5", 40.0), ("K1", 30.0), ("K2", 30.0)]);
         }
         match age {
-            ..=4 => self.draw.pick(&[("U6", 58.0), ("U4", 6.0), ("U3", 16.0), ("U1", 4.0), ("U5", 3.0), ("P1", 6.0), ("R3", 5.0), ("U2", 2.0)]),
-            5..=11 => self.draw.pick(&[("U6", 52.0), ("U4", 18.0), ("U3", 13.0), ("U1", 6.0), ("K2", 6.0), ("P1", 4.0), ("S1", 1.0)]),
-            12..=15 => self.draw.pick(&[("U6", 42.0), ("U4", 16.0), ("U3", 9.0), ("U1", 4.0), ("K2", 22.0), ("P1", 3.0), ("R1", 1.0), ("S1", 2.0), ("K1", 1.0)]),
-            _ => self.draw.pick(&[("U6", 30.0), ("U4", 10.0), ("U3", 6.0), ("K2", 18.0), ("K3", 18.0), ("H5", 12.0), ("P1", 3.0), ("P2", 3.0)]),
+            ..=4 => self.draw.pick(&[
+                ("U6", 58.0),
+                ("U4", 6.0),
+                ("U3", 16.0),
+                ("U1", 4.0),
+                ("U5", 3.0),
+                ("P1", 6.0),
+                ("R3", 5.0),
+                ("U2", 2.0),
+            ]),
+            5..=11 => self.draw.pick(&[
+                ("U6", 52.0),
+                ("U4", 18.0),
+                ("U3", 13.0),
+                ("U1", 6.0),
+                ("K2", 6.0),
+                ("P1", 4.0),
+                ("S1", 1.0),
+            ]),
+            12..=15 => self.draw.pick(&[
+                ("U6", 42.0),
+                ("U4", 16.0),
+                ("U3", 9.0),
+                ("U1", 4.0),
+                ("K2", 22.0),
+                ("P1", 3.0),
+                ("R1", 1.0),
+                ("S1", 2.0),
+                ("K1", 1.0),
+            ]),
+            _ => self.draw.pick(&[
+                ("U6", 30.0),
+                ("U4", 10.0),
+                ("U3", 6.0),
+                ("K2", 18.0),
+                ("K3", 18.0),
+                ("H5", 12.0),
+                ("P1", 3.0),
+                ("P2", 3.0),
+            ]),
         }
     }
 
     /// Provider, placement postcode and URN for a placement type.
-    fn placement_details(&mut self, place: &'static str, home_post: &str, p: &YearParams) -> (&'static str, &'static str, String, Option<String>) {
+    fn placement_details(
+        &mut self,
+        place: &'static str,
+        home_post: &str,
+        p: &YearParams,
+    ) -> (&'static str, &'static str, String, Option<String>) {
         let provider = match place {
             "U1" | "U2" | "U3" => "PR1",
-            "U4" | "U5" | "U6" => if self.draw.chance(0.6) { "PR1" } else { "PR4" },
-            "K2" => self.draw.pick(&[("PR4", 75.0), ("PR1", 18.0), ("PR5", 7.0)]),
-            "K1" => if self.draw.chance(0.5) { "PR1" } else { "PR2" },
+            "U4" | "U5" | "U6" => {
+                if self.draw.chance(0.6) {
+                    "PR1"
+                } else {
+                    "PR4"
+                }
+            }
+            "K2" => self
+                .draw
+                .pick(&[("PR4", 75.0), ("PR1", 18.0), ("PR5", 7.0)]),
+            "K1" => {
+                if self.draw.chance(0.5) {
+                    "PR1"
+                } else {
+                    "PR2"
+                }
+            }
             "P1" => "PR0",
-            "A3" | "A4" | "A5" | "A6" => if self.draw.chance(0.8) { "PR1" } else { "PR5" },
+            "A3" | "A4" | "A5" | "A6" => {
+                if self.draw.chance(0.8) {
+                    "PR1"
+                } else {
+                    "PR5"
+                }
+            }
             "H5" | "K3" | "P2" => "PR4",
             "R5" => "PR3",
             _ => self.draw.pick(&[("PR4", 60.0), ("PR5", 40.0)]),
@@ -1107,7 +1610,8 @@ impl<'a> Simulation<'a> {
                 format!("{s}{}", inward_letters(&mut self.draw))
             }
         };
-        let urn = matches!(place, "K1" | "K2" | "K3" | "R1" | "S1" | "H5").then(|| format!("SC{:06}", self.draw.uniform(100_000, 999_999)));
+        let urn = matches!(place, "K1" | "K2" | "K3" | "R1" | "S1" | "H5")
+            .then(|| format!("SC{:06}", self.draw.uniform(100_000, 999_999)));
         (place, provider, post, urn)
     }
 }
@@ -1115,7 +1619,11 @@ impl<'a> Simulation<'a> {
 /// Two letters that can end a postcode (the inward code never uses C, I, K, M, O, V).
 fn inward_letters(draw: &mut Draw) -> String {
     const L: &[u8] = b"ABDEFGHJLNPQRSTUWXYZ";
-    format!("{}{}", L[draw.index(L.len())] as char, L[draw.index(L.len())] as char)
+    format!(
+        "{}{}",
+        L[draw.index(L.len())] as char,
+        L[draw.index(L.len())] as char
+    )
 }
 
 /// Adds calendar months, keeping the day where possible (31 Jan + 1 month = 28/29 Feb).
@@ -1123,7 +1631,10 @@ pub fn add_months(date: chrono::NaiveDate, months: i32) -> chrono::NaiveDate {
     use chrono::Datelike;
     let total = date.year() * 12 + date.month0() as i32 + months;
     let (year, month) = (total.div_euclid(12), total.rem_euclid(12) as u32 + 1);
-    (1..=date.day()).rev().find_map(|d| chrono::NaiveDate::from_ymd_opt(year, month, d)).expect("valid date")
+    (1..=date.day())
+        .rev()
+        .find_map(|d| chrono::NaiveDate::from_ymd_opt(year, month, d))
+        .expect("valid date")
 }
 
 /// The end of a collection year as a day number.

@@ -25,7 +25,11 @@ type Row = BTreeMap<&'static str, String>;
 /// Deterministic draws for one record (child, year, purpose), independent of generation order.
 fn draw_for(seed: u64, child: &str, year: i32, purpose: u64) -> Draw {
     let mut h: u64 = seed ^ 0x9e37_79b9_7f4a_7c15;
-    for b in child.bytes().chain(year.to_le_bytes()).chain(purpose.to_le_bytes()) {
+    for b in child
+        .bytes()
+        .chain(year.to_le_bytes())
+        .chain(purpose.to_le_bytes())
+    {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
@@ -65,7 +69,13 @@ fn eighteenth(child: &Child) -> i32 {
 }
 
 /// The 903 tables of one year: canonical table name → rows.
-pub fn ssda903_rows(h: &History, seed: u64, year: i32, as_at: Option<i32>, t: &Targets) -> BTreeMap<&'static str, Vec<Row>> {
+pub fn ssda903_rows(
+    h: &History,
+    seed: u64,
+    year: i32,
+    as_at: Option<i32>,
+    t: &Targets,
+) -> BTreeMap<&'static str, Vec<Row>> {
     let ys = year_start_day(year);
     let ye = year_end_day(year);
     let cut = as_at.map_or(ye, |a| a.min(ye));
@@ -78,7 +88,9 @@ pub fn ssda903_rows(h: &History, seed: u64, year: i32, as_at: Option<i32>, t: &T
     let mut in_return: BTreeMap<&str, usize> = BTreeMap::new();
     for (&c, periods) in &by_child {
         let child = &h.children[c];
-        let looked_after = periods.iter().any(|p| p.start <= cut && p.end.is_none_or(|e| e >= ys));
+        let looked_after = periods
+            .iter()
+            .any(|p| p.start <= cut && p.end.is_none_or(|e| e >= ys));
         if looked_after {
             in_return.insert(&child.id, c);
         }
@@ -87,15 +99,22 @@ pub fn ssda903_rows(h: &History, seed: u64, year: i32, as_at: Option<i32>, t: &T
         let fourteen = to_epoch_days(birthday(from_epoch_days(child.dob), 14));
         let sixteen = to_epoch_days(birthday(from_epoch_days(child.dob), 16));
         let real: Vec<&&CarePeriod> = periods.iter().filter(|p| !p.short_break).collect();
-        let days_after_14: i32 = real.iter().map(|p| (p.end.unwrap_or(i32::MAX).min(cut) - p.start.max(fourteen)).max(0)).sum();
-        let after_16 = real.iter().any(|p| p.end.unwrap_or(i32::MAX) > sixteen && p.start <= cut);
+        let days_after_14: i32 = real
+            .iter()
+            .map(|p| (p.end.unwrap_or(i32::MAX).min(cut) - p.start.max(fourteen)).max(0))
+            .sum();
+        let after_16 = real
+            .iter()
+            .any(|p| p.end.unwrap_or(i32::MAX) > sixteen && p.start <= cut);
         if days_after_14 >= 91 && after_16 {
             for age in 17..=21 {
                 let bd = to_epoch_days(birthday(from_epoch_days(child.dob), age));
                 if bd < ys || bd > cut {
                     continue;
                 }
-                let in_care = real.iter().any(|p| p.start <= bd && p.end.is_none_or(|e| e > bd));
+                let in_care = real
+                    .iter()
+                    .any(|p| p.start <= bd && p.end.is_none_or(|e| e > bd));
                 if in_care {
                     continue;
                 }
@@ -108,22 +127,61 @@ pub fn ssda903_rows(h: &History, seed: u64, year: i32, as_at: Option<i32>, t: &T
                 } else {
                     d.pick(&[("YES", 88.0), ("NO", 3.0), ("REFU", 2.0), ("NREQ", 7.0)])
                 };
-                let (eet, suitable) = if age <= 18 { (t.eet_17_18_share, t.suitable_17_18_share) } else { (t.eet_19_21_share, t.suitable_19_21_share) };
+                let (eet, suitable) = if age <= 18 {
+                    (t.eet_17_18_share, t.suitable_17_18_share)
+                } else {
+                    (t.eet_19_21_share, t.suitable_19_21_share)
+                };
                 let known = in_touch == "YES";
                 let (activ, accom) = if known {
                     let eet_given = (eet / 0.95).clamp(0.05, 0.99);
                     let activ = if d.chance(eet_given) {
-                        if age >= 19 && d.chance(t.he_19_21_share / eet.max(0.05)) { d.pick(&[("F1", 80.0), ("P1", 20.0)]) } else {
-                            d.pick(&[("F2", 45.0), ("P2", 8.0), ("F4", 8.0), ("P4", 2.0), ("F5", 27.0), ("P5", 10.0)])
+                        if age >= 19 && d.chance(t.he_19_21_share / eet.max(0.05)) {
+                            d.pick(&[("F1", 80.0), ("P1", 20.0)])
+                        } else {
+                            d.pick(&[
+                                ("F2", 45.0),
+                                ("P2", 8.0),
+                                ("F4", 8.0),
+                                ("P4", 2.0),
+                                ("F5", 27.0),
+                                ("P5", 10.0),
+                            ])
                         }
                     } else {
                         d.pick(&[("G4", 20.0), ("G5", 65.0), ("G6", 15.0)])
                     };
-                    let letter = if age <= 18 { d.pick(&[("B", 25.0), ("Z", 15.0), ("D", 30.0), ("E", 10.0), ("U", 12.0), ("C", 3.0), ("X", 2.0), ("V", 3.0)]) } else {
-                        d.pick(&[("U", 45.0), ("B", 20.0), ("D", 12.0), ("Z", 8.0), ("E", 4.0), ("K", 4.0), ("S", 2.0), ("X", 2.0), ("W", 1.0), ("G", 1.0), ("Y", 1.0)])
+                    let letter = if age <= 18 {
+                        d.pick(&[
+                            ("B", 25.0),
+                            ("Z", 15.0),
+                            ("D", 30.0),
+                            ("E", 10.0),
+                            ("U", 12.0),
+                            ("C", 3.0),
+                            ("X", 2.0),
+                            ("V", 3.0),
+                        ])
+                    } else {
+                        d.pick(&[
+                            ("U", 45.0),
+                            ("B", 20.0),
+                            ("D", 12.0),
+                            ("Z", 8.0),
+                            ("E", 4.0),
+                            ("K", 4.0),
+                            ("S", 2.0),
+                            ("X", 2.0),
+                            ("W", 1.0),
+                            ("G", 1.0),
+                            ("Y", 1.0),
+                        ])
                     };
                     let ok = d.chance((suitable / 0.97).clamp(0.05, 0.99));
-                    (activ.to_string(), format!("{letter}{}", if ok { 1 } else { 2 }))
+                    (
+                        activ.to_string(),
+                        format!("{letter}{}", if ok { 1 } else { 2 }),
+                    )
                 } else {
                     ("0".to_string(), "0".to_string())
                 };
@@ -149,12 +207,22 @@ pub fn ssda903_rows(h: &History, seed: u64, year: i32, as_at: Option<i32>, t: &T
             ("sex", sex_903(child.female, year).to_string()),
             ("dob", dmy(child.dob)),
             ("ethnic", child.ethnic.to_string()),
-            ("upn", child.upn.clone().filter(|_| age_at_cut >= 4).unwrap_or_default()),
+            (
+                "upn",
+                child
+                    .upn
+                    .clone()
+                    .filter(|_| age_at_cut >= 4)
+                    .unwrap_or_default(),
+            ),
         ]);
         if child.female && age_at_cut >= 12 {
             header.insert("mother", if mother { "1" } else { "0" }.into());
             if mother {
-                header.insert("mc_dob", dmy(cut - draw_for(seed, id, 0, 4).uniform(30, 300)));
+                header.insert(
+                    "mc_dob",
+                    dmy(cut - draw_for(seed, id, 0, 4).uniform(30, 300)),
+                );
             }
         }
         tables.entry("header").or_default().push(header);
@@ -181,7 +249,14 @@ pub fn ssda903_rows(h: &History, seed: u64, year: i32, as_at: Option<i32>, t: &T
                 }
                 let last = i + 1 == p.episodes.len();
                 let (dec_text, rec_text) = match dec {
-                    Some(x) if x <= cut => (dmy(x), if last { p.rec.to_string() } else { "X1".to_string() }),
+                    Some(x) if x <= cut => (
+                        dmy(x),
+                        if last {
+                            p.rec.to_string()
+                        } else {
+                            "X1".to_string()
+                        },
+                    ),
                     _ => (String::new(), String::new()),
                 };
                 let place = place_for_year(ep.place, year);
@@ -195,7 +270,10 @@ pub fn ssda903_rows(h: &History, seed: u64, year: i32, as_at: Option<i32>, t: &T
                     ("place_provider", ep.provider.to_string()),
                     ("dec", dec_text),
                     ("rec", rec_text),
-                    ("reason_place_change", ep.reason_change.unwrap_or("").to_string()),
+                    (
+                        "reason_place_change",
+                        ep.reason_change.unwrap_or("").to_string(),
+                    ),
                     ("home_post", child.home_post.clone()),
                     ("pl_post", ep.pl_post.clone()),
                     ("urn", ep.urn.clone().unwrap_or_default()),
@@ -224,10 +302,20 @@ pub fn ssda903_rows(h: &History, seed: u64, year: i32, as_at: Option<i32>, t: &T
             }
             if p.start >= ys && p.start <= cut && !p.short_break {
                 let mut pd = draw_for(seed, id, to_epoch_days(from_epoch_days(p.start)), 5);
-                let prev = pd.pick(&[("P4", 85.0), ("Z1", 5.0), ("P1", 2.0), ("P2", 5.0), ("P3", 3.0)]);
+                let prev = pd.pick(&[
+                    ("P4", 85.0),
+                    ("Z1", 5.0),
+                    ("P1", 2.0),
+                    ("P2", 5.0),
+                    ("P3", 3.0),
+                ]);
                 let (la_perm, date_perm) = if matches!(prev, "P1" | "P2" | "P3") {
                     let when = p.start - pd.uniform(400, 3000);
-                    let date = if pd.chance(0.2) { format!("zz/zz/{}", from_epoch_days(when).format("%Y")) } else { dmy(when) };
+                    let date = if pd.chance(0.2) {
+                        format!("zz/zz/{}", from_epoch_days(when).format("%Y"))
+                    } else {
+                        dmy(when)
+                    };
                     (h.la_code.clone(), date)
                 } else {
                     (String::new(), String::new())
@@ -240,20 +328,27 @@ pub fn ssda903_rows(h: &History, seed: u64, year: i32, as_at: Option<i32>, t: &T
                     ("date_perm", date_perm),
                 ]));
             }
-            let decision = p.adoption.as_ref().map(|a| a.decision).or(p.reversed_decision.map(|r| r.0));
+            let decision = p
+                .adoption
+                .as_ref()
+                .map(|a| a.decision)
+                .or(p.reversed_decision.map(|r| r.0));
             if let Some(decision) = decision.filter(|&x| x <= cut) {
                 let (ceased, reason) = match (&p.adoption, p.reversed_decision) {
                     (Some(a), _) if a.order <= cut => (dmy(a.order), p.rec.to_string()),
                     (_, Some((_, when, reason))) if when <= cut => (dmy(when), reason.to_string()),
                     _ => (String::new(), String::new()),
                 };
-                tables.entry("placed_adoption").or_default().push(Row::from([
-                    ("child", id.to_string()),
-                    ("dob", dmy(child.dob)),
-                    ("date_placed", dmy(decision)),
-                    ("date_placed_ceased", ceased),
-                    ("reason_placed_ceased", reason),
-                ]));
+                tables
+                    .entry("placed_adoption")
+                    .or_default()
+                    .push(Row::from([
+                        ("child", id.to_string()),
+                        ("dob", dmy(child.dob)),
+                        ("date_placed", dmy(decision)),
+                        ("date_placed_ceased", ceased),
+                        ("reason_placed_ceased", reason),
+                    ]));
             }
             if let Some(a) = &p.adoption
                 && a.order >= ys
@@ -264,7 +359,10 @@ pub fn ssda903_rows(h: &History, seed: u64, year: i32, as_at: Option<i32>, t: &T
                     ("dob", dmy(child.dob)),
                     ("date_int", dmy(a.decision)),
                     ("date_match", dmy(a.matched)),
-                    ("foster_care", if a.by_foster_carer { "1" } else { "0" }.to_string()),
+                    (
+                        "foster_care",
+                        if a.by_foster_carer { "1" } else { "0" }.to_string(),
+                    ),
                     ("nb_adoptr", a.nb_adopters.to_string()),
                     ("sex_adoptr", a.sex_adopters.to_string()),
                     ("ls_adoptr", a.ls_adopters.to_string()),
@@ -281,7 +379,10 @@ pub fn ssda903_rows(h: &History, seed: u64, year: i32, as_at: Option<i32>, t: &T
                         ("dob", dmy(child.dob)),
                         ("sw_id", worker.clone()),
                         ("sw_decom", dmy(*start)),
-                        ("sw_dec", end.filter(|&e| e <= cut).map(dmy).unwrap_or_default()),
+                        (
+                            "sw_dec",
+                            end.filter(|&e| e <= cut).map(dmy).unwrap_or_default(),
+                        ),
                     ]));
                 }
             }
@@ -289,21 +390,82 @@ pub fn ssda903_rows(h: &History, seed: u64, year: i32, as_at: Option<i32>, t: &T
         if continuous_12m && complete_year {
             let age = (ye - child.dob) / 365;
             let sdq = (4..=16).contains(&age) && d.chance(0.8);
-            let score = (t.sdq_mean + 7.0 * (d.unit() + d.unit() + d.unit() - 1.5) * 2.0).round().clamp(0.0, 40.0) as i32;
+            let score = (t.sdq_mean + 7.0 * (d.unit() + d.unit() + d.unit() - 1.5) * 2.0)
+                .round()
+                .clamp(0.0, 40.0) as i32;
             let misuse = age >= 11 && d.chance(0.04);
             tables.entry("oc2").or_default().push(Row::from([
                 ("child", id.to_string()),
                 ("dob", dmy(child.dob)),
-                ("sdq_score", if sdq { score.to_string() } else { String::new() }),
-                ("sdq_reason", if sdq { String::new() } else if !(4..=16).contains(&age) { "SDQ1".into() } else { d.pick(&[("SDQ2", 30.0), ("SDQ4", 50.0), ("SDQ5", 20.0)]).into() }),
-                ("convicted", if age >= 10 && d.chance(0.03) { "1" } else { "0" }.into()),
-                ("health_check", if d.chance(t.health_check_share) { "1" } else { "0" }.into()),
-                ("immunisations", if d.chance(0.86) { "1" } else { "0" }.into()),
-                ("teeth_check", if d.chance(t.dental_check_share) { "1" } else { "0" }.into()),
-                ("health_assessment", if d.chance(0.9) { "1" } else { "0" }.into()),
+                (
+                    "sdq_score",
+                    if sdq {
+                        score.to_string()
+                    } else {
+                        String::new()
+                    },
+                ),
+                (
+                    "sdq_reason",
+                    if sdq {
+                        String::new()
+                    } else if !(4..=16).contains(&age) {
+                        "SDQ1".into()
+                    } else {
+                        d.pick(&[("SDQ2", 30.0), ("SDQ4", 50.0), ("SDQ5", 20.0)])
+                            .into()
+                    },
+                ),
+                (
+                    "convicted",
+                    if age >= 10 && d.chance(0.03) {
+                        "1"
+                    } else {
+                        "0"
+                    }
+                    .into(),
+                ),
+                (
+                    "health_check",
+                    if d.chance(t.health_check_share) {
+                        "1"
+                    } else {
+                        "0"
+                    }
+                    .into(),
+                ),
+                (
+                    "immunisations",
+                    if d.chance(0.86) { "1" } else { "0" }.into(),
+                ),
+                (
+                    "teeth_check",
+                    if d.chance(t.dental_check_share) {
+                        "1"
+                    } else {
+                        "0"
+                    }
+                    .into(),
+                ),
+                (
+                    "health_assessment",
+                    if d.chance(0.9) { "1" } else { "0" }.into(),
+                ),
                 ("substance_misuse", if misuse { "1" } else { "0" }.into()),
-                ("intervention_received", if misuse && d.chance(0.6) { "1".into() } else if misuse { "0".into() } else { String::new() }),
-                ("intervention_offered", if misuse { "1".into() } else { String::new() }),
+                (
+                    "intervention_received",
+                    if misuse && d.chance(0.6) {
+                        "1".into()
+                    } else if misuse {
+                        "0".into()
+                    } else {
+                        String::new()
+                    },
+                ),
+                (
+                    "intervention_offered",
+                    if misuse { "1".into() } else { String::new() },
+                ),
             ]));
         }
     }
@@ -311,24 +473,42 @@ pub fn ssda903_rows(h: &History, seed: u64, year: i32, as_at: Option<i32>, t: &T
 }
 
 /// Writes a year's 903 as CSV files (one per table) or one XML file.
-pub fn write_ssda903(dir: &Path, tables: &BTreeMap<&'static str, Vec<Row>>, format: Ssda903Format) -> io::Result<u64> {
+pub fn write_ssda903(
+    dir: &Path,
+    tables: &BTreeMap<&'static str, Vec<Row>>,
+    format: Ssda903Format,
+) -> io::Result<u64> {
     let spec = FormatSpec::ssda903();
     let mut bytes = 0;
     match format {
         Ssda903Format::Csv => {
             for table in spec.tables.iter().filter(|t| t.csv) {
-                let rows = tables.get(table.name.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+                let rows = tables
+                    .get(table.name.as_str())
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]);
                 let mut text = String::new();
-                let header: Vec<&str> = table.columns.iter().filter_map(|c| c.csv.as_deref()).collect();
+                let header: Vec<&str> = table
+                    .columns
+                    .iter()
+                    .filter_map(|c| c.csv.as_deref())
+                    .collect();
                 text.push_str(&header.join(","));
                 text.push('\n');
                 for row in rows {
-                    let cells: Vec<&str> = table.columns.iter().map(|c| row.get(c.name.as_str()).map(String::as_str).unwrap_or("")).collect();
+                    let cells: Vec<&str> = table
+                        .columns
+                        .iter()
+                        .map(|c| row.get(c.name.as_str()).map(String::as_str).unwrap_or(""))
+                        .collect();
                     text.push_str(&cells.join(","));
                     text.push('\n');
                 }
                 bytes += text.len() as u64;
-                write_atomic(&dir.join("ssda903").join(format!("{}.csv", table.name)), |w| w.write_all(text.as_bytes()))?;
+                write_atomic(
+                    &dir.join("ssda903").join(format!("{}.csv", table.name)),
+                    |w| w.write_all(text.as_bytes()),
+                )?;
             }
         }
         Ssda903Format::Xml => {
@@ -341,7 +521,9 @@ pub fn write_ssda903(dir: &Path, tables: &BTreeMap<&'static str, Vec<Row>>, form
 }
 
 fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn element(out: &mut String, indent: usize, name: &str, value: Option<&String>) {
@@ -385,12 +567,23 @@ fn ssda903_xml(tables: &BTreeMap<&'static str, Vec<Row>>) -> String {
             element(&mut out, 6, "DUC", u.get("duc"));
         }
         if let Some(a) = ad1.get(id).and_then(|v| v.first()) {
-            for (tag, key) in [("DATE_INT", "date_int"), ("DATE_MATCH", "date_match"), ("FOSTER_CARE", "foster_care"), ("NB_ADOPTR", "nb_adoptr"), ("SEX_ADOPTR", "sex_adoptr"), ("LS_ADOPTR", "ls_adoptr")] {
+            for (tag, key) in [
+                ("DATE_INT", "date_int"),
+                ("DATE_MATCH", "date_match"),
+                ("FOSTER_CARE", "foster_care"),
+                ("NB_ADOPTR", "nb_adoptr"),
+                ("SEX_ADOPTR", "sex_adoptr"),
+                ("LS_ADOPTR", "ls_adoptr"),
+            ] {
                 element(&mut out, 6, tag, a.get(key));
             }
         }
         if let Some(o) = oc3.get(id).and_then(|v| v.first()) {
-            for (tag, key) in [("IN_TOUCH", "in_touch"), ("ACTIV", "activ"), ("ACCOM", "accom")] {
+            for (tag, key) in [
+                ("IN_TOUCH", "in_touch"),
+                ("ACTIV", "activ"),
+                ("ACCOM", "accom"),
+            ] {
                 element(&mut out, 6, tag, o.get(key));
             }
         }
@@ -398,7 +591,11 @@ fn ssda903_xml(tables: &BTreeMap<&'static str, Vec<Row>>) -> String {
         element(&mut out, 6, "MC_DOB", h.get("mc_dob"));
         for m in missing.get(id).map(Vec::as_slice).unwrap_or(&[]) {
             out.push_str("      <AMISSING>\n");
-            for (tag, key) in [("MISSING", "missing"), ("MIS_START", "mis_start"), ("MIS_END", "mis_end")] {
+            for (tag, key) in [
+                ("MISSING", "missing"),
+                ("MIS_START", "mis_start"),
+                ("MIS_END", "mis_end"),
+            ] {
                 element(&mut out, 8, tag, m.get(key));
             }
             out.push_str("      </AMISSING>\n");
@@ -411,7 +608,11 @@ fn ssda903_xml(tables: &BTreeMap<&'static str, Vec<Row>>) -> String {
         }
         if let Some(p) = perm.get(id).and_then(|v| v.first()) {
             out.push_str("      <PERMANENCE>\n");
-            for (tag, key) in [("PREV_PERM", "prev_perm"), ("LA_PERM", "la_perm"), ("DATE_PERM", "date_perm")] {
+            for (tag, key) in [
+                ("PREV_PERM", "prev_perm"),
+                ("LA_PERM", "la_perm"),
+                ("DATE_PERM", "date_perm"),
+            ] {
                 element(&mut out, 8, tag, p.get(key));
             }
             out.push_str("      </PERMANENCE>\n");
@@ -436,7 +637,11 @@ fn ssda903_xml(tables: &BTreeMap<&'static str, Vec<Row>>) -> String {
         }
         for p in placed.get(id).map(Vec::as_slice).unwrap_or(&[]) {
             out.push_str("      <AD_PLACED>\n");
-            for (tag, key) in [("DATE_PLACED", "date_placed"), ("DATE_PLACED_CEASED", "date_placed_ceased"), ("REASON_PLACED_CEASED", "reason_placed_ceased")] {
+            for (tag, key) in [
+                ("DATE_PLACED", "date_placed"),
+                ("DATE_PLACED_CEASED", "date_placed_ceased"),
+                ("REASON_PLACED_CEASED", "reason_placed_ceased"),
+            ] {
                 element(&mut out, 8, tag, p.get(key));
             }
             out.push_str("      </AD_PLACED>\n");
@@ -479,14 +684,19 @@ pub fn write_cin(path: &Path, h: &History, year: i32, as_at: Option<i32>) -> io:
             episodes_of.entry(ep.child).or_default().push(i);
         }
     }
-    let mut children: Vec<(&str, usize)> = episodes_of.keys().map(|&c| (h.children[c].id.as_str(), c)).collect();
+    let mut children: Vec<(&str, usize)> = episodes_of
+        .keys()
+        .map(|&c| (h.children[c].id.as_str(), c))
+        .collect();
     children.sort();
     let mut bytes = 0u64;
     write_atomic(path, |w| {
         let mut out = String::with_capacity(64 * 1024);
         out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Message>\n  <Header>\n    <CollectionDetails>\n");
         out.push_str(&format!("      <Collection>CIN</Collection>\n      <Year>{year}</Year>\n      <ReferenceDate>{}</ReferenceDate>\n", iso(ye)));
-        out.push_str("    </CollectionDetails>\n    <Source>\n      <SourceLevel>L</SourceLevel>\n");
+        out.push_str(
+            "    </CollectionDetails>\n    <Source>\n      <SourceLevel>L</SourceLevel>\n",
+        );
         out.push_str(&format!("      <LEA>{}</LEA>\n      <SoftwareCode>cspi-synth</SoftwareCode>\n      <Release>1</Release>\n      <SerialNo>1</SerialNo>\n      <DateTime>{}T00:00:00</DateTime>\n", h.la_code, iso(cut)));
         out.push_str("    </Source>\n  </Header>\n  <Children>\n");
         for (id, c) in children {
@@ -497,20 +707,50 @@ pub fn write_cin(path: &Path, h: &History, year: i32, as_at: Option<i32>) -> io:
             let age = (cut - child.dob) / 365;
             match (&child.upn, born && age >= 4) {
                 (Some(upn), true) => out.push_str(&format!("        <UPN>{upn}</UPN>\n")),
-                _ => out.push_str(&format!("        <UPNunknown>{}</UPNunknown>\n", if !born { "UN8" } else if child.uasc { "UN4" } else { "UN6" })),
+                _ => out.push_str(&format!(
+                    "        <UPNunknown>{}</UPNunknown>\n",
+                    if !born {
+                        "UN8"
+                    } else if child.uasc {
+                        "UN4"
+                    } else {
+                        "UN6"
+                    }
+                )),
             }
             if born {
-                out.push_str(&format!("        <PersonBirthDate>{}</PersonBirthDate>\n", iso(child.dob)));
+                out.push_str(&format!(
+                    "        <PersonBirthDate>{}</PersonBirthDate>\n",
+                    iso(child.dob)
+                ));
             } else {
-                out.push_str(&format!("        <ExpectedPersonBirthDate>{}</ExpectedPersonBirthDate>\n", iso(child.dob)));
+                out.push_str(&format!(
+                    "        <ExpectedPersonBirthDate>{}</ExpectedPersonBirthDate>\n",
+                    iso(child.dob)
+                ));
             }
             if year >= 2025 {
-                out.push_str(&format!("        <Sex>{}</Sex>\n", if child.female { "F" } else { "M" }));
+                out.push_str(&format!(
+                    "        <Sex>{}</Sex>\n",
+                    if child.female { "F" } else { "M" }
+                ));
             } else {
-                out.push_str(&format!("        <GenderCurrent>{}</GenderCurrent>\n", if !born { "0" } else if child.female { "2" } else { "1" }));
+                out.push_str(&format!(
+                    "        <GenderCurrent>{}</GenderCurrent>\n",
+                    if !born {
+                        "0"
+                    } else if child.female {
+                        "2"
+                    } else {
+                        "1"
+                    }
+                ));
             }
             out.push_str("      </ChildIdentifiers>\n      <ChildCharacteristics>\n");
-            out.push_str(&format!("        <Ethnicity>{}</Ethnicity>\n        <Disabilities>\n", child.ethnic));
+            out.push_str(&format!(
+                "        <Ethnicity>{}</Ethnicity>\n        <Disabilities>\n",
+                child.ethnic
+            ));
             if child.disabilities.is_empty() {
                 out.push_str("          <Disability>NONE</Disability>\n");
             }
@@ -521,27 +761,53 @@ pub fn write_cin(path: &Path, h: &History, year: i32, as_at: Option<i32>) -> io:
             for &e in &episodes_of[&c] {
                 let ep = &h.cin[e];
                 out.push_str("      <CINdetails>\n");
-                out.push_str(&format!("        <CINreferralDate>{}</CINreferralDate>\n", iso(ep.referral)));
-                out.push_str(&format!("        <ReferralSource>{}</ReferralSource>\n", ep.source));
-                out.push_str(&format!("        <PrimaryNeedCode>{}</PrimaryNeedCode>\n", ep.need));
+                out.push_str(&format!(
+                    "        <CINreferralDate>{}</CINreferralDate>\n",
+                    iso(ep.referral)
+                ));
+                out.push_str(&format!(
+                    "        <ReferralSource>{}</ReferralSource>\n",
+                    ep.source
+                ));
+                out.push_str(&format!(
+                    "        <PrimaryNeedCode>{}</PrimaryNeedCode>\n",
+                    ep.need
+                ));
                 if let Some(closure) = ep.closure.filter(|&x| x <= cut) {
                     out.push_str(&format!("        <CINclosureDate>{}</CINclosureDate>\n        <ReasonForClosure>{}</ReasonForClosure>\n", iso(closure), ep.closure_reason));
                 }
                 if let Some(icpc) = ep.s47.iter().filter_map(|s| s.icpc).find(|&i| i <= cut) {
-                    out.push_str(&format!("        <DateOfInitialCPC>{}</DateOfInitialCPC>\n", iso(icpc)));
+                    out.push_str(&format!(
+                        "        <DateOfInitialCPC>{}</DateOfInitialCPC>\n",
+                        iso(icpc)
+                    ));
                 }
-                out.push_str(&format!("        <ReferralNFA>{}</ReferralNFA>\n", if year >= 2022 { if ep.nfa { "true" } else { "false" } } else if ep.nfa { "1" } else { "0" }));
+                out.push_str(&format!(
+                    "        <ReferralNFA>{}</ReferralNFA>\n",
+                    if year >= 2022 {
+                        if ep.nfa { "true" } else { "false" }
+                    } else if ep.nfa {
+                        "1"
+                    } else {
+                        "0"
+                    }
+                ));
                 for a in &ep.assessments {
                     if a.start > cut || a.authorised < ys {
                         continue;
                     }
                     out.push_str("        <Assessments>\n");
-                    out.push_str(&format!("          <AssessmentActualStartDate>{}</AssessmentActualStartDate>\n", iso(a.start)));
+                    out.push_str(&format!(
+                        "          <AssessmentActualStartDate>{}</AssessmentActualStartDate>\n",
+                        iso(a.start)
+                    ));
                     if a.authorised <= cut {
                         out.push_str(&format!("          <AssessmentAuthorisationDate>{}</AssessmentAuthorisationDate>\n", iso(a.authorised)));
                         out.push_str("          <FactorsIdentifiedAtAssessment>\n");
                         for f in &a.factors {
-                            out.push_str(&format!("            <AssessmentFactors>{f}</AssessmentFactors>\n"));
+                            out.push_str(&format!(
+                                "            <AssessmentFactors>{f}</AssessmentFactors>\n"
+                            ));
                         }
                         out.push_str("          </FactorsIdentifiedAtAssessment>\n");
                     }
@@ -553,7 +819,10 @@ pub fn write_cin(path: &Path, h: &History, year: i32, as_at: Option<i32>) -> io:
                     }
                     out.push_str(&format!("        <CINPlanDates>\n          <CINPlanStartDate>{}</CINPlanStartDate>\n", iso(start)));
                     if let Some(end) = end.filter(|&e| e <= cut) {
-                        out.push_str(&format!("          <CINPlanEndDate>{}</CINPlanEndDate>\n", iso(end)));
+                        out.push_str(&format!(
+                            "          <CINPlanEndDate>{}</CINPlanEndDate>\n",
+                            iso(end)
+                        ));
                     }
                     out.push_str("        </CINPlanDates>\n");
                 }
@@ -565,11 +834,20 @@ pub fn write_cin(path: &Path, h: &History, year: i32, as_at: Option<i32>) -> io:
                         continue;
                     }
                     out.push_str(&format!("        <Section47>\n          <S47ActualStartDate>{}</S47ActualStartDate>\n", iso(s.start)));
-                    out.push_str(&format!("          <InitialCPCtarget>{}</InitialCPCtarget>\n", iso(s.icpc_target)));
+                    out.push_str(&format!(
+                        "          <InitialCPCtarget>{}</InitialCPCtarget>\n",
+                        iso(s.icpc_target)
+                    ));
                     if let Some(icpc) = s.icpc.filter(|&i| i <= cut) {
-                        out.push_str(&format!("          <DateOfInitialCPC>{}</DateOfInitialCPC>\n", iso(icpc)));
+                        out.push_str(&format!(
+                            "          <DateOfInitialCPC>{}</DateOfInitialCPC>\n",
+                            iso(icpc)
+                        ));
                     }
-                    out.push_str(&format!("          <ICPCnotRequired>{}</ICPCnotRequired>\n", if s.icpc_not_required { "true" } else { "false" }));
+                    out.push_str(&format!(
+                        "          <ICPCnotRequired>{}</ICPCnotRequired>\n",
+                        if s.icpc_not_required { "true" } else { "false" }
+                    ));
                     out.push_str("        </Section47>\n");
                 }
                 for p in &ep.plans {
@@ -578,16 +856,31 @@ pub fn write_cin(path: &Path, h: &History, year: i32, as_at: Option<i32>) -> io:
                     }
                     out.push_str(&format!("        <ChildProtectionPlans>\n          <CPPstartDate>{}</CPPstartDate>\n", iso(p.start)));
                     if let Some(end) = p.end.filter(|&e| e <= cut) {
-                        out.push_str(&format!("          <CPPendDate>{}</CPPendDate>\n", iso(end)));
+                        out.push_str(&format!(
+                            "          <CPPendDate>{}</CPPendDate>\n",
+                            iso(end)
+                        ));
                     }
-                    out.push_str(&format!("          <InitialCategoryOfAbuse>{}</InitialCategoryOfAbuse>\n", p.initial_category));
-                    out.push_str(&format!("          <LatestCategoryOfAbuse>{}</LatestCategoryOfAbuse>\n", p.latest_category));
-                    out.push_str(&format!("          <NumberOfPreviousCPP>{}</NumberOfPreviousCPP>\n", p.previous));
+                    out.push_str(&format!(
+                        "          <InitialCategoryOfAbuse>{}</InitialCategoryOfAbuse>\n",
+                        p.initial_category
+                    ));
+                    out.push_str(&format!(
+                        "          <LatestCategoryOfAbuse>{}</LatestCategoryOfAbuse>\n",
+                        p.latest_category
+                    ));
+                    out.push_str(&format!(
+                        "          <NumberOfPreviousCPP>{}</NumberOfPreviousCPP>\n",
+                        p.previous
+                    ));
                     let reviews: Vec<&i32> = p.reviews.iter().filter(|&&r| r <= cut).collect();
                     if !reviews.is_empty() {
                         out.push_str("          <Reviews>\n");
                         for r in reviews {
-                            out.push_str(&format!("            <CPPreviewDate>{}</CPPreviewDate>\n", iso(*r)));
+                            out.push_str(&format!(
+                                "            <CPPreviewDate>{}</CPPreviewDate>\n",
+                                iso(*r)
+                            ));
                         }
                         out.push_str("          </Reviews>\n");
                     }
