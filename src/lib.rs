@@ -9,7 +9,9 @@
 //! synth (writes returns in the statutory formats, for demos, tests and benchmarks)
 //! ```
 
+pub mod derive;
 pub mod domain;
+pub mod indicators;
 pub mod ingest;
 pub mod pipeline;
 pub mod synth;

@@ -1,5 +1,7 @@
 //! One module per command (xsv style), each a thin layer over the library.
 
+mod compute;
+mod indicators;
 mod ingest;
 mod reference;
 mod run;
@@ -26,6 +28,11 @@ enum Command {
     Reference(reference::Command),
     /// Generate synthetic SSDA903 and CIN census returns.
     Synth(synth::Args),
+    /// Compute the indicator catalogue from the history store.
+    Compute(compute::Args),
+    /// The indicator catalogue: list, show a definition, list fact tables.
+    #[command(subcommand)]
+    Indicators(indicators::Command),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -34,5 +41,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ingest(args) => ingest::run(args),
         Command::Reference(command) => reference::run(command),
         Command::Synth(args) => synth::run(args),
+        Command::Compute(args) => compute::run(args),
+        Command::Indicators(command) => indicators::run(command),
     }
 }

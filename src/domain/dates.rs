@@ -130,6 +130,18 @@ pub fn age_on(dob: NaiveDate, date: NaiveDate) -> i32 {
     age
 }
 
+/// Adds calendar months, keeping the day where the month has it (31 January + 1 month is the
+/// last day of February): the reading of "within 3 months" and "every 6 months" in statutory
+/// timescales.
+pub fn add_months(date: NaiveDate, months: i32) -> NaiveDate {
+    let total = date.year() * 12 + date.month0() as i32 + months;
+    let (year, month) = (total.div_euclid(12), total.rem_euclid(12) as u32 + 1);
+    (1..=date.day())
+        .rev()
+        .find_map(|d| NaiveDate::from_ymd_opt(year, month, d))
+        .expect("valid date")
+}
+
 /// Formats a date the 903 way (`DD/MM/YYYY`).
 pub fn format_dmy(date: NaiveDate) -> String {
     format!("{:02}/{:02}/{:04}", date.day(), date.month(), date.year())
@@ -198,6 +210,13 @@ mod tests {
         assert_eq!(age_on(dob, d(2025, 3, 31)), 17);
         assert_eq!(age_on(dob, d(2025, 4, 1)), 18);
         assert_eq!(birthday(d(2008, 2, 29), 17), d(2025, 2, 28));
+    }
+
+    #[test]
+    fn months_keep_the_day_or_end_of_month() {
+        assert_eq!(add_months(d(2024, 1, 31), 1), d(2024, 2, 29));
+        assert_eq!(add_months(d(2024, 11, 15), 3), d(2025, 2, 15));
+        assert_eq!(add_months(d(2024, 3, 31), -1), d(2024, 2, 29));
     }
 
     #[test]

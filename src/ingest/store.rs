@@ -92,6 +92,22 @@ impl Store {
         list_dir(&self.root.join("returns"))
     }
 
+    /// Every return saved: (LA, collection, collection year), in order.
+    pub fn returns_held(&self) -> Vec<(String, Collection, i32)> {
+        let mut out = vec![];
+        for la in self.las() {
+            for (collection, anchor) in [
+                (Collection::Ssda903, "header"),
+                (Collection::Cin, "cin_child"),
+            ] {
+                for year in self.years_with(&la, anchor) {
+                    out.push((la.clone(), collection, year));
+                }
+            }
+        }
+        out
+    }
+
     /// Collection years saved for an LA that hold a table.
     fn years_with(&self, la: &str, table: &str) -> Vec<i32> {
         let mut years: Vec<i32> = list_dir(&self.root.join("returns").join(la))

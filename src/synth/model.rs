@@ -20,8 +20,8 @@ use statrs::distribution::{ContinuousCDF, Normal};
 use super::calibrate::Targets;
 use crate::domain::calendar::Calendar;
 use crate::domain::dates::{
-    birthday, collection_year, collection_year_end, collection_year_start, from_epoch_days,
-    to_epoch_days,
+    add_months, birthday, collection_year, collection_year_end, collection_year_start,
+    from_epoch_days, to_epoch_days,
 };
 
 /// A random source with the few draws the model needs.
@@ -1624,17 +1624,6 @@ fn inward_letters(draw: &mut Draw) -> String {
         L[draw.index(L.len())] as char,
         L[draw.index(L.len())] as char
     )
-}
-
-/// Adds calendar months, keeping the day where possible (31 Jan + 1 month = 28/29 Feb).
-pub fn add_months(date: chrono::NaiveDate, months: i32) -> chrono::NaiveDate {
-    use chrono::Datelike;
-    let total = date.year() * 12 + date.month0() as i32 + months;
-    let (year, month) = (total.div_euclid(12), total.rem_euclid(12) as u32 + 1);
-    (1..=date.day())
-        .rev()
-        .find_map(|d| chrono::NaiveDate::from_ymd_opt(year, month, d))
-        .expect("valid date")
 }
 
 /// The end of a collection year as a day number.

@@ -1,0 +1,379 @@
+//! Help-and-protection facts from the CIN census history: referrals, assessments, section 47
+//! enquiries, initial child protection conferences and child protection plans.
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+
+use super::{Facts, with_working_days};
+use crate::domain::dates::{add_months, from_epoch_days, to_epoch_days};
+
+fn la_child() -> [Expr; 2] {
+    [col("la_code"), col("child")]
+}
+
+/// Child attributes from the CIN census (birth date, sex, ethnicity, any disability).
+fn cin_children(facts: &Facts) -> PolarsResult<LazyFrame> {
+    let disability = facts
+        .canonical("cin_disability")?
+        .group_by(la_child())
+        .agg([col("disability")
+            .neq(lit("NONE"))
+            .any(true)
+            .alias("has_disability")]);
+    Ok(facts
+        .canonical("cin_child")?
+        .select([
+            col("la_code"),
+            col("child"),
+            col("birth_date"),
+            col("expected_birth_date"),
+            col("sex"),
+            col("ethnicity"),
+        ])
+        .join(
+            disability,
+            la_child(),
+            la_child(),
+            JoinArgs::new(JoinType::Left),
+        ))
+}
+
+/// Referrals (CIN episodes) with the same child's previous referral.
+///
+/// `rereferral_12m` implements DfE's re-referral: the child's previous referral (any earlier
+/// CIN episode in the history) is within 12 months of this one — on or after the same date one
+/// year earlier (29 February counts back to 28 February). A child's first referral in the
+/// history cannot be a re-referral, so the first 12 months of an LA's history understate
+/// re-referrals (flagged by the catalogue as needing 12 months of history).
+pub fn referrals(facts: &Facts) -> PolarsResult<DataFrame> {
+    facts
+        .canonical("cin_episode")?
+        .select([
+            col("la_code"),
+            col("child"),
+            col("referral_date"),
+            col("referral_source"),
+            col("primary_need"),
+            col("closure_date"),
+            col("reason_for_closure"),
+            col("date_of_initial_cpc"),
+            col("referral_nfa").fill_null(lit(false)),
+        ])
+        .sort(
+            ["la_code", "child", "referral_date"],
+            SortMultipleOptions::default(),
+        )
+        .with_column(
+            col("referral_date")
+                .shift(lit(1))
+                .over(la_child())?
+                .alias("previous_referral_date"),
+        )
+        .with_column(
+            col("previous_referral_date")
+                .is_not_null()
+                .and(
+                    col("previous_referral_date")
+                        .gt_eq(col("referral_date").dt().offset_by(lit("-12mo"))),
+                )
+                .alias("rereferral_12m"),
+        )
+        .join(
+            cin_children(facts)?,
+            la_child(),
+            la_child(),
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_column(col("has_disability").fill_null(lit(false)))
+        .collect()
+}
+
+/// Assessments with the working days from their start to their authorisation.
+pub fn assessments(facts: &Facts) -> PolarsResult<DataFrame> {
+    let df = facts
+        .canonical("cin_assessment")?
+        .select([
+            col("la_code"),
+            col("child"),
+            col("referral_date"),
+            col("assessment_start"),
+            col("internal_review_date"),
+            col("authorisation_date"),
+            col("factors"),
+        ])
+        .sort(
+            ["la_code", "child", "assessment_start"],
+            SortMultipleOptions::default(),
+        )
+        .collect()?;
+    with_working_days(
+        df,
+        "assessment_start",
+        "authorisation_date",
+        "working_days_to_authorisation",
+    )
+}
+
+/// Section 47 enquiries with the working days to their conference.
+pub fn s47_enquiries(facts: &Facts) -> PolarsResult<DataFrame> {
+    let df = facts
+        .canonical("cin_s47")?
+        .select([
+            col("la_code"),
+            col("child"),
+            col("referral_date"),
+            col("s47_start"),
+            col("icpc_target"),
+            col("icpc_date"),
+            col("icpc_not_required").fill_null(lit(false)),
+        ])
+        .sort(
+            ["la_code", "child", "s47_start"],
+            SortMultipleOptions::default(),
+        )
+        .collect()?;
+    with_working_days(df, "s47_start", "icpc_date", "working_days_s47_to_icpc")
+}
+
+/// Initial child protection conferences, one row per child and conference date, paired with
+/// the section 47 enquiry that led to it: the latest enquiry that started on or before the
+/// conference. A conference recorded only on the CIN episode (`DateOfInitialCPC`) with no
+/// enquiry has no start event, so it counts in the conference rate but not in timeliness.
+/// `resulted_in_plan`: a child protection plan for the child starts on the conference date.
+pub fn icpcs(facts: &Facts) -> PolarsResult<DataFrame> {
+    let s47 = facts.get(super::FactTable::S47Enquiries)?;
+    let from_s47 = s47
+        .lazy()
+        .filter(col("icpc_date").is_not_null())
+        .with_column(col("s47_start").lt_eq(col("icpc_date")).alias("s47_before"))
+        .sort(
+            ["la_code", "child", "icpc_date", "s47_before", "s47_start"],
+            SortMultipleOptions::default()
+                .with_order_descending_multi([false, false, false, true, true]),
+        )
+        .unique_stable_generic(
+            Some(vec![col("la_code"), col("child"), col("icpc_date")]),
+            UniqueKeepStrategy::First,
+        )
+        .select([
+            col("la_code"),
+            col("child"),
+            col("icpc_date"),
+            col("s47_start"),
+            col("referral_date"),
+        ]);
+    let from_episodes = facts
+        .canonical("cin_episode")?
+        .filter(col("date_of_initial_cpc").is_not_null())
+        .select([
+            col("la_code"),
+            col("child"),
+            col("date_of_initial_cpc").alias("icpc_date"),
+            lit(NULL).cast(DataType::Date).alias("s47_start"),
+            col("referral_date"),
+        ])
+        .join(
+            from_s47.clone(),
+            [col("la_code"), col("child"), col("icpc_date")],
+            [col("la_code"), col("child"), col("icpc_date")],
+            JoinArgs::new(JoinType::Anti),
+        )
+        .unique_stable_generic(
+            Some(vec![col("la_code"), col("child"), col("icpc_date")]),
+            UniqueKeepStrategy::First,
+        );
+    let plans = facts
+        .canonical("cin_cpp")?
+        .select([
+            col("la_code"),
+            col("child"),
+            col("cpp_start").alias("icpc_date"),
+        ])
+        .unique_stable_generic(None, UniqueKeepStrategy::First)
+        .with_column(lit(true).alias("resulted_in_plan"));
+    let df = concat([from_s47, from_episodes], UnionArgs::default())?
+        .join(
+            plans,
+            [col("la_code"), col("child"), col("icpc_date")],
+            [col("la_code"), col("child"), col("icpc_date")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_columns([
+            col("resulted_in_plan").fill_null(lit(false)),
+            col("s47_start")
+                .gt(col("icpc_date"))
+                .fill_null(lit(false))
+                .alias("icpc_before_s47"),
+        ])
+        .sort(
+            ["la_code", "child", "icpc_date"],
+            SortMultipleOptions::default(),
+        )
+        .collect()?;
+    with_working_days(df, "s47_start", "icpc_date", "working_days_s47_to_icpc")
+}
+
+/// The day a plan's reviews first fall out of time, by the statutory timescales: the first
+/// review within 3 months of the plan's start, each later one within 6 months of the one
+/// before. `None` if the plan ended before any due date was missed. A plan is "reviewed in
+/// time" at a date D if it has not fallen out of time by D.
+pub fn review_late_from(start: i32, end: Option<i32>, reviews: &[i32]) -> Option<i32> {
+    let mut due = to_epoch_days(add_months(from_epoch_days(start), 3));
+    for &r in reviews.iter().filter(|&&r| end.is_none_or(|e| r <= e)) {
+        if r > due {
+            return Some(due + 1);
+        }
+        due = to_epoch_days(add_months(from_epoch_days(r), 6));
+    }
+    match end {
+        Some(e) if e <= due => None,
+        _ => Some(due + 1),
+    }
+}
+
+/// Child protection plans: length, previous plans and review timeliness.
+///
+/// `has_previous_plan` (DfE's second or subsequent plan): the census says the child had a
+/// previous plan (NumberOfPreviousCPP > 0) or an earlier plan is in the history — however
+/// long ago. `days_open_incl_end`: days from start to end counting both (a plan starting and
+/// ending on the same day lasted 1 day); "2 years or more" is more than 729.
+pub fn cp_plans(facts: &Facts) -> PolarsResult<DataFrame> {
+    let mut df = facts
+        .canonical("cin_cpp")?
+        .select([
+            col("la_code"),
+            col("child"),
+            col("referral_date"),
+            col("cpp_start"),
+            col("cpp_end"),
+            col("initial_category"),
+            col("latest_category"),
+            col("previous_cpp_count"),
+        ])
+        .sort(
+            ["la_code", "child", "cpp_start"],
+            SortMultipleOptions::default(),
+        )
+        .with_column(
+            col("cpp_start")
+                .cum_count(false)
+                .over(la_child())?
+                .alias("plan_number"),
+        )
+        .with_column(
+            col("previous_cpp_count")
+                .fill_null(lit(0))
+                .gt(lit(0))
+                .or(col("plan_number").gt(lit(1)))
+                .alias("has_previous_plan"),
+        )
+        .join(
+            cin_children(facts)?.select([
+                col("la_code"),
+                col("child"),
+                col("birth_date"),
+                col("sex"),
+            ]),
+            la_child(),
+            la_child(),
+            JoinArgs::new(JoinType::Left),
+        )
+        .collect()?;
+    let reviews = facts
+        .canonical("cin_cpp_review")?
+        .select([
+            col("la_code"),
+            col("child"),
+            col("cpp_start"),
+            col("review_date"),
+        ])
+        .collect()?;
+    let mut by_plan: HashMap<(String, String, i32), Vec<i32>> = HashMap::new();
+    {
+        let (la, child) = (
+            reviews.column("la_code")?.str()?,
+            reviews.column("child")?.str()?,
+        );
+        let (start, date) = (
+            reviews.column("cpp_start")?.date()?.physical(),
+            reviews.column("review_date")?.date()?.physical(),
+        );
+        for i in 0..reviews.height() {
+            if let (Some(la), Some(c), Some(s), Some(d)) =
+                (la.get(i), child.get(i), start.get(i), date.get(i))
+            {
+                by_plan
+                    .entry((la.to_string(), c.to_string(), s))
+                    .or_default()
+                    .push(d);
+            }
+        }
+    }
+    for v in by_plan.values_mut() {
+        v.sort_unstable();
+    }
+    let (la, child) = (
+        df.column("la_code")?.str()?.clone(),
+        df.column("child")?.str()?.clone(),
+    );
+    let start = df.column("cpp_start")?.date()?.physical().clone();
+    let end = df.column("cpp_end")?.date()?.physical().clone();
+    let mut late = Vec::with_capacity(df.height());
+    let mut count = Vec::with_capacity(df.height());
+    let mut days = Vec::with_capacity(df.height());
+    for i in 0..df.height() {
+        let (Some(l), Some(c), Some(s)) = (la.get(i), child.get(i), start.get(i)) else {
+            late.push(None);
+            count.push(0u32);
+            days.push(None);
+            continue;
+        };
+        let key = (l.to_string(), c.to_string(), s);
+        let empty = vec![];
+        let r = by_plan.get(&key).unwrap_or(&empty);
+        late.push(review_late_from(s, end.get(i), r));
+        count.push(r.len() as u32);
+        days.push(end.get(i).map(|e| e - s + 1));
+    }
+    df.with_column(
+        Int32Chunked::from_iter_options("review_late_from".into(), late.into_iter())
+            .into_date()
+            .into_column(),
+    )?;
+    df.with_column(Column::new("review_count".into(), count))?;
+    df.with_column(
+        Int32Chunked::from_iter_options("days_open_incl_end".into(), days.into_iter())
+            .into_column(),
+    )?;
+    Ok(df)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::dates::ymd;
+
+    fn d(y: i32, m: u32, day: u32) -> i32 {
+        to_epoch_days(ymd(y, m, day).unwrap())
+    }
+
+    #[test]
+    fn review_timeliness() {
+        let start = d(2024, 1, 15);
+        // First review due by 15/04/2024; held 15/04 (in time); next due 15/10/2024.
+        assert_eq!(
+            review_late_from(start, None, &[d(2024, 4, 15)]),
+            Some(d(2024, 10, 16))
+        );
+        // Held a day late: out of time from 16/04/2024.
+        assert_eq!(
+            review_late_from(start, None, &[d(2024, 4, 16)]),
+            Some(d(2024, 4, 16))
+        );
+        // No review and the plan ended before it was due: never late.
+        assert_eq!(review_late_from(start, Some(d(2024, 3, 1)), &[]), None);
+        // Ended on the due date without a review: still in time.
+        assert_eq!(review_late_from(start, Some(d(2024, 4, 15)), &[]), None);
+    }
+}

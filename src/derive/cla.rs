@@ -1,0 +1,721 @@
+//! Children-looked-after facts from the SSDA903 history: episodes with their period of care and
+//! placement, periods of care, placements, missing incidents, health (OC2), care leavers (OC3)
+//! and adoptions.
+//!
+//! Periods and placements are sequences within a child's episodes, so they are computed in one
+//! pass over the episodes sorted by child and DECOM (a rule per line, as the DfE guidance words
+//! them); the rest is polars.
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+
+use super::{FactTable, Facts, Sectors, sector_of};
+use crate::domain::dates::{
+    age_on, birthday, collection_year_end, collection_year_start, from_epoch_days, to_epoch_days,
+};
+
+/// Placement types grouped as DfE's placement tables and the framework's context section do.
+pub fn placement_group(place: &str) -> &'static str {
+    match place {
+        "U1" | "U2" | "U3" | "U4" | "U5" | "U6" => "foster",
+        "K1" | "K2" | "K3" | "R1" | "R2" | "R5" | "S1" => "residential",
+        "P1" => "with_parents",
+        "A3" | "A4" | "A5" | "A6" => "placed_for_adoption",
+        "H5" | "P2" => "independent",
+        _ => "other",
+    }
+}
+
+/// The groups of the framework's context section ("XX live in residential children's homes,
+/// of whom XX% live out of the authority area"): children's homes (K1, K2), residential
+/// special schools (S1), foster families (U1–U6), with parents (P1), other.
+pub fn context_group(place: &str) -> &'static str {
+    match place {
+        "K1" | "K2" => "childrens_home",
+        "S1" => "residential_school",
+        "U1" | "U2" | "U3" | "U4" | "U5" | "U6" => "foster",
+        "P1" => "with_parents",
+        _ => "other",
+    }
+}
+
+fn is_temporary(place: &str) -> bool {
+    matches!(place, "T0" | "T1" | "T2" | "T3" | "T4")
+}
+
+/// 20 miles in metres (OS grid distances).
+const TWENTY_MILES_M: f64 = 32_186.9;
+
+/// Episodes with their period of care and placement.
+///
+/// - A **period of care** starts with an episode with RNE S, or after an episode that did not
+///   end with REC X1 (the first episode of a child in the history also starts one; if its RNE
+///   is not S the real start is before the history and `period_start_censored` is true).
+/// - A **placement** starts with the period, and with each episode whose RNE is P, B, T or U
+///   (a change of placement, with a new carer or the same one), except: an RNE L episode is the
+///   same placement; a move to A3/A5 (placed for adoption with the current foster carer) is not a
+///   change; temporary placements (T0–T4) are not placements, and the return from one to the
+///   same placement (same type, postcode and URN) is not a new placement.
+/// - `short_break`: legal status V3/V4 (an agreed series of short breaks), left out of most
+///   children-looked-after figures.
+pub fn episodes(facts: &Facts) -> PolarsResult<DataFrame> {
+    let header = facts.canonical("header")?.select([
+        col("la_code"),
+        col("child"),
+        col("sex"),
+        col("dob"),
+        col("ethnic"),
+    ]);
+    let uasc = facts
+        .canonical("uasc")?
+        .select([col("la_code"), col("child"), lit(true).alias("uasc")])
+        .unique_stable_generic(None, UniqueKeepStrategy::First);
+    let keys = [col("la_code"), col("child")];
+    let mut df = facts
+        .canonical("episodes")?
+        .select([
+            col("la_code"),
+            col("child"),
+            col("decom"),
+            col("dec"),
+            col("rne"),
+            col("ls"),
+            col("cin"),
+            col("place"),
+            col("place_provider"),
+            col("rec"),
+            col("reason_place_change"),
+            col("home_post"),
+            col("pl_post"),
+            col("urn"),
+        ])
+        .join(
+            header,
+            keys.clone(),
+            keys.clone(),
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(uasc, keys.clone(), keys, JoinArgs::new(JoinType::Left))
+        .with_column(col("uasc").fill_null(lit(false)))
+        .sort(
+            ["la_code", "child", "decom"],
+            SortMultipleOptions::default(),
+        )
+        .collect()?;
+    let n = df.height();
+    let la = df.column("la_code")?.str()?.clone();
+    let child = df.column("child")?.str()?.clone();
+    let decom = df.column("decom")?.date()?.physical().clone();
+    let rne = df.column("rne")?.str()?.clone();
+    let ls = df.column("ls")?.str()?.clone();
+    let place = df.column("place")?.str()?.clone();
+    let rec = df.column("rec")?.str()?.clone();
+    let pl_post = df.column("pl_post")?.str()?.clone();
+    let home_post = df.column("home_post")?.str()?.clone();
+    let urn = df.column("urn")?.str()?.clone();
+
+    let mut period_seq = Vec::with_capacity(n);
+    let mut period_start = Vec::with_capacity(n);
+    let mut censored = Vec::with_capacity(n);
+    let mut new_placement = Vec::with_capacity(n);
+    let mut placement_seq = Vec::with_capacity(n);
+    let mut placement_start = Vec::with_capacity(n);
+    let mut short_break = Vec::with_capacity(n);
+    let mut temporary = Vec::with_capacity(n);
+    let mut group = Vec::with_capacity(n);
+    let mut context = Vec::with_capacity(n);
+    let (mut p_seq, mut pl_seq, mut p_start, mut p_cens, mut pl_start) =
+        (0u32, 0u32, 0i32, false, 0i32);
+    // (place, postcode, URN) of the last non-temporary episode, to spot returns from a
+    // temporary placement.
+    let mut last_real: Option<(Option<&str>, Option<&str>, Option<&str>)> = None;
+    let mut previous_temporary = false;
+    for i in 0..n {
+        let same_child = i > 0 && la.get(i) == la.get(i - 1) && child.get(i) == child.get(i - 1);
+        if !same_child {
+            p_seq = 0;
+            pl_seq = 0;
+            last_real = None;
+            previous_temporary = false;
+        }
+        let r = rne.get(i).unwrap_or("");
+        let pl = place.get(i).unwrap_or("");
+        let starts_period = !same_child || r == "S" || rec.get(i - 1) != Some("X1");
+        if starts_period {
+            p_seq += 1;
+            p_start = decom.get(i).unwrap_or(0);
+            p_cens = r != "S";
+        }
+        let temp = is_temporary(pl);
+        let key = (place.get(i), pl_post.get(i), urn.get(i));
+        let starts_placement = if starts_period {
+            true
+        } else if temp || matches!(pl, "A3" | "A5") || !matches!(r, "P" | "B" | "T" | "U") {
+            false
+        } else {
+            !(previous_temporary && last_real == Some(key))
+        };
+        if starts_placement {
+            pl_seq += 1;
+            pl_start = decom.get(i).unwrap_or(0);
+        }
+        if !temp {
+            last_real = Some(key);
+        }
+        previous_temporary = temp;
+        period_seq.push(p_seq);
+        period_start.push(p_start);
+        censored.push(p_cens);
+        new_placement.push(starts_placement);
+        placement_seq.push(pl_seq);
+        placement_start.push(pl_start);
+        short_break.push(matches!(ls.get(i), Some("V3" | "V4")));
+        temporary.push(temp);
+        group.push(placement_group(pl));
+        context.push(context_group(pl));
+    }
+    // Placement location from postcode sectors.
+    let sectors = Sectors::new(facts.reference)?;
+    let mut placement_la: Vec<Option<String>> = Vec::with_capacity(n);
+    let mut outside: Vec<Option<bool>> = Vec::with_capacity(n);
+    let mut distance: Vec<Option<f64>> = Vec::with_capacity(n);
+    for i in 0..n {
+        let place_sector = pl_post.get(i).and_then(sector_of);
+        let home_sector = home_post.get(i).and_then(sector_of);
+        let p = place_sector.as_deref().and_then(|s| sectors.get(s));
+        let h = home_sector.as_deref().and_then(|s| sectors.get(s));
+        // An unmapped placement postcode (not in the ONS directory) is unknown, not "outside".
+        let pla = p.map(|p| p.0.clone().unwrap_or_else(|| "non-English".to_string()));
+        outside.push(pla.as_ref().map(|code| Some(code.as_str()) != la.get(i)));
+        placement_la.push(pla);
+        distance.push(match (p, h) {
+            (Some(p), Some(h)) => Some(((p.1 - h.1).powi(2) + (p.2 - h.2).powi(2)).sqrt()),
+            _ => None,
+        });
+    }
+    let over_20: Vec<Option<bool>> = distance
+        .iter()
+        .map(|d| d.map(|d| d > TWENTY_MILES_M))
+        .collect();
+    df.with_column(Column::new("period_of_care_seq".into(), period_seq))?;
+    df.with_column(
+        Int32Chunked::from_vec("period_of_care_start".into(), period_start)
+            .into_date()
+            .into_column(),
+    )?;
+    df.with_column(Column::new(
+        "period_of_care_start_censored".into(),
+        censored,
+    ))?;
+    df.with_column(Column::new("new_placement".into(), new_placement))?;
+    df.with_column(Column::new("placement_seq".into(), placement_seq))?;
+    df.with_column(
+        Int32Chunked::from_vec("placement_start".into(), placement_start)
+            .into_date()
+            .into_column(),
+    )?;
+    df.with_column(Column::new("short_break".into(), short_break))?;
+    df.with_column(Column::new("temporary".into(), temporary))?;
+    df.with_column(Column::new("placement_group".into(), group))?;
+    df.with_column(Column::new("context_group".into(), context))?;
+    df.with_column(Column::new("placement_la".into(), placement_la))?;
+    df.with_column(Column::new("outside_la".into(), outside))?;
+    df.with_column(Column::new("distance_m".into(), distance))?;
+    df.with_column(Column::new("over_20_miles".into(), over_20))?;
+    Ok(df)
+}
+
+/// Periods of care: start, end, reason, whether only short breaks, and the gap to the child's
+/// next period (for returns to care).
+pub fn periods(facts: &Facts) -> PolarsResult<DataFrame> {
+    let ep = facts.get(FactTable::ClaEpisodes)?;
+    let keys = [col("la_code"), col("child"), col("period_of_care_seq")];
+    let mut df = ep
+        .lazy()
+        .group_by_stable(keys)
+        .agg([
+            col("period_of_care_start").first(),
+            col("period_of_care_start_censored").first(),
+            col("dec").last().alias("period_of_care_end"),
+            col("rec").last().alias("reason_ceased"),
+            col("short_break").all(true).alias("short_breaks_only"),
+            col("ls").first().alias("first_ls"),
+            col("ls").last().alias("last_ls"),
+            col("place").first().alias("first_place"),
+            col("place").last().alias("last_place"),
+            col("placement_group").last().alias("last_placement_group"),
+            col("new_placement")
+                .sum()
+                .cast(DataType::Int32)
+                .alias("placements"),
+            col("dob").first(),
+            col("sex").first(),
+            col("ethnic").first(),
+            col("uasc").first(),
+        ])
+        .sort(
+            ["la_code", "child", "period_of_care_seq"],
+            SortMultipleOptions::default(),
+        )
+        .with_column(
+            col("period_of_care_start")
+                .shift(lit(-1))
+                .over([col("la_code"), col("child")])?
+                .alias("next_period_start"),
+        )
+        .collect()?;
+    let start = df
+        .column("period_of_care_start")?
+        .date()?
+        .physical()
+        .clone();
+    let end = df.column("period_of_care_end")?.date()?.physical().clone();
+    let dob = df.column("dob")?.date()?.physical().clone();
+    let next = df.column("next_period_start")?.date()?.physical().clone();
+    let age = |d: Option<i32>, at: Option<i32>| match (d, at) {
+        (Some(d), Some(a)) => Some(age_on(from_epoch_days(d), from_epoch_days(a))),
+        _ => None,
+    };
+    let age_start: Int32Chunked = (0..df.height())
+        .map(|i| age(dob.get(i), start.get(i)))
+        .collect();
+    let age_end: Int32Chunked = (0..df.height())
+        .map(|i| age(dob.get(i), end.get(i)))
+        .collect();
+    let eighteenth: Int32Chunked = (0..df.height())
+        .map(|i| {
+            dob.get(i)
+                .map(|d| to_epoch_days(birthday(from_epoch_days(d), 18)))
+        })
+        .collect();
+    let gap: Int32Chunked = (0..df.height())
+        .map(|i| match (end.get(i), next.get(i)) {
+            (Some(e), Some(n)) => Some(n - e),
+            _ => None,
+        })
+        .collect();
+    df.with_column(age_start.with_name("age_at_start".into()).into_column())?;
+    df.with_column(age_end.with_name("age_at_end".into()).into_column())?;
+    df.with_column(
+        eighteenth
+            .with_name("birthday_18".into())
+            .into_date()
+            .into_column(),
+    )?;
+    df.with_column(gap.with_name("days_to_next_period".into()).into_column())?;
+    Ok(df)
+}
+
+/// Placements: one row per placement (a run of episodes with the same carer).
+pub fn placements(facts: &Facts) -> PolarsResult<DataFrame> {
+    let ep = facts.get(FactTable::ClaEpisodes)?;
+    ep.lazy()
+        .group_by_stable([col("la_code"), col("child"), col("placement_seq")])
+        .agg([
+            col("placement_start").first(),
+            col("dec").last().alias("placement_end"),
+            col("place").first().alias("first_place"),
+            col("place").last().alias("last_place"),
+            col("placement_group").last(),
+            col("period_of_care_seq").first(),
+            col("period_of_care_start").first(),
+            col("period_of_care_start_censored").first(),
+            col("short_break").all(true),
+            col("temporary").all(true),
+            col("place")
+                .is_in(
+                    lit(Series::new("a".into(), ["A3", "A4", "A5", "A6"])).implode(false),
+                    false,
+                )
+                .any(true)
+                .alias("placed_for_adoption"),
+            col("dob").first(),
+            col("uasc").first(),
+        ])
+        .sort(
+            ["la_code", "child", "placement_seq"],
+            SortMultipleOptions::default(),
+        )
+        .with_column(
+            col("placement_start")
+                .shift(lit(1))
+                .over([col("la_code"), col("child"), col("period_of_care_seq")])?
+                .alias("previous_placement_start"),
+        )
+        .with_column(col("dob").dt().offset_by(lit("16y")).alias("birthday_16"))
+        .collect()
+}
+
+/// Episodes and missing/away incidents on one timeline, so that "children looked after during
+/// the period with at least one missing incident" is one expression: `kind` is `episode`,
+/// `missing` (MISSING M) or `away` (MISSING A).
+pub fn events(facts: &Facts) -> PolarsResult<DataFrame> {
+    let ep = facts.get(FactTable::ClaEpisodes)?;
+    let episodes = ep.lazy().select([
+        col("la_code"),
+        col("child"),
+        lit("episode").alias("kind"),
+        col("decom").alias("start_date"),
+        col("dec").alias("end_date"),
+        col("short_break"),
+    ]);
+    let missing = facts.canonical("missing")?.select([
+        col("la_code"),
+        col("child"),
+        when(col("missing").eq(lit("A")))
+            .then(lit("away"))
+            .otherwise(lit("missing"))
+            .alias("kind"),
+        col("mis_start").alias("start_date"),
+        col("mis_end").alias("end_date"),
+        lit(false).alias("short_break"),
+    ]);
+    concat([episodes, missing], UnionArgs::default())?
+        .sort(
+            ["la_code", "child", "start_date", "kind"],
+            SortMultipleOptions::default(),
+        )
+        .collect()
+}
+
+/// Health of children looked after continuously for 12 months at 31 March (the OC2 cohort).
+pub fn health(facts: &Facts) -> PolarsResult<DataFrame> {
+    let header = facts.canonical("header")?.select([
+        col("la_code"),
+        col("child"),
+        col("dob").alias("header_dob"),
+    ]);
+    let mut df = facts
+        .canonical("oc2")?
+        .join(
+            header,
+            [col("la_code"), col("child")],
+            [col("la_code"), col("child")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .select([
+            col("la_code"),
+            col("child"),
+            col("source_year").alias("year"),
+            col("dob").fill_null(col("header_dob")).alias("dob"),
+            col("health_check")
+                .eq(lit("1"))
+                .fill_null(lit(false))
+                .alias("health_check"),
+            col("teeth_check")
+                .eq(lit("1"))
+                .fill_null(lit(false))
+                .alias("teeth_check"),
+            col("immunisations")
+                .eq(lit("1"))
+                .fill_null(lit(false))
+                .alias("immunisations"),
+            col("sdq_score"),
+            col("sdq_reason"),
+            col("substance_misuse")
+                .eq(lit("1"))
+                .fill_null(lit(false))
+                .alias("substance_misuse"),
+            col("convicted")
+                .eq(lit("1"))
+                .fill_null(lit(false))
+                .alias("convicted"),
+        ])
+        .sort(["la_code", "year", "child"], SortMultipleOptions::default())
+        .collect()?;
+    let year = df.column("year")?.i32()?.clone();
+    let dob = df.column("dob")?.date()?.physical().clone();
+    let as_at: Int32Chunked = year
+        .iter()
+        .map(|y| y.map(|y| to_epoch_days(collection_year_end(y))))
+        .collect();
+    let age: Int32Chunked = (0..df.height())
+        .map(|i| match (year.get(i), dob.get(i)) {
+            (Some(y), Some(d)) => Some(age_on(from_epoch_days(d), collection_year_end(y))),
+            _ => None,
+        })
+        .collect();
+    df.with_column(as_at.with_name("as_at".into()).into_date().into_column())?;
+    df.with_column(age.with_name("age".into()).into_column())?;
+    Ok(df)
+}
+
+/// Care leavers: one row per OC3 record, at the birthday (17th to 21st) that falls in its
+/// collection year.
+///
+/// The cohort is the LA's own OC3 return (the young people it judged to be former relevant
+/// children). `excluded` applies DfE's exclusions: the young person died (DIED) or returned
+/// home for six months or more (RHOM), their only care was short breaks (V3/V4), their care was
+/// taken over by another LA (their last period ended E3), or — at 17 or 18 — they were still
+/// looked after on their birthday.
+pub fn care_leavers(facts: &Facts) -> PolarsResult<DataFrame> {
+    let header = facts.canonical("header")?.select([
+        col("la_code"),
+        col("child"),
+        col("dob").alias("header_dob"),
+    ]);
+    let mut df = facts
+        .canonical("oc3")?
+        .join(
+            header,
+            [col("la_code"), col("child")],
+            [col("la_code"), col("child")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .select([
+            col("la_code"),
+            col("child"),
+            col("source_year").alias("year"),
+            col("dob").fill_null(col("header_dob")).alias("dob"),
+            col("in_touch"),
+            col("activ"),
+            col("accom"),
+        ])
+        .sort(["la_code", "child", "year"], SortMultipleOptions::default())
+        .collect()?;
+    let periods = facts.get(FactTable::ClaPeriods)?;
+    // Each child's periods: (start, end, short breaks only, reason ceased).
+    let mut by_child: HashMap<(String, String), Vec<(i32, Option<i32>, bool, Option<String>)>> =
+        HashMap::new();
+    {
+        let (pl, pc) = (
+            periods.column("la_code")?.str()?,
+            periods.column("child")?.str()?,
+        );
+        let (ps, pe) = (
+            periods.column("period_of_care_start")?.date()?.physical(),
+            periods.column("period_of_care_end")?.date()?.physical(),
+        );
+        let sb = periods.column("short_breaks_only")?.bool()?;
+        let rc = periods.column("reason_ceased")?.str()?;
+        for i in 0..periods.height() {
+            if let (Some(l), Some(c), Some(s)) = (pl.get(i), pc.get(i), ps.get(i)) {
+                by_child
+                    .entry((l.to_string(), c.to_string()))
+                    .or_default()
+                    .push((
+                        s,
+                        pe.get(i),
+                        sb.get(i).unwrap_or(false),
+                        rc.get(i).map(str::to_string),
+                    ));
+            }
+        }
+    }
+    let la = df.column("la_code")?.str()?.clone();
+    let child = df.column("child")?.str()?.clone();
+    let year = df.column("year")?.i32()?.clone();
+    let dob = df.column("dob")?.date()?.physical().clone();
+    let in_touch = df.column("in_touch")?.str()?.clone();
+    let (mut bday, mut age, mut looked_after, mut excluded, mut reason) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    for i in 0..df.height() {
+        let (Some(y), Some(d)) = (year.get(i), dob.get(i)) else {
+            bday.push(None);
+            age.push(None);
+            looked_after.push(None);
+            excluded.push(true);
+            reason.push(Some("no date of birth"));
+            continue;
+        };
+        let (ys, ye) = (collection_year_start(y), collection_year_end(y));
+        let found = (17..=21).find_map(|a| {
+            let b = birthday(from_epoch_days(d), a);
+            (b >= ys && b <= ye).then_some((a, to_epoch_days(b)))
+        });
+        let Some((a, b)) = found else {
+            bday.push(None);
+            age.push(None);
+            looked_after.push(None);
+            excluded.push(true);
+            reason.push(Some("no 17th-21st birthday in the year"));
+            continue;
+        };
+        let empty = vec![];
+        let history = by_child
+            .get(&(
+                la.get(i).unwrap_or("").to_string(),
+                child.get(i).unwrap_or("").to_string(),
+            ))
+            .unwrap_or(&empty);
+        let in_care = history
+            .iter()
+            .any(|p| !p.2 && p.0 <= b && p.1.is_none_or(|e| e > b));
+        let only_short_breaks = !history.is_empty() && history.iter().all(|p| p.2);
+        let transferred = history
+            .iter()
+            .filter(|p| p.1.is_some_and(|e| e <= b))
+            .max_by_key(|p| p.1)
+            .is_some_and(|p| p.3.as_deref() == Some("E3"));
+        let why = match in_touch.get(i) {
+            Some("DIED") => Some("died"),
+            Some("RHOM") => Some("returned home for six months or more"),
+            _ if only_short_breaks => Some("only short breaks (V3/V4)"),
+            _ if transferred => Some("care taken over by another LA"),
+            _ if a <= 18 && in_care => Some("still looked after on the birthday"),
+            _ => None,
+        };
+        bday.push(Some(b));
+        age.push(Some(a));
+        looked_after.push(Some(in_care));
+        excluded.push(why.is_some());
+        reason.push(why);
+    }
+    df.with_column(
+        Int32Chunked::from_iter_options("birthday".into(), bday.into_iter())
+            .into_date()
+            .into_column(),
+    )?;
+    df.with_column(Int32Chunked::from_iter_options("age".into(), age.into_iter()).into_column())?;
+    df.with_column(Column::new("looked_after_on_birthday".into(), looked_after))?;
+    df.with_column(Column::new("excluded".into(), excluded))?;
+    df.with_column(Column::new("exclusion_reason".into(), reason))?;
+    df.lazy()
+        .with_columns([
+            when(col("age").lt_eq(lit(18)))
+                .then(lit("17-18"))
+                .otherwise(lit("19-21"))
+                .alias("age_group"),
+            col("activ")
+                .str()
+                .starts_with(lit("F"))
+                .or(col("activ").str().starts_with(lit("P")))
+                .fill_null(lit(false))
+                .alias("eet"),
+            col("activ")
+                .is_in(
+                    lit(Series::new("he".into(), ["F1", "P1"])).implode(false),
+                    false,
+                )
+                .fill_null(lit(false))
+                .alias("higher_education"),
+            col("accom")
+                .str()
+                .ends_with(lit("1"))
+                .fill_null(lit(false))
+                .alias("accom_suitable"),
+            col("accom")
+                .str()
+                .starts_with(lit("G"))
+                .or(col("accom").str().starts_with(lit("H")))
+                .fill_null(lit(false))
+                .alias("abroad_or_deported"),
+            col("in_touch")
+                .is_in(
+                    lit(Series::new("nt".into(), ["NO", "REFU"])).implode(false),
+                    false,
+                )
+                .fill_null(lit(false))
+                .alias("not_in_touch"),
+        ])
+        .collect()
+}
+
+/// Adopted children with the adoption scorecard's dates.
+///
+/// - entering care: the start of the period of care that ended in adoption (REC E11/E12);
+/// - court authority to place: the first episode in that period with legal status E1
+///   (placement order) or D1 (freeing order);
+/// - moved in with the adoptive family: DECOM of the first A3–A6 episode in the period;
+/// - for A10, when the child was adopted by their own foster carers (AD1 FOSTER_CARE = 1) and
+///   the adoptive placement continues the foster placement (A3/A5), the clock stops when the
+///   child moved in with those carers: the start of that placement;
+/// - decision (DATE_INT) and match (DATE_MATCH) from AD1.
+pub fn adoptions(facts: &Facts) -> PolarsResult<DataFrame> {
+    let ep = facts.get(FactTable::ClaEpisodes)?;
+    let periods = facts
+        .get(FactTable::ClaPeriods)?
+        .lazy()
+        .filter(
+            col("reason_ceased")
+                .is_in(
+                    lit(Series::new("a".into(), ["E11", "E12"])).implode(false),
+                    false,
+                )
+                .and(col("period_of_care_end").is_not_null()),
+        )
+        .select([
+            col("la_code"),
+            col("child"),
+            col("period_of_care_seq"),
+            col("period_of_care_start").alias("date_entered_care"),
+            col("period_of_care_end").alias("date_adopted"),
+            col("period_of_care_start_censored"),
+            col("dob"),
+            col("sex"),
+        ]);
+    let key = [col("la_code"), col("child"), col("period_of_care_seq")];
+    let placement_codes = lit(Series::new("a".into(), ["A3", "A4", "A5", "A6"])).implode(false);
+    let dates = ep.lazy().group_by_stable(key.clone()).agg([
+        col("decom")
+            .filter(col("ls").is_in(
+                lit(Series::new("po".into(), ["E1", "D1"])).implode(false),
+                false,
+            ))
+            .min()
+            .alias("date_court_authority"),
+        col("decom")
+            .filter(col("place").is_in(placement_codes.clone(), false))
+            .min()
+            .alias("date_moved_in"),
+        col("placement_start")
+            .filter(col("place").is_in(placement_codes.clone(), false))
+            .first()
+            .alias("adoptive_placement_start"),
+        col("place")
+            .filter(col("place").is_in(placement_codes, false))
+            .first()
+            .alias("adoptive_place"),
+    ]);
+    let ad1 = facts.canonical("ad1")?.select([
+        col("la_code"),
+        col("child"),
+        col("date_int").alias("date_decision"),
+        col("date_match"),
+        col("foster_care")
+            .eq(lit("1"))
+            .fill_null(lit(false))
+            .alias("foster_care"),
+    ]);
+    let days = |a: &str, b: &str| {
+        (col(b) - col(a))
+            .dt()
+            .total_days(false)
+            .cast(DataType::Int32)
+    };
+    periods
+        .join(dates, key.clone(), key, JoinArgs::new(JoinType::Left))
+        .join(
+            ad1,
+            [col("la_code"), col("child")],
+            [col("la_code"), col("child")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_column(col("foster_care").fill_null(lit(false)))
+        .with_column(
+            when(col("foster_care").and(col("adoptive_place").is_in(
+                lit(Series::new("fc".into(), ["A3", "A5"])).implode(false),
+                false,
+            )))
+            .then(col("adoptive_placement_start"))
+            .otherwise(col("date_moved_in"))
+            .alias("date_moved_in_with_carers"),
+        )
+        .with_columns([
+            days("date_entered_care", "date_moved_in").alias("days_a1"),
+            days("date_entered_care", "date_moved_in_with_carers").alias("days_a10"),
+            days("date_court_authority", "date_match").alias("days_a2"),
+            days("date_entered_care", "date_decision").alias("days_entry_to_decision"),
+            days("date_decision", "date_court_authority").alias("days_decision_to_placement_order"),
+            days("date_court_authority", "date_match").alias("days_placement_order_to_match"),
+            days("date_match", "date_moved_in").alias("days_match_to_placed"),
+            days("date_moved_in", "date_adopted").alias("days_placed_to_order"),
+        ])
+        .with_column(col("days_a1").lt_eq(lit(426)).alias("a3_within_14_months"))
+        .sort(
+            ["la_code", "date_adopted", "child"],
+            SortMultipleOptions::default(),
+        )
+        .collect()
+}

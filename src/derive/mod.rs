@@ -1,0 +1,312 @@
+//! Fact tables: the one place each business concept is derived from the canonical history
+//! (periods of care, placements, referrals with their previous referral, conferences paired
+//! with the enquiries that led to them, plans with their review timeliness, care leavers by
+//! birthday, adoptions with the scorecard dates). Every indicator is an expression over one of
+//! these tables, so a rule such as "a move to A3/A5 is not a new placement" is written once.
+//!
+//! Facts are built from the history store for all its LAs (or a chosen few), materialised once
+//! and cached: the catalogue evaluates dozens of indicators over the same few tables.
+
+pub mod cin;
+pub mod cla;
+pub mod population;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use polars::prelude::*;
+
+use crate::domain::calendar::Calendar;
+use crate::ingest::reference::ReferenceTables;
+use crate::ingest::store::Store;
+
+/// The fact tables indicators can be computed from (the `source:` of an indicator YAML).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FactTable {
+    Referrals,
+    Assessments,
+    S47Enquiries,
+    Icpcs,
+    CpPlans,
+    ClaEpisodes,
+    ClaPeriods,
+    Placements,
+    ClaEvents,
+    ClaHealth,
+    CareLeavers,
+    Adoptions,
+    Population,
+}
+
+impl FactTable {
+    pub const ALL: [FactTable; 13] = [
+        FactTable::Referrals,
+        FactTable::Assessments,
+        FactTable::S47Enquiries,
+        FactTable::Icpcs,
+        FactTable::CpPlans,
+        FactTable::ClaEpisodes,
+        FactTable::ClaPeriods,
+        FactTable::Placements,
+        FactTable::ClaEvents,
+        FactTable::ClaHealth,
+        FactTable::CareLeavers,
+        FactTable::Adoptions,
+        FactTable::Population,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FactTable::Referrals => "referrals",
+            FactTable::Assessments => "assessments",
+            FactTable::S47Enquiries => "s47_enquiries",
+            FactTable::Icpcs => "icpcs",
+            FactTable::CpPlans => "cp_plans",
+            FactTable::ClaEpisodes => "cla_episodes",
+            FactTable::ClaPeriods => "cla_periods",
+            FactTable::Placements => "placements",
+            FactTable::ClaEvents => "cla_events",
+            FactTable::ClaHealth => "cla_health",
+            FactTable::CareLeavers => "care_leavers",
+            FactTable::Adoptions => "adoptions",
+            FactTable::Population => "population",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<FactTable> {
+        FactTable::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// Which statutory collection the table comes from (for coverage: which years of returns
+    /// an LA has for it).
+    pub fn collection(self) -> Option<crate::ingest::returns::Collection> {
+        use crate::ingest::returns::Collection;
+        match self {
+            FactTable::Referrals
+            | FactTable::Assessments
+            | FactTable::S47Enquiries
+            | FactTable::Icpcs
+            | FactTable::CpPlans => Some(Collection::Cin),
+            FactTable::Population => None,
+            _ => Some(Collection::Ssda903),
+        }
+    }
+}
+
+/// Where the canonical tables come from: the store, or in-memory frames (tests, schemas).
+pub trait Canonical: Sync {
+    fn table(&self, name: &str) -> PolarsResult<LazyFrame>;
+
+    /// The collection years each LA has returns for, by collection: (la_code, collection,
+    /// year). The history cannot tell this (a record keeps only its latest return's year).
+    fn returns_held(&self) -> PolarsResult<Vec<(String, crate::ingest::returns::Collection, i32)>>;
+}
+
+impl Canonical for Store {
+    fn table(&self, name: &str) -> PolarsResult<LazyFrame> {
+        self.scan(name)
+    }
+
+    fn returns_held(&self) -> PolarsResult<Vec<(String, crate::ingest::returns::Collection, i32)>> {
+        Ok(self.returns_held())
+    }
+}
+
+/// Empty canonical tables: deriving from them gives each fact table's schema.
+pub struct Empty;
+
+impl Canonical for Empty {
+    fn returns_held(&self) -> PolarsResult<Vec<(String, crate::ingest::returns::Collection, i32)>> {
+        Ok(vec![])
+    }
+
+    fn table(&self, name: &str) -> PolarsResult<LazyFrame> {
+        use crate::ingest::returns::{Collection, empty_table};
+        let collection = Collection::of_table(name)
+            .ok_or_else(|| polars_err!(ComputeError: "no canonical table {name}"))?;
+        Ok(empty_table(
+            collection,
+            collection
+                .spec()
+                .table(name)
+                .expect("table of its collection"),
+            "",
+            0,
+        )
+        .lazy())
+    }
+}
+
+/// Canonical tables restricted to some LAs.
+pub struct OnlyLas<'a, C: Canonical> {
+    pub inner: &'a C,
+    pub las: Vec<String>,
+}
+
+impl<C: Canonical> Canonical for OnlyLas<'_, C> {
+    fn returns_held(&self) -> PolarsResult<Vec<(String, crate::ingest::returns::Collection, i32)>> {
+        Ok(self
+            .inner
+            .returns_held()?
+            .into_iter()
+            .filter(|r| self.las.contains(&r.0))
+            .collect())
+    }
+
+    fn table(&self, name: &str) -> PolarsResult<LazyFrame> {
+        let las = Series::new("las".into(), self.las.clone());
+        Ok(self
+            .inner
+            .table(name)?
+            .filter(col("la_code").is_in(lit(las).implode(false), false)))
+    }
+}
+
+/// Fact tables built on demand from canonical tables, each once.
+pub struct Facts<'a> {
+    source: &'a dyn Canonical,
+    reference: &'a ReferenceTables,
+    cache: Mutex<HashMap<FactTable, Arc<OnceLock<PolarsResult<DataFrame>>>>>,
+}
+
+impl<'a> Facts<'a> {
+    pub fn new(source: &'a dyn Canonical, reference: &'a ReferenceTables) -> Facts<'a> {
+        Facts {
+            source,
+            reference,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A fact table (built on first use; later calls share it).
+    pub fn get(&self, table: FactTable) -> PolarsResult<DataFrame> {
+        let cell = self
+            .cache
+            .lock()
+            .expect("facts lock")
+            .entry(table)
+            .or_default()
+            .clone();
+        cell.get_or_init(|| self.build(table)).clone()
+    }
+
+    /// The returns held: (la_code, collection, collection year).
+    pub fn returns_held(
+        &self,
+    ) -> PolarsResult<Vec<(String, crate::ingest::returns::Collection, i32)>> {
+        self.source.returns_held()
+    }
+
+    /// A canonical (ingested) table, as the facts see it.
+    pub fn canonical(&self, name: &str) -> PolarsResult<LazyFrame> {
+        self.source.table(name)
+    }
+
+    fn build(&self, table: FactTable) -> PolarsResult<DataFrame> {
+        match table {
+            FactTable::Referrals => cin::referrals(self),
+            FactTable::Assessments => cin::assessments(self),
+            FactTable::S47Enquiries => cin::s47_enquiries(self),
+            FactTable::Icpcs => cin::icpcs(self),
+            FactTable::CpPlans => cin::cp_plans(self),
+            FactTable::ClaEpisodes => cla::episodes(self),
+            FactTable::ClaPeriods => cla::periods(self),
+            FactTable::Placements => cla::placements(self),
+            FactTable::ClaEvents => cla::events(self),
+            FactTable::ClaHealth => cla::health(self),
+            FactTable::CareLeavers => cla::care_leavers(self),
+            FactTable::Adoptions => cla::adoptions(self),
+            FactTable::Population => population::population(self),
+        }
+    }
+
+    /// The schema of each fact table, from deriving over empty canonical tables: used to check
+    /// indicator expressions at load time without any data.
+    pub fn schema(table: FactTable) -> PolarsResult<Schema> {
+        static SCHEMAS: OnceLock<Mutex<HashMap<FactTable, Schema>>> = OnceLock::new();
+        let map = SCHEMAS.get_or_init(|| Mutex::new(HashMap::new()));
+        if let Some(s) = map.lock().expect("schemas lock").get(&table) {
+            return Ok(s.clone());
+        }
+        let facts = Facts::new(&Empty, ReferenceTables::embedded());
+        let schema = facts.get(table)?.schema().as_ref().clone();
+        map.lock()
+            .expect("schemas lock")
+            .insert(table, schema.clone());
+        Ok(schema)
+    }
+}
+
+/// Working days (England and Wales) after `start` up to and including `end`, for two date
+/// columns of a frame: the DfE timescale count. Null where either date is missing.
+pub fn working_days(df: &DataFrame, start: &str, end: &str) -> PolarsResult<Int32Chunked> {
+    let cal = Calendar::england_and_wales();
+    let s = df.column(start)?.date()?.physical().clone();
+    let e = df.column(end)?.date()?.physical().clone();
+    Ok(s.iter()
+        .zip(e.iter())
+        .map(|(s, e)| match (s, e) {
+            (Some(s), Some(e)) => cal.working_days_epoch(s, e),
+            _ => None,
+        })
+        .collect())
+}
+
+/// Adds a working-days column to a frame.
+pub fn with_working_days(
+    mut df: DataFrame,
+    start: &str,
+    end: &str,
+    name: &str,
+) -> PolarsResult<DataFrame> {
+    let wd = working_days(&df, start, end)?.with_name(name.into());
+    df.with_column(wd.into_column())?;
+    Ok(df)
+}
+
+/// The postcode sector of a (normalised) postcode: outward code and the first character of the
+/// inward code ("SS1 2PA" → "SS1 2"); a sector-only value is already one.
+pub fn sector_of(postcode: &str) -> Option<String> {
+    let (outward, inward) = postcode.trim().split_once(' ')?;
+    let first = inward.chars().next()?;
+    Some(format!("{outward} {first}"))
+}
+
+/// Postcode sectors: LA (3-digit code, None outside England) and grid centroid.
+pub struct Sectors {
+    map: HashMap<String, (Option<String>, f64, f64)>,
+}
+
+impl Sectors {
+    pub fn new(reference: &ReferenceTables) -> PolarsResult<Sectors> {
+        let s = &reference.sectors;
+        let sector = s.column("sector")?.str()?;
+        let code = s.column("la_code")?.str()?;
+        let east = s.column("easting")?.f64()?;
+        let north = s.column("northing")?.f64()?;
+        let mut map = HashMap::with_capacity(s.height());
+        for i in 0..s.height() {
+            if let (Some(sec), Some(e), Some(n)) = (sector.get(i), east.get(i), north.get(i)) {
+                map.insert(sec.to_string(), (code.get(i).map(str::to_string), e, n));
+            }
+        }
+        Ok(Sectors { map })
+    }
+
+    pub fn get(&self, sector: &str) -> Option<&(Option<String>, f64, f64)> {
+        self.map.get(sector)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sectors_of_postcodes() {
+        assert_eq!(sector_of("SS1 2PA").as_deref(), Some("SS1 2"));
+        assert_eq!(sector_of("SS1 2").as_deref(), Some("SS1 2"));
+        assert_eq!(sector_of("SW1A 1AA").as_deref(), Some("SW1A 1"));
+        assert_eq!(sector_of("nospace"), None);
+    }
+}
