@@ -9,9 +9,11 @@
 //! synth (writes returns in the statutory formats, for demos, tests and benchmarks)
 //! ```
 
+pub mod compare;
 pub mod derive;
 pub mod domain;
 pub mod indicators;
 pub mod ingest;
 pub mod pipeline;
+pub mod render;
 pub mod synth;

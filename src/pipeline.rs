@@ -6,9 +6,18 @@
 
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveDate;
+use polars::prelude::DataFrame;
 use serde::Deserialize;
 use thiserror::Error;
 
+use crate::compare::context::{self, LocalContext};
+use crate::compare::{self as comparison, Benchmarks, CompareOptions};
+use crate::derive::Facts;
+use crate::indicators::catalogue::Catalogue;
+use crate::indicators::evaluate::{self, Options};
+use crate::indicators::output;
+use crate::ingest::reference::{ReferenceIndex, ReferenceTables};
 use crate::ingest::returns::Hints;
 use crate::ingest::store::Store;
 use crate::ingest::{self, IngestOutcome};
@@ -21,10 +30,18 @@ pub enum PipelineError {
     Config(PathBuf, String),
     #[error("generating the default data: {0}")]
     Synth(#[from] synth::SynthError),
-    #[error("ingest: {0}")]
-    Ingest(#[from] polars::prelude::PolarsError),
+    #[error("{0}")]
+    Data(#[from] polars::prelude::PolarsError),
     #[error("{0}: {1}")]
     Io(PathBuf, std::io::Error),
+    #[error("{0}")]
+    Catalogue(#[from] crate::indicators::catalogue::CatalogueError),
+    #[error("{0}")]
+    Evaluate(#[from] crate::indicators::evaluate::EvalError),
+    #[error("{0}")]
+    Reference(#[from] crate::ingest::reference::ReferenceError),
+    #[error("{0}")]
+    Workbook(#[from] crate::render::annex_a::WorkbookError),
 }
 
 /// An LA's configuration for `cspi run` (YAML; every field optional).
@@ -38,6 +55,21 @@ pub struct Config {
     pub inputs: Vec<PathBuf>,
     /// Where outputs go (default `out`).
     pub out: Option<PathBuf>,
+    /// The reporting date: year to date, snapshot and the last rolling period end here
+    /// (default: the 31 March ending the latest year held).
+    pub date: Option<NaiveDate>,
+    /// Rolling 12-month periods to the last N month ends (default 24).
+    pub months: Option<usize>,
+    /// Statistical neighbour model, 2021 or 2025 (default 2025).
+    pub neighbour_model: Option<i32>,
+    /// The LA's own neighbour list, replacing DfE's.
+    pub neighbours: Option<Vec<String>>,
+    /// A folder of newer DfE downloads (LAIT, EES) to benchmark against.
+    pub published: Option<PathBuf>,
+    /// A folder of local indicator definitions added to the catalogue.
+    pub local_indicators: Option<PathBuf>,
+    /// Local figures for the inspection context section (YAML map key: text).
+    pub local_context: Option<PathBuf>,
 }
 
 impl Config {
@@ -49,6 +81,9 @@ impl Config {
         let base = path.parent().unwrap_or(Path::new("."));
         config.inputs = config.inputs.iter().map(|p| base.join(p)).collect();
         config.out = config.out.map(|p| base.join(p));
+        config.published = config.published.map(|p| base.join(p));
+        config.local_indicators = config.local_indicators.map(|p| base.join(p));
+        config.local_context = config.local_context.map(|p| base.join(p));
         Ok(config)
     }
 
@@ -83,7 +118,12 @@ impl Progress for Quiet {
 /// from the same recipe. Returns the folder.
 pub fn ensure_default_data(out: &Path, progress: &dyn Progress) -> Result<PathBuf, PipelineError> {
     let dir = out.join("default-data");
-    let recipe_text = include_str!("../data/default.yaml");
+    // The stamp is the recipe and the generator's version: either changing regenerates.
+    let recipe_text = format!(
+        "{}# generator {}\n",
+        include_str!("../data/default.yaml"),
+        synth::GENERATOR_VERSION
+    );
     let stamp = dir.join("recipe.yaml");
     if std::fs::read_to_string(&stamp).is_ok_and(|t| t == recipe_text) {
         return Ok(dir);
@@ -133,7 +173,7 @@ pub fn run(config: &Config, progress: &dyn Progress) -> Result<RunOutcome, Pipel
         })
         .or_else(|| outcome.returns.first().map(|r| r.0.clone()))
         .unwrap_or_default();
-    let steps = vec![StepReport {
+    let mut steps = vec![StepReport {
         step: "ingest",
         detail: format!(
             "{} returns, {} rows kept, {} rejected; {} errors, {} warnings",
@@ -153,9 +193,184 @@ pub fn run(config: &Config, progress: &dyn Progress) -> Result<RunOutcome, Pipel
             outcome.report_stem.with_extension("csv"),
         ],
     }];
+    let analysis = analyse(config, &store, &la, &out, progress)?;
+    steps.extend(analysis.steps);
     Ok(RunOutcome {
         la,
         ingest: outcome,
+        steps,
+    })
+}
+
+/// What the analysis steps produced, for the packs.
+#[derive(Debug)]
+pub struct Analysis {
+    pub catalogue: Catalogue,
+    /// Every LA's figures (the long table).
+    pub values: DataFrame,
+    /// The LA's comparison with published benchmarks.
+    pub published: polars::prelude::DataFrame,
+    /// The comparison among the LAs held (when there are several).
+    pub computed: Option<polars::prelude::DataFrame>,
+    pub context: context::Context,
+    pub steps: Vec<StepReport>,
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> PipelineError + '_ {
+    move |e| PipelineError::Io(path.to_path_buf(), e)
+}
+
+/// Indicators → benchmarks → context for the LA, over the history store.
+pub fn analyse(
+    config: &Config,
+    store: &Store,
+    la: &str,
+    out: &Path,
+    progress: &dyn Progress,
+) -> Result<Analysis, PipelineError> {
+    let catalogue = match &config.local_indicators {
+        Some(dir) => Catalogue::with_local(dir)?,
+        None => Catalogue::embedded()?,
+    };
+    let facts = Facts::new(store, ReferenceTables::embedded());
+    let (first, last) = evaluate::years_held(&facts)?;
+    let date = config
+        .date
+        .unwrap_or_else(|| crate::domain::dates::collection_year_end(last));
+    let periods = evaluate::standard_periods(
+        first.max(last - 4),
+        last,
+        config.months.unwrap_or(24),
+        Some(date),
+    );
+    progress.step("computing the indicators", None);
+    let result = evaluate::evaluate(
+        &catalogue,
+        &facts,
+        &periods,
+        &Options {
+            drilldown: true,
+            only: vec![],
+        },
+    )?;
+    let dir = out.join("indicators");
+    let mut outputs = output::write_values(&result.values, &dir)?;
+    outputs.push(output::write_drilldown(&result.drilldown, &dir)?);
+    let mut steps = vec![StepReport {
+        step: "indicators",
+        detail: format!(
+            "{} figures: {} indicators, {} periods, {} LAs (drill-down lists are child-level)",
+            result.values.height(),
+            catalogue.definitions.len(),
+            periods.len(),
+            store.las().len()
+        ),
+        outputs,
+    }];
+
+    progress.step("benchmarking", None);
+    let tables = match &config.published {
+        Some(dir) => ReferenceTables::embedded().with_published(dir)?,
+        None => ReferenceTables::embedded().clone(),
+    };
+    let index = ReferenceIndex::new(&tables)?;
+    let mut options = CompareOptions {
+        sn_model: config.neighbour_model.unwrap_or(2025),
+        ..CompareOptions::default()
+    };
+    if let Some(n) = &config.neighbours {
+        options.neighbours.insert(la.to_string(), n.clone());
+    }
+    let mine = comparison::table::only_las(&result.values, &[la.to_string()])?;
+    let published = comparison::compare(
+        &catalogue,
+        &mine,
+        &Benchmarks::published(&catalogue, &tables, &index)?,
+        &index,
+        &options,
+    )?;
+    let dir = out.join("comparison");
+    let mut outputs = comparison::table::write(&published, &dir, comparison::Source::Published)?;
+    let computed = if store.las().len() > 1 {
+        let b = Benchmarks::computed(&catalogue, &result.values, &index)?;
+        let c = comparison::compare(&catalogue, &result.values, &b, &index, &options)?;
+        outputs.extend(comparison::table::write(
+            &c,
+            &dir,
+            comparison::Source::Computed,
+        )?);
+        Some(c)
+    } else {
+        None
+    };
+    steps.push(StepReport {
+        step: "benchmarks",
+        detail: format!(
+            "{} against published figures (SN model {}){}",
+            published.height(),
+            options.sn_model,
+            computed.as_ref().map_or(String::new(), |c| format!(
+                ", {} among the {} LAs held",
+                c.height(),
+                store.las().len()
+            ))
+        ),
+        outputs,
+    });
+
+    let local: LocalContext = match &config.local_context {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(io(p))?;
+            serde_yaml::from_str(&text)
+                .map_err(|e| PipelineError::Config(p.clone(), e.to_string()))?
+        }
+        None => LocalContext::new(),
+    };
+    let only = crate::derive::OnlyLas {
+        inner: store,
+        las: vec![la.to_string()],
+    };
+    let facts_la = Facts::new(&only, ReferenceTables::embedded());
+    let section = context::context(&catalogue, &facts_la, &index, la, date, &local)?;
+    let dir = out.join("context");
+    let outputs = context::write(&section, &dir).map_err(io(&dir))?;
+    steps.push(StepReport {
+        step: "context",
+        detail: format!(
+            "inspection context section at {} ({} placeholders for local data)",
+            section.date,
+            section.placeholders.len()
+        ),
+        outputs,
+    });
+
+    // The Annex A lists an inspection would ask for at the date: child-level, for the
+    // performance team and inspectors only.
+    let windows = crate::derive::annex_a::Windows::new(date);
+    let lists = crate::derive::annex_a::produce(&facts_la, la, windows, None)?;
+    let path = out
+        .join("annex_a")
+        .join(format!("annex_a_{la}_{date}.xlsx"));
+    crate::render::annex_a::write_workbook(
+        &path,
+        &index.la(la).map_or(la.to_string(), |l| l.name.clone()),
+        windows,
+        &lists,
+    )?;
+    steps.push(StepReport {
+        step: "annex A",
+        detail: format!(
+            "lists 3–10 at {date}: {} rows (CHILD-LEVEL: for the inspection team only)",
+            lists.values().map(DataFrame::height).sum::<usize>()
+        ),
+        outputs: vec![path],
+    });
+    Ok(Analysis {
+        catalogue,
+        values: result.values,
+        published,
+        computed,
+        context: section,
         steps,
     })
 }

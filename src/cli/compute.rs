@@ -3,41 +3,20 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, bail};
-use chrono::NaiveDate;
-use cspi::derive::{Facts, OnlyLas};
-use cspi::indicators::catalogue::Catalogue;
+use cspi::derive::Facts;
 use cspi::indicators::evaluate::{self, Options};
 use cspi::indicators::output;
 use cspi::ingest::reference::ReferenceTables;
-use cspi::ingest::store::Store;
+
+use super::select::Selection;
 
 /// Compute every indicator (or --only some) for each LA in the store: DfE years, snapshots at
 /// 31 March, 3-year windows, and a rolling-12-month series; writes indicators.{parquet,csv} and,
 /// in a separate child_level_drilldown/ folder, the children behind each figure.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The history store.
-    #[arg(long, default_value = "out/store")]
-    store: PathBuf,
-    /// Only these LAs (3-digit codes, comma-separated).
-    #[arg(long, value_delimiter = ',')]
-    la: Vec<String>,
-    /// DfE years, e.g. 2021-2025 (default: the years the store holds).
-    #[arg(long)]
-    years: Option<String>,
-    /// Rolling 12-month periods to the last N month ends.
-    #[arg(long, default_value_t = 24)]
-    months: usize,
-    /// Report up to this date (year to date, snapshot and the last rolling period).
-    #[arg(long)]
-    as_at: Option<NaiveDate>,
-    /// Only these indicators (ids, comma-separated).
-    #[arg(long, value_delimiter = ',')]
-    only: Vec<String>,
-    /// A folder of local indicator definitions (YAML) added to the catalogue.
-    #[arg(long)]
-    catalogue: Option<PathBuf>,
+    #[command(flatten)]
+    select: Selection,
     /// Output folder.
     #[arg(long, default_value = "out/indicators")]
     out: PathBuf,
@@ -47,43 +26,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let catalogue = match &args.catalogue {
-        Some(dir) => Catalogue::with_local(dir)?,
-        None => Catalogue::embedded()?,
-    };
-    for id in &args.only {
-        if catalogue.get(id).is_none() {
-            bail!("no indicator `{id}`: see `cspi indicators list`");
-        }
-    }
-    let store = Store::new(&args.store);
-    if store.las().is_empty() {
-        bail!(
-            "the store {} holds no returns: run `cspi ingest` first",
-            args.store.display()
-        );
-    }
-    let reference = ReferenceTables::embedded();
-    let only = OnlyLas {
-        inner: &store,
-        las: args.la.clone(),
-    };
-    let facts = if args.la.is_empty() {
-        Facts::new(&store, reference)
-    } else {
-        Facts::new(&only, reference)
-    };
-    let (first, last) = match &args.years {
-        Some(y) => {
-            let (a, b) = y.split_once('-').unwrap_or((y, y));
-            (
-                a.trim().parse().context("--years")?,
-                b.trim().parse().context("--years")?,
-            )
-        }
-        None => evaluate::years_held(&facts)?,
-    };
-    let periods = evaluate::standard_periods(first, last, args.months, args.as_at);
+    let catalogue = args.select.catalogue()?;
+    let store = args.select.store()?;
+    let source = args.select.source(&store);
+    let facts = Facts::new(&source, ReferenceTables::embedded());
+    let periods = args.select.periods(&facts)?;
     let started = Instant::now();
     let result = evaluate::evaluate(
         &catalogue,
@@ -91,17 +38,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         &periods,
         &Options {
             drilldown: !args.no_drilldown,
-            only: args.only.clone(),
+            only: args.select.only.clone(),
         },
     )?;
     let paths = output::write_values(&result.values, &args.out)?;
     println!(
         "{} figures ({} indicators × {} periods) in {:.2} s",
         result.values.height(),
-        if args.only.is_empty() {
+        if args.select.only.is_empty() {
             catalogue.definitions.len()
         } else {
-            args.only.len()
+            args.select.only.len()
         },
         periods.len(),
         started.elapsed().as_secs_f64()

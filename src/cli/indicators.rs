@@ -41,14 +41,14 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::List { catalogue } => {
             let c = load(&catalogue)?;
             println!(
-                "{:<36} {:<22} {:<13} {:<8} title",
+                "{:<36} {:<37} {:<13} {:<8} title",
                 "id", "area", "unit", "polarity"
             );
             for d in &c.definitions {
                 println!(
-                    "{:<36} {:<22} {:<13} {:<8} {}",
+                    "{:<36} {:<37} {:<13} {:<8} {}",
                     d.id,
-                    format!("{:?}", d.area).to_lowercase(),
+                    d.area.title(),
                     d.unit.name(),
                     d.polarity.name(),
                     d.short_title

@@ -1,10 +1,14 @@
 //! One module per command (xsv style), each a thin layer over the library.
 
+mod annex_a;
+mod compare;
 mod compute;
+mod context;
 mod indicators;
 mod ingest;
 mod reference;
 mod run;
+mod select;
 mod synth;
 
 use clap::{Parser, Subcommand};
@@ -30,6 +34,13 @@ enum Command {
     Synth(synth::Args),
     /// Compute the indicator catalogue from the history store.
     Compute(compute::Args),
+    /// Compare figures with statistical neighbours, region and England.
+    Compare(compare::Args),
+    /// Draft the inspection report's context section for an LA at a date.
+    Context(context::Args),
+    /// Ofsted Annex A lists: produce the workbook from the history, or read and analyse lists.
+    #[command(subcommand, name = "annex-a")]
+    AnnexA(annex_a::Command),
     /// The indicator catalogue: list, show a definition, list fact tables.
     #[command(subcommand)]
     Indicators(indicators::Command),
@@ -42,6 +53,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Reference(command) => reference::run(command),
         Command::Synth(args) => synth::run(args),
         Command::Compute(args) => compute::run(args),
+        Command::Compare(args) => compare::run(args),
+        Command::Context(args) => context::run(args),
+        Command::AnnexA(command) => annex_a::run(command),
         Command::Indicators(command) => indicators::run(command),
     }
 }

@@ -1,11 +1,9 @@
 //! Help-and-protection facts from the CIN census history: referrals, assessments, section 47
 //! enquiries, initial child protection conferences and child protection plans.
 
-use std::collections::HashMap;
-
 use polars::prelude::*;
 
-use super::{Facts, with_working_days};
+use super::{Facts, previous_in_child, with_working_days};
 use crate::domain::dates::{add_months, from_epoch_days, to_epoch_days};
 
 fn la_child() -> [Expr; 2] {
@@ -64,12 +62,7 @@ pub fn referrals(facts: &Facts) -> PolarsResult<DataFrame> {
             ["la_code", "child", "referral_date"],
             SortMultipleOptions::default(),
         )
-        .with_column(
-            col("referral_date")
-                .shift(lit(1))
-                .over(la_child())?
-                .alias("previous_referral_date"),
-        )
+        .with_column(previous_in_child("referral_date").alias("previous_referral_date"))
         .with_column(
             col("previous_referral_date")
                 .is_not_null()
@@ -256,16 +249,15 @@ pub fn cp_plans(facts: &Facts) -> PolarsResult<DataFrame> {
             SortMultipleOptions::default(),
         )
         .with_column(
-            col("cpp_start")
-                .cum_count(false)
-                .over(la_child())?
-                .alias("plan_number"),
+            previous_in_child("cpp_start")
+                .is_not_null()
+                .alias("earlier_plan_in_history"),
         )
         .with_column(
             col("previous_cpp_count")
                 .fill_null(lit(0))
                 .gt(lit(0))
-                .or(col("plan_number").gt(lit(1)))
+                .or(col("earlier_plan_in_history"))
                 .alias("has_previous_plan"),
         )
         .join(
@@ -277,9 +269,20 @@ pub fn cp_plans(facts: &Facts) -> PolarsResult<DataFrame> {
             ]),
             la_child(),
             la_child(),
-            JoinArgs::new(JoinType::Left),
+            JoinArgs {
+                maintain_order: MaintainOrderJoin::Left,
+                ..JoinArgs::new(JoinType::Left)
+            },
         )
         .collect()?;
+    // Each plan's reviews, in date order, joined by key (not a map of strings: a national
+    // history has millions of reviews).
+    let keys = [col("la_code"), col("child"), col("cpp_start")];
+    let plan_keys = df
+        .clone()
+        .lazy()
+        .select([col("la_code"), col("child"), col("cpp_start")])
+        .with_row_index("plan_index", None);
     let reviews = facts
         .canonical("cin_cpp_review")?
         .select([
@@ -288,52 +291,59 @@ pub fn cp_plans(facts: &Facts) -> PolarsResult<DataFrame> {
             col("cpp_start"),
             col("review_date"),
         ])
+        .join(
+            plan_keys,
+            keys.clone(),
+            keys,
+            JoinArgs::new(JoinType::Inner),
+        )
+        .sort(
+            ["plan_index", "review_date"],
+            SortMultipleOptions::default(),
+        )
+        .select([col("plan_index"), col("review_date")])
         .collect()?;
-    let mut by_plan: HashMap<(String, String, i32), Vec<i32>> = HashMap::new();
-    {
-        let (la, child) = (
-            reviews.column("la_code")?.str()?,
-            reviews.column("child")?.str()?,
-        );
-        let (start, date) = (
-            reviews.column("cpp_start")?.date()?.physical(),
-            reviews.column("review_date")?.date()?.physical(),
-        );
-        for i in 0..reviews.height() {
-            if let (Some(la), Some(c), Some(s), Some(d)) =
-                (la.get(i), child.get(i), start.get(i), date.get(i))
-            {
-                by_plan
-                    .entry((la.to_string(), c.to_string(), s))
-                    .or_default()
-                    .push(d);
-            }
-        }
-    }
-    for v in by_plan.values_mut() {
-        v.sort_unstable();
-    }
-    let (la, child) = (
-        df.column("la_code")?.str()?.clone(),
-        df.column("child")?.str()?.clone(),
-    );
+    let plan_index: Vec<IdxSize> = reviews
+        .column("plan_index")?
+        .idx()?
+        .iter()
+        .flatten()
+        .collect();
+    let review_dates: Vec<i32> = reviews
+        .column("review_date")?
+        .date()?
+        .physical()
+        .iter()
+        .map(|d| d.unwrap_or(i32::MIN))
+        .collect();
     let start = df.column("cpp_start")?.date()?.physical().clone();
     let end = df.column("cpp_end")?.date()?.physical().clone();
     let mut late = Vec::with_capacity(df.height());
     let mut count = Vec::with_capacity(df.height());
     let mut days = Vec::with_capacity(df.height());
+    let mut at = 0usize;
+    // Plan number within the child (the frame is sorted by LA, child and start).
+    let (la, child) = (
+        df.column("la_code")?.str()?.clone(),
+        df.column("child")?.str()?.clone(),
+    );
+    let mut plan_number = Vec::with_capacity(df.height());
     for i in 0..df.height() {
-        let (Some(l), Some(c), Some(s)) = (la.get(i), child.get(i), start.get(i)) else {
+        let same_child = i > 0 && la.get(i) == la.get(i - 1) && child.get(i) == child.get(i - 1);
+        let previous = if same_child { plan_number[i - 1] } else { 0u32 };
+        plan_number.push(previous + 1);
+        let from = at;
+        while at < plan_index.len() && plan_index[at] as usize == i {
+            at += 1;
+        }
+        let Some(s) = start.get(i) else {
             late.push(None);
             count.push(0u32);
             days.push(None);
             continue;
         };
-        let key = (l.to_string(), c.to_string(), s);
-        let empty = vec![];
-        let r = by_plan.get(&key).unwrap_or(&empty);
-        late.push(review_late_from(s, end.get(i), r));
-        count.push(r.len() as u32);
+        late.push(review_late_from(s, end.get(i), &review_dates[from..at]));
+        count.push((at - from) as u32);
         days.push(end.get(i).map(|e| e - s + 1));
     }
     df.with_column(
@@ -342,6 +352,7 @@ pub fn cp_plans(facts: &Facts) -> PolarsResult<DataFrame> {
             .into_column(),
     )?;
     df.with_column(Column::new("review_count".into(), count))?;
+    df.with_column(Column::new("plan_number".into(), plan_number))?;
     df.with_column(
         Int32Chunked::from_iter_options("days_open_incl_end".into(), days.into_iter())
             .into_column(),

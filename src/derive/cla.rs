@@ -258,12 +258,7 @@ pub fn periods(facts: &Facts) -> PolarsResult<DataFrame> {
             ["la_code", "child", "period_of_care_seq"],
             SortMultipleOptions::default(),
         )
-        .with_column(
-            col("period_of_care_start")
-                .shift(lit(-1))
-                .over([col("la_code"), col("child")])?
-                .alias("next_period_start"),
-        )
+        .with_column(super::next_in_child("period_of_care_start").alias("next_period_start"))
         .collect()?;
     let start = df
         .column("period_of_care_start")?
@@ -338,10 +333,15 @@ pub fn placements(facts: &Facts) -> PolarsResult<DataFrame> {
             SortMultipleOptions::default(),
         )
         .with_column(
-            col("placement_start")
-                .shift(lit(1))
-                .over([col("la_code"), col("child"), col("period_of_care_seq")])?
-                .alias("previous_placement_start"),
+            // The placement before, in the same period of care.
+            when(
+                col("period_of_care_seq")
+                    .eq(col("period_of_care_seq").shift(lit(1)))
+                    .fill_null(lit(false)),
+            )
+            .then(super::previous_in_child("placement_start"))
+            .otherwise(lit(NULL))
+            .alias("previous_placement_start"),
         )
         .with_column(col("dob").dt().offset_by(lit("16y")).alias("birthday_16"))
         .collect()
@@ -476,8 +476,8 @@ pub fn care_leavers(facts: &Facts) -> PolarsResult<DataFrame> {
         .collect()?;
     let periods = facts.get(FactTable::ClaPeriods)?;
     // Each child's periods: (start, end, short breaks only, reason ceased).
-    let mut by_child: HashMap<(String, String), Vec<(i32, Option<i32>, bool, Option<String>)>> =
-        HashMap::new();
+    type PeriodSummary = (i32, Option<i32>, bool, Option<String>);
+    let mut by_child: HashMap<(String, String), Vec<PeriodSummary>> = HashMap::new();
     {
         let (pl, pc) = (
             periods.column("la_code")?.str()?,

@@ -7,6 +7,7 @@
 //! Facts are built from the history store for all its LAs (or a chosen few), materialised once
 //! and cached: the catalogue evaluates dozens of indicators over the same few tables.
 
+pub mod annex_a;
 pub mod cin;
 pub mod cla;
 pub mod population;
@@ -235,6 +236,28 @@ impl<'a> Facts<'a> {
             .insert(table, schema.clone());
         Ok(schema)
     }
+}
+
+/// The previous row's value of `column` within the same LA and child, for a frame sorted by
+/// (la_code, child, …): a shift compared with the row before, which costs one pass instead of a
+/// window over millions of children.
+pub fn previous_in_child(column: &str) -> Expr {
+    let same = col("la_code")
+        .eq(col("la_code").shift(lit(1)))
+        .and(col("child").eq(col("child").shift(lit(1))));
+    when(same.fill_null(lit(false)))
+        .then(col(column).shift(lit(1)))
+        .otherwise(lit(NULL))
+}
+
+/// As [`previous_in_child`], the next row's value.
+pub fn next_in_child(column: &str) -> Expr {
+    let same = col("la_code")
+        .eq(col("la_code").shift(lit(-1)))
+        .and(col("child").eq(col("child").shift(lit(-1))));
+    when(same.fill_null(lit(false)))
+        .then(col(column).shift(lit(-1)))
+        .otherwise(lit(NULL))
 }
 
 /// Working days (England and Wales) after `start` up to and including `end`, for two date

@@ -256,6 +256,27 @@ impl Definition {
         FactTable::from_name(&self.source).expect("validated at load")
     }
 
+    /// The fact-table columns the definition reads (to carry only those through evaluation).
+    pub fn columns_used(&self) -> BTreeSet<String> {
+        let mut used: BTreeSet<String> =
+            ["la_code", "child"].iter().map(|s| s.to_string()).collect();
+        used.extend(self.in_period.columns().into_iter().map(str::to_string));
+        let exprs = self
+            .where_
+            .iter()
+            .chain(self.per_child.values())
+            .chain(&self.cohort)
+            .chain(&self.numerator)
+            .chain(&self.value)
+            .chain(self.measures.iter().map(|m| &m.value));
+        for e in exprs {
+            used.extend(expression_columns(e).unwrap_or_default());
+        }
+        used.extend(self.breakdown.iter().cloned());
+        used.extend(self.drilldown.iter().cloned());
+        used
+    }
+
     /// Decimal places for display: as stated, else whole numbers for percentages and counts,
     /// one decimal for rates, whole days for means of days.
     pub fn display_decimals(&self) -> u8 {

@@ -47,7 +47,8 @@ pub struct Options {
 #[derive(Debug)]
 pub struct Evaluation {
     /// The long table: la_code, indicator_id, period_type, period_start, period_end, breakdown,
-    /// numerator, denominator, value, unit, polarity, history_complete.
+    /// numerator, denominator, value, spread (standard deviation of a mean's unit values), unit,
+    /// polarity, history_complete.
     pub values: DataFrame,
     /// Per indicator, the children (units) behind each figure.
     pub drilldown: BTreeMap<String, DataFrame>,
@@ -195,10 +196,18 @@ pub fn evaluate_one(
     let periods: Vec<Period> = periods
         .iter()
         .copied()
-        .filter(|p| def.periods.contains(&p.kind))
+        .filter(|p| supports(def, p.kind))
         .collect();
     let table = def.fact_table();
-    let src = facts.get(table)?;
+    let full = facts.get(table)?;
+    let used = def.columns_used();
+    let keep: Vec<PlSmallStr> = full
+        .get_column_names()
+        .into_iter()
+        .filter(|c| used.contains(c.as_str()))
+        .cloned()
+        .collect();
+    let src = full.select(keep)?;
     let pf = period_frame(&periods)?;
     let (rows, ids) = assign_periods(&src, &def.in_period, &periods)?;
     let taken = src.take(&IdxCa::from_vec("rows".into(), rows))?;
@@ -281,7 +290,7 @@ pub fn evaluate_one(
                 keys.push(col(b).cast(DataType::String).alias("breakdown"));
             }
             let in_num = col("unit_value").gt(lit(0.0));
-            let aggs = match (def.unit, children) {
+            let mut aggs = match (def.unit, children) {
                 (Unit::Percent, false) => vec![
                     col("unit_value").sum().alias("numerator"),
                     len().cast(DataType::Float64).alias("denominator"),
@@ -316,6 +325,12 @@ pub fn evaluate_one(
                         .alias("denominator"),
                 ],
             };
+            // The spread of a mean's unit values: significance tests for mean days need it.
+            aggs.push(if matches!(def.unit, Unit::MeanDays | Unit::Mean) {
+                col("unit_value").std(1).alias("spread")
+            } else {
+                lit(NULL).cast(DataType::Float64).alias("spread")
+            });
             let label = match (breakdown, measure_name) {
                 (_, Some(m)) => lit(m.clone()),
                 (Some(_), None) => col("breakdown"),
@@ -332,6 +347,7 @@ pub fn evaluate_one(
                     col("breakdown"),
                     col("numerator"),
                     col("denominator"),
+                    col("spread"),
                 ]);
             parts.push(part);
         }
@@ -465,6 +481,7 @@ pub fn evaluate_one(
             col("numerator"),
             col("denominator"),
             col("value"),
+            col("spread"),
             lit(def.unit.name()).alias("unit"),
             lit(def.polarity.name()).alias("polarity"),
             col("history_complete"),
@@ -495,6 +512,13 @@ fn period_collection_year() -> Expr {
     .cast(DataType::Int32)
 }
 
+/// Whether a definition is computed for a period type: the types it lists, and any window
+/// wherever it supports rolling 12 months.
+pub fn supports(def: &Definition, kind: PeriodType) -> bool {
+    def.periods.contains(&kind)
+        || (kind == PeriodType::Window && def.periods.contains(&PeriodType::Rolling12m))
+}
+
 /// Whether the LA's returns reach back `months` before the period's start.
 fn history_complete(months: i32) -> Expr {
     if months == 0 {
@@ -519,7 +543,7 @@ pub fn evaluate(
         if !options.only.is_empty() && !options.only.contains(&def.id) {
             continue;
         }
-        if !periods.iter().any(|p| def.periods.contains(&p.kind)) {
+        if !periods.iter().any(|p| supports(def, p.kind)) {
             continue;
         }
         let (v, d) =

@@ -25,6 +25,9 @@ pub enum PeriodType {
     Snapshot,
     /// Three collection years ending 31 March (the adoption scorecard).
     ThreeYear,
+    /// Any window (an Annex A list's 3 or 6 months before an inspection): computed for every
+    /// definition that supports rolling 12 months, since both are flows over a span of dates.
+    Window,
 }
 
 impl PeriodType {
@@ -35,6 +38,7 @@ impl PeriodType {
             PeriodType::YearToDate => "year_to_date",
             PeriodType::Snapshot => "snapshot",
             PeriodType::ThreeYear => "three_year",
+            PeriodType::Window => "window",
         }
     }
 
@@ -45,6 +49,7 @@ impl PeriodType {
             PeriodType::YearToDate,
             PeriodType::Snapshot,
             PeriodType::ThreeYear,
+            PeriodType::Window,
         ]
         .into_iter()
         .find(|p| p.name() == name)
@@ -102,6 +107,15 @@ impl Period {
         }
     }
 
+    /// Any window from `start` to `end` inclusive.
+    pub fn window(start: NaiveDate, end: NaiveDate) -> Period {
+        Period {
+            kind: PeriodType::Window,
+            start,
+            end,
+        }
+    }
+
     /// The three collection years ending 31 March `year` (2022–25 for 2025).
     pub fn three_year(year: i32) -> Period {
         Period {
@@ -131,6 +145,11 @@ impl Period {
             ),
             PeriodType::Snapshot => self.end.format("%d/%m/%Y").to_string(),
             PeriodType::ThreeYear => format!("{}-{:02}", y - 3, y % 100),
+            PeriodType::Window => format!(
+                "{} to {}",
+                self.start.format("%d/%m/%Y"),
+                self.end.format("%d/%m/%Y")
+            ),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Readers: statutory returns (SSDA903 CSV and XML, CIN census XML) into canonical, typed,
 //! validated polars tables, the multi-year history store, and the reference tables.
 
+pub mod annex_a;
 pub mod csv_lines;
 pub mod reference;
 pub mod report;

@@ -435,104 +435,7 @@ pub fn build(dir: &Path) -> Result<ReferenceTables, ReferenceError> {
     ])?;
 
     // Published measures.
-    let sources = sources()?;
-    let mut published = Published::default();
-    let mut ees_cache: HashMap<String, TextTable> = HashMap::new();
-    for source in sources.iter().filter(|s| s.ees.is_some()) {
-        let ees = source.ees.as_ref().expect("filtered");
-        if !ees_cache.contains_key(&ees.file) {
-            let path =
-                find(&|n| n.starts_with(&ees.file.to_ascii_lowercase()) && n.ends_with(".csv"))
-                    .ok_or(ReferenceError::Missing {
-                        what: "EES",
-                        dir: dir.into(),
-                        hint: "see data/reference/sources.yaml for the file-name prefixes",
-                    })?;
-            ees_cache.insert(ees.file.clone(), TextTable::read(&path)?);
-        }
-        extract_ees(source, ees, &ees_cache[&ees.file], &mut published)?;
-    }
-    let mut measures_rows: Vec<(String, String, String, String, String)> = sources
-        .iter()
-        .map(|s| {
-            (
-                s.id.clone(),
-                if s.lait.is_some() { "lait" } else { "ees" }.to_string(),
-                s.unit.clone(),
-                String::new(),
-                String::new(),
-            )
-        })
-        .collect();
-    if sources.iter().any(|s| s.lait.is_some()) {
-        let lait_path = find(&|n| {
-            n.starts_with("bds_long") && (n.ends_with(".parquet") || n.ends_with(".csv"))
-        })
-        .ok_or(ReferenceError::Missing {
-            what: "LAIT",
-            dir: dir.into(),
-            hint: "expected bds_long*.parquet (or .csv) from the LAIT download",
-        })?;
-        extract_lait(&sources, &lait_path, &mut published)?;
-        if let Some(dict) = find(&|n| n.starts_with("lait_data_dictionary") && n.ends_with(".csv"))
-        {
-            let t = TextTable::read(&dict)?;
-            let (short, polarity, measure) = (
-                t.col("Measure_short")?,
-                t.col("Polarity")?,
-                t.col("Measure")?,
-            );
-            for row in &t.rows {
-                let key = format!("lait:{}", row[short].trim());
-                if let Some(m) = measures_rows.iter_mut().find(|m| m.0 == key) {
-                    m.3 = match row[polarity].trim().to_ascii_lowercase().as_str() {
-                        "high" => "high",
-                        "low" => "low",
-                        _ => "neutral",
-                    }
-                    .into();
-                    m.4 = row[measure].trim().to_string();
-                }
-            }
-        }
-    }
-    let measures = DataFrame::new_infer_height(vec![
-        Column::new(
-            "measure".into(),
-            measures_rows
-                .iter()
-                .map(|m| m.0.clone())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "source".into(),
-            measures_rows
-                .iter()
-                .map(|m| m.1.clone())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "unit".into(),
-            measures_rows
-                .iter()
-                .map(|m| m.2.clone())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "polarity".into(),
-            measures_rows
-                .iter()
-                .map(|m| m.3.clone())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "title".into(),
-            measures_rows
-                .iter()
-                .map(|m| m.4.clone())
-                .collect::<Vec<_>>(),
-        ),
-    ])?;
+    let (published, measures) = read_published(dir, true)?;
     // Postcode sectors.
     let sectors_file = find(&|n| n.starts_with("postcode_sectors") && n.ends_with(".csv")).ok_or(ReferenceError::Missing {
         what: "postcode sector",
@@ -592,10 +495,142 @@ pub fn build(dir: &Path) -> Result<ReferenceTables, ReferenceError> {
         las: las_df,
         sn_groups,
         population,
-        published: published.frame()?,
+        published,
         measures,
         sectors,
     })
+}
+
+/// The published DfE figures the catalogue needs, from the LAIT long table and the EES CSVs
+/// under `dir` (any layout; files are recognised by name). `strict` (building the shipped
+/// tables) requires every file; otherwise whichever are present are read (a user's newer
+/// download of some of them), and an error is raised only when none is.
+pub fn read_published(dir: &Path, strict: bool) -> Result<(DataFrame, DataFrame), ReferenceError> {
+    let files = files_under(dir);
+    let find = |pred: &dyn Fn(&str) -> bool| files.iter().find(|p| pred(&file_name(p))).cloned();
+    let mut found = 0;
+    let sources = sources()?;
+    let mut published = Published::default();
+    let mut ees_cache: HashMap<String, TextTable> = HashMap::new();
+    for source in sources.iter().filter(|s| s.ees.is_some()) {
+        let ees = source.ees.as_ref().expect("filtered");
+        if !ees_cache.contains_key(&ees.file) {
+            let path =
+                find(&|n| n.starts_with(&ees.file.to_ascii_lowercase()) && n.ends_with(".csv"));
+            match path {
+                Some(path) => {
+                    ees_cache.insert(ees.file.clone(), TextTable::read(&path)?);
+                    found += 1;
+                }
+                None if strict => {
+                    return Err(ReferenceError::Missing {
+                        what: "EES",
+                        dir: dir.into(),
+                        hint: "see data/reference/sources.yaml for the file-name prefixes",
+                    });
+                }
+                None => continue,
+            }
+        }
+        extract_ees(source, ees, &ees_cache[&ees.file], &mut published)?;
+    }
+    let mut measures_rows: Vec<(String, String, String, String, String)> = sources
+        .iter()
+        .map(|s| {
+            (
+                s.id.clone(),
+                if s.lait.is_some() { "lait" } else { "ees" }.to_string(),
+                s.unit.clone(),
+                String::new(),
+                String::new(),
+            )
+        })
+        .collect();
+    if sources.iter().any(|s| s.lait.is_some()) {
+        let lait_path = find(&|n| {
+            n.starts_with("bds_long") && (n.ends_with(".parquet") || n.ends_with(".csv"))
+        });
+        match lait_path {
+            Some(p) => {
+                extract_lait(&sources, &p, &mut published)?;
+                found += 1;
+            }
+            None if strict => {
+                return Err(ReferenceError::Missing {
+                    what: "LAIT",
+                    dir: dir.into(),
+                    hint: "expected bds_long*.parquet (or .csv) from the LAIT download",
+                });
+            }
+            None => {}
+        }
+        if let Some(dict) = find(&|n| n.starts_with("lait_data_dictionary") && n.ends_with(".csv"))
+        {
+            let t = TextTable::read(&dict)?;
+            let (short, polarity, measure) = (
+                t.col("Measure_short")?,
+                t.col("Polarity")?,
+                t.col("Measure")?,
+            );
+            for row in &t.rows {
+                let key = format!("lait:{}", row[short].trim());
+                if let Some(m) = measures_rows.iter_mut().find(|m| m.0 == key) {
+                    m.3 = match row[polarity].trim().to_ascii_lowercase().as_str() {
+                        "high" => "high",
+                        "low" => "low",
+                        _ => "neutral",
+                    }
+                    .into();
+                    m.4 = row[measure].trim().to_string();
+                }
+            }
+        }
+    }
+    let measures = DataFrame::new_infer_height(vec![
+        Column::new(
+            "measure".into(),
+            measures_rows
+                .iter()
+                .map(|m| m.0.clone())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "source".into(),
+            measures_rows
+                .iter()
+                .map(|m| m.1.clone())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "unit".into(),
+            measures_rows
+                .iter()
+                .map(|m| m.2.clone())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "polarity".into(),
+            measures_rows
+                .iter()
+                .map(|m| m.3.clone())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "title".into(),
+            measures_rows
+                .iter()
+                .map(|m| m.4.clone())
+                .collect::<Vec<_>>(),
+        ),
+    ])?;
+    if found == 0 {
+        return Err(ReferenceError::Missing {
+            what: "published DfE figures",
+            dir: dir.into(),
+            hint: "expected bds_long*.parquet/csv (LAIT) or EES CSVs named as in data/reference/sources.yaml",
+        });
+    }
+    Ok((published.frame()?, measures))
 }
 
 type SnRows = Vec<(String, Vec<(String, String)>)>;
@@ -821,6 +856,39 @@ impl ReferenceTables {
         write_parquet(&mut self.published, &dir.join("published.parquet"))?;
         write_parquet(&mut self.sectors, &dir.join("postcode_sectors.parquet"))?;
         Ok(())
+    }
+
+    /// These tables with the published figures under `dir` (a user's newer LAIT or EES
+    /// download) layered over the shipped ones: a figure in the user's files replaces the
+    /// shipped figure for the same measure, area and year.
+    pub fn with_published(&self, dir: &Path) -> Result<ReferenceTables, ReferenceError> {
+        let (published, _) = read_published(dir, false)?;
+        let merged = concat(
+            [
+                self.published.clone().lazy(),
+                published.lazy().select(
+                    self.published
+                        .get_column_names()
+                        .into_iter()
+                        .map(|c| col(c.clone()))
+                        .collect::<Vec<_>>(),
+                ),
+            ],
+            UnionArgs::default(),
+        )?
+        .unique_stable(
+            Some(cols(["measure", "code", "year"])),
+            UniqueKeepStrategy::Last,
+        )
+        .sort(
+            ["measure", "level", "code", "year"],
+            SortMultipleOptions::default(),
+        )
+        .collect()?;
+        Ok(ReferenceTables {
+            published: merged,
+            ..self.clone()
+        })
     }
 
     /// The tables committed in `data/reference`, embedded at build time.

@@ -589,7 +589,16 @@ impl<'a> Simulation<'a> {
             .values()
             .last()
             .expect("at least one year of targets");
-        let mix = calibrate_routes(latest, seed);
+        // Stays are calibrated to the stock ÷ starts ratio pooled over all the years: the
+        // stock at any date is the sum of several years' starts, so one year's ratio (its
+        // starts may be unusually high or low) would mis-size every year's stock.
+        let n = targets.len() as f64;
+        let pooled = Targets {
+            cla_at31: targets.values().map(|t| t.cla_at31).sum::<f64>() / n,
+            cla_starts: targets.values().map(|t| t.cla_starts).sum::<f64>() / n,
+            ..latest.clone()
+        };
+        let mix = calibrate_routes(&pooled, seed);
         let params = targets
             .iter()
             .map(|(y, t)| (*y, YearParams::from(t, &mix)))

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
+pub mod cin;
+
 /// A fixture folder under tests/fixtures.
 pub fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -1,0 +1,145 @@
+//! `cspi annex-a`: produce the Ofsted Annex A workbook from the history, or read and analyse
+//! the lists an LA sent.
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use chrono::NaiveDate;
+use cspi::derive::annex_a::{Windows, produce};
+use cspi::derive::{Facts, OnlyLas};
+use cspi::indicators::annex_a::analyse;
+use cspi::indicators::catalogue::Catalogue;
+use cspi::indicators::output;
+use cspi::ingest::annex_a::{read_files, read_local};
+use cspi::ingest::reference::{ReferenceIndex, ReferenceTables};
+use cspi::ingest::report::Report;
+use cspi::ingest::store::Store;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Lists 3–10 for an inspection date from the history store (and local data), as an xlsx
+    /// workbook with a cover sheet. CHILD-LEVEL output.
+    Produce {
+        #[arg(long, default_value = "out/store")]
+        store: PathBuf,
+        #[arg(long)]
+        la: String,
+        /// The inspection's data date.
+        #[arg(long)]
+        date: NaiveDate,
+        /// A local-data mapping (YAML: file, child, columns: {field: header}).
+        #[arg(long)]
+        local: Vec<PathBuf>,
+        #[arg(long, default_value = "out/annex_a")]
+        out: PathBuf,
+    },
+    /// Read Annex A lists (xlsx workbooks and/or CSVs), report problems, compute the
+    /// indicators they support and a summary per list.
+    Analyse {
+        /// Workbooks or CSV files.
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        la: String,
+        #[arg(long)]
+        date: NaiveDate,
+        #[arg(long, default_value = "out/annex_a_analysis")]
+        out: PathBuf,
+    },
+}
+
+pub fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Produce {
+            store,
+            la,
+            date,
+            local,
+            out,
+        } => {
+            let store = Store::new(&store);
+            if !store.las().contains(&la) {
+                bail!("the store holds no returns for LA {la}: run `cspi ingest` first");
+            }
+            let mut report = Report::default();
+            let mut local_frames = vec![];
+            for m in &local {
+                local_frames.push(read_local(m, &mut report).map_err(anyhow::Error::msg)?);
+            }
+            let local = combine_local(local_frames)?;
+            let only = OnlyLas {
+                inner: &store,
+                las: vec![la.clone()],
+            };
+            let facts = Facts::new(&only, ReferenceTables::embedded());
+            let windows = Windows::new(date);
+            let lists = produce(&facts, &la, windows, local.as_ref())?;
+            let name = ReferenceIndex::embedded()
+                .la(&la)
+                .map_or(la.clone(), |l| format!("{} ({la})", l.name));
+            let path = out.join(format!("annex_a_{la}_{date}.xlsx"));
+            cspi::render::annex_a::write_workbook(&path, &name, windows, &lists)?;
+            for (n, df) in &lists {
+                println!("list {n:>2}: {:>6} rows", df.height());
+            }
+            for issue in &report.issues {
+                println!("{issue}");
+            }
+            println!(
+                "  → {} (CHILD-LEVEL: for the inspection team only)",
+                path.display()
+            );
+        }
+        Command::Analyse {
+            files,
+            la,
+            date,
+            out,
+        } => {
+            let mut report = Report::default();
+            let lists = read_files(&files, &mut report);
+            if lists.is_empty() {
+                bail!("no Annex A list recognised in the files given");
+            }
+            let analysis = analyse(&Catalogue::embedded()?, &la, date, &lists)?;
+            let mut summary = analysis.summary.clone();
+            cspi::domain::io::write_csv(&mut summary, &out.join("list_summary.csv"))
+                .context("writing the summary")?;
+            output::write_values(&analysis.values, &out)?;
+            let folder = output::write_drilldown(&analysis.drilldown, &out)?;
+            cspi::ingest::store::write_report(&report, &out.join("validation"))?;
+            println!("{}", analysis.summary);
+            println!(
+                "{} problems in the lists ({} errors); figures → {}; children → {}",
+                report.issues.len(),
+                report.errors(),
+                out.join("indicators.csv").display(),
+                folder.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Several local tables into one row per child (later files fill what earlier ones lack).
+fn combine_local(
+    frames: Vec<polars::prelude::DataFrame>,
+) -> anyhow::Result<Option<polars::prelude::DataFrame>> {
+    use polars::prelude::*;
+    let mut it = frames.into_iter();
+    let Some(first) = it.next() else {
+        return Ok(None);
+    };
+    let mut acc = first;
+    for df in it {
+        acc = acc
+            .lazy()
+            .join(
+                df.lazy(),
+                [col("child")],
+                [col("child")],
+                JoinArgs::new(JoinType::Full).with_coalesce(JoinCoalesce::CoalesceColumns),
+            )
+            .collect()?;
+    }
+    Ok(Some(acc))
+}

@@ -1,0 +1,95 @@
+//! The arguments every command over the history store shares: which store, LAs, years and
+//! periods, and which catalogue.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use chrono::NaiveDate;
+use cspi::derive::{Facts, OnlyLas};
+use cspi::indicators::catalogue::Catalogue;
+use cspi::indicators::evaluate;
+use cspi::indicators::period::Period;
+use cspi::ingest::store::Store;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Selection {
+    /// The history store.
+    #[arg(long, default_value = "out/store")]
+    pub store: PathBuf,
+    /// Only these LAs (3-digit codes, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub la: Vec<String>,
+    /// DfE years, e.g. 2021-2025 (default: the years the store holds).
+    #[arg(long)]
+    pub years: Option<String>,
+    /// Rolling 12-month periods to the last N month ends.
+    #[arg(long, default_value_t = 24)]
+    pub months: usize,
+    /// Report up to this date (year to date, snapshot and the last rolling period).
+    #[arg(long)]
+    pub as_at: Option<NaiveDate>,
+    /// Only these indicators (ids, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// A folder of local indicator definitions (YAML) added to the catalogue.
+    #[arg(long)]
+    pub catalogue: Option<PathBuf>,
+}
+
+impl Selection {
+    pub fn catalogue(&self) -> anyhow::Result<Catalogue> {
+        let catalogue = match &self.catalogue {
+            Some(dir) => Catalogue::with_local(dir)?,
+            None => Catalogue::embedded()?,
+        };
+        for id in &self.only {
+            if catalogue.get(id).is_none() {
+                bail!("no indicator `{id}`: see `cspi indicators list`");
+            }
+        }
+        Ok(catalogue)
+    }
+
+    pub fn store(&self) -> anyhow::Result<Store> {
+        let store = Store::new(&self.store);
+        if store.las().is_empty() {
+            bail!(
+                "the store {} holds no returns: run `cspi ingest` first",
+                self.store.display()
+            );
+        }
+        Ok(store)
+    }
+
+    /// The store limited to --la.
+    pub fn source<'a>(&self, store: &'a Store) -> OnlyLas<'a, Store> {
+        OnlyLas {
+            inner: store,
+            las: if self.la.is_empty() {
+                store.las()
+            } else {
+                self.la.clone()
+            },
+        }
+    }
+
+    /// The periods asked for.
+    pub fn periods(&self, facts: &Facts) -> anyhow::Result<Vec<Period>> {
+        let (first, last) = match &self.years {
+            Some(y) => {
+                let (a, b) = y.split_once('-').unwrap_or((y, y));
+                (
+                    a.trim().parse().context("--years")?,
+                    b.trim().parse().context("--years")?,
+                )
+            }
+            None => evaluate::years_held(facts)?,
+        };
+        Ok(evaluate::standard_periods(
+            first,
+            last,
+            self.months,
+            self.as_at,
+        ))
+    }
+}

@@ -1,0 +1,338 @@
+//! Benchmark values for every area (LAs, regions, England), from one of two sources with the
+//! same shape, so the comparison table does not care which:
+//!
+//! - **published**: DfE's figures (LAIT and EES, in the reference tables built by
+//!   `cspi reference build` from the files a user gives, or the embedded ones), mapped to
+//!   catalogue indicators by each definition's `benchmark` keys. Keyed by DfE year.
+//! - **computed**: the engine's own figures for every LA in the history (regional
+//!   collaborations, the national synthetic data); regions and England are the LAs held,
+//!   aggregated as DfE aggregates (sums of numerators over sums of denominators). Keyed by the
+//!   exact reporting period, so rolling and year-to-date figures are compared like for like.
+
+use std::collections::{BTreeMap, HashMap};
+
+use polars::prelude::*;
+
+use crate::domain::dates::{collection_year, from_epoch_days};
+use crate::indicators::catalogue::{Catalogue, Unit};
+use crate::indicators::period::PeriodType;
+use crate::ingest::reference::{ReferenceIndex, ReferenceTables};
+
+/// Every LA's value by (indicator, period key).
+type LaValues = HashMap<(String, String), Vec<(String, Option<f64>)>>;
+
+/// Where the benchmark values came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Published,
+    Computed,
+}
+
+impl Source {
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Published => "published",
+            Source::Computed => "computed",
+        }
+    }
+}
+
+/// One area's benchmark figure.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Bench {
+    pub value: Option<f64>,
+    /// The suppression symbol (c, z, x, k, low) when DfE published no value.
+    pub status: Option<String>,
+    pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
+    /// The measure the value came from (`lait:ReReferral`, `ees_referrals`, `computed`).
+    pub measure: String,
+}
+
+/// Benchmark figures by (indicator, period key, area code).
+#[derive(Debug, Clone)]
+pub struct Benchmarks {
+    pub source: Source,
+    values: HashMap<(String, String, String), Bench>,
+    /// Published: the DfE years held per indicator (to compare in-year figures with the latest).
+    years: HashMap<String, Vec<i32>>,
+    /// Computed: the LAs each region's (and England's) figure is made of.
+    pub members: BTreeMap<String, Vec<String>>,
+    /// Every LA's value by (indicator, period key), for ranks.
+    la_values: LaValues,
+}
+
+/// The reporting period a benchmark is for, as the comparison states it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BenchPeriod {
+    pub key: String,
+    pub label: String,
+}
+
+fn year_key(year: i32) -> String {
+    format!("Y{year}")
+}
+
+fn period_key(kind: &str, end_days: i32) -> String {
+    format!("{kind}:{end_days}")
+}
+
+impl Benchmarks {
+    /// DfE's published figures for each catalogue indicator with a benchmark key. LAIT values
+    /// are used as published (the indicator's unit); where LAIT has none, the EES figure is
+    /// used, a count converted to a rate per 10,000 with the ONS population when the indicator
+    /// is a rate.
+    pub fn published(
+        catalogue: &Catalogue,
+        tables: &ReferenceTables,
+        index: &ReferenceIndex,
+    ) -> PolarsResult<Benchmarks> {
+        // measure → [(indicator, priority, unit)]
+        let mut wanted: HashMap<String, Vec<(String, u8, Unit)>> = HashMap::new();
+        for def in &catalogue.definitions {
+            if let Some(l) = &def.benchmark.lait {
+                wanted
+                    .entry(format!("lait:{l}"))
+                    .or_default()
+                    .push((def.id.clone(), 0, def.unit));
+            }
+            if let Some(e) = &def.benchmark.ees {
+                wanted
+                    .entry(e.clone())
+                    .or_default()
+                    .push((def.id.clone(), 1, def.unit));
+            }
+        }
+        let p = &tables.published;
+        let s = |c: &str| -> PolarsResult<StringChunked> {
+            Ok(p.column(c)?.cast(&DataType::String)?.str()?.clone())
+        };
+        let (measure, code, status) = (s("measure")?, s("code")?, s("status")?);
+        let year = p.column("year")?.cast(&DataType::Int32)?.i32()?.clone();
+        let f = |c: &str| -> PolarsResult<Float64Chunked> {
+            Ok(p.column(c)?.cast(&DataType::Float64)?.f64()?.clone())
+        };
+        let (value, num, den) = (f("value")?, f("numerator")?, f("denominator")?);
+        let measure_units: HashMap<String, String> = {
+            let m = &tables.measures;
+            let ids = m.column("measure")?.str()?.clone();
+            let units = m.column("unit")?.str()?.clone();
+            ids.iter()
+                .zip(units.iter())
+                .filter_map(|(a, b)| Some((a?.to_string(), b?.to_string())))
+                .collect()
+        };
+        let mut chosen: HashMap<(String, String, String), (u8, Bench)> = HashMap::new();
+        let mut years: HashMap<String, Vec<i32>> = HashMap::new();
+        for i in 0..p.height() {
+            let (Some(m), Some(c), Some(y)) = (measure.get(i), code.get(i), year.get(i)) else {
+                continue;
+            };
+            let Some(targets) = wanted.get(m) else {
+                continue;
+            };
+            for (id, priority, unit) in targets {
+                let mut b = Bench {
+                    value: value.get(i),
+                    status: status.get(i).filter(|s| !s.is_empty()).map(str::to_string),
+                    numerator: num.get(i),
+                    denominator: den.get(i),
+                    measure: m.to_string(),
+                };
+                let is_count = measure_units.get(m).is_some_and(|u| u == "count");
+                if *unit == Unit::RatePer10k && is_count {
+                    let pop = index.population(c, y);
+                    b.numerator = b.value;
+                    b.denominator = pop;
+                    b.value = match (b.value, pop) {
+                        (Some(v), Some(p)) if p > 0.0 => Some(v * 10_000.0 / p),
+                        _ => None,
+                    };
+                }
+                let key = (id.clone(), year_key(y), c.to_string());
+                let keep = match chosen.get(&key) {
+                    None => true,
+                    Some((p0, old)) => {
+                        // A lower priority number wins unless it has no value and this has.
+                        (*priority < *p0 && (b.value.is_some() || old.value.is_none()))
+                            || (*priority > *p0 && old.value.is_none() && b.value.is_some())
+                    }
+                };
+                if keep {
+                    chosen.insert(key, (*priority, b));
+                }
+                let ys = years.entry(id.clone()).or_default();
+                if !ys.contains(&y) {
+                    ys.push(y);
+                }
+            }
+        }
+        for ys in years.values_mut() {
+            ys.sort();
+        }
+        Ok(Benchmarks {
+            source: Source::Published,
+            values: chosen.into_iter().map(|(k, (_, b))| (k, b)).collect(),
+            years,
+            members: BTreeMap::new(),
+            la_values: HashMap::new(),
+        }
+        .with_la_index(index))
+    }
+
+    /// The engine's own figures for every LA in `values` (an evaluation's long table), with
+    /// regions and England aggregated from the LAs held.
+    pub fn computed(
+        catalogue: &Catalogue,
+        values: &DataFrame,
+        index: &ReferenceIndex,
+    ) -> PolarsResult<Benchmarks> {
+        let totals = values
+            .clone()
+            .lazy()
+            .filter(col("breakdown").is_null())
+            .collect()?;
+        let s = |c: &str| -> PolarsResult<StringChunked> { Ok(totals.column(c)?.str()?.clone()) };
+        let (la, id, kind) = (s("la_code")?, s("indicator_id")?, s("period_type")?);
+        let end = totals.column("period_end")?.date()?.physical().clone();
+        let f = |c: &str| -> PolarsResult<Float64Chunked> { Ok(totals.column(c)?.f64()?.clone()) };
+        let (value, num, den) = (f("value")?, f("numerator")?, f("denominator")?);
+        let units: HashMap<&str, Unit> = catalogue
+            .definitions
+            .iter()
+            .map(|d| (d.id.as_str(), d.unit))
+            .collect();
+        let mut out = HashMap::new();
+        // (indicator, period key, area) → (Σ numerator, Σ denominator, LAs)
+        let mut sums: HashMap<(String, String, String), (f64, f64, usize)> = HashMap::new();
+        let mut members: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for i in 0..totals.height() {
+            let (Some(la), Some(id), Some(kind), Some(end)) =
+                (la.get(i), id.get(i), kind.get(i), end.get(i))
+            else {
+                continue;
+            };
+            let key = period_key(kind, end);
+            out.insert(
+                (id.to_string(), key.clone(), la.to_string()),
+                Bench {
+                    value: value.get(i),
+                    status: None,
+                    numerator: num.get(i),
+                    denominator: den.get(i),
+                    measure: "computed".into(),
+                },
+            );
+            let region = index.la(la).map(|l| l.region_code.clone());
+            for area in region.into_iter().chain(["E92000001".to_string()]) {
+                let list = members.entry(area.clone()).or_default();
+                if !list.iter().any(|x| x == la) {
+                    list.push(la.to_string());
+                }
+                if let (Some(n), Some(d)) = (num.get(i), den.get(i)) {
+                    let e = sums
+                        .entry((id.to_string(), key.clone(), area))
+                        .or_insert((0.0, 0.0, 0));
+                    e.0 += n;
+                    e.1 += d;
+                    e.2 += 1;
+                } else if let Some(n) = num.get(i) {
+                    let e = sums
+                        .entry((id.to_string(), key.clone(), area))
+                        .or_insert((0.0, 0.0, 0));
+                    e.0 += n;
+                    e.2 += 1;
+                }
+            }
+        }
+        for ((id, key, area), (n, d, _)) in sums {
+            let value = match units.get(id.as_str()) {
+                Some(Unit::Percent) if d > 0.0 => Some(100.0 * n / d),
+                Some(Unit::RatePer10k) if d > 0.0 => Some(10_000.0 * n / d),
+                Some(Unit::MeanDays | Unit::Mean) if d > 0.0 => Some(n / d),
+                Some(Unit::Count) => Some(n),
+                _ => None,
+            };
+            out.insert(
+                (id, key, area),
+                Bench {
+                    value,
+                    status: None,
+                    numerator: Some(n),
+                    denominator: (d > 0.0).then_some(d),
+                    measure: "computed".into(),
+                },
+            );
+        }
+        for list in members.values_mut() {
+            list.sort();
+        }
+        Ok(Benchmarks {
+            source: Source::Computed,
+            values: out,
+            years: HashMap::new(),
+            members,
+            la_values: HashMap::new(),
+        }
+        .with_la_index(index))
+    }
+
+    /// The benchmark period for an LA figure: the same period (computed), or the DfE year the
+    /// period ends in, or the latest year DfE has published before it (in-year figures are
+    /// compared with the latest published year, and the label says which).
+    pub fn period_for(
+        &self,
+        indicator: &str,
+        kind: PeriodType,
+        end_days: i32,
+    ) -> Option<BenchPeriod> {
+        match self.source {
+            Source::Computed => Some(BenchPeriod {
+                key: period_key(kind.name(), end_days),
+                label: format!("{} to {}", kind.name(), from_epoch_days(end_days)),
+            }),
+            Source::Published => {
+                let year = collection_year(from_epoch_days(end_days));
+                let y = *self
+                    .years
+                    .get(indicator)?
+                    .iter()
+                    .rev()
+                    .find(|&&y| y <= year)?;
+                Some(BenchPeriod {
+                    key: year_key(y),
+                    label: format!("{}-{:02}", y - 1, y % 100),
+                })
+            }
+        }
+    }
+
+    pub fn get(&self, indicator: &str, period: &BenchPeriod, area: &str) -> Option<&Bench> {
+        self.values
+            .get(&(indicator.to_string(), period.key.clone(), area.to_string()))
+    }
+
+    fn with_la_index(mut self, index: &ReferenceIndex) -> Benchmarks {
+        let mut by: LaValues = HashMap::new();
+        for ((id, key, area), b) in &self.values {
+            if index.la(area).is_some() {
+                by.entry((id.clone(), key.clone()))
+                    .or_default()
+                    .push((area.clone(), b.value));
+            }
+        }
+        for list in by.values_mut() {
+            list.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        self.la_values = by;
+        self
+    }
+
+    /// Every LA's value for an indicator and period (for ranks), in code order.
+    pub fn las(&self, indicator: &str, period: &BenchPeriod) -> &[(String, Option<f64>)] {
+        self.la_values
+            .get(&(indicator.to_string(), period.key.clone()))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+}

@@ -1,0 +1,229 @@
+//! Pre-inspection analysis of Annex A lists: the catalogue indicators the lists support
+//! (declared in `data/formats/annex_a.yaml`), computed by the same definitions as from the
+//! returns with the children behind each figure, and a summary per list for the lead
+//! inspector (rows, children, share missing the key date, the oldest item still open), plus
+//! the list 8 fields that speak for themselves (placements and missing in the last 12 months).
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use super::catalogue::Catalogue;
+use super::evaluate::{EvalError, Evaluation, Options, evaluate};
+use super::period::Period;
+use crate::derive::Facts;
+use crate::derive::annex_a::{FromLists, Windows};
+use crate::ingest::annex_a::{ListPeriod, list_indicators, list_summaries, titles};
+use crate::ingest::reference::ReferenceTables;
+
+/// The analysis of one LA's lists at an inspection date.
+#[derive(Debug)]
+pub struct ListAnalysis {
+    /// Catalogue figures from the lists (the long table, plus the list each came from).
+    pub values: DataFrame,
+    /// The children behind each figure.
+    pub drilldown: BTreeMap<String, DataFrame>,
+    /// One row per list.
+    pub summary: DataFrame,
+}
+
+/// The period an indicator is computed over, from the inspection date.
+pub fn list_period(period: ListPeriod, windows: Windows) -> Period {
+    match period {
+        ListPeriod::ThreeMonths => Period::window(windows.three_months, windows.date),
+        ListPeriod::SixMonths => Period::window(windows.six_months, windows.date),
+        ListPeriod::AtDate => Period::snapshot(windows.date),
+    }
+}
+
+/// Computes the supported indicators and the summaries.
+pub fn analyse(
+    catalogue: &Catalogue,
+    la: &str,
+    date: NaiveDate,
+    lists: &BTreeMap<u8, DataFrame>,
+) -> Result<ListAnalysis, EvalError> {
+    let windows = Windows::new(date);
+    let source = FromLists::new(la, date, lists.clone());
+    let facts = Facts::new(&source, ReferenceTables::embedded());
+    let mut values = vec![];
+    let mut drilldown = BTreeMap::new();
+    // One evaluation per period (windows of different lengths ending on one date are
+    // evaluated separately), each over the indicators its lists support.
+    for period in [
+        ListPeriod::ThreeMonths,
+        ListPeriod::SixMonths,
+        ListPeriod::AtDate,
+    ] {
+        let wanted: Vec<&crate::ingest::annex_a::ListIndicator> = list_indicators()
+            .iter()
+            .filter(|i| i.period == period && lists.contains_key(&i.list))
+            .filter(|i| catalogue.get(&i.id).is_some())
+            .collect();
+        if wanted.is_empty() {
+            continue;
+        }
+        let Evaluation {
+            values: v,
+            drilldown: d,
+        } = evaluate(
+            catalogue,
+            &facts,
+            &[list_period(period, windows)],
+            &Options {
+                drilldown: true,
+                only: wanted.iter().map(|i| i.id.clone()).collect(),
+            },
+        )?;
+        let list_of: BTreeMap<&str, i32> = wanted
+            .iter()
+            .map(|i| (i.id.as_str(), i32::from(i.list)))
+            .collect();
+        let ids: Vec<Option<i32>> = v
+            .column("indicator_id")
+            .and_then(|c| c.str().cloned())
+            .map(|c| {
+                c.iter()
+                    .map(|id| id.and_then(|id| list_of.get(id).copied()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut v = v;
+        let height = v.height();
+        if height > 0 {
+            v.with_column(Column::new("annex_a_list".into(), ids))
+                .map_err(|source| EvalError {
+                    id: "(annex a)".into(),
+                    source,
+                })?;
+        }
+        values.push(v.lazy());
+        drilldown.extend(d);
+    }
+    let values = if values.is_empty() {
+        DataFrame::empty()
+    } else {
+        concat(
+            values,
+            UnionArgs {
+                diagonal: true,
+                ..Default::default()
+            },
+        )
+        .and_then(|lf| lf.collect())
+        .map_err(|source| EvalError {
+            id: "(annex a)".into(),
+            source,
+        })?
+    };
+    let summary = summarise(lists, date).map_err(|source| EvalError {
+        id: "(annex a summary)".into(),
+        source,
+    })?;
+    Ok(ListAnalysis {
+        values,
+        drilldown,
+        summary,
+    })
+}
+
+/// One row per list: rows, children, the key date's missing share, the oldest open item;
+/// for list 8 the share with 3+ placements and the share missing in the last 12 months.
+pub fn summarise(lists: &BTreeMap<u8, DataFrame>, date: NaiveDate) -> PolarsResult<DataFrame> {
+    let titles = titles();
+    let mut list_no = vec![];
+    let mut title = vec![];
+    let mut rows = vec![];
+    let mut children = vec![];
+    let mut key_field = vec![];
+    let mut missing = vec![];
+    let mut missing_pct = vec![];
+    let mut oldest_open = vec![];
+    let mut oldest_child = vec![];
+    let mut open_items = vec![];
+    let mut notes = vec![];
+    for rule in list_summaries() {
+        let Some(df) = lists.get(&rule.list) else {
+            continue;
+        };
+        let n = df.height();
+        list_no.push(i32::from(rule.list));
+        title.push(titles.get(&rule.list).copied().unwrap_or("").to_string());
+        rows.push(n as i64);
+        children.push(
+            df.column("child")
+                .map(|c| c.n_unique().unwrap_or(0) as i64)
+                .unwrap_or(0),
+        );
+        key_field.push(rule.key_date.clone());
+        let m = df.column(&rule.key_date).map_or(n, |c| c.null_count());
+        missing.push(m as i64);
+        missing_pct.push(if n > 0 {
+            Some(100.0 * m as f64 / n as f64)
+        } else {
+            None
+        });
+        let (oldest, who, count) = match &rule.open_while_empty {
+            Some(end) => {
+                let open = df
+                    .clone()
+                    .lazy()
+                    .filter(
+                        col(end.as_str())
+                            .is_null()
+                            .and(col(rule.key_date.as_str()).is_not_null()),
+                    )
+                    .sort([rule.key_date.as_str()], SortMultipleOptions::default())
+                    .collect()?;
+                let first_date = open
+                    .column(&rule.key_date)?
+                    .date()?
+                    .physical()
+                    .get(0)
+                    .map(crate::domain::dates::from_epoch_days);
+                let first_child = open.column("child")?.str()?.get(0).map(str::to_string);
+                (first_date, first_child, Some(open.height() as i64))
+            }
+            None => (None, None, None),
+        };
+        oldest_open.push(oldest.map(|d| (date - d).num_days()));
+        oldest_child
+            .push(oldest.map(|d| format!("{who} since {d}", who = who.unwrap_or_default())));
+        open_items.push(count);
+        let note = if rule.list == 8 {
+            let share = |c: &str, at_least: i64| -> Option<f64> {
+                let col = df.column(c).ok()?.i64().ok()?.clone();
+                (n > 0).then(|| {
+                    100.0
+                        * col
+                            .iter()
+                            .filter(|v| v.is_some_and(|v| v >= at_least))
+                            .count() as f64
+                        / n as f64
+                })
+            };
+            Some(format!(
+                "{:.0}% had 3 or more placements in the last 12 months; {:.0}% went missing at least once",
+                share("placements_12m", 3).unwrap_or(f64::NAN),
+                share("missing_12m", 1).unwrap_or(f64::NAN)
+            ))
+        } else {
+            None
+        };
+        notes.push(note);
+    }
+    DataFrame::new_infer_height(vec![
+        Column::new("list".into(), list_no),
+        Column::new("title".into(), title),
+        Column::new("rows".into(), rows),
+        Column::new("children".into(), children),
+        Column::new("key_date".into(), key_field),
+        Column::new("missing_key_date".into(), missing),
+        Column::new("missing_key_date_pct".into(), missing_pct),
+        Column::new("open_items".into(), open_items),
+        Column::new("oldest_open_days".into(), oldest_open),
+        Column::new("oldest_open".into(), oldest_child),
+        Column::new("notes".into(), notes),
+    ])
+}

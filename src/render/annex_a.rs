@@ -1,0 +1,138 @@
+//! The Annex A workbook: a cover sheet (inspection date, windows, what each list holds and
+//! which fields were left blank because neither the returns nor local data give them), then
+//! one sheet per list with the framework's headers, dates as Excel dates (dd/mm/yyyy).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use polars::prelude::*;
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
+
+use crate::derive::annex_a::{Windows, unfilled};
+use crate::domain::dates::{format_dmy, from_epoch_days};
+use crate::ingest::annex_a::lists;
+
+/// A failure writing the workbook.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkbookError {
+    #[error("workbook: {0}")]
+    Xlsx(#[from] XlsxError),
+    #[error("{0}")]
+    Data(#[from] PolarsError),
+    #[error("{0}: {1}")]
+    Io(std::path::PathBuf, std::io::Error),
+}
+
+fn excel_date(days: i32) -> Result<ExcelDateTime, XlsxError> {
+    use chrono::Datelike;
+    let d = from_epoch_days(days);
+    ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
+}
+
+/// Writes the workbook to `path` (atomically) for the LA's lists.
+pub fn write_workbook(
+    path: &Path,
+    la_name: &str,
+    windows: Windows,
+    lists_by_number: &BTreeMap<u8, DataFrame>,
+) -> Result<(), WorkbookError> {
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let date = Format::new().set_num_format("dd/mm/yyyy");
+    let header = Format::new().set_bold().set_text_wrap();
+    let blanks = unfilled(lists_by_number);
+    let mut cover_lines: Vec<(String, String)> = vec![
+        ("Ofsted Annex A lists".into(), la_name.into()),
+        ("Inspection date".into(), format_dmy(windows.date)),
+        (
+            "Windows".into(),
+            format!(
+                "3 months from {}; 6 months from {}; 12 months from {}",
+                format_dmy(windows.three_months),
+                format_dmy(windows.six_months),
+                format_dmy(windows.twelve_months)
+            ),
+        ),
+        (
+            "Produced by".into(),
+            "cspi from the SSDA903 and CIN census history and the local data supplied. CHILD-LEVEL DATA: for the inspection team only.".into(),
+        ),
+        (
+            "Not produced".into(),
+            "Lists 1 (contacts), 2 (early help) and 11 (adopters) are not in the statutory returns: supply them from local systems.".into(),
+        ),
+        (String::new(), String::new()),
+    ];
+    for spec in lists() {
+        if let Some(df) = lists_by_number.get(&spec.list) {
+            cover_lines.push((
+                format!("List {}", spec.list),
+                format!("{} — {} rows", spec.title, df.height()),
+            ));
+        }
+    }
+    cover_lines.push((String::new(), String::new()));
+    cover_lines.push((
+        "Fields left blank".into(),
+        "neither the returns nor the local data give them; fill from local records".into(),
+    ));
+    for (list, field) in &blanks {
+        let spec = lists().iter().find(|l| l.list == *list).expect("list");
+        let header = spec
+            .column(field)
+            .map_or(field.as_str(), |c| c.header.as_str());
+        cover_lines.push((format!("List {list}"), header.to_string()));
+    }
+    {
+        let cover = book.add_worksheet();
+        cover.set_name("Cover")?;
+        cover.set_column_width(0, 28)?;
+        cover.set_column_width(1, 90)?;
+        for (r, (a, b)) in cover_lines.iter().enumerate() {
+            cover.write_string_with_format(r as u32, 0, a, &bold)?;
+            cover.write_string(r as u32, 1, b)?;
+        }
+    }
+    for spec in lists() {
+        let Some(df) = lists_by_number.get(&spec.list) else {
+            continue;
+        };
+        let sheet = book.add_worksheet();
+        sheet.set_name(format!("List {}", spec.list))?;
+        sheet.set_freeze_panes(1, 0)?;
+        for (c, col) in spec.columns.iter().enumerate() {
+            sheet.write_string_with_format(0, c as u16, &col.header, &header)?;
+            sheet.set_column_width(c as u16, 16)?;
+            let Ok(values) = df.column(&col.name) else {
+                continue;
+            };
+            let values = values.as_materialized_series();
+            for i in 0..df.height() {
+                let row = i as u32 + 1;
+                match values.get(i)? {
+                    AnyValue::Null => {}
+                    AnyValue::Date(d) => {
+                        sheet.write_date_with_format(row, c as u16, &excel_date(d)?, &date)?;
+                    }
+                    AnyValue::Boolean(b) => {
+                        sheet.write_string(row, c as u16, if b { "Y" } else { "N" })?;
+                    }
+                    AnyValue::Int64(n) => {
+                        sheet.write_number(row, c as u16, n as f64)?;
+                    }
+                    AnyValue::Int32(n) => {
+                        sheet.write_number(row, c as u16, n as f64)?;
+                    }
+                    AnyValue::String(s) => {
+                        sheet.write_string(row, c as u16, s)?;
+                    }
+                    other => {
+                        sheet.write_string(row, c as u16, other.to_string())?;
+                    }
+                }
+            }
+        }
+    }
+    let bytes = book.save_to_buffer()?;
+    crate::domain::io::write_bytes(path, &bytes).map_err(|e| WorkbookError::Io(path.into(), e))
+}

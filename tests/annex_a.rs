@@ -1,0 +1,331 @@
+//! Ofsted Annex A: reading a messy workbook field by field; producing the lists from a
+//! synthetic history and reading them back unchanged; indicators from the lists agreeing with
+//! the same indicators from the returns.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use cspi::derive::annex_a::{Windows, produce};
+use cspi::derive::{Facts, OnlyLas};
+use cspi::indicators::annex_a::{analyse, list_period};
+use cspi::indicators::catalogue::Catalogue;
+use cspi::indicators::evaluate::{Options, evaluate};
+use cspi::ingest::annex_a::{list_indicators, read_files, read_local, strip_code};
+use cspi::ingest::reference::ReferenceTables;
+use cspi::ingest::report::{Report, Severity};
+use cspi::ingest::returns::Hints;
+use cspi::ingest::store::Store;
+use cspi::synth::{self, Recipe, Ssda903Format};
+use polars::prelude::*;
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+#[test]
+fn coded_values_lose_their_decoration() {
+    assert_eq!(strip_code("a) Male"), "Male");
+    assert_eq!(strip_code("E1: Placement order"), "E1");
+    assert_eq!(strip_code("f) U6: Foster placement"), "U6");
+    assert_eq!(strip_code("N1 - Abuse or neglect"), "N1");
+    assert_eq!(strip_code("(b) No"), "No");
+    assert_eq!(strip_code("WBRI"), "WBRI");
+    assert_eq!(strip_code("LN2 4CD"), "LN2 4CD");
+}
+
+#[test]
+fn a_messy_workbook_is_read_field_by_field() {
+    let mut report = Report::default();
+    let lists = read_files(&[common::fixture("annex_a/messy.xlsx")], &mut report);
+    assert_eq!(lists.keys().copied().collect::<Vec<_>>(), vec![3, 8]);
+
+    // List 3 (header on the second row, under a title): C1, C2, C3 kept; the row with no
+    // child id rejected; the blank row ignored.
+    let l3 = &lists[&3];
+    assert_eq!(
+        common::rows(
+            l3,
+            &[
+                "child",
+                "sex",
+                "ethnicity",
+                "birth_date",
+                "age",
+                "referral_date",
+                "referral_source",
+                "referral_nfa",
+                "referrals_12m",
+                "team",
+                "worker"
+            ]
+        ),
+        vec![
+            // "a) Male" → M; a real date; Excel serial 45383 → 01/04/2024; "1B: Individual" →
+            // 1B; "b) No" → false.
+            "C1|M|WBRI|2015-02-02|9|2024-04-01|1B|false|1|Team A|Worker 1",
+            // Text date 03/04/2016; age as text "8"; "wiri " kept as written but trimmed.
+            "C2|F|wiri|2016-04-03|8|2025-01-15|5A|true|2|Team B|",
+            // "not recorded" is not a date: left empty, reported.
+            "C3|U|MWBC|2017-05-06|7||6|false|1||",
+        ]
+    );
+    let rejected: Vec<&cspi::ingest::report::Issue> = report
+        .issues
+        .iter()
+        .filter(|i| i.severity == Severity::Error)
+        .collect();
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].location, "sheet Referrals (L3) row 7");
+    assert_eq!(rejected[0].field, "child");
+    let bad_date = report
+        .issues
+        .iter()
+        .find(|i| i.rule == "value")
+        .expect("the unreadable date is reported");
+    assert_eq!(
+        (
+            bad_date.location.as_str(),
+            bad_date.field.as_str(),
+            bad_date.child.as_deref(),
+            bad_date.value.as_deref()
+        ),
+        (
+            "sheet Referrals (L3) row 6",
+            "referral_date",
+            Some("C3"),
+            Some("not recorded")
+        )
+    );
+    assert!(
+        report
+            .issues
+            .iter()
+            .any(|i| i.rule == "unrecognised" && i.location == "sheet Notes")
+    );
+    assert_eq!(report.counts["annex_a_list_3"].read, 4);
+    assert_eq!(report.counts["annex_a_list_3"].kept, 3);
+    assert_eq!(report.counts["annex_a_list_3"].rejected, 1);
+
+    // List 8: curly apostrophes and quotes, stray brackets in headers; coded values.
+    let l8 = &lists[&8];
+    assert_eq!(
+        common::rows(
+            l8,
+            &[
+                "child",
+                "sex",
+                "birth_date",
+                "uasc_12m",
+                "disability",
+                "cla_start",
+                "category_of_need",
+                "second_period_12m",
+                "legal_status_start",
+                "legal_status",
+                "last_review",
+                "last_visit",
+                "permanence_plan",
+                "placements_12m",
+                "ceased",
+                "reason_ceased",
+                "placement_start",
+                "placement_type",
+                "placement_provider",
+                "placement_postcode",
+                "placement_urn",
+                "missing_12m",
+                "absent_12m",
+                "return_interview_offered",
+                "return_interview_accepted"
+            ]
+        ),
+        vec![
+            // Serial 44000 → 18/06/2020; "N1 - Abuse or neglect" → N1; "E1: Placement order" →
+            // E1; ISO text date; "f) U6: Foster placement" → U6.
+            "L1|F|2020-06-18|false|false|2022-06-01|N1|false|2023-01-10|E1|2025-01-05|2025-02-01|Adoption|2|||2024-11-01|U6|PR1|LN2 4CD||0|1||",
+            "L2|M|2008-07-07|true|true|2024-09-09|N4|false|2024-09-09|V2||||1|2025-03-01|E8|2024-09-09|H5|PR4|LN2 5AA|SC000333|2|0|true|false",
+        ]
+    );
+    // Every list 8 column was found despite the header variants.
+    assert!(
+        !report
+            .issues
+            .iter()
+            .any(|i| i.table == "annex_a_list_8" && i.rule == "missing_column")
+    );
+}
+
+/// A synthetic LA's history (Lincolnshire, 2023/24–2024/25) ingested once.
+fn history() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let recipe = Recipe {
+        seed: 5,
+        las: vec!["925".into()],
+        first_year: 2024,
+        last_year: 2025,
+        format: Ssda903Format::Csv,
+        as_at: None,
+    };
+    synth::generate(&recipe, &dir.path().join("returns"), &|_| {}).unwrap();
+    let store = Store::new(dir.path().join("store"));
+    cspi::ingest::ingest(&[dir.path().join("returns")], &store, &Hints::default()).unwrap();
+    (dir, store)
+}
+
+#[test]
+fn lists_produced_from_the_history_read_back_unchanged_and_agree_with_the_returns() {
+    let (dir, store) = history();
+    let date = d(2025, 1, 31);
+    let windows = Windows::new(date);
+    let only = OnlyLas {
+        inner: &store,
+        las: vec!["925".into()],
+    };
+    let facts = Facts::new(&only, ReferenceTables::embedded());
+
+    // Local data: allocated workers for two children found in list 3.
+    let produced0 = produce(&facts, "925", windows, None).unwrap();
+    let kids: Vec<String> = produced0[&3]
+        .column("child")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .take(2)
+        .map(|c| c.unwrap().to_string())
+        .collect();
+    std::fs::write(
+        dir.path().join("workers.csv"),
+        format!(
+            "Child ID,Team,Social worker\n{},North,Ann\n{},South,Bob\n",
+            kids[0], kids[1]
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("workers.yaml"),
+        "file: workers.csv\nchild: Child ID\ncolumns: {team: Team, worker: Social worker}\n",
+    )
+    .unwrap();
+    let mut report = Report::default();
+    let local = read_local(&dir.path().join("workers.yaml"), &mut report).unwrap();
+    let produced = produce(&facts, "925", windows, Some(&local)).unwrap();
+    assert_eq!(
+        produced.keys().copied().collect::<Vec<_>>(),
+        vec![3, 4, 5, 6, 7, 8, 9, 10]
+    );
+    for list in [3, 4, 5, 6, 7, 8] {
+        assert!(
+            produced[&list].height() > 10,
+            "list {list}: {}",
+            produced[&list].height()
+        );
+    }
+    let l3 = &produced[&3];
+    let first = l3
+        .clone()
+        .lazy()
+        .filter(col("child").eq(lit(kids[0].as_str())))
+        .collect()
+        .unwrap();
+    assert_eq!(
+        common::rows(&first.head(Some(1)), &["team", "worker"]),
+        vec!["North|Ann"]
+    );
+
+    // Round trip through the workbook.
+    let path = dir.path().join("annex_a.xlsx");
+    cspi::render::annex_a::write_workbook(&path, "Lincolnshire", windows, &produced).unwrap();
+    let mut report = Report::default();
+    let back = read_files(&[path], &mut report);
+    assert_eq!(report.errors(), 0, "{:?}", report.issues);
+    assert_eq!(
+        back.keys().collect::<Vec<_>>(),
+        produced.keys().collect::<Vec<_>>()
+    );
+    for (list, df) in &produced {
+        let b = &back[list];
+        assert_eq!(b.height(), df.height(), "list {list}");
+        for c in df.columns() {
+            let got = b.column(c.name()).unwrap();
+            assert!(
+                got.as_materialized_series()
+                    .equals_missing(c.as_materialized_series()),
+                "list {list} column {}: produced {:?} read back {:?}",
+                c.name(),
+                c.head(Some(5)),
+                got.head(Some(5))
+            );
+        }
+    }
+
+    // The same indicators from the lists and from the returns, over the same windows.
+    let catalogue = Catalogue::embedded().unwrap();
+    let from_lists = analyse(&catalogue, "925", date, &back).unwrap();
+    let mut compared = 0;
+    for ind in list_indicators() {
+        let period = list_period(ind.period, windows);
+        let from_returns = evaluate(
+            &catalogue,
+            &facts,
+            &[period],
+            &Options {
+                drilldown: false,
+                only: vec![ind.id.clone()],
+            },
+        )
+        .unwrap()
+        .values;
+        let pick = |v: &DataFrame| -> Vec<String> {
+            let f = v
+                .clone()
+                .lazy()
+                .filter(
+                    col("indicator_id")
+                        .eq(lit(ind.id.as_str()))
+                        .and(col("breakdown").is_null()),
+                )
+                .collect()
+                .unwrap();
+            common::rows(
+                &f,
+                &[
+                    "period_type",
+                    "period_start",
+                    "period_end",
+                    "numerator",
+                    "denominator",
+                ],
+            )
+        };
+        let a = pick(&from_returns);
+        assert_eq!(a.len(), 1, "{}: {a:?}", ind.id);
+        assert_eq!(
+            pick(&from_lists.values),
+            a,
+            "{} from list {}",
+            ind.id,
+            ind.list
+        );
+        compared += 1;
+    }
+    assert!(compared >= 8);
+    // The children behind each figure come with it.
+    assert!(from_lists.drilldown.contains_key("icpc_15wd"));
+    // The summary: one row per list, counts matching the lists.
+    let s = &from_lists.summary;
+    let rows: BTreeMap<i32, i64> = s
+        .column("list")
+        .unwrap()
+        .i32()
+        .unwrap()
+        .iter()
+        .zip(s.column("rows").unwrap().i64().unwrap().iter())
+        .map(|(a, b)| (a.unwrap(), b.unwrap()))
+        .collect();
+    for (list, df) in &back {
+        assert_eq!(rows[&i32::from(*list)], df.height() as i64, "list {list}");
+    }
+}

@@ -1,0 +1,148 @@
+//! The synthetic generator and the indicator engine agree: figures computed from generated
+//! returns are what the generator was calibrated to (its `calibration.csv`, the LA's published
+//! figures), within sampling error for flows and shares and within 15% for stocks (the
+//! simulation reaches stocks through flows and durations, so they drift more).
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use cspi::derive::Facts;
+use cspi::indicators::catalogue::Catalogue;
+use cspi::indicators::evaluate::{Options, evaluate};
+use cspi::indicators::period::Period;
+use cspi::ingest::reference::ReferenceTables;
+use cspi::ingest::returns::Hints;
+use cspi::ingest::store::Store;
+use cspi::synth::{self, Recipe, Ssda903Format};
+use polars::prelude::*;
+
+/// (numerator, denominator, value) of a computed figure.
+type Figure = (f64, Option<f64>, Option<f64>);
+
+/// How a figure is compared with its target.
+enum Check {
+    /// A yearly count (numerator of a rate): Poisson sampling error plus `bias` relative.
+    Flow(&'static str, &'static str, f64),
+    /// A count at 31 March, within `tol` relative.
+    Stock(&'static str, &'static str, f64),
+    /// A percentage against a share: binomial sampling error on the figure's denominator plus
+    /// `bias` percentage points.
+    Share(&'static str, &'static str, f64),
+}
+
+#[test]
+fn figures_from_synthetic_returns_match_the_calibration_targets() {
+    let out = tempfile::tempdir().unwrap();
+    // Cambridgeshire: a mid-sized county, 2021–2025 so that 2024 and 2025 have a full
+    // history behind them (re-referrals, second plans, care leavers).
+    let recipe = Recipe {
+        seed: 11,
+        las: vec![std::env::var("CSPI_CAL_LA").unwrap_or_else(|_| "873".into())],
+        first_year: 2021,
+        last_year: 2025,
+        format: Ssda903Format::Csv,
+        as_at: None,
+    };
+    synth::generate(&recipe, out.path(), &|_| {}).unwrap();
+    let targets = CsvReadOptions::default()
+        .try_into_reader_with_file_path(Some(out.path().join("calibration.csv")))
+        .unwrap()
+        .finish()
+        .unwrap();
+    let store = Store::new(out.path().join("store"));
+    cspi::ingest::ingest(&[out.path().to_path_buf()], &store, &Hints::default()).unwrap();
+    let facts = Facts::new(&store, ReferenceTables::embedded());
+    let years = [2024, 2025];
+    let mut periods = vec![];
+    for y in years {
+        periods.push(Period::year(y));
+        periods.push(Period::snapshot(NaiveDate::from_ymd_opt(y, 3, 31).unwrap()));
+    }
+    let values = evaluate(
+        &Catalogue::embedded().unwrap(),
+        &facts,
+        &periods,
+        &Options::default(),
+    )
+    .unwrap()
+    .values
+    .lazy()
+    .filter(col("breakdown").is_null())
+    .collect()
+    .unwrap();
+    let mut figures: BTreeMap<(String, String, i32), Figure> = BTreeMap::new();
+    for i in 0..values.height() {
+        let s = |c: &str| common::cell(values.column(c).unwrap().get(i).unwrap());
+        let f = |c: &str| values.column(c).unwrap().f64().unwrap().get(i);
+        let end = s("period_end");
+        figures.insert(
+            (
+                s("indicator_id"),
+                s("period_type"),
+                end[..4].parse().unwrap(),
+            ),
+            (f("numerator").unwrap_or(0.0), f("denominator"), f("value")),
+        );
+    }
+    let target = |name: &str, year: i32| -> f64 {
+        let row = targets
+            .clone()
+            .lazy()
+            .filter(col("year").eq(lit(year)))
+            .collect()
+            .unwrap();
+        row.column(name).unwrap().f64().unwrap().get(0).unwrap()
+    };
+    let checks = [
+        Check::Flow("referrals_rate", "referrals", 0.05),
+        Check::Flow("cpp_starts_rate", "cpp_starts", 0.10),
+        Check::Flow("cla_starts_rate", "cla_starts", 0.10),
+        Check::Flow("s47_rate", "s47", 0.10),
+        Check::Stock("cin_count", "cin_at31", 0.15),
+        Check::Stock("cpp_count", "cpp_at31", 0.15),
+        Check::Stock("cla_count", "cla_at31", 0.15),
+        Check::Share("rereferrals_12m", "rereferral_share", 3.0),
+        Check::Share("referrals_nfa", "nfa_share", 3.0),
+        Check::Share("assessments_45wd", "assessments_45wd_share", 3.0),
+        Check::Share("icpc_15wd", "icpc_15wd_share", 3.0),
+        Check::Share("cpp_second_subsequent", "cpp_subsequent_share", 3.0),
+        Check::Share("cla_3plus_placements", "cla_3plus_share", 3.0),
+        Check::Share("care_leavers_eet_19_21", "eet_19_21_share", 5.0),
+        Check::Share("care_leavers_suitable_19_21", "suitable_19_21_share", 5.0),
+    ];
+    let mut failures = vec![];
+    for year in years {
+        for check in &checks {
+            let (id, name, kind) = match check {
+                Check::Flow(id, n, _) | Check::Share(id, n, _) => (*id, *n, "year"),
+                Check::Stock(id, n, _) => (*id, *n, "snapshot"),
+            };
+            let want = target(name, year);
+            let Some(&(num, den, value)) = figures.get(&(id.to_string(), kind.to_string(), year))
+            else {
+                failures.push(format!("{id} {year}: no figure"));
+                continue;
+            };
+            let (got, allowed) = match check {
+                Check::Flow(_, _, bias) => (num, 4.0 * want.sqrt() + bias * want),
+                Check::Stock(_, _, tol) => (num, tol * want),
+                Check::Share(_, _, bias) => {
+                    let n = den.unwrap_or(0.0).max(1.0);
+                    let p = want;
+                    (
+                        value.unwrap_or(f64::NAN) / 100.0,
+                        4.0 * (p * (1.0 - p) / n).sqrt() + bias / 100.0,
+                    )
+                }
+            };
+            if (got - want).abs() > allowed || got.is_nan() {
+                failures.push(format!(
+                    "{id} {year}: computed {got:.3}, target {want:.3}, allowed ±{allowed:.3}"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
