@@ -11,9 +11,11 @@
 //!   collection);
 //! - `compare/national`: the comparison table for all LAs against the LAs held.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::NaiveDate;
+mod common;
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use cspi::compare::{Benchmarks, CompareOptions, compare};
 use cspi::derive::{Facts, OnlyLas};
@@ -22,28 +24,12 @@ use cspi::indicators::evaluate::{Options, evaluate, standard_periods};
 use cspi::ingest::reference::{ReferenceIndex, ReferenceTables};
 use cspi::ingest::returns::Hints;
 use cspi::ingest::store::Store;
-use cspi::synth::{self, Recipe, Ssda903Format};
 
 const LARGE_COUNTY: &str = "888"; // Lancashire
 
 fn corpus() -> (PathBuf, Store) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data/national-5y");
-    let returns = dir.join("returns");
-    if !returns.join("calibration.csv").exists() {
-        let las = ReferenceIndex::embedded()
-            .current_las()
-            .map(|l| l.code.clone())
-            .collect();
-        let recipe = Recipe {
-            seed: 1,
-            las,
-            first_year: 2021,
-            last_year: 2025,
-            format: Ssda903Format::Csv,
-            as_at: None,
-        };
-        synth::generate(&recipe, &returns, &|_| {}).expect("corpus generated");
-    }
+    let returns = common::national_corpus("national-5y/returns", 2021, 2025);
+    let dir = returns.parent().expect("under national-5y").to_path_buf();
     let store = Store::new(dir.join("store"));
     if store.las().len() < 150 {
         cspi::ingest::ingest(std::slice::from_ref(&returns), &store, &Hints::default())

@@ -12,33 +12,17 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+mod common;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use cspi::domain::codes::CodeLists;
-use cspi::ingest::reference::ReferenceIndex;
 use cspi::ingest::returns::Hints;
 use cspi::ingest::spec::FormatSpec;
 use cspi::ingest::store::Store;
 use cspi::ingest::{ingest, ssda903_csv, xml};
-use cspi::synth::{self, Recipe, Ssda903Format};
 
 fn corpus() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data/national-2025");
-    if !dir.join("calibration.csv").exists() {
-        let las = ReferenceIndex::embedded()
-            .current_las()
-            .map(|l| l.code.clone())
-            .collect();
-        let recipe = Recipe {
-            seed: 1,
-            las,
-            first_year: 2025,
-            last_year: 2025,
-            format: Ssda903Format::Csv,
-            as_at: None,
-        };
-        synth::generate(&recipe, &dir, &|_| {}).expect("corpus generated");
-    }
-    dir
+    common::national_corpus("national-2025", 2025, 2025)
 }
 
 fn largest_cin_files(dir: &Path, n: usize) -> Vec<PathBuf> {

@@ -148,6 +148,29 @@ fn a_messy_workbook_is_read_field_by_field() {
             "L2|M|2008-07-07|true|true|2024-09-09|N4|false|2024-09-09|V2||||1|2025-03-01|E8|2024-09-09|H5|PR4|LN2 5AA|SC000333|2|0|true|false",
         ]
     );
+    // The lead inspector's summary: list 3 has 3 rows, C3's referral date missing (1 of 3);
+    // list 8: L1 had 2 placements and L2 1 (none had 3+), L2 went missing twice (1 of 2);
+    // L1 is still looked after (no ceased date) since 01/06/2022, 304 days before 01/04/2023.
+    let s = cspi::indicators::annex_a::summarise(&lists, d(2023, 4, 1)).unwrap();
+    assert_eq!(
+        common::rows(
+            &s,
+            &[
+                "list",
+                "rows",
+                "children",
+                "missing_key_date",
+                "open_items",
+                "oldest_open_days",
+                "oldest_open",
+                "notes"
+            ]
+        ),
+        vec![
+            "3|3|3|1||||",
+            "8|2|2|0|1|304|L1 since 2022-06-01|0% had 3 or more placements in the last 12 months; 50% went missing at least once",
+        ]
+    );
     // Every list 8 column was found despite the header variants.
     assert!(
         !report
@@ -314,6 +337,20 @@ fn lists_produced_from_the_history_read_back_unchanged_and_agree_with_the_return
     assert!(compared >= 8);
     // The children behind each figure come with it.
     assert!(from_lists.drilldown.contains_key("icpc_15wd"));
+    // The summary speaks to care leavers' activity (list 9) and adoption timeliness (list 10).
+    let notes: Vec<String> = common::rows(&from_lists.summary, &["list", "notes"]);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("9|") && n.contains("in education, employment or training")),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("10|") && n.contains("days after entering care")),
+        "{notes:?}"
+    );
     // The summary: one row per list, counts matching the lists.
     let s = &from_lists.summary;
     let rows: BTreeMap<i32, i64> = s

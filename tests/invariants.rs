@@ -76,24 +76,7 @@ fn episodes(stories: &[Story]) -> Vec<Episode> {
 }
 
 fn get(values: &DataFrame, id: &str, period: &Period) -> Option<(f64, Option<f64>, Option<f64>)> {
-    let row = values
-        .clone()
-        .lazy()
-        .filter(
-            col("indicator_id")
-                .eq(lit(id))
-                .and(col("breakdown").is_null())
-                .and(col("period_type").eq(lit(period.kind.name())))
-                .and(col("period_end").eq(lit(period.end))),
-        )
-        .collect()
-        .unwrap();
-    if row.height() == 0 {
-        return None;
-    }
-    assert_eq!(row.height(), 1, "{id} {period:?}");
-    let g = |c: &str| row.column(c).unwrap().f64().unwrap().get(0);
-    Some((g("numerator").unwrap_or(0.0), g("denominator"), g("value")))
+    common::figure(values, id, Some(period))
 }
 
 proptest! {

@@ -18,7 +18,6 @@ use cspi::indicators::period::Period;
 use cspi::ingest::reference::{ReferenceIndex, ReferenceTables};
 use cspi::ingest::returns::Hints;
 use cspi::ingest::store::Store;
-use polars::prelude::*;
 
 use common::cin::{Episode, write_returns};
 
@@ -153,19 +152,8 @@ fn lincolnshire_2025_rates_match_dfe_published_figures() {
     .unwrap()
     .values;
     let value = |id: &str| -> (f64, f64) {
-        let row = values
-            .clone()
-            .lazy()
-            .filter(
-                col("indicator_id")
-                    .eq(lit(id))
-                    .and(col("breakdown").is_null()),
-            )
-            .collect()
-            .unwrap();
-        assert_eq!(row.height(), 1, "{id}: {row}");
-        let g = |c: &str| row.column(c).unwrap().f64().unwrap().get(0).unwrap();
-        (g("numerator"), g("value"))
+        let (n, _, v) = common::figure(&values, id, None).expect(id);
+        (n, v.expect(id))
     };
     // Each indicator against LAIT's published value (its YAML's benchmark key).
     let mut checked = 0;

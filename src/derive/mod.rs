@@ -101,6 +101,14 @@ pub trait Canonical: Sync {
     /// The collection years each LA has returns for, by collection: (la_code, collection,
     /// year). The history cannot tell this (a record keeps only its latest return's year).
     fn returns_held(&self) -> PolarsResult<Vec<(String, crate::ingest::returns::Collection, i32)>>;
+
+    /// A canonical table for some LAs only (a source that can read less does so).
+    fn table_for(&self, name: &str, las: &[String]) -> PolarsResult<LazyFrame> {
+        let las = Series::new("las".into(), las.to_vec());
+        Ok(self
+            .table(name)?
+            .filter(col("la_code").is_in(lit(las).implode(false), false)))
+    }
 }
 
 impl Canonical for Store {
@@ -110,6 +118,13 @@ impl Canonical for Store {
 
     fn returns_held(&self) -> PolarsResult<Vec<(String, crate::ingest::returns::Collection, i32)>> {
         Ok(self.returns_held())
+    }
+
+    fn table_for(&self, name: &str, las: &[String]) -> PolarsResult<LazyFrame> {
+        let las_series = Series::new("las".into(), las.to_vec());
+        Ok(self
+            .scan_las(name, Some(las))?
+            .filter(col("la_code").is_in(lit(las_series).implode(false), false)))
     }
 }
 
@@ -155,11 +170,7 @@ impl<C: Canonical> Canonical for OnlyLas<'_, C> {
     }
 
     fn table(&self, name: &str) -> PolarsResult<LazyFrame> {
-        let las = Series::new("las".into(), self.las.clone());
-        Ok(self
-            .inner
-            .table(name)?
-            .filter(col("la_code").is_in(lit(las).implode(false), false)))
+        self.inner.table_for(name, &self.las)
     }
 }
 
@@ -188,7 +199,20 @@ impl<'a> Facts<'a> {
             .entry(table)
             .or_default()
             .clone();
-        cell.get_or_init(|| self.build(table)).clone()
+        cell.get_or_init(|| {
+            let started = std::time::Instant::now();
+            let built = self.build(table);
+            // CSPI_PROFILE=1 prints how long each fact table took (tuning aid).
+            if std::env::var_os("CSPI_PROFILE").is_some() {
+                eprintln!(
+                    "fact {:<16} {:>8.3} s",
+                    table.name(),
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            built
+        })
+        .clone()
     }
 
     /// The returns held: (la_code, collection, collection year).

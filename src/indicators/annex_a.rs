@@ -208,6 +208,45 @@ pub fn summarise(lists: &BTreeMap<u8, DataFrame>, date: NaiveDate) -> PolarsResu
                 share("placements_12m", 3).unwrap_or(f64::NAN),
                 share("missing_12m", 1).unwrap_or(f64::NAN)
             ))
+        } else if rule.list == 9 {
+            // EET: activity codes F* (full-time) and P* (part-time) education, training or
+            // employment, as the catalogue's care-leaver definitions.
+            let activity = df.column("activity")?.str()?.clone();
+            let known = activity.iter().flatten().count();
+            let eet = activity
+                .iter()
+                .flatten()
+                .filter(|a| a.starts_with('F') || a.starts_with('P'))
+                .count();
+            (known > 0).then(|| {
+                format!(
+                    "{:.0}% in education, employment or training ({eet} of {known} with an activity)",
+                    100.0 * eet as f64 / known as f64
+                )
+            })
+        } else if rule.list == 10 {
+            let adopted = df
+                .clone()
+                .lazy()
+                .filter(
+                    col("adoption_order_date")
+                        .is_not_null()
+                        .and(col("placed_date").is_not_null())
+                        .and(col("entered_care").is_not_null()),
+                )
+                .select([(col("placed_date") - col("entered_care"))
+                    .dt()
+                    .total_days(false)
+                    .alias("days")])
+                .collect()?;
+            let days = adopted.column("days")?.cast(&DataType::Float64)?;
+            let days = days.f64()?;
+            days.mean().map(|m| {
+                format!(
+                    "adopted children moved in with their adoptive family on average {m:.0} days after entering care ({} children; the scorecard's A1 without its foster-carer adjustment)",
+                    days.len()
+                )
+            })
         } else {
             None
         };

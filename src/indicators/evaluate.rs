@@ -530,6 +530,19 @@ fn history_complete(months: i32) -> Expr {
         .gt_eq(col("cover_start"))
 }
 
+/// The threads definitions are evaluated on: as many as cores, with large stacks, because
+/// polars plans are optimised recursively (the default 2 MiB overflows on unoptimised builds).
+fn pool() -> &'static rayon::ThreadPool {
+    static POOL: std::sync::OnceLock<rayon::ThreadPool> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .stack_size(64 << 20)
+            .thread_name(|i| format!("cspi-eval-{i}"))
+            .build()
+            .expect("a thread pool")
+    })
+}
+
 /// Evaluates the catalogue (or `options.only`) for the given periods.
 pub fn evaluate(
     catalogue: &Catalogue,
@@ -537,23 +550,61 @@ pub fn evaluate(
     periods: &[Period],
     options: &Options,
 ) -> Result<Evaluation, EvalError> {
+    // Definitions are independent: evaluate them in parallel (each is many small polars
+    // plans, whose fixed cost dominates on one LA); fact tables are still built once, by
+    // whichever definition needs them first.
+    use rayon::prelude::*;
+    let wanted: Vec<&Definition> = catalogue
+        .definitions
+        .iter()
+        .filter(|def| options.only.is_empty() || options.only.contains(&def.id))
+        .filter(|def| periods.iter().any(|p| supports(def, p.kind)))
+        .collect();
+    // Build the fact tables first, one after another: a fact built inside the parallel
+    // section could be requested again by a job the same worker steals while polars works,
+    // and a cell cannot be re-entered by the thread initialising it.
+    let mut tables: Vec<FactTable> = wanted.iter().map(|d| d.fact_table()).collect();
+    if wanted.iter().any(|d| d.unit == Unit::RatePer10k) {
+        tables.push(FactTable::Population);
+    }
+    tables.sort_by_key(|t| t.name());
+    tables.dedup();
+    for t in tables {
+        facts.get(t).map_err(|source| EvalError {
+            id: format!("(fact table {})", t.name()),
+            source,
+        })?;
+    }
+    let results: Vec<(String, DataFrame, Option<DataFrame>)> = pool().install(|| {
+        wanted
+            .par_iter()
+            .map(|def| {
+                let started = std::time::Instant::now();
+                let (v, d) =
+                    evaluate_one(def, facts, periods, options.drilldown).map_err(|source| {
+                        EvalError {
+                            id: def.id.clone(),
+                            source,
+                        }
+                    })?;
+                // CSPI_PROFILE=1 prints each definition's time (tuning aid).
+                if std::env::var_os("CSPI_PROFILE").is_some() {
+                    eprintln!(
+                        "indicator {:<36} {:>8.3} s (facts included on first use)",
+                        def.id,
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+                Ok((def.id.clone(), v, d))
+            })
+            .collect::<Result<_, EvalError>>()
+    })?;
     let mut values = vec![];
     let mut drilldown = BTreeMap::new();
-    for def in &catalogue.definitions {
-        if !options.only.is_empty() && !options.only.contains(&def.id) {
-            continue;
-        }
-        if !periods.iter().any(|p| supports(def, p.kind)) {
-            continue;
-        }
-        let (v, d) =
-            evaluate_one(def, facts, periods, options.drilldown).map_err(|source| EvalError {
-                id: def.id.clone(),
-                source,
-            })?;
+    for (id, v, d) in results {
         values.push(v.lazy());
         if let Some(d) = d {
-            drilldown.insert(def.id.clone(), d);
+            drilldown.insert(id, d);
         }
     }
     let values = if values.is_empty() {

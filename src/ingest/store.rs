@@ -170,10 +170,22 @@ impl Store {
 
     /// The history of a table across every LA in the store, lazily (one Parquet file per LA).
     pub fn scan(&self, table: &str) -> PolarsResult<LazyFrame> {
+        self.scan_las(table, None)
+    }
+
+    /// As [`Store::scan`], reading only the files of `las` (one LA from a national store
+    /// opens one file per table, not 153).
+    pub fn scan_las(&self, table: &str, las: Option<&[String]>) -> PolarsResult<LazyFrame> {
         let dir = self.root.join("history").join(table);
         let files: Vec<PathBuf> = list_dir(&dir)
             .into_iter()
             .filter(|f| f.ends_with(".parquet"))
+            .filter(|f| {
+                las.is_none_or(|las| {
+                    las.iter()
+                        .any(|la| f.strip_suffix(".parquet") == Some(la.as_str()))
+                })
+            })
             .map(|f| dir.join(f))
             .collect();
         if files.is_empty() {

@@ -43,3 +43,27 @@ pub fn rows(df: &DataFrame, columns: &[&str]) -> Vec<String> {
         })
         .collect()
 }
+
+/// An indicator's total row (no breakdown), for one period or the only one:
+/// (numerator, denominator, value); None when the figure is not reported.
+pub fn figure(
+    values: &DataFrame,
+    id: &str,
+    period: Option<&cspi::indicators::period::Period>,
+) -> Option<(f64, Option<f64>, Option<f64>)> {
+    let mut filter = col("indicator_id")
+        .eq(lit(id))
+        .and(col("breakdown").is_null());
+    if let Some(p) = period {
+        filter = filter
+            .and(col("period_type").eq(lit(p.kind.name())))
+            .and(col("period_end").eq(lit(p.end)));
+    }
+    let row = values.clone().lazy().filter(filter).collect().unwrap();
+    if row.height() == 0 {
+        return None;
+    }
+    assert_eq!(row.height(), 1, "{id} {period:?}: {row}");
+    let g = |c: &str| row.column(c).unwrap().f64().unwrap().get(0);
+    Some((g("numerator").unwrap_or(0.0), g("denominator"), g("value")))
+}
