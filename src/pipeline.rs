@@ -21,6 +21,7 @@ use crate::ingest::reference::{ReferenceIndex, ReferenceTables};
 use crate::ingest::returns::Hints;
 use crate::ingest::store::Store;
 use crate::ingest::{self, IngestOutcome};
+use crate::render::packs::{Audience, Format as PackFormat, Pack};
 use crate::synth::{self, Recipe};
 
 /// Problems running the main job, in terms a performance analyst can act on.
@@ -42,6 +43,8 @@ pub enum PipelineError {
     Reference(#[from] crate::ingest::reference::ReferenceError),
     #[error("{0}")]
     Workbook(#[from] crate::render::annex_a::WorkbookError),
+    #[error("{0}")]
+    Render(#[from] crate::render::RenderError),
 }
 
 /// An LA's configuration for `cspi run` (YAML; every field optional).
@@ -70,6 +73,10 @@ pub struct Config {
     pub local_indicators: Option<PathBuf>,
     /// Local figures for the inspection context section (YAML map key: text).
     pub local_context: Option<PathBuf>,
+    /// A folder of pack definitions (YAML) used instead of the shipped `charts/`.
+    pub packs: Option<PathBuf>,
+    /// Members' packs: counts from 1 to this minus one shown as "c" (default: the pack's, 5).
+    pub suppress_below: Option<u32>,
 }
 
 impl Config {
@@ -84,6 +91,7 @@ impl Config {
         config.published = config.published.map(|p| base.join(p));
         config.local_indicators = config.local_indicators.map(|p| base.join(p));
         config.local_context = config.local_context.map(|p| base.join(p));
+        config.packs = config.packs.map(|p| base.join(p));
         Ok(config)
     }
 
@@ -282,13 +290,9 @@ pub fn analyse(
         options.neighbours.insert(la.to_string(), n.clone());
     }
     let mine = comparison::table::only_las(&result.values, &[la.to_string()])?;
-    let published = comparison::compare(
-        &catalogue,
-        &mine,
-        &Benchmarks::published(&catalogue, &tables, &index)?,
-        &index,
-        &options,
-    )?;
+    let published_benchmarks = Benchmarks::published(&catalogue, &tables, &index)?;
+    let published =
+        comparison::compare(&catalogue, &mine, &published_benchmarks, &index, &options)?;
     let dir = out.join("comparison");
     let mut outputs = comparison::table::write(&published, &dir, comparison::Source::Published)?;
     let computed = if store.las().len() > 1 {
@@ -314,6 +318,73 @@ pub fn analyse(
                 c.height(),
                 store.las().len()
             ))
+        ),
+        outputs,
+    });
+
+    progress.step("rendering the packs", None);
+    let packs = match &config.packs {
+        Some(dir) => Pack::from_dir(dir, &catalogue)?,
+        None => Pack::embedded(&catalogue)?,
+    };
+    let la_name = index.la(la).map_or(la.to_string(), |l| l.name.clone());
+    let input = crate::render::html::PackInput {
+        la,
+        la_name: &la_name,
+        catalogue: &catalogue,
+        comparison: &published,
+        benchmarks: &published_benchmarks,
+        index: &index,
+        options: &options,
+    };
+    let my_drilldown: std::collections::BTreeMap<String, DataFrame> = result
+        .drilldown
+        .iter()
+        .map(|(id, df)| {
+            Ok((
+                id.clone(),
+                comparison::table::only_las(df, &[la.to_string()])?,
+            ))
+        })
+        .collect::<Result<_, polars::prelude::PolarsError>>()?;
+    let mut outputs = vec![];
+    for mut pack in packs {
+        if pack.audience == Audience::Members
+            && let Some(n) = config.suppress_below
+        {
+            pack.suppress_below = n;
+        }
+        for format in &pack.formats {
+            let path = out.join("packs").join(format!(
+                "{}.{}",
+                pack.id,
+                match format {
+                    PackFormat::Html => "html",
+                    PackFormat::Xlsx => "xlsx",
+                }
+            ));
+            match format {
+                PackFormat::Html => {
+                    let html = crate::render::html::render(&pack, &input)?;
+                    crate::domain::io::write_bytes(&path, html.as_bytes()).map_err(io(&path))?;
+                }
+                PackFormat::Xlsx => crate::render::workbook::write(
+                    &path,
+                    &pack,
+                    &la_name,
+                    &catalogue,
+                    &published,
+                    &my_drilldown,
+                )?,
+            }
+            outputs.push(path);
+        }
+    }
+    steps.push(StepReport {
+        step: "packs",
+        detail: format!(
+            "{} files from the pack definitions in charts/",
+            outputs.len()
         ),
         outputs,
     });

@@ -1,6 +1,25 @@
-//! Outputs people open: workbooks (and, later, charts, dashboards and packs).
+//! Outputs people open: charts (SVG), the HTML dashboard and packs, workbooks.
 //!
 //! Render takes finished tables from the earlier layers and only lays them out; it computes no
-//! figures.
+//! figures. What each pack holds is declared in `charts/*.yaml` ([`packs`]).
 
 pub mod annex_a;
+pub mod charts;
+pub mod html;
+pub mod packs;
+pub mod workbook;
+
+/// A failure rendering an output.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("workbook: {0}")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+    #[error("{0}")]
+    Chart(#[from] charts::ChartError),
+    #[error("{0}")]
+    Data(#[from] polars::prelude::PolarsError),
+    #[error("no indicator `{0}` in the catalogue")]
+    Missing(String),
+    #[error("{0}: {1}")]
+    Io(std::path::PathBuf, std::io::Error),
+}

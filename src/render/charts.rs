@@ -1,0 +1,242 @@
+//! Charts as SVG (plotters): the neighbour bar chart and the trend chart.
+//!
+//! Readable in greyscale and by colour-blind readers: the LA is the only dark bar; lines
+//! differ by dash pattern as well as colour (LA solid, neighbours' mean dashed, England
+//! dotted). Titles are plain English; the subtitle says which way is better.
+
+use plotters::prelude::*;
+
+use crate::indicators::catalogue::{Polarity, Unit};
+
+const LA_COLOUR: RGBColor = RGBColor(0x1d, 0x3f, 0x6e);
+const OTHER_COLOUR: RGBColor = RGBColor(0xb8, 0xb8, 0xb8);
+const ENGLAND_COLOUR: RGBColor = RGBColor(0xc0, 0x50, 0x00);
+const SN_COLOUR: RGBColor = RGBColor(0x55, 0x55, 0x55);
+
+/// A chart failure (plotters reports drawing errors as strings).
+#[derive(Debug, thiserror::Error)]
+#[error("chart: {0}")]
+pub struct ChartError(pub String);
+
+fn e<E: std::fmt::Debug>(x: E) -> ChartError {
+    ChartError(format!("{x:?}"))
+}
+
+/// "higher is better" / "lower is better" / "" for neutral.
+pub fn polarity_note(p: Polarity) -> &'static str {
+    match p {
+        Polarity::High => "higher is better",
+        Polarity::Low => "lower is better",
+        Polarity::Neutral => "neither higher nor lower is better",
+    }
+}
+
+/// The axis label for a unit.
+pub fn unit_label(u: Unit) -> &'static str {
+    match u {
+        Unit::Percent => "%",
+        Unit::RatePer10k => "per 10,000 children",
+        Unit::Count => "number",
+        Unit::MeanDays => "days (average)",
+        Unit::Mean => "average",
+    }
+}
+
+/// The LA and its neighbours for one indicator and period.
+#[derive(Debug, Clone)]
+pub struct NeighbourChart {
+    pub title: String,
+    pub unit: Unit,
+    pub polarity: Polarity,
+    /// (label, value, is the LA), in the order to draw.
+    pub bars: Vec<(String, Option<f64>, bool)>,
+    pub england: Option<f64>,
+    pub region: Option<f64>,
+}
+
+/// (period label, LA, neighbours' mean, England)
+pub type TrendPoint = (String, Option<f64>, Option<f64>, Option<f64>);
+
+/// The LA, its neighbours' mean and England over years.
+#[derive(Debug, Clone)]
+pub struct TrendChart {
+    pub title: String,
+    pub unit: Unit,
+    pub polarity: Polarity,
+    pub points: Vec<TrendPoint>,
+}
+
+fn short(name: &str) -> String {
+    if name.chars().count() <= 14 {
+        name.to_string()
+    } else {
+        format!("{}…", name.chars().take(13).collect::<String>())
+    }
+}
+
+fn axis_max(values: impl Iterator<Item = f64>) -> f64 {
+    let m = values.fold(0.0_f64, f64::max);
+    if m <= 0.0 { 1.0 } else { m * 1.15 }
+}
+
+/// The neighbour bar chart as an SVG document.
+pub fn neighbour_svg(c: &NeighbourChart) -> Result<String, ChartError> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (720, 380)).into_drawing_area();
+        root.fill(&WHITE).map_err(e)?;
+        let n = c.bars.len().max(1);
+        let top = axis_max(
+            c.bars
+                .iter()
+                .filter_map(|b| b.1)
+                .chain(c.england)
+                .chain(c.region),
+        );
+        let labels: Vec<String> = c.bars.iter().map(|b| short(&b.0)).collect();
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                format!("{} ({})", c.title, polarity_note(c.polarity)),
+                ("sans-serif", 16),
+            )
+            .margin(12)
+            .x_label_area_size(70)
+            .y_label_area_size(60)
+            .build_cartesian_2d((0..n - 1).into_segmented(), 0.0..top)
+            .map_err(e)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .y_desc(unit_label(c.unit))
+            .x_labels(n)
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+                    labels.get(*i).cloned().unwrap_or_default()
+                }
+                SegmentValue::Last => String::new(),
+            })
+            .x_label_style(("sans-serif", 10))
+            .draw()
+            .map_err(e)?;
+        chart
+            .draw_series(c.bars.iter().enumerate().filter_map(|(i, b)| {
+                let v = b.1?;
+                let style = if b.2 { LA_COLOUR } else { OTHER_COLOUR };
+                let mut bar = Rectangle::new(
+                    [
+                        (SegmentValue::Exact(i), 0.0),
+                        (SegmentValue::Exact(i + 1), v),
+                    ],
+                    style.filled(),
+                );
+                bar.set_margin(0, 0, 6, 6);
+                Some(bar)
+            }))
+            .map_err(e)?;
+        for (value, colour, name, dash) in [
+            (c.england, ENGLAND_COLOUR, "England", 3u32),
+            (c.region, SN_COLOUR, "Region", 8u32),
+        ] {
+            if let Some(v) = value {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        [(SegmentValue::Exact(0), v), (SegmentValue::Last, v)],
+                        dash,
+                        dash,
+                        colour.stroke_width(2),
+                    ))
+                    .map_err(e)?
+                    .label(name)
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+                    });
+            }
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 11))
+            .draw()
+            .map_err(e)?;
+        root.present().map_err(e)?;
+    }
+    Ok(svg)
+}
+
+/// The trend chart as an SVG document.
+pub fn trend_svg(c: &TrendChart) -> Result<String, ChartError> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (720, 320)).into_drawing_area();
+        root.fill(&WHITE).map_err(e)?;
+        let n = c.points.len().max(1);
+        let top = axis_max(c.points.iter().flat_map(|p| [p.1, p.2, p.3]).flatten());
+        let labels: Vec<String> = c.points.iter().map(|p| p.0.clone()).collect();
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                format!("{}: the trend ({})", c.title, polarity_note(c.polarity)),
+                ("sans-serif", 16),
+            )
+            .margin(12)
+            .margin_right(36)
+            .x_label_area_size(36)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0..n.saturating_sub(1).max(1), 0.0..top)
+            .map_err(e)?;
+        chart
+            .configure_mesh()
+            .y_desc(unit_label(c.unit))
+            .x_labels(n)
+            .x_label_formatter(&|i| labels.get(*i).cloned().unwrap_or_default())
+            .draw()
+            .map_err(e)?;
+        let series = |pick: fn(&TrendPoint) -> Option<f64>| {
+            c.points
+                .iter()
+                .enumerate()
+                .filter_map(move |(i, p)| pick(p).map(|v| (i, v)))
+                .collect::<Vec<_>>()
+        };
+        let la = series(|p| p.1);
+        chart
+            .draw_series(LineSeries::new(la.clone(), LA_COLOUR.stroke_width(3)))
+            .map_err(e)?
+            .label("This area")
+            .legend(|(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], LA_COLOUR.stroke_width(3))
+            });
+        chart
+            .draw_series(la.iter().map(|p| Circle::new(*p, 4, LA_COLOUR.filled())))
+            .map_err(e)?;
+        for (pts, colour, name, dash) in [
+            (series(|p| p.2), SN_COLOUR, "Similar areas (average)", 8u32),
+            (series(|p| p.3), ENGLAND_COLOUR, "England", 3u32),
+        ] {
+            if pts.is_empty() {
+                continue;
+            }
+            chart
+                .draw_series(DashedLineSeries::new(
+                    pts,
+                    dash,
+                    dash,
+                    colour.stroke_width(2),
+                ))
+                .map_err(e)?
+                .label(name)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 11))
+            .draw()
+            .map_err(e)?;
+        root.present().map_err(e)?;
+    }
+    Ok(svg)
+}
