@@ -8,6 +8,16 @@ use cspi::indicators::catalogue::Catalogue;
 use cspi::pipeline::{Config, Quiet, run};
 use cspi::render::packs::{Audience, Pack};
 
+/// The main job on the hand-built history (tests/fixtures/indicators) for Lincolnshire.
+fn fixture_config(out: &std::path::Path) -> Config {
+    Config {
+        la: Some("925".into()),
+        inputs: vec![common::fixture("indicators")],
+        out: Some(out.to_path_buf()),
+        ..Config::default()
+    }
+}
+
 #[test]
 fn the_shipped_packs_load_and_a_bad_one_is_rejected() {
     let catalogue = Catalogue::embedded().unwrap();
@@ -32,12 +42,7 @@ fn the_shipped_packs_load_and_a_bad_one_is_rejected() {
 #[test]
 fn the_main_job_writes_the_packs_and_members_see_no_child_data() {
     let out = tempfile::tempdir().unwrap();
-    let config = Config {
-        la: Some("925".into()),
-        inputs: vec![common::fixture("indicators")],
-        out: Some(out.path().to_path_buf()),
-        ..Config::default()
-    };
+    let config = fixture_config(out.path());
     let outcome = run(&config, &Quiet).unwrap();
     let packs = out.path().join("packs");
     for f in [
@@ -109,6 +114,28 @@ fn the_main_job_writes_the_packs_and_members_see_no_child_data() {
         sheets.iter().any(|n| n == "Children - referrals_rate"),
         "{sheets:?}"
     );
+
+    // Same inputs, same bytes.
+    let again = tempfile::tempdir().unwrap();
+    run(
+        &Config {
+            out: Some(again.path().to_path_buf()),
+            ..config.clone()
+        },
+        &Quiet,
+    )
+    .unwrap();
+    for f in [
+        "packs/members.html",
+        "packs/monthly-dashboard.xlsx",
+        "annex_a/annex_a_925_2025-03-31.xlsx",
+    ] {
+        assert!(
+            std::fs::read(out.path().join(f)).unwrap()
+                == std::fs::read(again.path().join(f)).unwrap(),
+            "{f} differs between runs"
+        );
+    }
 }
 
 /// The dashboard opened in headless Chromium: it renders the expected sections and logs no
@@ -117,12 +144,7 @@ fn the_main_job_writes_the_packs_and_members_see_no_child_data() {
 #[ignore = "needs Debian's chromium (installed by .ci/run)"]
 fn the_dashboard_renders_in_a_headless_browser() {
     let out = tempfile::tempdir().unwrap();
-    let config = Config {
-        la: Some("925".into()),
-        inputs: vec![common::fixture("indicators")],
-        out: Some(out.path().to_path_buf()),
-        ..Config::default()
-    };
+    let config = fixture_config(out.path());
     run(&config, &Quiet).unwrap();
     let page = out.path().join("packs/monthly-dashboard.html");
     let result = std::process::Command::new("chromium")

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use polars::prelude::*;
-use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
+use rust_xlsxwriter::{ExcelDateTime, Format, XlsxError};
 
 use crate::derive::annex_a::{Windows, unfilled};
 use crate::domain::dates::{format_dmy, from_epoch_days};
@@ -36,7 +36,7 @@ pub fn write_workbook(
     windows: Windows,
     lists_by_number: &BTreeMap<u8, DataFrame>,
 ) -> Result<(), WorkbookError> {
-    let mut book = Workbook::new();
+    let mut book = super::new_workbook()?;
     let bold = Format::new().set_bold();
     let date = Format::new().set_num_format("dd/mm/yyyy");
     let header = Format::new().set_bold().set_text_wrap();

@@ -79,6 +79,52 @@ fn axis_max(values: impl Iterator<Item = f64>) -> f64 {
     if m <= 0.0 { 1.0 } else { m * 1.15 }
 }
 
+/// A dashed reference line (England, region, neighbours' mean) with its legend entry.
+fn dashed<'a, DB, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    points: Vec<(X::ValueType, Y::ValueType)>,
+    colour: RGBColor,
+    name: &str,
+    dash: u32,
+) -> Result<(), ChartError>
+where
+    DB: DrawingBackend + 'a,
+    X: Ranged,
+    Y: Ranged,
+    X::ValueType: Clone + 'static,
+    Y::ValueType: Clone + 'static,
+{
+    chart
+        .draw_series(DashedLineSeries::new(
+            points,
+            dash,
+            dash,
+            colour.stroke_width(2),
+        ))
+        .map_err(e)?
+        .label(name)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
+    Ok(())
+}
+
+/// The legend box, the same on every chart.
+fn legend<'a, DB, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+) -> Result<(), ChartError>
+where
+    DB: DrawingBackend + 'a,
+    X: Ranged,
+    Y: Ranged,
+{
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 11))
+        .draw()
+        .map_err(e)
+}
+
 /// The neighbour bar chart as an SVG document.
 pub fn neighbour_svg(c: &NeighbourChart) -> Result<String, ChartError> {
     let mut svg = String::new();
@@ -138,27 +184,16 @@ pub fn neighbour_svg(c: &NeighbourChart) -> Result<String, ChartError> {
             (c.region, SN_COLOUR, "Region", 8u32),
         ] {
             if let Some(v) = value {
-                chart
-                    .draw_series(DashedLineSeries::new(
-                        [(SegmentValue::Exact(0), v), (SegmentValue::Last, v)],
-                        dash,
-                        dash,
-                        colour.stroke_width(2),
-                    ))
-                    .map_err(e)?
-                    .label(name)
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
-                    });
+                dashed(
+                    &mut chart,
+                    vec![(SegmentValue::Exact(0), v), (SegmentValue::Last, v)],
+                    colour,
+                    name,
+                    dash,
+                )?;
             }
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 11))
-            .draw()
-            .map_err(e)?;
+        legend(&mut chart)?;
         root.present().map_err(e)?;
     }
     Ok(svg)
@@ -216,26 +251,9 @@ pub fn trend_svg(c: &TrendChart) -> Result<String, ChartError> {
             if pts.is_empty() {
                 continue;
             }
-            chart
-                .draw_series(DashedLineSeries::new(
-                    pts,
-                    dash,
-                    dash,
-                    colour.stroke_width(2),
-                ))
-                .map_err(e)?
-                .label(name)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
-                });
+            dashed(&mut chart, pts, colour, name, dash)?;
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 11))
-            .draw()
-            .map_err(e)?;
+        legend(&mut chart)?;
         root.present().map_err(e)?;
     }
     Ok(svg)

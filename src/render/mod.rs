@@ -23,3 +23,16 @@ pub enum RenderError {
     #[error("{0}: {1}")]
     Io(std::path::PathBuf, std::io::Error),
 }
+
+/// A new workbook whose metadata does not change from run to run (rust_xlsxwriter stamps the
+/// creation time by default), so the same inputs give byte-identical files.
+pub fn new_workbook() -> Result<rust_xlsxwriter::Workbook, rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let fixed = rust_xlsxwriter::ExcelDateTime::from_ymd(2000, 1, 1)?;
+    book.set_properties(
+        &rust_xlsxwriter::DocProperties::new()
+            .set_creation_datetime(&fixed)
+            .set_author("cspi"),
+    );
+    Ok(book)
+}

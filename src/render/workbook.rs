@@ -8,7 +8,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 use rust_xlsxwriter::{
-    Color, ConditionalFormatText, ConditionalFormatTextRule, ExcelDateTime, Format, Workbook,
+    Color, ConditionalFormatText, ConditionalFormatTextRule, ExcelDateTime, Format,
 };
 
 use super::RenderError;
@@ -64,7 +64,7 @@ pub fn write(
     comparison: &DataFrame,
     drilldown: &BTreeMap<String, DataFrame>,
 ) -> Result<(), RenderError> {
-    let mut book = Workbook::new();
+    let mut book = super::new_workbook()?;
     let bold = Format::new().set_bold();
     let header = Format::new().set_bold().set_text_wrap();
     let date = Format::new().set_num_format("dd/mm/yyyy");
@@ -205,6 +205,26 @@ pub fn write(
                 let Some(df) = drilldown.get(&item.id) else {
                     continue;
                 };
+                // The children behind the latest figure of each period type (the whole
+                // series is in the drill-down files).
+                let latest = df
+                    .clone()
+                    .lazy()
+                    .group_by([col("period_type")])
+                    .agg([col("period_end").max()]);
+                let df = &df
+                    .clone()
+                    .lazy()
+                    .join(
+                        latest,
+                        [col("period_type"), col("period_end")],
+                        [col("period_type"), col("period_end")],
+                        JoinArgs {
+                            maintain_order: MaintainOrderJoin::Left,
+                            ..JoinArgs::new(JoinType::Semi)
+                        },
+                    )
+                    .collect()?;
                 let sheet = book.add_worksheet();
                 sheet.set_name(sheet_name(&format!("Children - {}", item.id)))?;
                 sheet.write_string_with_format(
