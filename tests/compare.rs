@@ -160,6 +160,19 @@ fn lincolnshire_2025_against_published_neighbours_region_and_england() {
         ),
     ]);
     let t = compare(&catalogue, &v, &b, index, &CompareOptions::default()).unwrap();
+    // LAIT's value with EES's counts behind it (for funnel plots): 22.9% of 8,726 referrals.
+    let bp = b
+        .period_for(
+            "rereferrals_12m",
+            cspi::indicators::period::PeriodType::Year,
+            to_epoch_days(d(2025, 3, 31)),
+        )
+        .unwrap();
+    let published = b.get("rereferrals_12m", &bp, "925").unwrap();
+    assert_eq!(
+        (published.value, published.denominator),
+        (Some(22.9), Some(8726.0))
+    );
 
     // Re-referrals (LAIT ReReferral) 2025, neighbours in SN order:
     // 16.3, 18.5, 14.8, 14.0, 17.9, 20.1, 22.5, 23.9, 28.9, 22.1 → sum 199.0, mean 19.90;

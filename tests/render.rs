@@ -67,6 +67,9 @@ fn the_main_job_writes_the_packs_and_members_see_no_child_data() {
         assert!(html.contains(&format!("data-area=\"{area}\"")), "{area}");
     }
     assert!(html.contains("<svg"));
+    // Funnel plots for the indicators the pack asks them for (every LA's published value and
+    // denominator for 2024-25, Lincolnshire's own figure in its place).
+    assert_eq!(html.matches("all areas by size").count(), 3);
     // (The SVG namespace URI is a name, not a fetch.)
     for fetch in ["<script", "src=\"http", "href=\"http", "url(http", "<link"] {
         assert!(!html.contains(fetch), "{fetch}");

@@ -123,6 +123,9 @@ impl Benchmarks {
                 .collect()
         };
         let mut chosen: HashMap<(String, String, String), (u8, Bench)> = HashMap::new();
+        // The counts behind a figure (EES publishes them, LAIT does not): kept whichever
+        // source's value is chosen, for funnel plots of every LA.
+        let mut counts: HashMap<(String, String, String), (f64, f64)> = HashMap::new();
         let mut years: HashMap<String, Vec<i32>> = HashMap::new();
         for i in 0..p.height() {
             let (Some(m), Some(c), Some(y)) = (measure.get(i), code.get(i), year.get(i)) else {
@@ -150,6 +153,9 @@ impl Benchmarks {
                     };
                 }
                 let key = (id.clone(), year_key(y), c.to_string());
+                if let (Some(n), Some(d)) = (b.numerator, b.denominator) {
+                    counts.entry(key.clone()).or_insert((n, d));
+                }
                 let keep = match chosen.get(&key) {
                     None => true,
                     Some((p0, old)) => {
@@ -169,6 +175,14 @@ impl Benchmarks {
         }
         for ys in years.values_mut() {
             ys.sort();
+        }
+        for (key, (_, b)) in chosen.iter_mut() {
+            if b.denominator.is_none()
+                && let Some((n, d)) = counts.get(key)
+            {
+                b.numerator = Some(*n);
+                b.denominator = Some(*d);
+            }
         }
         Ok(Benchmarks {
             source: Source::Published,

@@ -473,3 +473,22 @@ pub fn write(
     crate::domain::io::write_csv(&mut df, &paths[1]).map_err(io)?;
     Ok(paths)
 }
+
+/// A funnel plot's limit curves around `centre` (England) for denominators from 1 to `max`:
+/// (denominator, lower 95%, upper 95%, lower 99.8%, upper 99.8%), in the indicator's unit.
+/// Percentages and rates only (the others have no exact limits).
+pub fn funnel_curve(unit: Unit, centre: f64, max: f64, steps: usize) -> Vec<[f64; 5]> {
+    if !matches!(unit, Unit::Percent | Unit::RatePer10k) || max <= 1.0 || steps < 2 {
+        return vec![];
+    }
+    // Denominators spaced evenly on a square-root scale: the curves bend most at small ones.
+    (1..=steps)
+        .filter_map(|i| {
+            let d = (max.sqrt() * i as f64 / steps as f64).powi(2).max(1.0);
+            let d = if unit == Unit::Percent { d.round() } else { d };
+            let l95 = funnel(unit, centre, None, Some(d), None, LEVELS[0])?;
+            let l998 = funnel(unit, centre, None, Some(d), None, LEVELS[1])?;
+            Some([d, l95.lower, l95.upper, l998.lower, l998.upper])
+        })
+        .collect()
+}

@@ -66,6 +66,21 @@ pub struct TrendChart {
     pub points: Vec<TrendPoint>,
 }
 
+/// Every LA's value against its denominator, with limits around England.
+#[derive(Debug, Clone)]
+pub struct FunnelChart {
+    pub title: String,
+    pub unit: Unit,
+    pub polarity: Polarity,
+    /// (LA name, denominator, value, is the LA)
+    pub points: Vec<(String, f64, f64, bool)>,
+    pub centre: f64,
+    /// (denominator, lower 95%, upper 95%, lower 99.8%, upper 99.8%)
+    pub limits: Vec<[f64; 5]>,
+    /// What the denominator counts ("children aged 0-17", "referrals", …).
+    pub denominator_label: String,
+}
+
 fn short(name: &str) -> String {
     if name.chars().count() <= 14 {
         name.to_string()
@@ -252,6 +267,93 @@ pub fn trend_svg(c: &TrendChart) -> Result<String, ChartError> {
                 continue;
             }
             dashed(&mut chart, pts, colour, name, dash)?;
+        }
+        legend(&mut chart)?;
+        root.present().map_err(e)?;
+    }
+    Ok(svg)
+}
+
+/// The funnel plot as an SVG document.
+pub fn funnel_svg(c: &FunnelChart) -> Result<String, ChartError> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (720, 380)).into_drawing_area();
+        root.fill(&WHITE).map_err(e)?;
+        let x_max = c
+            .points
+            .iter()
+            .map(|p| p.1)
+            .chain(c.limits.iter().map(|l| l[0]))
+            .fold(1.0_f64, f64::max)
+            * 1.05;
+        let top = axis_max(
+            c.points
+                .iter()
+                .map(|p| p.2)
+                .chain(std::iter::once(c.centre)),
+        );
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                format!(
+                    "{}: all areas by size ({})",
+                    c.title,
+                    polarity_note(c.polarity)
+                ),
+                ("sans-serif", 16),
+            )
+            .margin(12)
+            .margin_right(24)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0.0..x_max, 0.0..top)
+            .map_err(e)?;
+        chart
+            .configure_mesh()
+            .y_desc(unit_label(c.unit))
+            .x_desc(c.denominator_label.as_str())
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .draw()
+            .map_err(e)?;
+        chart
+            .draw_series(
+                c.points
+                    .iter()
+                    .filter(|p| !p.3)
+                    .map(|p| Circle::new((p.1, p.2), 3, OTHER_COLOUR.filled())),
+            )
+            .map_err(e)?;
+        let clip = |v: f64| v.clamp(0.0, top);
+        for (k, dash, name) in [(1usize, 8u32, "95% limits"), (3, 3, "99.8% limits")] {
+            let lower: Vec<(f64, f64)> = c.limits.iter().map(|l| (l[0], clip(l[k]))).collect();
+            let upper: Vec<(f64, f64)> = c.limits.iter().map(|l| (l[0], clip(l[k + 1]))).collect();
+            if lower.is_empty() {
+                continue;
+            }
+            dashed(&mut chart, lower, SN_COLOUR, name, dash)?;
+            chart
+                .draw_series(DashedLineSeries::new(
+                    upper,
+                    dash,
+                    dash,
+                    SN_COLOUR.stroke_width(2),
+                ))
+                .map_err(e)?;
+        }
+        dashed(
+            &mut chart,
+            vec![(0.0, c.centre), (x_max, c.centre)],
+            ENGLAND_COLOUR,
+            "England",
+            3,
+        )?;
+        for p in c.points.iter().filter(|p| p.3) {
+            chart
+                .draw_series([
+                    Circle::new((p.1, p.2), 6, LA_COLOUR.filled()).into_dyn(),
+                    Text::new(p.0.clone(), (p.1, p.2), ("sans-serif", 12)).into_dyn(),
+                ])
+                .map_err(e)?;
         }
         legend(&mut chart)?;
         root.present().map_err(e)?;

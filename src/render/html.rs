@@ -34,6 +34,7 @@ pub struct Figure {
     pub period_start: i32,
     pub value: Option<f64>,
     pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
     pub sn_mean: Option<f64>,
     pub england: Option<f64>,
     pub region: Option<f64>,
@@ -64,6 +65,7 @@ pub fn figures(comparison: &DataFrame, id: &str, kind: &str) -> PolarsResult<Vec
     let s = |c: &str| -> PolarsResult<StringChunked> {
         Ok(rows.column(c)?.cast(&DataType::String)?.str()?.clone())
     };
+    let den = f("denominator")?;
     let (value, num, sn, eng, reg, rank, of, diff) = (
         f("value")?,
         f("numerator")?,
@@ -84,6 +86,7 @@ pub fn figures(comparison: &DataFrame, id: &str, kind: &str) -> PolarsResult<Vec
             period_start: start.get(i).unwrap_or(0),
             value: value.get(i),
             numerator: num.get(i),
+            denominator: den.get(i),
             sn_mean: sn.get(i),
             england: eng.get(i),
             region: reg.get(i),
@@ -233,6 +236,53 @@ pub fn neighbour_chart(input: &PackInput, def: &Definition, f: &Figure) -> Neigh
     }
 }
 
+/// The funnel plot's data: every LA with a published value and denominator for the latest
+/// figure's benchmark year (this LA's own figure in place of its published one). None when
+/// the unit has no funnel (counts, means) or England has no value.
+pub fn funnel_chart(
+    input: &PackInput,
+    def: &Definition,
+    f: &Figure,
+) -> Option<charts::FunnelChart> {
+    let centre = f.england?;
+    let kind = PeriodType::from_name(&f.period_type).unwrap_or(PeriodType::Year);
+    let bp = input.benchmarks.period_for(&def.id, kind, f.period_end)?;
+    let mut points: Vec<(String, f64, f64, bool)> = input
+        .benchmarks
+        .las(&def.id, &bp)
+        .iter()
+        .filter(|(code, _)| code != input.la)
+        .filter_map(|(code, value)| {
+            let b = input.benchmarks.get(&def.id, &bp, code)?;
+            let name = input
+                .index
+                .la(code)
+                .map_or(code.clone(), |l| l.name.clone());
+            Some((name, b.denominator?, (*value)?, false))
+        })
+        .collect();
+    if let (Some(v), Some(d)) = (f.value, f.denominator) {
+        points.push((input.la_name.to_string(), d, v, true));
+    }
+    let max = points.iter().map(|p| p.1).fold(0.0, f64::max);
+    let limits = crate::compare::table::funnel_curve(def.unit, centre, max, 60);
+    if limits.is_empty() {
+        return None;
+    }
+    Some(charts::FunnelChart {
+        title: def.short_title.clone(),
+        unit: def.unit,
+        polarity: def.polarity,
+        points,
+        centre,
+        limits,
+        denominator_label: match def.unit {
+            Unit::RatePer10k => "children aged 0-17".into(),
+            _ => "size of the group (denominator)".into(),
+        },
+    })
+}
+
 /// The trend chart's data: the last five figures of the headline period type.
 pub fn trend_chart(def: &Definition, series: &[Figure]) -> TrendChart {
     let last: Vec<&Figure> = series.iter().rev().take(5).rev().collect();
@@ -335,6 +385,10 @@ pub fn render(pack: &Pack, input: &PackInput) -> Result<String, super::RenderErr
                         charts::neighbour_svg(&neighbour_chart(input, def, latest))?
                     }
                     Chart::Trend => charts::trend_svg(&trend_chart(def, &series))?,
+                    Chart::Funnel => match funnel_chart(input, def, latest) {
+                        Some(c) => charts::funnel_svg(&c)?,
+                        None => continue,
+                    },
                 };
                 // The SVG document inline, without its XML declaration.
                 let body = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);

@@ -38,6 +38,8 @@ pub enum Chart {
     Neighbours,
     /// The LA, its neighbours' mean and England over the years.
     Trend,
+    /// Every LA's value against its size, with 95% and 99.8% limits around England.
+    Funnel,
 }
 
 #[derive(Debug, Clone, Deserialize)]
