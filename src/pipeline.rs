@@ -333,6 +333,7 @@ pub fn analyse(
         la_name: &la_name,
         catalogue: &catalogue,
         comparison: &published,
+        values: &mine,
         benchmarks: &published_benchmarks,
         index: &index,
         options: &options,

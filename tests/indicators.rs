@@ -229,6 +229,15 @@ fn cpp_rate() {
     // R9 (03/04/2023) = 4 children.
     assert_rate("cpp_rate", 4.0);
     assert_eq!(fig("cpp_count").0, 4.0);
+    // By latest category of abuse: R4 NEG, R7 EMO, R8 NEG, R9 PHY.
+    for (category, n) in [("NEG", 2.0), ("EMO", 1.0), ("PHY", 1.0)] {
+        let end = d(2025, 3, 31);
+        assert_eq!(
+            fig_at("cpp_count", PeriodType::Year, end, Some(category)).0,
+            n,
+            "{category}"
+        );
+    }
 }
 
 #[test]

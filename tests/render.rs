@@ -70,6 +70,11 @@ fn the_main_job_writes_the_packs_and_members_see_no_child_data() {
     // Funnel plots for the indicators the pack asks them for (every LA's published value and
     // denominator for 2024-25, Lincolnshire's own figure in its place).
     assert_eq!(html.matches("all areas by size").count(), 3);
+    // Composition: plans at 31/03/2025 by category (R4, R8 neglect; R7 emotional; R9 physical).
+    assert!(html.contains("Children on child protection plans (by type)"));
+    for category in ["Neglect", "Emotional abuse", "Physical abuse"] {
+        assert!(html.contains(category), "{category}");
+    }
     // (The SVG namespace URI is a name, not a fetch.)
     for fetch in ["<script", "src=\"http", "href=\"http", "url(http", "<link"] {
         assert!(!html.contains(fetch), "{fetch}");
@@ -95,6 +100,10 @@ fn the_main_job_writes_the_packs_and_members_see_no_child_data() {
     assert!(members.contains("<span class=\"value rag-"));
     assert!(members.contains(">c</span>"), "small numbers suppressed");
     assert!(members.contains("shown as “c”"));
+    // Composition groups of 1–4 children are drawn empty and labelled "(c)": the fixture's 7
+    // children in care are 3 foster, 1 children's home, 3 other.
+    assert!(members.contains("Foster families (c)"));
+    assert!(!members.contains(">Foster families<"));
 
     // The workbook opens, has the About sheet, one sheet per area and the child-level sheets
     // clearly named.

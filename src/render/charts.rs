@@ -46,6 +46,8 @@ pub fn unit_label(u: Unit) -> &'static str {
 #[derive(Debug, Clone)]
 pub struct NeighbourChart {
     pub title: String,
+    /// After the title in brackets: which way is better, or what the bars are.
+    pub note: String,
     pub unit: Unit,
     pub polarity: Polarity,
     /// (label, value, is the LA), in the order to draw.
@@ -81,11 +83,12 @@ pub struct FunnelChart {
     pub denominator_label: String,
 }
 
-fn short(name: &str) -> String {
-    if name.chars().count() <= 14 {
+/// A label cut to `max` characters (the space under a bar).
+fn short(name: &str, max: usize) -> String {
+    if name.chars().count() <= max {
         name.to_string()
     } else {
-        format!("{}…", name.chars().take(13).collect::<String>())
+        format!("{}…", name.chars().take(max - 1).collect::<String>())
     }
 }
 
@@ -154,12 +157,11 @@ pub fn neighbour_svg(c: &NeighbourChart) -> Result<String, ChartError> {
                 .chain(c.england)
                 .chain(c.region),
         );
-        let labels: Vec<String> = c.bars.iter().map(|b| short(&b.0)).collect();
+        // About 4 px a character at 10 px type over ~600 px of bars.
+        let max = (600 / n / 4).clamp(8, 24);
+        let labels: Vec<String> = c.bars.iter().map(|b| short(&b.0, max)).collect();
         let mut chart = ChartBuilder::on(&root)
-            .caption(
-                format!("{} ({})", c.title, polarity_note(c.polarity)),
-                ("sans-serif", 16),
-            )
+            .caption(format!("{} ({})", c.title, c.note), ("sans-serif", 16))
             .margin(12)
             .x_label_area_size(70)
             .y_label_area_size(60)

@@ -21,6 +21,8 @@ pub struct PackInput<'a> {
     pub catalogue: &'a Catalogue,
     /// The LA's comparison table (published benchmarks).
     pub comparison: &'a DataFrame,
+    /// The LA's long table of figures (with breakdowns, for composition charts).
+    pub values: &'a DataFrame,
     pub benchmarks: &'a Benchmarks,
     pub index: &'a ReferenceIndex,
     pub options: &'a CompareOptions,
@@ -228,6 +230,7 @@ pub fn neighbour_chart(input: &PackInput, def: &Definition, f: &Figure) -> Neigh
     });
     NeighbourChart {
         title: def.short_title.clone(),
+        note: charts::polarity_note(def.polarity).to_string(),
         unit: def.unit,
         polarity: def.polarity,
         bars,
@@ -280,6 +283,79 @@ pub fn funnel_chart(
             Unit::RatePer10k => "children aged 0-17".into(),
             _ => "size of the group (denominator)".into(),
         },
+    })
+}
+
+/// A breakdown value as a reader says it: categories of abuse and types of home in words.
+pub fn breakdown_label(value: &str) -> String {
+    match value {
+        "NEG" => "Neglect".into(),
+        "EMO" => "Emotional abuse".into(),
+        "PHY" => "Physical abuse".into(),
+        "SAB" => "Sexual abuse".into(),
+        "MUL" => "Multiple".into(),
+        "childrens_home" => "Children's homes".into(),
+        "residential_school" => "Residential schools".into(),
+        "foster" => "Foster families".into(),
+        "with_parents" => "With parents".into(),
+        other => {
+            let t = other.replace('_', " ");
+            let mut c = t.chars();
+            c.next().map_or(String::new(), |f| {
+                f.to_uppercase().collect::<String>() + c.as_str()
+            })
+        }
+    }
+}
+
+/// The composition chart's data: the figure's breakdown rows for the same period; groups
+/// whose count the pack suppresses are drawn empty and labelled "(c)".
+pub fn composition_chart(
+    input: &PackInput,
+    pack: &Pack,
+    def: &Definition,
+    f: &Figure,
+) -> PolarsResult<NeighbourChart> {
+    let rows = input
+        .values
+        .clone()
+        .lazy()
+        .filter(
+            col("indicator_id")
+                .eq(lit(def.id.as_str()))
+                .and(col("la_code").eq(lit(input.la)))
+                .and(col("period_type").eq(lit(f.period_type.as_str())))
+                .and(col("period_end").eq(lit(from_epoch_days(f.period_end))))
+                .and(col("breakdown").is_not_null()),
+        )
+        .sort(["breakdown"], SortMultipleOptions::default())
+        .collect()?;
+    let labels = rows.column("breakdown")?.str()?.clone();
+    let values = rows.column("value")?.f64()?.clone();
+    let numerators = rows.column("numerator")?.f64()?.clone();
+    let mut bars: Vec<(String, Option<f64>, bool)> = (0..rows.height())
+        .map(|i| {
+            let label = breakdown_label(labels.get(i).unwrap_or(""));
+            let small = pack.suppress_below > 0
+                && numerators
+                    .get(i)
+                    .is_some_and(|n| n >= 1.0 && n < f64::from(pack.suppress_below));
+            if small {
+                (format!("{label} (c)"), None, true)
+            } else {
+                (label, values.get(i), true)
+            }
+        })
+        .collect();
+    bars.sort_by(|a, b| b.1.unwrap_or(-1.0).total_cmp(&a.1.unwrap_or(-1.0)));
+    Ok(NeighbourChart {
+        title: def.short_title.clone(),
+        note: "by type".into(),
+        unit: def.unit,
+        polarity: def.polarity,
+        bars,
+        england: None,
+        region: None,
     })
 }
 
@@ -385,6 +461,9 @@ pub fn render(pack: &Pack, input: &PackInput) -> Result<String, super::RenderErr
                         charts::neighbour_svg(&neighbour_chart(input, def, latest))?
                     }
                     Chart::Trend => charts::trend_svg(&trend_chart(def, &series))?,
+                    Chart::Composition => {
+                        charts::neighbour_svg(&composition_chart(input, pack, def, latest)?)?
+                    }
                     Chart::Funnel => match funnel_chart(input, def, latest) {
                         Some(c) => charts::funnel_svg(&c)?,
                         None => continue,

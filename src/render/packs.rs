@@ -40,6 +40,9 @@ pub enum Chart {
     Trend,
     /// Every LA's value against its size, with 95% and 99.8% limits around England.
     Funnel,
+    /// The figure split by its breakdown (children in care by type of home, plans by
+    /// category of abuse).
+    Composition,
 }
 
 #[derive(Debug, Clone, Deserialize)]
