@@ -425,42 +425,37 @@ pub fn context(
 impl Context {
     /// Markdown: headings and bullets; the lines after "In the 12 months to" nested.
     pub fn markdown(&self) -> String {
-        let mut out = format!(
+        let title = format!(
             "# Information about this local authority area: {} ({})\n\n_Drafted by cspi from the statutory returns at {}, compared with {}. Items in [[double brackets]] need local information._\n",
             self.la_name,
             self.la_code,
             format_dmy(self.date),
             format_dmy(self.previous)
         );
-        for (heading, lines) in &self.sections {
-            out.push_str(&format!("\n## {heading}\n\n"));
-            let mut nested = false;
-            for l in lines {
-                out.push_str(if nested { "  - " } else { "- " });
-                out.push_str(l);
-                out.push('\n');
-                if l.starts_with("In the 12 months to") {
-                    nested = true;
-                }
-            }
-        }
-        out
+        self.layout(title, "## ", ["- ", "  - "])
     }
 
     /// Plain text for pasting into the report template.
     pub fn text(&self) -> String {
-        let mut out = format!(
+        let title = format!(
             "Information about this local authority area: {} ({})\nFigures at {}, compared with {}.\n",
             self.la_name,
             self.la_code,
             format_dmy(self.date),
             format_dmy(self.previous)
         );
-        for (heading, lines) in &self.sections {
-            out.push_str(&format!("\n{heading}\n\n"));
+        self.layout(title, "", ["  * ", "    o "])
+    }
+
+    /// The sections under `title`: each heading after `heading`, each line after the first
+    /// bullet, or the second once "In the 12 months to" has introduced a nested list.
+    fn layout(&self, title: String, heading: &str, bullets: [&str; 2]) -> String {
+        let mut out = title;
+        for (h, lines) in &self.sections {
+            out.push_str(&format!("\n{heading}{h}\n\n"));
             let mut nested = false;
             for l in lines {
-                out.push_str(if nested { "    o " } else { "  * " });
+                out.push_str(bullets[usize::from(nested)]);
                 out.push_str(l);
                 out.push('\n');
                 if l.starts_with("In the 12 months to") {

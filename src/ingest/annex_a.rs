@@ -337,6 +337,16 @@ fn read_cell(cell: &Cell, kind: Kind) -> Result<Value, &'static str> {
     }
 }
 
+/// Where a row is, as the validation report says it: "line 7" in a CSV (no sheet name),
+/// "sheet CLA row 7" in a workbook. `row` counts from 0.
+fn location(sheet: &str, row: usize) -> String {
+    if sheet.is_empty() {
+        format!("line {}", row + 1)
+    } else {
+        format!("sheet {sheet} row {}", row + 1)
+    }
+}
+
 /// Reads one sheet (or CSV) of cells: finds the header row (the first row that matches a
 /// list within the first 10 rows), then types every cell. Returns the list and its table, or
 /// None (with a report note) when no list matches.
@@ -351,13 +361,7 @@ pub fn read_sheet(
         recognise(&headers).map(|(s, m)| (i, s, m))
     })?;
     let table = spec.table();
-    let where_ = |row: usize| {
-        if sheet.is_empty() {
-            format!("line {}", row + 1)
-        } else {
-            format!("sheet {sheet} row {}", row + 1)
-        }
-    };
+    let where_ = |row: usize| location(sheet, row);
     for col in &spec.columns {
         if !mapping
             .iter()
@@ -636,11 +640,7 @@ pub fn read_local(mapping_path: &Path, report: &mut Report) -> Result<DataFrame,
             values[k].push(read_cell(cell, *kind).unwrap_or_else(|why| {
                 report.push(Issue {
                     file: file.clone(),
-                    location: if sheet.is_empty() {
-                        format!("line {}", ri + 1)
-                    } else {
-                        format!("sheet {sheet} row {}", ri + 1)
-                    },
+                    location: location(&sheet, ri),
                     table: "annex_a_local".into(),
                     child: Some(child.clone()),
                     field: (*field).clone(),

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use polars::prelude::*;
-use rust_xlsxwriter::{ExcelDateTime, Format, XlsxError};
+use rust_xlsxwriter::{Format, XlsxError};
 
 use crate::derive::annex_a::{Windows, unfilled};
-use crate::domain::dates::{format_dmy, from_epoch_days};
+use crate::domain::dates::format_dmy;
 use crate::ingest::annex_a::lists;
 
 /// A failure writing the workbook.
@@ -21,12 +21,6 @@ pub enum WorkbookError {
     Data(#[from] PolarsError),
     #[error("{0}: {1}")]
     Io(std::path::PathBuf, std::io::Error),
-}
-
-fn excel_date(days: i32) -> Result<ExcelDateTime, XlsxError> {
-    use chrono::Datelike;
-    let d = from_epoch_days(days);
-    ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
 }
 
 /// Writes the workbook to `path` (atomically) for the LA's lists.
@@ -112,7 +106,12 @@ pub fn write_workbook(
                 match values.get(i)? {
                     AnyValue::Null => {}
                     AnyValue::Date(d) => {
-                        sheet.write_date_with_format(row, c as u16, &excel_date(d)?, &date)?;
+                        sheet.write_date_with_format(
+                            row,
+                            c as u16,
+                            &super::excel_date(d)?,
+                            &date,
+                        )?;
                     }
                     AnyValue::Boolean(b) => {
                         sheet.write_string(row, c as u16, if b { "Y" } else { "N" })?;

@@ -36,3 +36,10 @@ pub fn new_workbook() -> Result<rust_xlsxwriter::Workbook, rust_xlsxwriter::Xlsx
     );
     Ok(book)
 }
+
+/// A date (days since 1970) as an Excel date, for the workbooks.
+pub fn excel_date(days: i32) -> Result<rust_xlsxwriter::ExcelDateTime, rust_xlsxwriter::XlsxError> {
+    use chrono::Datelike;
+    let d = crate::domain::dates::from_epoch_days(days);
+    rust_xlsxwriter::ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
+}

@@ -7,13 +7,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use polars::prelude::*;
-use rust_xlsxwriter::{
-    Color, ConditionalFormatText, ConditionalFormatTextRule, ExcelDateTime, Format,
-};
+use rust_xlsxwriter::{Color, ConditionalFormatText, ConditionalFormatTextRule, Format};
 
 use super::RenderError;
 use super::packs::{Audience, Pack};
-use crate::domain::dates::from_epoch_days;
 use crate::indicators::catalogue::{Catalogue, Unit};
 
 /// The comparison columns shown, with their headings.
@@ -40,12 +37,6 @@ const COLUMNS: [(&str, &str); 21] = [
     ("trend", "Trend"),
     ("benchmark_period", "Benchmark year"),
 ];
-
-fn excel_date(days: i32) -> Result<ExcelDateTime, rust_xlsxwriter::XlsxError> {
-    use chrono::Datelike;
-    let d = from_epoch_days(days);
-    ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
-}
 
 /// Sheet names: at most 31 characters, none of `[]:*?/\`.
 fn sheet_name(s: &str) -> String {
@@ -156,7 +147,7 @@ pub fn write(
                     match mine.column(name)?.get(i)? {
                         AnyValue::Null => {}
                         AnyValue::Date(d) => {
-                            sheet.write_date_with_format(r, c, &excel_date(d)?, &date)?;
+                            sheet.write_date_with_format(r, c, &super::excel_date(d)?, &date)?;
                         }
                         AnyValue::Float64(v) => {
                             if matches!(
@@ -245,7 +236,7 @@ pub fn write(
                                 sheet.write_date_with_format(
                                     row,
                                     c as u16,
-                                    &excel_date(d)?,
+                                    &super::excel_date(d)?,
                                     &date,
                                 )?;
                             }
