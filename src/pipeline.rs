@@ -21,7 +21,8 @@ use crate::ingest::reference::{ReferenceIndex, ReferenceTables};
 use crate::ingest::returns::Hints;
 use crate::ingest::store::Store;
 use crate::ingest::{self, IngestOutcome};
-use crate::render::packs::{Audience, Format as PackFormat, Pack};
+use crate::render::content::PackInput;
+use crate::render::packs::{Audience, Pack};
 use crate::synth::{self, Recipe};
 
 /// Problems running the main job, in terms a performance analyst can act on.
@@ -202,7 +203,8 @@ pub fn run(config: &Config, progress: &dyn Progress) -> Result<RunOutcome, Pipel
         ],
     }];
     let analysis = analyse(config, &store, &la, &out, progress)?;
-    steps.extend(analysis.steps);
+    steps.extend(analysis.steps.iter().cloned());
+    steps.push(render_packs(config, &analysis, &out, progress)?);
     Ok(RunOutcome {
         la,
         ingest: outcome,
@@ -222,6 +224,17 @@ pub struct Analysis {
     pub computed: Option<polars::prelude::DataFrame>,
     pub context: context::Context,
     pub steps: Vec<StepReport>,
+    /// The LA analysed, and its name.
+    pub la: String,
+    pub la_name: String,
+    /// The LA's own figures (the long table's rows for it).
+    pub mine: DataFrame,
+    /// Published benchmarks (what `published` was compared with).
+    pub benchmarks: Benchmarks,
+    pub index: ReferenceIndex,
+    pub options: CompareOptions,
+    /// The LA's children behind each figure, by indicator (child-level).
+    pub drilldown: std::collections::BTreeMap<String, DataFrame>,
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> PipelineError + '_ {
@@ -322,23 +335,8 @@ pub fn analyse(
         outputs,
     });
 
-    progress.step("rendering the packs", None);
-    let packs = match &config.packs {
-        Some(dir) => Pack::from_dir(dir, &catalogue)?,
-        None => Pack::embedded(&catalogue)?,
-    };
     let la_name = index.la(la).map_or(la.to_string(), |l| l.name.clone());
-    let input = crate::render::html::PackInput {
-        la,
-        la_name: &la_name,
-        catalogue: &catalogue,
-        comparison: &published,
-        values: &mine,
-        benchmarks: &published_benchmarks,
-        index: &index,
-        options: &options,
-    };
-    let my_drilldown: std::collections::BTreeMap<String, DataFrame> = result
+    let drilldown: std::collections::BTreeMap<String, DataFrame> = result
         .drilldown
         .iter()
         .map(|(id, df)| {
@@ -348,47 +346,6 @@ pub fn analyse(
             ))
         })
         .collect::<Result<_, polars::prelude::PolarsError>>()?;
-    let mut outputs = vec![];
-    for mut pack in packs {
-        if pack.audience == Audience::Members
-            && let Some(n) = config.suppress_below
-        {
-            pack.suppress_below = n;
-        }
-        for format in &pack.formats {
-            let path = out.join("packs").join(format!(
-                "{}.{}",
-                pack.id,
-                match format {
-                    PackFormat::Html => "html",
-                    PackFormat::Xlsx => "xlsx",
-                }
-            ));
-            match format {
-                PackFormat::Html => {
-                    let html = crate::render::html::render(&pack, &input)?;
-                    crate::domain::io::write_bytes(&path, html.as_bytes()).map_err(io(&path))?;
-                }
-                PackFormat::Xlsx => crate::render::workbook::write(
-                    &path,
-                    &pack,
-                    &la_name,
-                    &catalogue,
-                    &published,
-                    &my_drilldown,
-                )?,
-            }
-            outputs.push(path);
-        }
-    }
-    steps.push(StepReport {
-        step: "packs",
-        detail: format!(
-            "{} files from the pack definitions in charts/",
-            outputs.len()
-        ),
-        outputs,
-    });
 
     let local: LocalContext = match &config.local_context {
         Some(p) => {
@@ -444,5 +401,73 @@ pub fn analyse(
         computed,
         context: section,
         steps,
+        la: la.to_string(),
+        la_name,
+        mine,
+        benchmarks: published_benchmarks,
+        index,
+        options,
+        drilldown,
+    })
+}
+
+impl Analysis {
+    /// What the packs are made from.
+    pub fn pack_input(&self) -> PackInput<'_> {
+        PackInput {
+            la: &self.la,
+            la_name: &self.la_name,
+            catalogue: &self.catalogue,
+            comparison: &self.published,
+            values: &self.mine,
+            benchmarks: &self.benchmarks,
+            index: &self.index,
+            options: &self.options,
+        }
+    }
+}
+
+/// The packs (`charts/*.yaml`, or the config's `packs:` folder) for the analysed LA, every
+/// format each asks for, under `<out>/packs`.
+pub fn render_packs(
+    config: &Config,
+    analysis: &Analysis,
+    out: &Path,
+    progress: &dyn Progress,
+) -> Result<StepReport, PipelineError> {
+    let packs = match &config.packs {
+        Some(dir) => Pack::from_dir(dir, &analysis.catalogue)?,
+        None => Pack::embedded(&analysis.catalogue)?,
+    };
+    progress.step("rendering the packs", Some(packs.len() as u64));
+    let input = analysis.pack_input();
+    let dir = out.join("packs");
+    let mut outputs = vec![];
+    for mut pack in packs {
+        if pack.audience == Audience::Members
+            && let Some(n) = config.suppress_below
+        {
+            pack.suppress_below = n;
+        }
+        let content = crate::render::content::build(&pack, &input)?;
+        for format in &pack.formats {
+            outputs.extend(crate::render::write_pack(
+                &pack,
+                &input,
+                &content,
+                &analysis.drilldown,
+                *format,
+                &dir,
+            )?);
+        }
+        progress.tick(&pack.id);
+    }
+    Ok(StepReport {
+        step: "packs",
+        detail: format!(
+            "{} outputs from the pack definitions in charts/ (PNG: a folder per pack)",
+            outputs.len()
+        ),
+        outputs,
     })
 }

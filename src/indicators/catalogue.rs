@@ -48,6 +48,17 @@ pub enum Area {
 }
 
 impl Area {
+    /// The name packs use (`help_and_protection`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Area::HelpAndProtection => "help_and_protection",
+            Area::ChildrenLookedAfter => "children_looked_after",
+            Area::Adoption => "adoption",
+            Area::CareLeavers => "care_leavers",
+            Area::Context => "context",
+        }
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             Area::HelpAndProtection => "Help and protection",
@@ -199,6 +210,9 @@ pub struct Definition {
     pub title: String,
     /// Plain English for members' charts.
     pub short_title: String,
+    /// A few words where a chart has little room (the adoption scorecard's groups).
+    #[serde(default)]
+    pub chart_label: Option<String>,
     pub area: Area,
     /// The fact table (see `cspi indicators facts`).
     pub source: String,

@@ -1,10 +1,13 @@
-//! Charts as SVG (plotters): the neighbour bar chart and the trend chart.
+//! Charts as SVG (plotters): neighbour bars, trends, funnel plots, compositions, the adoption
+//! scorecard against its thresholds and the scorecard table. PNG and PDF render these same
+//! SVGs with the embedded font ([`super::svg`]).
 //!
 //! Readable in greyscale and by colour-blind readers: the LA is the only dark bar; lines
 //! differ by dash pattern as well as colour (LA solid, neighbours' mean dashed, England
 //! dotted). Titles are plain English; the subtitle says which way is better.
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::indicators::catalogue::{Polarity, Unit};
 
@@ -59,10 +62,12 @@ pub struct NeighbourChart {
 /// (period label, LA, neighbours' mean, England)
 pub type TrendPoint = (String, Option<f64>, Option<f64>, Option<f64>);
 
-/// The LA, its neighbours' mean and England over years.
+/// The LA, its neighbours' mean and England over years (or months).
 #[derive(Debug, Clone)]
 pub struct TrendChart {
     pub title: String,
+    /// What the series is ("the trend", "rolling 12 months, month by month").
+    pub subtitle: String,
     pub unit: Unit,
     pub polarity: Polarity,
     pub points: Vec<TrendPoint>,
@@ -83,13 +88,16 @@ pub struct FunnelChart {
     pub denominator_label: String,
 }
 
-/// A label cut to `max` characters (the space under a bar).
+/// A label cut to `max` characters (the space under a bar), keeping a suppression mark.
 fn short(name: &str, max: usize) -> String {
     if name.chars().count() <= max {
-        name.to_string()
-    } else {
-        format!("{}…", name.chars().take(max - 1).collect::<String>())
+        return name.to_string();
     }
+    let (stem, mark) = name
+        .strip_suffix(" (c)")
+        .map_or((name, ""), |stem| (stem, " (c)"));
+    let keep = max.saturating_sub(1 + mark.len()).max(1);
+    format!("{}…{mark}", stem.chars().take(keep).collect::<String>())
 }
 
 fn axis_max(values: impl Iterator<Item = f64>) -> f64 {
@@ -125,9 +133,52 @@ where
     Ok(())
 }
 
-/// The legend box, the same on every chart.
+/// The size a chart is drawn at and its type sizes (plotters writes SVG type at size ÷ 1.24).
+/// Screen charts (HTML, PNG) are 720 pixels
+/// wide; print charts fill half an A4 page in the PDF at about 0.7 scale, so they are drawn
+/// small with type that stays legible once scaled, short captions (the page prints the title)
+/// and horizontal bars (names readable in full).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Canvas {
+    pub width: u32,
+    pub height: u32,
+    pub caption: u32,
+    pub text: u32,
+    pub compact: bool,
+}
+
+impl Canvas {
+    /// Screen and PNG, 720 pixels wide.
+    pub const fn screen(height: u32) -> Canvas {
+        Canvas {
+            width: 720,
+            height,
+            caption: 16,
+            text: 11,
+            compact: false,
+        }
+    }
+
+    /// Half an A4 page's width in the PDF.
+    pub const PRINT: Canvas = Canvas {
+        width: 360,
+        height: 220,
+        caption: 14,
+        text: 12,
+        compact: true,
+    };
+
+    fn label_area(self) -> u32 {
+        if self.compact { 44 } else { 60 }
+    }
+}
+
+/// The legend box, the same on every chart, where the chart leaves room (bars sorted largest
+/// first leave the right or the bottom free).
 fn legend<'a, DB, X, Y>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    canvas: Canvas,
+    at: SeriesLabelPosition,
 ) -> Result<(), ChartError>
 where
     DB: DrawingBackend + 'a,
@@ -136,18 +187,24 @@ where
 {
     chart
         .configure_series_labels()
+        .position(at)
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
-        .label_font(("sans-serif", 11))
+        .label_font(("sans-serif", canvas.text))
         .draw()
         .map_err(e)
 }
 
-/// The neighbour bar chart as an SVG document.
-pub fn neighbour_svg(c: &NeighbourChart) -> Result<String, ChartError> {
+/// The neighbour bar chart (also the composition chart) as an SVG document: vertical bars on
+/// screen, horizontal bars in print.
+pub fn neighbour_svg(c: &NeighbourChart, canvas: Canvas) -> Result<String, ChartError> {
+    if canvas.compact {
+        return neighbour_rows_svg(c, canvas);
+    }
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (720, 380)).into_drawing_area();
+        let root =
+            SVGBackend::with_string(&mut svg, (canvas.width, canvas.height)).into_drawing_area();
         root.fill(&WHITE).map_err(e)?;
         let n = c.bars.len().max(1);
         let top = axis_max(
@@ -161,10 +218,13 @@ pub fn neighbour_svg(c: &NeighbourChart) -> Result<String, ChartError> {
         let max = (600 / n / 4).clamp(8, 24);
         let labels: Vec<String> = c.bars.iter().map(|b| short(&b.0, max)).collect();
         let mut chart = ChartBuilder::on(&root)
-            .caption(format!("{} ({})", c.title, c.note), ("sans-serif", 16))
+            .caption(
+                format!("{} ({})", c.title, c.note),
+                ("sans-serif", canvas.caption),
+            )
             .margin(12)
             .x_label_area_size(70)
-            .y_label_area_size(60)
+            .y_label_area_size(canvas.label_area())
             .build_cartesian_2d((0..n - 1).into_segmented(), 0.0..top)
             .map_err(e)?;
         chart
@@ -178,7 +238,7 @@ pub fn neighbour_svg(c: &NeighbourChart) -> Result<String, ChartError> {
                 }
                 SegmentValue::Last => String::new(),
             })
-            .x_label_style(("sans-serif", 10))
+            .x_label_style(("sans-serif", canvas.text - 1))
             .draw()
             .map_err(e)?;
         chart
@@ -210,37 +270,141 @@ pub fn neighbour_svg(c: &NeighbourChart) -> Result<String, ChartError> {
                 )?;
             }
         }
-        legend(&mut chart)?;
+        legend(&mut chart, canvas, SeriesLabelPosition::UpperRight)?;
+        root.present().map_err(e)?;
+    }
+    Ok(svg)
+}
+
+/// The print form of the bar chart: one row per area, largest at the top, names in full.
+fn neighbour_rows_svg(c: &NeighbourChart, canvas: Canvas) -> Result<String, ChartError> {
+    let mut svg = String::new();
+    {
+        let root =
+            SVGBackend::with_string(&mut svg, (canvas.width, canvas.height)).into_drawing_area();
+        root.fill(&WHITE).map_err(e)?;
+        let n = c.bars.len().max(1);
+        let right = axis_max(
+            c.bars
+                .iter()
+                .filter_map(|b| b.1)
+                .chain(c.england)
+                .chain(c.region),
+        );
+        let names: Vec<String> = c.bars.iter().map(|b| short(&b.0, 19)).collect();
+        // Rows top to bottom in the order given: segment 0 is drawn at the bottom, so reverse.
+        let row = |i: usize| n - 1 - i;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                if c.note == polarity_note(c.polarity) {
+                    format!("Similar areas ({})", c.note)
+                } else {
+                    c.note.clone()
+                },
+                ("sans-serif", canvas.caption),
+            )
+            .margin(6)
+            .margin_right(14)
+            .x_label_area_size(28)
+            .y_label_area_size(124)
+            .build_cartesian_2d(0.0..right, (0..n - 1).into_segmented())
+            .map_err(e)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .x_desc(unit_label(c.unit))
+            .x_labels(4)
+            .y_labels(n)
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+                    names.get(n - 1 - *i).cloned().unwrap_or_default()
+                }
+                SegmentValue::Last => String::new(),
+            })
+            .label_style(("sans-serif", canvas.text))
+            .axis_desc_style(("sans-serif", canvas.text))
+            .draw()
+            .map_err(e)?;
+        chart
+            .draw_series(c.bars.iter().enumerate().filter_map(|(i, b)| {
+                let v = b.1?;
+                let style = if b.2 { LA_COLOUR } else { OTHER_COLOUR };
+                let mut bar = Rectangle::new(
+                    [
+                        (0.0, SegmentValue::Exact(row(i))),
+                        (v, SegmentValue::Exact(row(i) + 1)),
+                    ],
+                    style.filled(),
+                );
+                bar.set_margin(2, 2, 0, 0);
+                Some(bar)
+            }))
+            .map_err(e)?;
+        for (value, colour, name, dash) in [
+            (c.england, ENGLAND_COLOUR, "England", 3u32),
+            (c.region, SN_COLOUR, "Region", 8u32),
+        ] {
+            if let Some(v) = value {
+                dashed(
+                    &mut chart,
+                    vec![(v, SegmentValue::Exact(0)), (v, SegmentValue::Last)],
+                    colour,
+                    name,
+                    dash,
+                )?;
+            }
+        }
+        if c.england.is_some() || c.region.is_some() {
+            legend(&mut chart, canvas, SeriesLabelPosition::LowerRight)?;
+        }
         root.present().map_err(e)?;
     }
     Ok(svg)
 }
 
 /// The trend chart as an SVG document.
-pub fn trend_svg(c: &TrendChart) -> Result<String, ChartError> {
+pub fn trend_svg(c: &TrendChart, canvas: Canvas) -> Result<String, ChartError> {
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (720, 320)).into_drawing_area();
+        let root =
+            SVGBackend::with_string(&mut svg, (canvas.width, canvas.height)).into_drawing_area();
         root.fill(&WHITE).map_err(e)?;
         let n = c.points.len().max(1);
         let top = axis_max(c.points.iter().flat_map(|p| [p.1, p.2, p.3]).flatten());
         let labels: Vec<String> = c.points.iter().map(|p| p.0.clone()).collect();
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                format!("{}: the trend ({})", c.title, polarity_note(c.polarity)),
-                ("sans-serif", 16),
+        let caption = if canvas.compact {
+            let mut letters = c.subtitle.chars();
+            let first = letters.next().map(|f| f.to_uppercase().collect::<String>());
+            format!(
+                "{}{} ({})",
+                first.unwrap_or_default(),
+                letters.as_str(),
+                polarity_note(c.polarity)
             )
-            .margin(12)
-            .margin_right(36)
-            .x_label_area_size(36)
-            .y_label_area_size(60)
+        } else {
+            format!(
+                "{}: {} ({})",
+                c.title,
+                c.subtitle,
+                polarity_note(c.polarity)
+            )
+        };
+        let mut chart = ChartBuilder::on(&root)
+            .caption(caption, ("sans-serif", canvas.caption))
+            .margin(if canvas.compact { 6 } else { 12 })
+            .margin_right(if canvas.compact { 18 } else { 36 })
+            .x_label_area_size(if canvas.compact { 24 } else { 36 })
+            .y_label_area_size(canvas.label_area())
             .build_cartesian_2d(0..n.saturating_sub(1).max(1), 0.0..top)
             .map_err(e)?;
         chart
             .configure_mesh()
             .y_desc(unit_label(c.unit))
-            .x_labels(n)
+            // Monthly series: about eight labels fit under 720 pixels (four in print).
+            .x_labels(n.min(if canvas.compact { 4 } else { 8 }))
             .x_label_formatter(&|i| labels.get(*i).cloned().unwrap_or_default())
+            .label_style(("sans-serif", canvas.text))
+            .axis_desc_style(("sans-serif", canvas.text))
             .draw()
             .map_err(e)?;
         let series = |pick: fn(&TrendPoint) -> Option<f64>| {
@@ -258,8 +422,9 @@ pub fn trend_svg(c: &TrendChart) -> Result<String, ChartError> {
             .legend(|(x, y)| {
                 PathElement::new(vec![(x, y), (x + 18, y)], LA_COLOUR.stroke_width(3))
             });
+        let dot = if canvas.compact { 3 } else { 4 };
         chart
-            .draw_series(la.iter().map(|p| Circle::new(*p, 4, LA_COLOUR.filled())))
+            .draw_series(la.iter().map(|p| Circle::new(*p, dot, LA_COLOUR.filled())))
             .map_err(e)?;
         for (pts, colour, name, dash) in [
             (series(|p| p.2), SN_COLOUR, "Similar areas (average)", 8u32),
@@ -270,17 +435,18 @@ pub fn trend_svg(c: &TrendChart) -> Result<String, ChartError> {
             }
             dashed(&mut chart, pts, colour, name, dash)?;
         }
-        legend(&mut chart)?;
+        legend(&mut chart, canvas, SeriesLabelPosition::LowerRight)?;
         root.present().map_err(e)?;
     }
     Ok(svg)
 }
 
 /// The funnel plot as an SVG document.
-pub fn funnel_svg(c: &FunnelChart) -> Result<String, ChartError> {
+pub fn funnel_svg(c: &FunnelChart, canvas: Canvas) -> Result<String, ChartError> {
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (720, 380)).into_drawing_area();
+        let root =
+            SVGBackend::with_string(&mut svg, (canvas.width, canvas.height)).into_drawing_area();
         root.fill(&WHITE).map_err(e)?;
         let x_max = c
             .points
@@ -295,26 +461,31 @@ pub fn funnel_svg(c: &FunnelChart) -> Result<String, ChartError> {
                 .map(|p| p.2)
                 .chain(std::iter::once(c.centre)),
         );
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                format!(
-                    "{}: all areas by size ({})",
-                    c.title,
-                    polarity_note(c.polarity)
-                ),
-                ("sans-serif", 16),
+        let caption = if canvas.compact {
+            format!("All areas by size ({})", polarity_note(c.polarity))
+        } else {
+            format!(
+                "{}: all areas by size ({})",
+                c.title,
+                polarity_note(c.polarity)
             )
-            .margin(12)
-            .margin_right(24)
+        };
+        let mut chart = ChartBuilder::on(&root)
+            .caption(caption, ("sans-serif", canvas.caption))
+            .margin(if canvas.compact { 6 } else { 12 })
+            .margin_right(if canvas.compact { 12 } else { 24 })
             .x_label_area_size(40)
-            .y_label_area_size(60)
+            .y_label_area_size(canvas.label_area())
             .build_cartesian_2d(0.0..x_max, 0.0..top)
             .map_err(e)?;
         chart
             .configure_mesh()
             .y_desc(unit_label(c.unit))
             .x_desc(c.denominator_label.as_str())
+            .x_labels(if canvas.compact { 4 } else { 10 })
             .x_label_formatter(&|x| format!("{x:.0}"))
+            .label_style(("sans-serif", canvas.text))
+            .axis_desc_style(("sans-serif", canvas.text))
             .draw()
             .map_err(e)?;
         chart
@@ -353,11 +524,319 @@ pub fn funnel_svg(c: &FunnelChart) -> Result<String, ChartError> {
             chart
                 .draw_series([
                     Circle::new((p.1, p.2), 6, LA_COLOUR.filled()).into_dyn(),
-                    Text::new(p.0.clone(), (p.1, p.2), ("sans-serif", 12)).into_dyn(),
+                    Text::new(p.0.clone(), (p.1, p.2), ("sans-serif", canvas.text + 1)).into_dyn(),
                 ])
                 .map_err(e)?;
         }
-        legend(&mut chart)?;
+        legend(&mut chart, canvas, SeriesLabelPosition::UpperRight)?;
+        root.present().map_err(e)?;
+    }
+    Ok(svg)
+}
+
+/// What a per-indicator chart is drawn from, so it can be drawn at screen and print sizes.
+#[derive(Debug, Clone)]
+pub enum ChartData {
+    Bars(NeighbourChart),
+    Trend(TrendChart),
+    Funnel(FunnelChart),
+}
+
+impl ChartData {
+    /// The chart drawn on a canvas (screen charts keep their usual heights).
+    pub fn svg(&self, canvas: Option<Canvas>) -> Result<String, ChartError> {
+        match self {
+            ChartData::Bars(c) => neighbour_svg(c, canvas.unwrap_or(Canvas::screen(380))),
+            ChartData::Trend(c) => trend_svg(c, canvas.unwrap_or(Canvas::screen(320))),
+            ChartData::Funnel(c) => funnel_svg(c, canvas.unwrap_or(Canvas::screen(380))),
+        }
+    }
+}
+
+/// One measure of the adoption scorecard: the LA, similar areas and England against the
+/// threshold for the period.
+#[derive(Debug, Clone)]
+pub struct ThresholdGroup {
+    pub label: String,
+    pub la: Option<f64>,
+    pub sn: Option<f64>,
+    pub england: Option<f64>,
+    /// (value, label) of the threshold for the period.
+    pub threshold: Option<(f64, String)>,
+}
+
+/// The adoption scorecard chart: each measure's bars against its threshold.
+#[derive(Debug, Clone)]
+pub struct ThresholdChart {
+    pub title: String,
+    /// The period in words ("3 years to 31 March 2025").
+    pub period: String,
+    pub unit: Unit,
+    pub groups: Vec<ThresholdGroup>,
+}
+
+const BAR_COLOURS: [RGBColor; 3] = [LA_COLOUR, OTHER_COLOUR, ENGLAND_COLOUR];
+
+/// The adoption scorecard chart as an SVG document: per measure, bars for this area, similar
+/// areas and England, with the threshold as a black line across the group.
+pub fn thresholds_svg(c: &ThresholdChart) -> Result<String, ChartError> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (720, 380)).into_drawing_area();
+        root.fill(&WHITE).map_err(e)?;
+        let n = c.groups.len().max(1) * 4;
+        // Headroom above the tallest bar for the legend and the threshold labels.
+        let top = 1.25
+            * axis_max(c.groups.iter().flat_map(|g| {
+                [g.la, g.sn, g.england, g.threshold.as_ref().map(|t| t.0)]
+                    .into_iter()
+                    .flatten()
+            }));
+        let labels: Vec<String> = c.groups.iter().map(|g| short(&g.label, 36)).collect();
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                format!("{}, {} (lower is better)", c.title, c.period),
+                ("sans-serif", 16),
+            )
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d((0..n - 1).into_segmented(), 0.0..top)
+            .map_err(e)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .y_desc(unit_label(c.unit))
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .x_labels(n)
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) if i % 4 == 1 => {
+                    labels.get(i / 4).cloned().unwrap_or_default()
+                }
+                _ => String::new(),
+            })
+            .x_label_style(("sans-serif", 11))
+            .draw()
+            .map_err(e)?;
+        let names = ["This area", "Similar areas (average)", "England"];
+        for (k, (colour, name)) in BAR_COLOURS.iter().zip(names).enumerate() {
+            let colour = *colour;
+            let bars: Vec<(usize, f64)> = c
+                .groups
+                .iter()
+                .enumerate()
+                .filter_map(|(g, grp)| [grp.la, grp.sn, grp.england][k].map(|v| (g * 4 + k, v)))
+                .collect();
+            chart
+                .draw_series(bars.iter().map(|&(i, v)| {
+                    let mut bar = Rectangle::new(
+                        [
+                            (SegmentValue::Exact(i), 0.0),
+                            (SegmentValue::Exact(i + 1), v),
+                        ],
+                        colour.filled(),
+                    );
+                    bar.set_margin(0, 0, 3, 3);
+                    bar
+                }))
+                .map_err(e)?
+                .label(name)
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled())
+                });
+            let above = TextStyle::from(("sans-serif", 11).into_font())
+                .pos(Pos::new(HPos::Left, VPos::Bottom));
+            chart
+                .draw_series(bars.iter().map(|&(i, v)| {
+                    Text::new(
+                        format!("{v:.0}"),
+                        (SegmentValue::Exact(i), v),
+                        above.clone(),
+                    )
+                }))
+                .map_err(e)?;
+        }
+        let lines: Vec<(usize, f64, String)> = c
+            .groups
+            .iter()
+            .enumerate()
+            .filter_map(|(g, grp)| grp.threshold.as_ref().map(|t| (g, t.0, t.1.clone())))
+            .collect();
+        if !lines.is_empty() {
+            chart
+                .draw_series(lines.iter().map(|(g, t, _)| {
+                    PathElement::new(
+                        vec![
+                            (SegmentValue::Exact(g * 4), *t),
+                            (SegmentValue::Exact(g * 4 + 3), *t),
+                        ],
+                        BLACK.stroke_width(3),
+                    )
+                }))
+                .map_err(e)?
+                .label("Threshold")
+                .legend(|(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], BLACK.stroke_width(3))
+                });
+            let style = TextStyle::from(("sans-serif", 10).into_font())
+                .pos(Pos::new(HPos::Left, VPos::Bottom));
+            chart
+                .draw_series(lines.iter().map(|(g, t, _)| {
+                    Text::new(
+                        format!("threshold {t:.0}"),
+                        (SegmentValue::Exact(g * 4), *t),
+                        style.clone(),
+                    )
+                }))
+                .map_err(e)?;
+        }
+        legend(
+            &mut chart,
+            Canvas::screen(380),
+            SeriesLabelPosition::UpperRight,
+        )?;
+        root.present().map_err(e)?;
+    }
+    Ok(svg)
+}
+
+/// One row of the scorecard table, every cell already formatted (and suppressed) as the pack
+/// shows it.
+#[derive(Debug, Clone, Default)]
+pub struct ScorecardRow {
+    pub indicator: String,
+    pub value: String,
+    pub sn: String,
+    pub england: String,
+    pub rank: String,
+    pub quartile: String,
+    /// "green", "amber", "red" or none.
+    pub rag: Option<String>,
+    /// An arrow for the direction and a word for better or worse ("↓ improving").
+    pub trend: String,
+}
+
+/// The scorecard table: one row per indicator.
+#[derive(Debug, Clone)]
+pub struct Scorecard {
+    pub title: String,
+    pub rows: Vec<ScorecardRow>,
+}
+
+/// The trend as the scorecard shows it: the arrow is the direction the value moved, the word
+/// says whether that is better (it depends on the indicator's polarity).
+pub fn trend_arrow(trend: Option<&str>, polarity: Polarity) -> String {
+    let (up, down) = ("\u{2191}", "\u{2193}");
+    match (trend, polarity) {
+        (Some("improving"), Polarity::Low) | (Some("worsening"), Polarity::High) => {
+            format!("{down} {}", trend.unwrap_or_default())
+        }
+        (Some("improving"), _) | (Some("worsening"), _) | (Some("rising"), _) => {
+            format!("{up} {}", trend.unwrap_or_default())
+        }
+        (Some("falling"), _) => format!("{down} falling"),
+        (Some("stable"), _) => "\u{2192} steady".into(),
+        _ => "–".into(),
+    }
+}
+
+/// (heading, left edge, width) of the scorecard's columns.
+const SCORECARD_COLUMNS: [(&str, i32, i32); 8] = [
+    ("Indicator", 10, 330),
+    ("This area", 345, 85),
+    ("Similar areas", 430, 100),
+    ("England", 530, 75),
+    ("Rank", 605, 70),
+    ("Quartile", 675, 65),
+    ("RAG", 740, 70),
+    ("Trend", 810, 140),
+];
+
+/// The scorecard table as an SVG image (for packs and slides; the HTML and workbook carry the
+/// same figures as text). RAG cells are tinted and spelt out, so greyscale loses nothing.
+pub fn scorecard_svg(c: &Scorecard) -> Result<String, ChartError> {
+    const ROW: i32 = 24;
+    const TOP: i32 = 40;
+    let height = TOP + ROW * (c.rows.len() as i32 + 1) + 10;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (960, height as u32)).into_drawing_area();
+        root.fill(&WHITE).map_err(e)?;
+        let left = |size: i32, bold: bool| {
+            let font = if bold {
+                ("sans-serif", size, FontStyle::Bold).into_font()
+            } else {
+                ("sans-serif", size).into_font()
+            };
+            TextStyle::from(font).pos(Pos::new(HPos::Left, VPos::Center))
+        };
+        root.draw(&Text::new(c.title.clone(), (10, 18), left(16, true)))
+            .map_err(e)?;
+        let header = left(12, true);
+        root.draw(&Rectangle::new(
+            [(0, TOP), (960, TOP + ROW)],
+            RGBColor(0xe8, 0xe8, 0xe8).filled(),
+        ))
+        .map_err(e)?;
+        for (name, x, _) in SCORECARD_COLUMNS {
+            root.draw(&Text::new(name, (x, TOP + ROW / 2), header.clone()))
+                .map_err(e)?;
+        }
+        let body = left(12, false);
+        for (r, row) in c.rows.iter().enumerate() {
+            let y = TOP + ROW * (r as i32 + 1);
+            if r % 2 == 1 {
+                root.draw(&Rectangle::new(
+                    [(0, y), (960, y + ROW)],
+                    RGBColor(0xf6, 0xf6, 0xf6).filled(),
+                ))
+                .map_err(e)?;
+            }
+            let rag = row.rag.as_deref();
+            let (tint, word) = match rag {
+                Some("green") => (Some(RGBColor(0xcf, 0xe8, 0xcf)), "Green"),
+                Some("amber") => (Some(RGBColor(0xff, 0xe3, 0xa3)), "Amber"),
+                Some("red") => (Some(RGBColor(0xf4, 0xc2, 0xc2)), "Red"),
+                _ => (None, "–"),
+            };
+            if let Some(t) = tint {
+                let (_, x, w) = SCORECARD_COLUMNS[6];
+                root.draw(&Rectangle::new(
+                    [(x - 4, y + 2), (x + w - 8, y + ROW - 2)],
+                    t.filled(),
+                ))
+                .map_err(e)?;
+            }
+            let indicator = super::svg::fit(
+                &row.indicator,
+                12.0,
+                false,
+                (SCORECARD_COLUMNS[0].2 - 10) as f32,
+            );
+            let cells = [
+                indicator.as_str(),
+                &row.value,
+                &row.sn,
+                &row.england,
+                &row.rank,
+                &row.quartile,
+                word,
+                &row.trend,
+            ];
+            for ((_, x, _), text) in SCORECARD_COLUMNS.iter().zip(cells) {
+                root.draw(&Text::new(
+                    text.to_string(),
+                    (*x, y + ROW / 2),
+                    body.clone(),
+                ))
+                .map_err(e)?;
+            }
+        }
+        root.draw(&PathElement::new(
+            vec![(0, height - 10), (960, height - 10)],
+            BLACK.stroke_width(1),
+        ))
+        .map_err(e)?;
         root.present().map_err(e)?;
     }
     Ok(svg)

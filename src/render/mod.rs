@@ -1,12 +1,17 @@
-//! Outputs people open: charts (SVG), the HTML dashboard and packs, workbooks.
+//! Outputs people open: charts (SVG and PNG), the HTML dashboard and packs, the PDF chart
+//! pack, workbooks.
 //!
 //! Render takes finished tables from the earlier layers and only lays them out; it computes no
-//! figures. What each pack holds is declared in `charts/*.yaml` ([`packs`]).
+//! figures. What each pack holds is declared in `charts/*.yaml` ([`packs`]); what it shows is
+//! worked out once ([`content`]) and each format lays that out.
 
 pub mod annex_a;
 pub mod charts;
+pub mod content;
 pub mod html;
 pub mod packs;
+pub mod pdf;
+pub mod svg;
 pub mod workbook;
 
 /// A failure rendering an output.
@@ -16,6 +21,10 @@ pub enum RenderError {
     Xlsx(#[from] rust_xlsxwriter::XlsxError),
     #[error("{0}")]
     Chart(#[from] charts::ChartError),
+    #[error("{0}")]
+    Svg(#[from] svg::SvgError),
+    #[error("{0}")]
+    Pdf(#[from] pdf::PdfError),
     #[error("{0}")]
     Data(#[from] polars::prelude::PolarsError),
     #[error("no indicator `{0}` in the catalogue")]
@@ -42,4 +51,49 @@ pub fn excel_date(days: i32) -> Result<rust_xlsxwriter::ExcelDateTime, rust_xlsx
     use chrono::Datelike;
     let d = crate::domain::dates::from_epoch_days(days);
     rust_xlsxwriter::ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
+}
+
+/// Writes a pack in one format under `dir`: `<id>.<ext>`, or for PNG a folder `<id>/` with one
+/// file per chart (`<indicator>-<chart>.png`, `<area>-<chart>.png`). `drilldown` (the LA's children behind each figure) goes only into workbooks
+/// of packs that allow child-level data. Returns what was written.
+pub fn write_pack(
+    pack: &packs::Pack,
+    input: &content::PackInput,
+    content: &content::Content,
+    drilldown: &std::collections::BTreeMap<String, polars::prelude::DataFrame>,
+    format: packs::Format,
+    dir: &std::path::Path,
+) -> Result<Vec<std::path::PathBuf>, RenderError> {
+    let write = |path: std::path::PathBuf, bytes: &[u8]| {
+        crate::domain::io::write_bytes(&path, bytes)
+            .map_err(|e| RenderError::Io(path.clone(), e))
+            .map(|()| path)
+    };
+    let path = dir.join(format!("{}.{}", pack.id, format.extension()));
+    Ok(match format {
+        packs::Format::Html => vec![write(path, html::render(content).as_bytes())?],
+        packs::Format::Pdf => vec![write(path, &pdf::render(content)?)?],
+        packs::Format::Png => {
+            // The folder is what the run reports; it holds one file per chart.
+            let folder = dir.join(&pack.id);
+            for c in content.charts() {
+                write(
+                    folder.join(format!("{}.png", c.name)),
+                    &svg::png(&c.svg, 2.0)?,
+                )?;
+            }
+            vec![folder]
+        }
+        packs::Format::Xlsx => {
+            workbook::write(
+                &path,
+                pack,
+                input.la_name,
+                input.catalogue,
+                input.comparison,
+                drilldown,
+            )?;
+            vec![path]
+        }
+    })
 }
