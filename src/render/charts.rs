@@ -195,6 +195,21 @@ where
         .map_err(e)
 }
 
+/// The bar chart's reference lines that have a value: (value, colour, name, dash).
+fn references(c: &NeighbourChart) -> impl Iterator<Item = (f64, RGBColor, &'static str, u32)> {
+    [
+        c.england.map(|v| (v, ENGLAND_COLOUR, "England", 3u32)),
+        c.region.map(|v| (v, SN_COLOUR, "Region", 8u32)),
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// The LA's bar is the only dark one.
+fn bar_style(is_la: bool) -> ShapeStyle {
+    if is_la { LA_COLOUR } else { OTHER_COLOUR }.filled()
+}
+
 /// The neighbour bar chart (also the composition chart) as an SVG document: vertical bars on
 /// screen, horizontal bars in print.
 pub fn neighbour_svg(c: &NeighbourChart, canvas: Canvas) -> Result<String, ChartError> {
@@ -243,32 +258,20 @@ pub fn neighbour_svg(c: &NeighbourChart, canvas: Canvas) -> Result<String, Chart
             .map_err(e)?;
         chart
             .draw_series(c.bars.iter().enumerate().filter_map(|(i, b)| {
-                let v = b.1?;
-                let style = if b.2 { LA_COLOUR } else { OTHER_COLOUR };
                 let mut bar = Rectangle::new(
                     [
                         (SegmentValue::Exact(i), 0.0),
-                        (SegmentValue::Exact(i + 1), v),
+                        (SegmentValue::Exact(i + 1), b.1?),
                     ],
-                    style.filled(),
+                    bar_style(b.2),
                 );
                 bar.set_margin(0, 0, 6, 6);
                 Some(bar)
             }))
             .map_err(e)?;
-        for (value, colour, name, dash) in [
-            (c.england, ENGLAND_COLOUR, "England", 3u32),
-            (c.region, SN_COLOUR, "Region", 8u32),
-        ] {
-            if let Some(v) = value {
-                dashed(
-                    &mut chart,
-                    vec![(SegmentValue::Exact(0), v), (SegmentValue::Last, v)],
-                    colour,
-                    name,
-                    dash,
-                )?;
-            }
+        for (v, colour, name, dash) in references(c) {
+            let across = vec![(SegmentValue::Exact(0), v), (SegmentValue::Last, v)];
+            dashed(&mut chart, across, colour, name, dash)?;
         }
         legend(&mut chart, canvas, SeriesLabelPosition::UpperRight)?;
         root.present().map_err(e)?;
@@ -327,34 +330,22 @@ fn neighbour_rows_svg(c: &NeighbourChart, canvas: Canvas) -> Result<String, Char
             .map_err(e)?;
         chart
             .draw_series(c.bars.iter().enumerate().filter_map(|(i, b)| {
-                let v = b.1?;
-                let style = if b.2 { LA_COLOUR } else { OTHER_COLOUR };
                 let mut bar = Rectangle::new(
                     [
                         (0.0, SegmentValue::Exact(row(i))),
-                        (v, SegmentValue::Exact(row(i) + 1)),
+                        (b.1?, SegmentValue::Exact(row(i) + 1)),
                     ],
-                    style.filled(),
+                    bar_style(b.2),
                 );
                 bar.set_margin(2, 2, 0, 0);
                 Some(bar)
             }))
             .map_err(e)?;
-        for (value, colour, name, dash) in [
-            (c.england, ENGLAND_COLOUR, "England", 3u32),
-            (c.region, SN_COLOUR, "Region", 8u32),
-        ] {
-            if let Some(v) = value {
-                dashed(
-                    &mut chart,
-                    vec![(v, SegmentValue::Exact(0)), (v, SegmentValue::Last)],
-                    colour,
-                    name,
-                    dash,
-                )?;
-            }
+        for (v, colour, name, dash) in references(c) {
+            let down = vec![(v, SegmentValue::Exact(0)), (v, SegmentValue::Last)];
+            dashed(&mut chart, down, colour, name, dash)?;
         }
-        if c.england.is_some() || c.region.is_some() {
+        if references(c).next().is_some() {
             legend(&mut chart, canvas, SeriesLabelPosition::LowerRight)?;
         }
         root.present().map_err(e)?;
