@@ -76,6 +76,8 @@ pub struct Config {
     pub local_context: Option<PathBuf>,
     /// A folder of pack definitions (YAML) used instead of the shipped `charts/`.
     pub packs: Option<PathBuf>,
+    /// Which packs to build, by id (default: every pack definition).
+    pub build_packs: Option<Vec<String>>,
     /// Members' packs: counts from 1 to this minus one shown as "c" (default: the pack's, 5).
     pub suppress_below: Option<u32>,
 }
@@ -435,10 +437,20 @@ pub fn render_packs(
     out: &Path,
     progress: &dyn Progress,
 ) -> Result<StepReport, PipelineError> {
-    let packs = match &config.packs {
+    let mut packs = match &config.packs {
         Some(dir) => Pack::from_dir(dir, &analysis.catalogue)?,
         None => Pack::embedded(&analysis.catalogue)?,
     };
+    if let Some(wanted) = &config.build_packs {
+        if let Some(unknown) = wanted.iter().find(|w| !packs.iter().any(|p| &p.id == *w)) {
+            let ids: Vec<&str> = packs.iter().map(|p| p.id.as_str()).collect();
+            return Err(PipelineError::Config(
+                "build_packs".into(),
+                format!("no pack `{unknown}` (the packs are {})", ids.join(", ")),
+            ));
+        }
+        packs.retain(|p| wanted.contains(&p.id));
+    }
     progress.step("rendering the packs", Some(packs.len() as u64));
     let input = analysis.pack_input();
     let dir = out.join("packs");

@@ -103,7 +103,7 @@ fn the_main_job_writes_the_packs_and_members_see_no_child_data() {
     // denominator for 2024-25, Lincolnshire's own figure in its place).
     assert_eq!(html.matches("all areas by size").count(), 3);
     // Composition: plans at 31/03/2025 by category (R4, R8 neglect; R7 emotional; R9 physical).
-    assert!(html.contains("Children on child protection plans (by type)"));
+    assert!(html.contains("Number of children on child protection plans (by type)"));
     for category in ["Neglect", "Emotional abuse", "Physical abuse"] {
         assert!(html.contains(category), "{category}");
     }
@@ -273,6 +273,32 @@ fn the_members_pdf_and_the_png_charts_are_well_formed() {
     // The pre-inspection pack's scorecards: 960 wide, a row per indicator of the area.
     let scorecard = packs.join("pre-inspection/help_and_protection-scorecard.png");
     assert_eq!(png_size(&scorecard), (1920, 2 * (40 + 24 * 11 + 10)));
+}
+
+/// `build_packs` picks packs by id; an unknown id is an error naming the packs there are.
+#[test]
+fn only_the_packs_asked_for_are_built() {
+    let out = tempfile::tempdir().unwrap();
+    let config = Config {
+        build_packs: Some(vec!["members".into()]),
+        ..fixture_config(out.path())
+    };
+    run(&config, &Quiet).unwrap();
+    let mut built: Vec<String> = std::fs::read_dir(out.path().join("packs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    built.sort();
+    assert_eq!(built, ["members", "members.html", "members.pdf"]);
+    let config = Config {
+        build_packs: Some(vec!["board".into()]),
+        ..config
+    };
+    let e = run(&config, &Quiet).unwrap_err().to_string();
+    assert!(
+        e.contains("no pack `board`") && e.contains("pre-inspection"),
+        "{e}"
+    );
 }
 
 /// The scorecard table and the adoption scorecard chart, from hand-made figures.
