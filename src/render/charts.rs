@@ -205,6 +205,17 @@ fn references(c: &NeighbourChart) -> impl Iterator<Item = (f64, RGBColor, &'stat
     .flatten()
 }
 
+/// The value axis's end for a bar chart: room above the longest bar or reference line.
+fn bars_max(c: &NeighbourChart) -> f64 {
+    axis_max(
+        c.bars
+            .iter()
+            .filter_map(|b| b.1)
+            .chain(c.england)
+            .chain(c.region),
+    )
+}
+
 /// The LA's bar is the only dark one.
 fn bar_style(is_la: bool) -> ShapeStyle {
     if is_la { LA_COLOUR } else { OTHER_COLOUR }.filled()
@@ -222,13 +233,7 @@ pub fn neighbour_svg(c: &NeighbourChart, canvas: Canvas) -> Result<String, Chart
             SVGBackend::with_string(&mut svg, (canvas.width, canvas.height)).into_drawing_area();
         root.fill(&WHITE).map_err(e)?;
         let n = c.bars.len().max(1);
-        let top = axis_max(
-            c.bars
-                .iter()
-                .filter_map(|b| b.1)
-                .chain(c.england)
-                .chain(c.region),
-        );
+        let top = bars_max(c);
         // About 4 px a character at 10 px type over ~600 px of bars.
         let max = (600 / n / 4).clamp(8, 24);
         let labels: Vec<String> = c.bars.iter().map(|b| short(&b.0, max)).collect();
@@ -287,13 +292,7 @@ fn neighbour_rows_svg(c: &NeighbourChart, canvas: Canvas) -> Result<String, Char
             SVGBackend::with_string(&mut svg, (canvas.width, canvas.height)).into_drawing_area();
         root.fill(&WHITE).map_err(e)?;
         let n = c.bars.len().max(1);
-        let right = axis_max(
-            c.bars
-                .iter()
-                .filter_map(|b| b.1)
-                .chain(c.england)
-                .chain(c.region),
-        );
+        let right = bars_max(c);
         let names: Vec<String> = c.bars.iter().map(|b| short(&b.0, 19)).collect();
         // Rows top to bottom in the order given: segment 0 is drawn at the bottom, so reverse.
         let row = |i: usize| n - 1 - i;
