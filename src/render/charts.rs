@@ -6,6 +6,7 @@
 //! differ by dash pattern as well as colour (LA solid, neighbours' mean dashed, England
 //! dotted). Titles are plain English; the subtitle says which way is better.
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -173,6 +174,21 @@ impl Canvas {
     }
 }
 
+/// An SVG document of `size` on white, drawn by `body`: the frame every chart shares.
+fn draw(
+    size: (u32, u32),
+    body: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), ChartError>,
+) -> Result<String, ChartError> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE).map_err(e)?;
+        body(&root)?;
+        root.present().map_err(e)?;
+    }
+    Ok(svg)
+}
+
 /// The legend box, the same on every chart, where the chart leaves room (bars sorted largest
 /// first leave the right or the bottom free).
 fn legend<'a, DB, X, Y>(
@@ -227,17 +243,13 @@ pub fn neighbour_svg(c: &NeighbourChart, canvas: Canvas) -> Result<String, Chart
     if canvas.compact {
         return neighbour_rows_svg(c, canvas);
     }
-    let mut svg = String::new();
-    {
-        let root =
-            SVGBackend::with_string(&mut svg, (canvas.width, canvas.height)).into_drawing_area();
-        root.fill(&WHITE).map_err(e)?;
+    draw((canvas.width, canvas.height), |root| {
         let n = c.bars.len().max(1);
         let top = bars_max(c);
         // About 4 px a character at 10 px type over ~600 px of bars.
         let max = (600 / n / 4).clamp(8, 24);
         let labels: Vec<String> = c.bars.iter().map(|b| short(&b.0, max)).collect();
-        let mut chart = ChartBuilder::on(&root)
+        let mut chart = ChartBuilder::on(root)
             .caption(
                 format!("{} ({})", c.title, c.note),
                 ("sans-serif", canvas.caption),
@@ -279,24 +291,19 @@ pub fn neighbour_svg(c: &NeighbourChart, canvas: Canvas) -> Result<String, Chart
             dashed(&mut chart, across, colour, name, dash)?;
         }
         legend(&mut chart, canvas, SeriesLabelPosition::UpperRight)?;
-        root.present().map_err(e)?;
-    }
-    Ok(svg)
+        Ok(())
+    })
 }
 
 /// The print form of the bar chart: one row per area, largest at the top, names in full.
 fn neighbour_rows_svg(c: &NeighbourChart, canvas: Canvas) -> Result<String, ChartError> {
-    let mut svg = String::new();
-    {
-        let root =
-            SVGBackend::with_string(&mut svg, (canvas.width, canvas.height)).into_drawing_area();
-        root.fill(&WHITE).map_err(e)?;
+    draw((canvas.width, canvas.height), |root| {
         let n = c.bars.len().max(1);
         let right = bars_max(c);
         let names: Vec<String> = c.bars.iter().map(|b| short(&b.0, 19)).collect();
         // Rows top to bottom in the order given: segment 0 is drawn at the bottom, so reverse.
         let row = |i: usize| n - 1 - i;
-        let mut chart = ChartBuilder::on(&root)
+        let mut chart = ChartBuilder::on(root)
             .caption(
                 if c.note == polarity_note(c.polarity) {
                     format!("Similar areas ({})", c.note)
@@ -347,18 +354,13 @@ fn neighbour_rows_svg(c: &NeighbourChart, canvas: Canvas) -> Result<String, Char
         if references(c).next().is_some() {
             legend(&mut chart, canvas, SeriesLabelPosition::LowerRight)?;
         }
-        root.present().map_err(e)?;
-    }
-    Ok(svg)
+        Ok(())
+    })
 }
 
 /// The trend chart as an SVG document.
 pub fn trend_svg(c: &TrendChart, canvas: Canvas) -> Result<String, ChartError> {
-    let mut svg = String::new();
-    {
-        let root =
-            SVGBackend::with_string(&mut svg, (canvas.width, canvas.height)).into_drawing_area();
-        root.fill(&WHITE).map_err(e)?;
+    draw((canvas.width, canvas.height), |root| {
         let n = c.points.len().max(1);
         let top = axis_max(c.points.iter().flat_map(|p| [p.1, p.2, p.3]).flatten());
         let labels: Vec<String> = c.points.iter().map(|p| p.0.clone()).collect();
@@ -379,7 +381,7 @@ pub fn trend_svg(c: &TrendChart, canvas: Canvas) -> Result<String, ChartError> {
                 polarity_note(c.polarity)
             )
         };
-        let mut chart = ChartBuilder::on(&root)
+        let mut chart = ChartBuilder::on(root)
             .caption(caption, ("sans-serif", canvas.caption))
             .margin(if canvas.compact { 6 } else { 12 })
             .margin_right(if canvas.compact { 18 } else { 36 })
@@ -426,18 +428,13 @@ pub fn trend_svg(c: &TrendChart, canvas: Canvas) -> Result<String, ChartError> {
             dashed(&mut chart, pts, colour, name, dash)?;
         }
         legend(&mut chart, canvas, SeriesLabelPosition::LowerRight)?;
-        root.present().map_err(e)?;
-    }
-    Ok(svg)
+        Ok(())
+    })
 }
 
 /// The funnel plot as an SVG document.
 pub fn funnel_svg(c: &FunnelChart, canvas: Canvas) -> Result<String, ChartError> {
-    let mut svg = String::new();
-    {
-        let root =
-            SVGBackend::with_string(&mut svg, (canvas.width, canvas.height)).into_drawing_area();
-        root.fill(&WHITE).map_err(e)?;
+    draw((canvas.width, canvas.height), |root| {
         let x_max = c
             .points
             .iter()
@@ -460,7 +457,7 @@ pub fn funnel_svg(c: &FunnelChart, canvas: Canvas) -> Result<String, ChartError>
                 polarity_note(c.polarity)
             )
         };
-        let mut chart = ChartBuilder::on(&root)
+        let mut chart = ChartBuilder::on(root)
             .caption(caption, ("sans-serif", canvas.caption))
             .margin(if canvas.compact { 6 } else { 12 })
             .margin_right(if canvas.compact { 12 } else { 24 })
@@ -519,9 +516,8 @@ pub fn funnel_svg(c: &FunnelChart, canvas: Canvas) -> Result<String, ChartError>
                 .map_err(e)?;
         }
         legend(&mut chart, canvas, SeriesLabelPosition::UpperRight)?;
-        root.present().map_err(e)?;
-    }
-    Ok(svg)
+        Ok(())
+    })
 }
 
 /// What a per-indicator chart is drawn from, so it can be drawn at screen and print sizes.
@@ -570,10 +566,7 @@ const BAR_COLOURS: [RGBColor; 3] = [LA_COLOUR, OTHER_COLOUR, ENGLAND_COLOUR];
 /// The adoption scorecard chart as an SVG document: per measure, bars for this area, similar
 /// areas and England, with the threshold as a black line across the group.
 pub fn thresholds_svg(c: &ThresholdChart) -> Result<String, ChartError> {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (720, 380)).into_drawing_area();
-        root.fill(&WHITE).map_err(e)?;
+    draw((720, 380), |root| {
         let n = c.groups.len().max(1) * 4;
         // Headroom above the tallest bar for the legend and the threshold labels.
         let top = 1.25
@@ -583,7 +576,7 @@ pub fn thresholds_svg(c: &ThresholdChart) -> Result<String, ChartError> {
                     .flatten()
             }));
         let labels: Vec<String> = c.groups.iter().map(|g| short(&g.label, 36)).collect();
-        let mut chart = ChartBuilder::on(&root)
+        let mut chart = ChartBuilder::on(root)
             .caption(
                 format!("{}, {} (lower is better)", c.title, c.period),
                 ("sans-serif", 16),
@@ -685,9 +678,8 @@ pub fn thresholds_svg(c: &ThresholdChart) -> Result<String, ChartError> {
             Canvas::screen(380),
             SeriesLabelPosition::UpperRight,
         )?;
-        root.present().map_err(e)?;
-    }
-    Ok(svg)
+        Ok(())
+    })
 }
 
 /// One row of the scorecard table, every cell already formatted (and suppressed) as the pack
@@ -748,10 +740,7 @@ pub fn scorecard_svg(c: &Scorecard) -> Result<String, ChartError> {
     const ROW: i32 = 24;
     const TOP: i32 = 40;
     let height = TOP + ROW * (c.rows.len() as i32 + 1) + 10;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (960, height as u32)).into_drawing_area();
-        root.fill(&WHITE).map_err(e)?;
+    draw((960, height as u32), |root| {
         let left = |size: i32, bold: bool| {
             let font = if bold {
                 ("sans-serif", size, FontStyle::Bold).into_font()
@@ -827,7 +816,6 @@ pub fn scorecard_svg(c: &Scorecard) -> Result<String, ChartError> {
             BLACK.stroke_width(1),
         ))
         .map_err(e)?;
-        root.present().map_err(e)?;
-    }
-    Ok(svg)
+        Ok(())
+    })
 }
