@@ -174,7 +174,7 @@ fn tiny_cin_history_merges_years_and_plan_reviews() {
             "C1|2023-07-20|2024-04-01|2025"
         ]
     );
-    // The 2025/26 element is noted, not an error.
+    // An element the 2026/27 group does not declare is noted, not an error.
     let unread: Vec<&Issue> = outcome
         .report
         .issues
@@ -185,7 +185,7 @@ fn tiny_cin_history_merges_years_and_plan_reviews() {
     assert_eq!(unread[0].severity, Severity::Note);
     assert_eq!(
         unread[0].location,
-        "Message/Children/Child/CINdetails/PreProceedingsandFGDM"
+        "Message/Children/Child/CINdetails/PreProceedingsandFGDM/FGDMdate"
     );
 }
 
@@ -236,15 +236,25 @@ fn every_defect_in_the_broken_corpus_is_reported_where_it_is() {
         (dup.rule, dup.severity, dup.child.as_deref()),
         ("duplicate_record", Severity::Error, Some("B2"))
     );
+    // A missing DOB no longer costs the child their header row: DfE's rule 102 flags it and the
+    // row is kept for the LA to correct.
     let no_dob = find(issues, header, "line 6", "DOB");
     assert_eq!(
-        (no_dob.rule, no_dob.severity),
-        ("required", Severity::Error)
+        (no_dob.rule, no_dob.severity, no_dob.child.as_deref()),
+        ("102", Severity::DfeError, Some("B3"))
     );
-    let ethnic = find(issues, header, "line 7", "ETHNIC");
+    let ethnic: Vec<(&str, Option<&str>)> = issues
+        .iter()
+        .filter(|i| i.file.as_ref() == header && i.location == "line 7" && i.field == "ETHNIC")
+        .map(|i| (i.rule, i.value.as_deref()))
+        .collect();
+    // The reader says what it did with the value; DfE's rule 103 says what the LA must fix.
     assert_eq!(
-        (ethnic.rule, ethnic.value.as_deref()),
-        ("code", Some("XXXX"))
+        ethnic,
+        [
+            ("103", Some("ETHNIC=XXXX (not valid)")),
+            ("code", Some("XXXX"))
+        ]
     );
 
     assert_eq!(find(issues, ep, "line 2", "DEC").rule, "end_before_start");
@@ -311,11 +321,17 @@ fn every_defect_in_the_broken_corpus_is_reported_where_it_is() {
     assert_eq!(truncated.location, "Message/Children/Child[3]/CINdetails");
     assert_eq!(truncated.child.as_deref(), Some("D3"));
 
-    // The good rows survive.
+    // The good rows survive, and so do rows whose only fault is a value DfE's rules flag (B3
+    // without a DOB, B4 with an unreadable ETHNIC): only the duplicate B2 is rejected.
     let header_rows = store.history("header", "925").unwrap();
     assert_eq!(
         rows(&header_rows, &["child", "sex", "dob", "ethnic"]),
-        vec!["B1|M|2010-02-01|WBRI", "B2|F|2016-05-05|WBRI"]
+        vec![
+            "B1|M|2010-02-01|WBRI",
+            "B2|F|2016-05-05|WBRI",
+            "B3|F||WBRI",
+            "B4|M|2011-11-11|"
+        ]
     );
     let episodes = store.history("episodes", "925").unwrap();
     assert_eq!(
@@ -340,7 +356,7 @@ fn every_defect_in_the_broken_corpus_is_reported_where_it_is() {
 
     // The counts say how many rows were rejected.
     assert_eq!(outcome.report.counts["header"].read, 5);
-    assert_eq!(outcome.report.counts["header"].rejected, 3);
+    assert_eq!(outcome.report.counts["header"].rejected, 1);
     assert_eq!(outcome.report.counts["episodes"].read, 9);
     assert_eq!(outcome.report.counts["episodes"].kept, 4);
     assert_eq!(outcome.report.counts["episodes"].rejected, 5);

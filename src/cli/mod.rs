@@ -7,6 +7,7 @@ mod context;
 mod indicators;
 mod ingest;
 mod reference;
+mod rules;
 mod run;
 mod select;
 mod synth;
@@ -44,6 +45,9 @@ enum Command {
     /// The indicator catalogue: list, show a definition, list fact tables.
     #[command(subcommand)]
     Indicators(indicators::Command),
+    /// The DfE validation rules: list them, show one, run their cases.
+    #[command(subcommand)]
+    Rules(rules::Command),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -57,5 +61,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Context(args) => context::run(args),
         Command::AnnexA(command) => annex_a::run(command),
         Command::Indicators(command) => indicators::run(command),
+        Command::Rules(command) => rules::run(command),
     }
 }

@@ -133,8 +133,9 @@ impl CodeLists {
     pub fn ssda903() -> &'static CodeLists {
         static LISTS: OnceLock<CodeLists> = OnceLock::new();
         LISTS.get_or_init(|| {
-            CodeLists::from_yaml(include_str!("../../data/codes/ssda903.yaml"))
-                .expect("data/codes/ssda903.yaml is valid")
+            let text = dev_data("codes/ssda903.yaml")
+                .unwrap_or_else(|| include_str!("../../data/codes/ssda903.yaml").to_string());
+            CodeLists::from_yaml(&text).expect("data/codes/ssda903.yaml is valid")
         })
     }
 
@@ -142,8 +143,9 @@ impl CodeLists {
     pub fn cin() -> &'static CodeLists {
         static LISTS: OnceLock<CodeLists> = OnceLock::new();
         LISTS.get_or_init(|| {
-            CodeLists::from_yaml(include_str!("../../data/codes/cin.yaml"))
-                .expect("data/codes/cin.yaml is valid")
+            let text = dev_data("codes/cin.yaml")
+                .unwrap_or_else(|| include_str!("../../data/codes/cin.yaml").to_string());
+            CodeLists::from_yaml(&text).expect("data/codes/cin.yaml is valid")
         })
     }
 
@@ -199,4 +201,13 @@ mod tests {
             Some("Neglect")
         );
     }
+}
+
+/// Development only: with `CSPI_DEV_DATA=<folder laid out as data/>` set, the code lists and
+/// format specs are read from that folder instead of the copies compiled in, so a change to a
+/// code list or format can be tried (`cspi rules test`) without rebuilding. The variable is set
+/// by the developer, never read from an input; nothing else in cspi reads it.
+pub fn dev_data(relative: &str) -> Option<String> {
+    let dir = std::env::var_os("CSPI_DEV_DATA")?;
+    std::fs::read_to_string(std::path::Path::new(&dir).join(relative)).ok()
 }

@@ -3,6 +3,7 @@
 
 pub mod annex_a;
 pub mod csv_lines;
+pub mod dfe;
 pub mod reference;
 pub mod report;
 pub mod returns;
@@ -67,7 +68,9 @@ pub fn ingest(inputs: &[PathBuf], store: &Store, hints: &Hints) -> PolarsResult<
         by_la.entry(f.la_code.clone()).or_default().push(f);
     }
     for (_, group) in by_la {
-        let (mut returns, unassigned) = returns::read_returns(&group, &label);
+        let previous =
+            |la: &str, year: i32, collection: Collection| store.return_tables(la, year, collection);
+        let (mut returns, unassigned) = returns::read_returns(&group, &label, &previous);
         outcome.report.merge(unassigned);
         let mut las = std::collections::BTreeSet::new();
         for r in &mut returns {

@@ -14,6 +14,7 @@
 //! | `published.parquet` | the measures of `sources.yaml` by area and year, with suppression |
 //! | `measures.csv` | those measures with their source, unit and LAIT polarity |
 //! | `postcode_sectors.parquet` | postcode sector → LA (code, share) and OS grid centroid |
+//! | `postcodes.parquet` | real postcodes (a sample, or the user's full ONS directory) → LA and OS grid reference |
 //!
 //! The files are committed and embedded in the binary, so the main job needs no network and no
 //! `../shared`.
@@ -88,7 +89,15 @@ pub struct ReferenceTables {
     /// Postcode sectors ("SS1 2"): the LA holding most of the sector's postcodes (`la_code`
     /// empty outside England), the share in that LA, and the OS grid centroid in metres.
     pub sectors: DataFrame,
+    /// Real postcodes ("SS1 2PA") with their LA (DfE code; empty outside England) and OS grid
+    /// reference in metres: the DfE postcode rules and distances, and the generator's homes and
+    /// placements. Shipped: a sample of up to 400 live postcodes per lower-tier LA.
+    pub postcodes: DataFrame,
 }
+
+/// ONS codes of upper-tier LAs that changed after the DfE list was made, and the code the DfE
+/// list holds (Barnsley and Sheffield were recoded in 2024).
+const ONS_CODE_ALIASES: &[(&str, &str)] = &[("E08000038", "E08000016"), ("E08000039", "E08000019")];
 
 /// A CSV file read as text: header names and rows of cells.
 struct TextTable {
@@ -491,6 +500,7 @@ pub fn build(dir: &Path) -> Result<ReferenceTables, ReferenceError> {
         ),
     ])?
     .sort(["sector"], SortMultipleOptions::default())?;
+    let postcodes = build_postcodes(&find, &las_df, dir)?;
     Ok(ReferenceTables {
         las: las_df,
         sn_groups,
@@ -498,7 +508,73 @@ pub fn build(dir: &Path) -> Result<ReferenceTables, ReferenceError> {
         published,
         measures,
         sectors,
+        postcodes,
     })
+}
+
+/// Real postcodes from `postcodes_sample*.csv` (postcode, utla_code, easting, northing — the
+/// shipped sample) or a full ONS Postcode Directory CSV (`ONSPD*.csv`: pcds, oslaua/utla,
+/// oseast1m, osnrth1m), with the DfE code of each postcode's upper-tier LA.
+fn build_postcodes(
+    find: &dyn Fn(&dyn Fn(&str) -> bool) -> Option<PathBuf>,
+    las: &DataFrame,
+    dir: &Path,
+) -> Result<DataFrame, ReferenceError> {
+    let file = find(&|n| n.starts_with("postcodes_sample") && n.ends_with(".csv"))
+        .or_else(|| find(&|n| n.to_ascii_uppercase().starts_with("ONSPD") && n.ends_with(".csv")))
+        .ok_or(ReferenceError::Missing {
+            what: "postcode",
+            dir: dir.into(),
+            hint: "expected postcodes_sample.csv (postcode, utla_code, easting, northing) or an ONS Postcode Directory CSV",
+        })?;
+    let t = TextTable::read(&file)?;
+    let pick = |names: &[&str]| -> Result<usize, ReferenceError> {
+        names
+            .iter()
+            .find_map(|n| t.col(n).ok())
+            .map_or_else(|| t.col(names[0]), Ok)
+    };
+    let (cp, cu, ce, cn) = (
+        pick(&["postcode", "pcds"])?,
+        pick(&["utla_code", "utla", "oslaua"])?,
+        pick(&["easting", "oseast1m"])?,
+        pick(&["northing", "osnrth1m"])?,
+    );
+    let ons: HashMap<String, String> = las
+        .column("ons_code")?
+        .str()?
+        .iter()
+        .zip(las.column("la_code")?.str()?.iter())
+        .filter_map(|(o, c)| Some((o?.to_string(), c?.to_string())))
+        .collect();
+    let dfe = |utla: &str| {
+        let utla = ONS_CODE_ALIASES
+            .iter()
+            .find(|(new, _)| *new == utla)
+            .map_or(utla, |(_, old)| old);
+        ons.get(utla).cloned()
+    };
+    let mut postcode = vec![];
+    let mut la = vec![];
+    let mut east = vec![];
+    let mut north = vec![];
+    for row in &t.rows {
+        let cell = |i: usize| row.get(i).map(|v| v.trim()).unwrap_or("");
+        let Some(p) = super::table::normalise_postcode(cell(cp)) else {
+            continue;
+        };
+        postcode.push(p);
+        la.push(dfe(cell(cu)));
+        east.push(cell(ce).parse::<f64>().ok());
+        north.push(cell(cn).parse::<f64>().ok());
+    }
+    Ok(DataFrame::new_infer_height(vec![
+        Column::new("postcode".into(), postcode),
+        Column::new("la_code".into(), la),
+        Column::new("easting".into(), east),
+        Column::new("northing".into(), north),
+    ])?
+    .sort(["postcode"], SortMultipleOptions::default())?)
 }
 
 /// The published DfE figures the catalogue needs, from the LAIT long table and the EES CSVs
@@ -855,6 +931,7 @@ impl ReferenceTables {
         write_csv(&mut self.measures, &dir.join("measures.csv"))?;
         write_parquet(&mut self.published, &dir.join("published.parquet"))?;
         write_parquet(&mut self.sectors, &dir.join("postcode_sectors.parquet"))?;
+        write_parquet(&mut self.postcodes, &dir.join("postcodes.parquet"))?;
         Ok(())
     }
 
@@ -902,6 +979,7 @@ impl ReferenceTables {
                 include_str!("../../data/reference/measures.csv"),
                 include_bytes!("../../data/reference/published.parquet"),
                 include_bytes!("../../data/reference/postcode_sectors.parquet"),
+                include_bytes!("../../data/reference/postcodes.parquet"),
             )
             .expect("the embedded reference tables are valid")
         })
@@ -923,6 +1001,7 @@ impl ReferenceTables {
             &read("measures.csv")?,
             &bytes("published.parquet")?,
             &bytes("postcode_sectors.parquet")?,
+            &bytes("postcodes.parquet")?,
         )?)
     }
 
@@ -933,6 +1012,7 @@ impl ReferenceTables {
         measures: &str,
         published: &[u8],
         sectors: &[u8],
+        postcodes: &[u8],
     ) -> PolarsResult<ReferenceTables> {
         let csv = |text: &str, types: &[(&str, DataType)]| -> PolarsResult<DataFrame> {
             let df = CsvReadOptions::default()
@@ -963,6 +1043,7 @@ impl ReferenceTables {
             measures: csv(measures, &[])?,
             published: ParquetReader::new(Cursor::new(published.to_vec())).finish()?,
             sectors: ParquetReader::new(Cursor::new(sectors.to_vec())).finish()?,
+            postcodes: ParquetReader::new(Cursor::new(postcodes.to_vec())).finish()?,
         })
     }
 }

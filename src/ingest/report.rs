@@ -21,6 +21,11 @@ pub enum Severity {
     Warning,
     /// Nothing is wrong with the data; a decision was recorded (e.g. a superseded record).
     Note,
+    /// A DfE validation error: DfE would not accept the return until it is fixed. The row is
+    /// kept (it is what the LA has to correct).
+    DfeError,
+    /// A DfE validation query: DfE asks the LA to confirm or explain it. The row is kept.
+    DfeQuery,
 }
 
 impl Severity {
@@ -29,6 +34,8 @@ impl Severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
             Severity::Note => "note",
+            Severity::DfeError => "dfe_error",
+            Severity::DfeQuery => "dfe_query",
         }
     }
 }
@@ -119,9 +126,13 @@ impl Report {
     }
 
     pub fn warnings(&self) -> usize {
+        self.with_severity(Severity::Warning)
+    }
+
+    pub fn with_severity(&self, severity: Severity) -> usize {
         self.issues
             .iter()
-            .filter(|i| i.severity == Severity::Warning)
+            .filter(|i| i.severity == severity)
             .count()
     }
 
@@ -189,9 +200,16 @@ impl Report {
             "total", total.read, total.kept, total.rejected
         ));
         out.push_str(&format!(
-            "{} errors, {} warnings in the validation report",
+            "{} errors (rows rejected), {} warnings in the validation report",
             self.errors(),
             self.warnings()
+        ));
+        let (dfe_errors, dfe_queries) = (
+            self.with_severity(Severity::DfeError),
+            self.with_severity(Severity::DfeQuery),
+        );
+        out.push_str(&format!(
+            "\nDfE validation: {dfe_errors} errors and {dfe_queries} queries (rows kept; see the report's dfe_error and dfe_query rows)"
         ));
         out
     }

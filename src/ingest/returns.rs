@@ -15,6 +15,8 @@ use std::sync::Arc;
 use polars::prelude::*;
 use rayon::prelude::*;
 
+use super::dfe::views::RuleReference;
+use super::dfe::{self, PreviousReturn, RuleCatalogue, RuleInputs, RuleSeverity};
 use super::report::{Issue, Report, Severity};
 use super::rules::{self, Tables};
 use super::spec::FormatSpec;
@@ -100,6 +102,10 @@ pub struct ReturnData {
     pub year: i32,
     pub collection: Collection,
     pub tables: Tables,
+    /// The file-level values (CIN header: LA, collection year, reference date …).
+    pub file_values: BTreeMap<String, String>,
+    /// The files the return was read from (report labels).
+    pub files: Vec<Arc<str>>,
     pub report: Report,
 }
 
@@ -297,6 +303,8 @@ struct FileTables {
     year: Option<i32>,
     collection: Collection,
     tables: Vec<(String, DataFrame)>,
+    /// Values read once per file (the CIN header's LA, year, reference date …).
+    file_values: BTreeMap<String, String>,
     report: Report,
 }
 
@@ -341,6 +349,7 @@ fn read_file(file: &InputFile, label: Arc<str>) -> FileTables {
         year: file.year,
         collection,
         tables: vec![],
+        file_values: BTreeMap::new(),
         report: Report::default(),
     };
     let result: Result<(), Box<Issue>> = (|| {
@@ -427,6 +436,11 @@ fn read_file(file: &InputFile, label: Arc<str>) -> FileTables {
                     .ok_or_else(|| file_error(&label, "la_code", "the LA cannot be told: put the file under <la_code>/<year>/ or use --la".into()))?;
                 out.year = Some(year);
                 out.la_code = Some(la.clone());
+                out.file_values = read
+                    .file_values
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
                 out.tables = finish_builders(read.builders, &la, year, &label, &mut report)
                     .map_err(|e| file_error(&label, "internal", e.to_string()))?;
             }
@@ -452,26 +466,55 @@ fn layouts() -> &'static (xml::XmlLayout, xml::XmlLayout) {
 }
 
 /// Reads files and assembles them into validated returns, one per LA × year × collection.
-/// `label` turns a path into the name used in the report (e.g. relative to the input folder).
+/// `label` turns a path into the name used in the report (e.g. relative to the input folder);
+/// `previous` gives an LA's saved return for a year (the store's), for the DfE cross-year rules
+/// when last year's return is not among the files read now.
 pub fn read_returns(
     files: &[InputFile],
     label: &(dyn Fn(&Path) -> String + Sync),
+    previous: &(dyn Fn(&str, i32, Collection) -> Option<Tables> + Sync),
 ) -> (Vec<ReturnData>, Report) {
     let read: Vec<FileTables> = files
         .par_iter()
         .map(|f| read_file(f, Arc::from(label(&f.path))))
         .collect();
     let mut unassigned = Report::default();
-    let mut groups: BTreeMap<(String, i32, Collection), Vec<FileTables>> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, Collection), BTreeMap<i32, Vec<FileTables>>> =
+        BTreeMap::new();
     for f in read {
         match (f.la_code.clone(), f.year) {
-            (Some(la), Some(year)) => groups.entry((la, year, f.collection)).or_default().push(f),
+            (Some(la), Some(year)) => groups
+                .entry((la, f.collection))
+                .or_default()
+                .entry(year)
+                .or_default()
+                .push(f),
             _ => unassigned.merge(f.report),
         }
     }
+    // Each LA's years in order, so that a year's cross-year rules see the year before as just
+    // read and checked when both are being read now. The rule catalogue and reference tables
+    // are loaded here, before the parallel section: a worker that initialises a OnceLock while
+    // polars runs work on its pool can steal a second item of this loop and block on the lock
+    // it holds.
+    let catalogue = RuleCatalogue::embedded();
+    let reference = RuleReference::embedded();
     let returns = groups
         .into_par_iter()
-        .map(|((la_code, year, collection), files)| assemble(la_code, year, collection, files))
+        .flat_map_iter(|((la_code, collection), years)| {
+            let mut out: Vec<ReturnData> = vec![];
+            for (year, files) in years {
+                let mut data = assemble(la_code.clone(), year, collection, files);
+                let held = out
+                    .last()
+                    .filter(|p| p.year == year - 1)
+                    .map(|p| p.tables.clone())
+                    .or_else(|| previous(&la_code, year - 1, collection));
+                check_return(&mut data, held.as_ref(), catalogue, reference);
+                out.push(data);
+            }
+            out
+        })
         .collect();
     (returns, unassigned)
 }
@@ -485,12 +528,23 @@ fn assemble(
     let spec = collection.spec();
     let mut report = Report::default();
     let mut parts: BTreeMap<String, Vec<DataFrame>> = BTreeMap::new();
+    let mut file_values = BTreeMap::new();
+    let mut labels = vec![];
     for f in files {
         report.merge(f.report);
+        file_values.extend(f.file_values);
         for (name, df) in f.tables {
+            if let Ok(Some(label)) = df
+                .column("source_file")
+                .and_then(|c| Ok(c.str()?.iter().next().flatten().map(Arc::<str>::from)))
+            {
+                labels.push(label);
+            }
             parts.entry(name).or_default().push(df);
         }
     }
+    labels.sort();
+    labels.dedup();
     let mut tables = Tables::new();
     for table in &spec.tables {
         let frames = parts.remove(&table.name).unwrap_or_default();
@@ -506,33 +560,190 @@ fn assemble(
         };
         tables.insert(table.name.clone(), df);
     }
-    let checked = match collection {
-        Collection::Ssda903 => rules::check_ssda903(spec, &mut tables, year),
-        Collection::Cin => rules::check_cin(spec, &mut tables, year),
-    };
-    match checked {
-        Ok(issues) => {
-            // Rows rejected by cross-row rules move from "kept" to "rejected".
-            for issue in issues.iter().filter(|i| i.severity == Severity::Error) {
-                let c = report.count(&issue.table);
-                c.kept = c.kept.saturating_sub(1);
-                c.rejected += 1;
-            }
-            report.extend(issues);
-        }
-        Err(e) => report.push(file_error(
-            &Arc::from(""),
-            "internal",
-            format!("cross-row checks failed: {e}"),
-        )),
-    }
     ReturnData {
         la_code,
         year,
         collection,
         tables,
+        file_values,
+        files: labels,
         report,
     }
+}
+
+/// Validates an assembled return: first DfE's rules for its collection year over every row as
+/// read (with last year's return when given; they flag rows and never remove them), then
+/// cspi's own cross-row checks, which reject the rows periods of care and plans cannot be
+/// derived from (duplicates, overlaps, an end before its start).
+pub fn check_return(
+    data: &mut ReturnData,
+    previous: Option<&Tables>,
+    catalogue: Result<&RuleCatalogue, &dfe::RuleError>,
+    reference: &RuleReference,
+) {
+    match catalogue {
+        Ok(catalogue) => {
+            let issues = dfe_issues(catalogue, data, previous, reference);
+            data.report.extend(issues);
+        }
+        Err(e) => data.report.push(file_error(
+            &Arc::from(""),
+            "internal",
+            format!("the DfE rule catalogue did not load: {e}"),
+        )),
+    }
+    let spec = data.collection.spec();
+    let checked = match data.collection {
+        Collection::Ssda903 => rules::check_ssda903(spec, &mut data.tables, data.year),
+        Collection::Cin => rules::check_cin(spec, &mut data.tables, data.year),
+    };
+    match checked {
+        Ok(issues) => {
+            // Rows rejected by cross-row rules move from "kept" to "rejected".
+            for issue in issues.iter().filter(|i| i.severity == Severity::Error) {
+                let c = data.report.count(&issue.table);
+                c.kept = c.kept.saturating_sub(1);
+                c.rejected += 1;
+            }
+            data.report.extend(issues);
+        }
+        Err(e) => data.report.push(file_error(
+            &Arc::from(""),
+            "internal",
+            format!("cross-row checks failed: {e}"),
+        )),
+    }
+}
+
+/// The DfE rules' findings on a return as report rows: DfE's code and message, the file and
+/// line (or XML element) of the flagged row, its child and the blamed fields with their values;
+/// a rule that could not run is a note saying what it needs.
+pub fn dfe_issues(
+    catalogue: &RuleCatalogue,
+    data: &ReturnData,
+    previous: Option<&Tables>,
+    reference: &RuleReference,
+) -> Vec<Issue> {
+    let inputs = RuleInputs {
+        collection: data.collection,
+        year: data.year,
+        la_code: &data.la_code,
+        tables: &data.tables,
+        file_values: &data.file_values,
+        previous: previous.map(|tables| PreviousReturn {
+            year: data.year - 1,
+            tables,
+        }),
+        reference,
+    };
+    let return_file: Arc<str> = Arc::from(data.files.join(", "));
+    let outcome = match dfe::engine::run(catalogue, &inputs, None) {
+        Ok(o) => o,
+        Err(e) => {
+            return vec![file_error(
+                &return_file,
+                "internal",
+                format!("the DfE rules could not run: {e}"),
+            )];
+        }
+    };
+    let unit = &data.collection.spec().unit;
+    let mut sources: BTreeMap<
+        &str,
+        (Vec<Option<Arc<str>>>, Vec<Option<u32>>, Vec<Option<String>>),
+    > = BTreeMap::new();
+    let mut issues = vec![];
+    for f in &outcome.findings {
+        let (file, location, child) = match data.tables.get(&f.table) {
+            Some(df) => {
+                let (files, rows, children) =
+                    sources.entry(f.table.as_str()).or_insert_with(|| {
+                        let files = df
+                            .column("source_file")
+                            .and_then(|c| Ok(c.str()?.iter().map(|v| v.map(Arc::from)).collect()))
+                            .unwrap_or_default();
+                        let rows = df
+                            .column("source_row")
+                            .and_then(|c| Ok(c.u32()?.iter().collect()))
+                            .unwrap_or_default();
+                        let children = df
+                            .column("child")
+                            .and_then(|c| {
+                                Ok(c.str()?.iter().map(|v| v.map(str::to_string)).collect())
+                            })
+                            .unwrap_or_default();
+                        (files, rows, children)
+                    });
+                let i = f.row_id as usize;
+                let file = files
+                    .get(i)
+                    .cloned()
+                    .flatten()
+                    .unwrap_or_else(|| return_file.clone());
+                let row = rows.get(i).copied().flatten().unwrap_or(0);
+                let location = if file.to_ascii_lowercase().ends_with(".xml") {
+                    format!("{unit}[{row}]")
+                } else {
+                    format!("line {row}")
+                };
+                (file, location, children.get(i).cloned().flatten())
+            }
+            None => (return_file.clone(), String::new(), None),
+        };
+        issues.push(Issue {
+            file,
+            location,
+            table: f.table.clone(),
+            child,
+            field: f
+                .values
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            value: Some(
+                f.values
+                    .iter()
+                    .map(|(n, v)| format!("{n}={v}"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            rule: f.rule.code,
+            severity: match f.version.severity {
+                RuleSeverity::Error => Severity::DfeError,
+                RuleSeverity::Query => Severity::DfeQuery,
+            },
+            message: f.version.message.clone(),
+        });
+    }
+    for (rule, version, i) in
+        dfe::engine::reader_findings(catalogue, data.collection, data.year, &data.report.issues)
+    {
+        let reader = &data.report.issues[i];
+        issues.push(Issue {
+            rule: rule.code,
+            severity: match version.severity {
+                RuleSeverity::Error => Severity::DfeError,
+                RuleSeverity::Query => Severity::DfeQuery,
+            },
+            message: format!("{} (the row could not be read)", version.message),
+            ..reader.clone()
+        });
+    }
+    for n in &outcome.not_run {
+        issues.push(Issue {
+            severity: Severity::Note,
+            ..file_error(
+                &return_file,
+                n.rule.code,
+                format!(
+                    "DfE rule {} not run on this return: it {}",
+                    n.rule.code, n.reason
+                ),
+            )
+        });
+    }
+    issues
 }
 
 /// An empty canonical table with the full schema (a return without, say, an OC2 file).

@@ -39,7 +39,13 @@ const OPEN_ENDED: &[(&str, &str)] = &[
 ];
 
 /// CIN tables that belong to a CIN episode through (child, referral_date).
-const EPISODE_CHILDREN: &[&str] = &["cin_assessment", "cin_plan", "cin_s47", "cin_cpp"];
+const EPISODE_CHILDREN: &[&str] = &[
+    "cin_assessment",
+    "cin_plan",
+    "cin_s47",
+    "cin_cpp",
+    "cin_pre_proceedings",
+];
 
 /// A folder holding returns and histories.
 #[derive(Debug, Clone)]
@@ -85,6 +91,24 @@ impl Store {
         )
         .map_err(io_err)?;
         Ok(())
+    }
+
+    /// A saved return's tables (as kept), if the LA's return for that year was ingested before.
+    pub fn return_tables(
+        &self,
+        la: &str,
+        year: i32,
+        collection: Collection,
+    ) -> Option<super::rules::Tables> {
+        let dir = self.return_dir(la, year);
+        let mut tables = super::rules::Tables::new();
+        for table in &collection.spec().tables {
+            let path = dir.join(format!("{}.parquet", table.name));
+            if path.exists() {
+                tables.insert(table.name.clone(), read_parquet(&path).ok()?);
+            }
+        }
+        (!tables.is_empty()).then_some(tables)
     }
 
     /// LAs with at least one saved return, in code order.

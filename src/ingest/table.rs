@@ -49,6 +49,26 @@ pub struct RowSource<'a> {
     pub locate: &'a dyn Fn(&ColumnSpec) -> String,
 }
 
+/// The column that records, per row, the values the reader could not read: for each, a
+/// [`invalid_marker`] followed by the text as sent. The typed column holds null there, so the
+/// DfE rules can tell "not valid" (`<column>_invalid`) from "not entered", and the report can
+/// show the LA the value it has to correct.
+pub const INVALID_COLUMN: &str = "_invalid";
+
+/// The marker of one unreadable value of `column` in [`INVALID_COLUMN`] (control characters
+/// never left in trimmed return text, so a marker cannot be forged by a cell).
+pub fn invalid_marker(column: &str) -> String {
+    format!("\u{1f}{column}\u{1e}")
+}
+
+/// The text as sent of an unreadable value of `column`, from a row's [`INVALID_COLUMN`].
+pub fn invalid_value<'a>(invalid: &'a str, column: &str) -> Option<&'a str> {
+    let marker = invalid_marker(column);
+    let at = invalid.find(&marker)? + marker.len();
+    let rest = &invalid[at..];
+    Some(rest.split('\u{1f}').next().unwrap_or(rest))
+}
+
 /// Builds one canonical table from validated rows.
 pub struct TableBuilder<'s> {
     spec: &'s TableSpec,
@@ -59,6 +79,7 @@ pub struct TableBuilder<'s> {
     emit_when: Vec<usize>,
     buffers: Vec<Buffer>,
     source_rows: Vec<u32>,
+    invalid: StringChunkedBuilder,
     child_column: Option<usize>,
     pub count: TableCount,
 }
@@ -107,6 +128,7 @@ impl<'s> TableBuilder<'s> {
                 .collect(),
             buffers,
             source_rows: Vec::new(),
+            invalid: StringChunkedBuilder::new(INVALID_COLUMN.into(), 16),
             child_column: spec.column_index("child"),
             count: TableCount::default(),
         }
@@ -187,14 +209,19 @@ impl<'s> TableBuilder<'s> {
             }
         }
         let mut rejected = false;
+        let mut invalid = String::new();
         for (i, problem) in problems {
             let column = &self.spec.columns[i];
-            let is_required = match &column.required {
-                Required::Always(r) => *r,
-                Required::With(_) => {
-                    self.required_with[i].is_some_and(|j| !matches!(cells[j], Cell::Null))
-                }
-            };
+            // Only a value the row cannot be used without (its key) rejects it; a value DfE
+            // requires but the row can do without is the DfE rules' business (the row is kept
+            // and flagged there).
+            let is_required = column.required == Required::Always(true);
+            if problem.rule != "required"
+                && let Some(raw) = raw[i]
+            {
+                invalid.push_str(&invalid_marker(&column.name));
+                invalid.push_str(raw.trim());
+            }
             let severity = if is_required {
                 Severity::Error
             } else {
@@ -203,6 +230,8 @@ impl<'s> TableBuilder<'s> {
             rejected |= is_required;
             let message = if is_required {
                 format!("{}; the row was rejected", problem.message)
+            } else if problem.rule == "required" {
+                format!("{}; the row was kept", problem.message)
             } else {
                 format!("{}; the value was left empty", problem.message)
             };
@@ -235,6 +264,11 @@ impl<'s> TableBuilder<'s> {
             }
         }
         self.source_rows.push(source.source_row);
+        if invalid.is_empty() {
+            self.invalid.append_null();
+        } else {
+            self.invalid.append_value(&invalid);
+        }
         self.count.kept += 1;
         true
     }
@@ -280,6 +314,7 @@ impl<'s> TableBuilder<'s> {
             height,
         ));
         columns.push(Column::new("source_row".into(), self.source_rows));
+        columns.push(self.invalid.finish().into_column());
         DataFrame::new(height, columns)
     }
 }

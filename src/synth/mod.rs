@@ -227,10 +227,14 @@ pub fn generate(
                 bytes += write::write_cin(&dir.join("cin_census.xml"), &history, year, as_at)
                     .map_err(|e| SynthError::Io(dir.clone(), e))?;
                 let rows = write::ssda903_rows(&history, seed, year, as_at, &targets[&year]);
-                bytes += write::write_ssda903(&dir, &rows, recipe.format)
+                bytes += write::write_ssda903(&dir, &rows, year, recipe.format)
                     .map_err(|e| SynthError::Io(dir.clone(), e))?;
                 files += 1 + if recipe.format == Ssda903Format::Csv {
-                    11
+                    crate::ingest::spec::FormatSpec::ssda903()
+                        .tables
+                        .iter()
+                        .filter(|t| t.csv && t.in_year(year))
+                        .count() as u64
                 } else {
                     1
                 };

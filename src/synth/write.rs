@@ -476,13 +476,15 @@ pub fn ssda903_rows(
 pub fn write_ssda903(
     dir: &Path,
     tables: &BTreeMap<&'static str, Vec<Row>>,
+    year: i32,
     format: Ssda903Format,
 ) -> io::Result<u64> {
     let spec = FormatSpec::ssda903();
     let mut bytes = 0;
     match format {
         Ssda903Format::Csv => {
-            for table in spec.tables.iter().filter(|t| t.csv) {
+            // Only the tables that year's return has (no DoLO file before 2026/27).
+            for table in spec.tables.iter().filter(|t| t.csv && t.in_year(year)) {
                 let rows = tables
                     .get(table.name.as_str())
                     .map(Vec::as_slice)
