@@ -518,6 +518,48 @@ fn a_damaged_history_file_is_named_when_read() {
 }
 
 #[test]
+fn a_damaged_pointer_is_named_and_not_guessed_around() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("store");
+    run(&[tiny(2024)], &Store::new(&root));
+    let pointer = root.join("CURRENT");
+    fs::write(&pointer, "seven\n").unwrap();
+    let expected = format!(
+        "{}: holds \"seven\" instead of a generation number",
+        pointer.display()
+    );
+    let error = Store::open(&root).unwrap_err().to_string();
+    assert!(error.starts_with(&expected), "{error}");
+    let error = Store::new(&root)
+        .scan("episodes")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(error.starts_with(&expected), "{error}");
+    let error = ingest(&[tiny(2025)], &Store::new(&root), &Hints::default())
+        .unwrap_err()
+        .to_string();
+    assert!(error.starts_with(&expected), "{error}");
+    // Without the pointer the generations are not debris to clear: the writer refuses.
+    fs::remove_file(&pointer).unwrap();
+    let error = ingest(&[tiny(2025)], &Store::new(&root), &Hints::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with(&format!(
+            "{}: is missing but {} holds generations",
+            pointer.display(),
+            root.join("generations").display()
+        )),
+        "{error}"
+    );
+    assert!(
+        root.join("generations/1/history/episodes/925.parquet")
+            .exists()
+    );
+}
+
+#[test]
 fn a_store_that_cannot_be_written_is_named_and_left_as_it_was() {
     let dir = tempfile::tempdir().unwrap();
     // The lock file cannot be created (its name is taken by a folder).

@@ -198,6 +198,9 @@ struct View {
     _pin: Option<File>,
     /// Why the store could not be opened; every read reports it.
     broken: Option<String>,
+    /// History files whose footer and columns were checked: a committed generation's files
+    /// do not change, so each is checked once per view, not at every scan.
+    checked: std::sync::Mutex<HashSet<PathBuf>>,
 }
 
 /// A folder holding returns and histories.
@@ -218,6 +221,7 @@ impl Store {
             dir: root.clone(),
             _pin: None,
             broken: Some(e.to_string()),
+            checked: Default::default(),
         });
         Store {
             root,
@@ -337,9 +341,16 @@ impl Store {
             .iter()
             .map(|c| c.as_str())
             .collect();
+        let view = self.read_view();
+        let mut checked = view.checked.lock().unwrap_or_else(|e| e.into_inner());
         for f in &files {
-            check_parquet(f, &expected)?;
+            if !checked.contains(f) {
+                check_parquet(f, &expected)?;
+                checked.insert(f.clone());
+            }
         }
+        drop(checked);
+        drop(view);
         let frames: Vec<LazyFrame> = files
             .iter()
             .map(|f| {
@@ -508,6 +519,7 @@ fn resolve(root: &Path) -> Result<View, StoreError> {
         dir: root.to_path_buf(),
         _pin: None,
         broken: None,
+        checked: Default::default(),
     };
     // A writer removes a generation only after CURRENT has moved two steps past it, so a
     // retry finds a live one; the bound only stops a store that changes without end.
@@ -545,6 +557,7 @@ fn resolve(root: &Path) -> Result<View, StoreError> {
                         dir,
                         _pin: Some(pin),
                         broken: None,
+                        checked: Default::default(),
                     });
                 }
             }
@@ -936,6 +949,7 @@ impl StoreWriter<'_> {
             dir: self.dir.clone(),
             _pin: pin,
             broken: None,
+            checked: Default::default(),
         };
         self.remove_old_generations();
         point_links(root, self.number);
