@@ -1,13 +1,20 @@
 //! The `cspi` command line: parsing and printing only; all work is done by the library.
+//! Exit codes: 0 done, 1 failed, 2 command-line mistake, 3 done but some input not read
+//! (see `cli::Status`).
 
 mod cli;
 
+use std::process::ExitCode;
+
 use clap::Parser;
 
-fn main() {
+fn main() -> ExitCode {
     let args = cli::Cli::parse();
-    if let Err(error) = cli::run(args) {
-        eprintln!("error: {error:#}");
-        std::process::exit(1);
+    match cli::run(args) {
+        Ok(status) => ExitCode::from(status.code()),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(1)
+        }
     }
 }

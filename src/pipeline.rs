@@ -14,13 +14,14 @@ use thiserror::Error;
 use crate::compare::context::{self, LocalContext};
 use crate::compare::{self as comparison, Benchmarks, CompareOptions};
 use crate::derive::Facts;
+use crate::domain::la::LaCode;
 use crate::indicators::catalogue::Catalogue;
 use crate::indicators::evaluate::{self, Options};
 use crate::indicators::output;
 use crate::ingest::reference::{ReferenceIndex, ReferenceTables};
 use crate::ingest::returns::Hints;
 use crate::ingest::store::Store;
-use crate::ingest::{self, IngestOutcome};
+use crate::ingest::{self, IngestError, IngestOutcome};
 use crate::render::content::PackInput;
 use crate::render::packs::{Audience, Pack};
 use crate::synth::{self, Recipe};
@@ -34,6 +35,13 @@ pub enum PipelineError {
     Synth(#[from] synth::SynthError),
     #[error("{0}")]
     Data(#[from] polars::prelude::PolarsError),
+    #[error("{0}")]
+    Ingest(#[from] IngestError),
+    #[error(
+        "no return could be read from the inputs: the problems are listed in {}",
+        .0.display()
+    )]
+    NothingRead(PathBuf),
     #[error("{0}: {1}")]
     Io(PathBuf, std::io::Error),
     #[error("{0}")]
@@ -53,6 +61,7 @@ pub enum PipelineError {
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// The LA the packs are for (3-digit DfE code). Default: the first LA of the data.
+    /// Validated ([`LaCode`]) before it is used: it names output files.
     pub la: Option<String>,
     /// Folders or files of returns. Empty: the embedded default data.
     #[serde(default)]
@@ -88,6 +97,10 @@ impl Config {
         let text = std::fs::read_to_string(path).map_err(|e| PipelineError::Io(path.into(), e))?;
         let mut config: Config = serde_yaml::from_str(&text)
             .map_err(|e| PipelineError::Config(path.into(), e.to_string()))?;
+        if let Some(la) = &config.la {
+            LaCode::parse(la)
+                .map_err(|e| PipelineError::Config(path.into(), format!("la: {e}")))?;
+        }
         let base = path.parent().unwrap_or(Path::new("."));
         config.inputs = config.inputs.iter().map(|p| base.join(p)).collect();
         config.out = config.out.map(|p| base.join(p));
@@ -100,6 +113,16 @@ impl Config {
 
     pub fn out_dir(&self) -> PathBuf {
         self.out.clone().unwrap_or_else(|| PathBuf::from("out"))
+    }
+
+    /// The config's `la:`, validated (a code that is not an LA's never names a file).
+    pub fn la_code(&self) -> Result<Option<LaCode>, PipelineError> {
+        self.la
+            .as_deref()
+            .map(|la| {
+                LaCode::parse(la).map_err(|e| PipelineError::Config("la".into(), e.to_string()))
+            })
+            .transpose()
     }
 }
 
@@ -163,6 +186,7 @@ pub struct RunOutcome {
 
 /// Runs the main job.
 pub fn run(config: &Config, progress: &dyn Progress) -> Result<RunOutcome, PipelineError> {
+    let configured_la = config.la_code()?;
     let out = config.out_dir();
     let inputs = if config.inputs.is_empty() {
         vec![ensure_default_data(&out, progress)?]
@@ -172,9 +196,8 @@ pub fn run(config: &Config, progress: &dyn Progress) -> Result<RunOutcome, Pipel
     progress.step("reading and validating the returns", None);
     let store = Store::new(out.join("store"));
     let outcome = ingest::ingest(&inputs, &store, &Hints::default())?;
-    let la = config
-        .la
-        .clone()
+    let la = configured_la
+        .map(|la| la.to_string())
         .or_else(|| {
             Recipe::embedded_default()
                 .las
@@ -182,8 +205,9 @@ pub fn run(config: &Config, progress: &dyn Progress) -> Result<RunOutcome, Pipel
                 .cloned()
                 .filter(|_| config.inputs.is_empty())
         })
-        .or_else(|| outcome.returns.first().map(|r| r.0.clone()))
-        .unwrap_or_default();
+        .or_else(|| outcome.returns.first().map(|r| r.0.to_string()))
+        .or_else(|| store.las().into_iter().next())
+        .ok_or_else(|| PipelineError::NothingRead(outcome.report_stem.with_extension("csv")))?;
     let mut steps = vec![StepReport {
         step: "ingest",
         detail: format!(
@@ -200,7 +224,7 @@ pub fn run(config: &Config, progress: &dyn Progress) -> Result<RunOutcome, Pipel
             outcome.report.warnings()
         ),
         outputs: vec![
-            store.root.join("history"),
+            store.current_dir().join("history"),
             outcome.report_stem.with_extension("csv"),
         ],
     }];
@@ -251,6 +275,11 @@ pub fn analyse(
     out: &Path,
     progress: &dyn Progress,
 ) -> Result<Analysis, PipelineError> {
+    // The LA names the context and Annex A files: validated before anything is written.
+    let la = LaCode::parse(la)
+        .map_err(|e| PipelineError::Config("la".into(), e.to_string()))?
+        .to_string();
+    let la = la.as_str();
     let catalogue = match &config.local_indicators {
         Some(dir) => Catalogue::with_local(dir)?,
         None => Catalogue::embedded()?,

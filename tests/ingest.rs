@@ -4,6 +4,7 @@
 mod common;
 
 use common::{fixture, rows};
+use cspi::domain::la::LaCode;
 use cspi::ingest::report::{Issue, Severity};
 use cspi::ingest::returns::Hints;
 use cspi::ingest::store::Store;
@@ -193,17 +194,18 @@ fn tiny_cin_history_merges_years_and_plan_reviews() {
 fn re_ingesting_the_same_files_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::new(dir.path().join("store"));
+    let la = LaCode::parse("925").unwrap();
     ingest(&[fixture("tiny")], &store, &Hints::default()).unwrap();
-    let first = std::fs::read(store.history_path("episodes", "925")).unwrap();
-    let first_cin = std::fs::read(store.history_path("cin_cpp_review", "925")).unwrap();
+    let first = std::fs::read(store.history_path("episodes", &la)).unwrap();
+    let first_cin = std::fs::read(store.history_path("cin_cpp_review", &la)).unwrap();
     ingest(&[fixture("tiny")], &store, &Hints::default()).unwrap();
     assert_eq!(
         first,
-        std::fs::read(store.history_path("episodes", "925")).unwrap()
+        std::fs::read(store.history_path("episodes", &la)).unwrap()
     );
     assert_eq!(
         first_cin,
-        std::fs::read(store.history_path("cin_cpp_review", "925")).unwrap()
+        std::fs::read(store.history_path("cin_cpp_review", &la)).unwrap()
     );
 }
 

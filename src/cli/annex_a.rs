@@ -7,6 +7,7 @@ use anyhow::{Context as _, bail};
 use chrono::NaiveDate;
 use cspi::derive::annex_a::{Windows, produce};
 use cspi::derive::{Facts, OnlyLas};
+use cspi::domain::la::LaCode;
 use cspi::indicators::annex_a::analyse;
 use cspi::indicators::catalogue::Catalogue;
 use cspi::indicators::output;
@@ -22,8 +23,8 @@ pub enum Command {
     Produce {
         #[arg(long, default_value = "out/store")]
         store: PathBuf,
-        #[arg(long)]
-        la: String,
+        #[arg(long, value_parser = super::la_code)]
+        la: LaCode,
         /// The inspection's data date.
         #[arg(long)]
         date: NaiveDate,
@@ -38,8 +39,8 @@ pub enum Command {
     Analyse {
         /// Workbooks or CSV files.
         files: Vec<PathBuf>,
-        #[arg(long)]
-        la: String,
+        #[arg(long, value_parser = super::la_code)]
+        la: LaCode,
         #[arg(long)]
         date: NaiveDate,
         #[arg(long, default_value = "out/annex_a_analysis")]
@@ -47,7 +48,9 @@ pub enum Command {
     },
 }
 
-pub fn run(command: Command) -> anyhow::Result<()> {
+/// `analyse` exits 3 (see [`super::Status`]) when a file given could not be read.
+pub fn run(command: Command) -> anyhow::Result<super::Status> {
+    let mut status = super::Status::Done;
     match command {
         Command::Produce {
             store,
@@ -56,7 +59,8 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             local,
             out,
         } => {
-            let store = Store::new(&store);
+            let la = la.to_string();
+            let store = Store::open(&store)?;
             if !store.las().contains(&la) {
                 bail!("the store holds no returns for LA {la}: run `cspi ingest` first");
             }
@@ -95,6 +99,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             date,
             out,
         } => {
+            let la = la.to_string();
             let mut report = Report::default();
             let lists = read_files(&files, &mut report);
             if lists.is_empty() {
@@ -115,9 +120,10 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 out.join("indicators.csv").display(),
                 folder.display()
             );
+            status = super::incomplete_if(&cspi::ingest::files_not_read(&report));
         }
     }
-    Ok(())
+    Ok(status)
 }
 
 /// Several local tables into one row per child (later files fill what earlier ones lack).

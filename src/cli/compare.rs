@@ -79,12 +79,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         compare_options
             .neighbours
-            .insert(args.select.la[0].clone(), args.neighbours.clone());
+            .insert(args.select.la[0].to_string(), args.neighbours.clone());
     }
     let values = if args.select.la.is_empty() {
         values
     } else {
-        cspi::compare::table::only_las(&values, &args.select.la)?
+        let las: Vec<String> = args.select.la.iter().map(|l| l.to_string()).collect();
+        cspi::compare::table::only_las(&values, &las)?
     };
     let table = compare::compare(&catalogue, &values, &benchmarks, &index, &compare_options)?;
     let paths = cspi::compare::table::write(&table, &args.out, benchmarks.source)?;

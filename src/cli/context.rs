@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use chrono::NaiveDate;
 use cspi::compare::context::{self, LocalContext};
 use cspi::derive::{Facts, OnlyLas};
+use cspi::domain::la::LaCode;
 use cspi::indicators::catalogue::Catalogue;
 use cspi::ingest::reference::{ReferenceIndex, ReferenceTables};
 use cspi::ingest::store::Store;
@@ -19,8 +20,8 @@ pub struct Args {
     #[arg(long, default_value = "out/store")]
     store: PathBuf,
     /// The LA (3-digit code).
-    #[arg(long)]
-    la: String,
+    #[arg(long, value_parser = super::la_code)]
+    la: LaCode,
     /// The date of the figures (the inspection's data date).
     #[arg(long)]
     date: NaiveDate,
@@ -49,17 +50,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("{}: expected a map of key: text", p.display()))?,
         None => LocalContext::new(),
     };
-    let store = Store::new(&args.store);
+    let store = Store::open(&args.store)?;
+    let la = args.la.to_string();
     let only = OnlyLas {
         inner: &store,
-        las: vec![args.la.clone()],
+        las: vec![la.clone()],
     };
     let facts = Facts::new(&only, ReferenceTables::embedded());
     let section = context::context(
         &Catalogue::embedded()?,
         &facts,
         ReferenceIndex::embedded(),
-        &args.la,
+        &la,
         args.date,
         &local,
     )?;

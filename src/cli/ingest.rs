@@ -2,12 +2,18 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
+use cspi::domain::la::LaCode;
 use cspi::ingest::{self, returns::Hints, store::Store};
+
+use super::Status;
 
 /// Read SSDA903 (CSV or XML) and CIN census (XML) returns, validate them and add them to the
 /// history store. Folders are searched recursively; the LA and year of each file come from
 /// --la/--year, from a `<la_code>/<year>/` folder layout, or from the CIN header.
+///
+/// Exit status: 0 when every input was read, 3 when some input could not be read (the rest is
+/// saved and the summary printed; the validation report lists each file), 1 when the store
+/// could not be written (nothing changed), 2 for a mistake in the command line.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Return files or folders holding them.
@@ -17,30 +23,32 @@ pub struct Args {
     #[arg(long, default_value = "out/store")]
     store: PathBuf,
     /// The LA's 3-digit DfE code, for files not under a `<la_code>/<year>/` folder.
-    #[arg(long)]
-    la: Option<String>,
+    #[arg(long, value_parser = super::la_code)]
+    la: Option<LaCode>,
     /// The collection year (year ending 31 March), for files not under a `<year>/` folder.
-    #[arg(long)]
+    #[arg(long, value_parser = super::collection_year)]
     year: Option<i32>,
 }
 
-pub fn run(args: Args) -> anyhow::Result<()> {
+pub fn run(args: Args) -> anyhow::Result<Status> {
     let store = Store::new(&args.store);
     let hints = Hints {
         la_code: args.la,
         year: args.year,
     };
-    let outcome = ingest::ingest(&args.inputs, &store, &hints).context("ingest failed")?;
+    let outcome = ingest::ingest(&args.inputs, &store, &hints)
+        .map_err(|e| anyhow::anyhow!("ingest failed; the history store is unchanged: {e}"))?;
     println!("{}", outcome.report.summary());
     println!(
-        "{} returns saved in {}; histories rebuilt ({} superseded records noted)",
+        "{} returns saved in {} (generation {}); histories rebuilt ({} superseded records noted)",
         outcome.returns.len(),
         store.root.display(),
+        outcome.generation,
         outcome.history_report.issues.len()
     );
     println!(
         "validation report: {}.csv (and .parquet)",
         outcome.report_stem.display()
     );
-    Ok(())
+    Ok(super::incomplete_if(&outcome.files_not_read))
 }

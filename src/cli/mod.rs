@@ -13,6 +13,7 @@ mod select;
 mod synth;
 
 use clap::{Parser, Subcommand};
+use cspi::domain::la::LaCode;
 
 /// Performance indicators for children's services in England, from the statutory returns.
 #[derive(Debug, Parser)]
@@ -50,17 +51,91 @@ enum Command {
     Rules(rules::Command),
 }
 
-pub fn run(cli: Cli) -> anyhow::Result<()> {
+/// How a command that did not fail ended. With a fatal error (exit 1) and a command-line
+/// mistake (clap's exit 2) this makes the exit codes a scheduled run can act on:
+///
+/// | code | meaning |
+/// |---|---|
+/// | 0 | done: every input was read |
+/// | 1 | failed: the message says what, where and what to do; the store is unchanged |
+/// | 2 | the command line is wrong (unknown option, invalid `--la`, …) |
+/// | 3 | done, but some input could not be read: what could be read was saved and the outputs written; the validation report lists each file |
+///
+/// Rows rejected inside files that were read are data-quality findings, not failures: they are
+/// in the report and do not change the code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Done,
+    InputsNotRead,
+}
+
+impl Status {
+    pub fn code(self) -> u8 {
+        match self {
+            Status::Done => 0,
+            Status::InputsNotRead => 3,
+        }
+    }
+}
+
+/// [`Status::InputsNotRead`] (said on stderr, with the files) when some input was not read.
+pub fn incomplete_if(files_not_read: &[String]) -> Status {
+    if files_not_read.is_empty() {
+        return Status::Done;
+    }
+    const SHOWN: usize = 10;
+    eprintln!(
+        "warning: {} input file{} could not be read (exit status 3): {}{}",
+        files_not_read.len(),
+        if files_not_read.len() == 1 { "" } else { "s" },
+        files_not_read
+            .iter()
+            .take(SHOWN)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", "),
+        if files_not_read.len() > SHOWN {
+            ", … (see the validation report)"
+        } else {
+            ""
+        }
+    );
+    Status::InputsNotRead
+}
+
+/// `--la`: a DfE 3-digit code known to the reference tables.
+pub fn la_code(text: &str) -> Result<LaCode, String> {
+    LaCode::parse(text).map_err(|e| e.to_string())
+}
+
+/// `--year`: a collection year the store can hold.
+pub fn collection_year(text: &str) -> Result<i32, String> {
+    let range = cspi::domain::dates::COLLECTION_YEARS;
+    text.trim()
+        .parse::<i32>()
+        .ok()
+        .filter(|y| range.contains(y))
+        .ok_or_else(|| {
+            format!(
+                "expected a collection year from {} to {} (the year ending 31 March, e.g. 2025)",
+                range.start(),
+                range.end()
+            )
+        })
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<Status> {
+    let done = |r: anyhow::Result<()>| r.map(|()| Status::Done);
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Ingest(args) => ingest::run(args),
-        Command::Reference(command) => reference::run(command),
-        Command::Synth(args) => synth::run(args),
-        Command::Compute(args) => compute::run(args),
-        Command::Compare(args) => compare::run(args),
-        Command::Context(args) => context::run(args),
+        Command::Reference(command) => done(reference::run(command)),
+        Command::Synth(args) => done(synth::run(args)),
+        Command::Compute(args) => done(compute::run(args)),
+        Command::Compare(args) => done(compare::run(args)),
+        Command::Context(args) => done(context::run(args)),
         Command::AnnexA(command) => annex_a::run(command),
-        Command::Indicators(command) => indicators::run(command),
-        Command::Rules(command) => rules::run(command),
+        Command::Indicators(command) => done(indicators::run(command)),
+        Command::Rules(command) => done(rules::run(command)),
     }
 }

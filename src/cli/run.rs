@@ -57,7 +57,9 @@ impl Progress for Bars {
     }
 }
 
-pub fn run(args: Args) -> anyhow::Result<()> {
+/// Exit status as `cspi ingest`: 3 when some input could not be read (everything else is
+/// still computed from what could be, and the summary printed).
+pub fn run(args: Args) -> anyhow::Result<super::Status> {
     let mut config = match &args.config {
         Some(path) => Config::load(path)?,
         None => Config::default(),
@@ -84,5 +86,5 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             println!("  {:<12}   → {}", "", path.display());
         }
     }
-    Ok(())
+    Ok(super::incomplete_if(&outcome.ingest.files_not_read))
 }

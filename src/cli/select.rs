@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use cspi::derive::{Facts, OnlyLas};
+use cspi::domain::la::LaCode;
 use cspi::indicators::catalogue::Catalogue;
 use cspi::indicators::evaluate;
 use cspi::indicators::period::Period;
@@ -17,8 +18,8 @@ pub struct Selection {
     #[arg(long, default_value = "out/store")]
     pub store: PathBuf,
     /// Only these LAs (3-digit codes, comma-separated).
-    #[arg(long, value_delimiter = ',')]
-    pub la: Vec<String>,
+    #[arg(long, value_delimiter = ',', value_parser = super::la_code)]
+    pub la: Vec<LaCode>,
     /// DfE years, e.g. 2021-2025 (default: the years the store holds).
     #[arg(long)]
     pub years: Option<String>,
@@ -51,7 +52,7 @@ impl Selection {
     }
 
     pub fn store(&self) -> anyhow::Result<Store> {
-        let store = Store::new(&self.store);
+        let store = Store::open(&self.store)?;
         if store.las().is_empty() {
             bail!(
                 "the store {} holds no returns: run `cspi ingest` first",
@@ -68,7 +69,7 @@ impl Selection {
             las: if self.la.is_empty() {
                 store.las()
             } else {
-                self.la.clone()
+                self.la.iter().map(LaCode::to_string).collect()
             },
         }
     }

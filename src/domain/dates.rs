@@ -102,6 +102,17 @@ pub fn collection_year(date: NaiveDate) -> i32 {
     }
 }
 
+/// The collection years a return may be for. The store names a folder by the year, and a year
+/// read from a file (a CIN header, the latest date in a 903) can be anything: 2000–2100 covers
+/// every return the collections have had (the CIN census began in 2009) with room to spare,
+/// and is the range the `<la_code>/<year>/` folder layout recognises.
+pub const COLLECTION_YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
+/// Whether a collection year is within [`COLLECTION_YEARS`].
+pub fn is_plausible_collection_year(year: i32) -> bool {
+    COLLECTION_YEARS.contains(&year)
+}
+
 /// First day (1 April) of a collection year.
 pub fn collection_year_start(year: i32) -> NaiveDate {
     NaiveDate::from_ymd_opt(year - 1, 4, 1).expect("valid date")

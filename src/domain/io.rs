@@ -72,9 +72,12 @@ pub fn write_csv(df: &mut DataFrame, path: &Path) -> io::Result<()> {
     })
 }
 
-/// Reads a Parquet file written by [`write_parquet`].
+/// Reads a Parquet file written by [`write_parquet`]. Errors name the file: a bare Parquet
+/// error ("out of specification") does not say which of thousands of files is damaged.
 pub fn read_parquet(path: &Path) -> PolarsResult<DataFrame> {
     let file = File::open(path)
         .map_err(|e| polars_err!(ComputeError: "cannot open {}: {e}", path.display()))?;
-    ParquetReader::new(file).finish()
+    ParquetReader::new(file).finish().map_err(
+        |e| polars_err!(ComputeError: "{}: not a readable Parquet file ({e})", path.display()),
+    )
 }

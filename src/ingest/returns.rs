@@ -23,7 +23,10 @@ use super::spec::FormatSpec;
 use super::table::TableBuilder;
 use super::{ssda903_csv, xml};
 use crate::domain::codes::CodeLists;
-use crate::domain::dates::{collection_year, parse_date};
+use crate::domain::dates::{
+    COLLECTION_YEARS, collection_year, is_plausible_collection_year, parse_date,
+};
+use crate::domain::la::{LaCode, quoted};
 
 /// The two statutory collections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -84,6 +87,8 @@ impl FileFormat {
 pub struct InputFile {
     pub path: PathBuf,
     pub format: FileFormat,
+    /// The LA the file is claimed for (`--la` or its `<la_code>/` folder), not yet validated:
+    /// [`read_file`] checks it against the reference list before it can name anything.
     pub la_code: Option<String>,
     pub year: Option<i32>,
 }
@@ -91,17 +96,30 @@ pub struct InputFile {
 /// Overrides from the command line.
 #[derive(Debug, Clone, Default)]
 pub struct Hints {
-    pub la_code: Option<String>,
+    pub la_code: Option<LaCode>,
     pub year: Option<i32>,
+}
+
+/// How completely a table of a return was read from its files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Supply {
+    /// Read from a file read to its end (zero rows included).
+    Complete,
+    /// Read from a file cut off part-way (truncated XML): only the records before the break.
+    Partial,
 }
 
 /// One LA's return for one collection year, validated.
 #[derive(Debug)]
 pub struct ReturnData {
-    pub la_code: String,
+    pub la_code: LaCode,
     pub year: i32,
     pub collection: Collection,
+    /// Every table of the collection (empty where no file supplied it).
     pub tables: Tables,
+    /// The tables this ingest actually read, and how completely: only these may replace what
+    /// the store holds (a table no readable file supplied must not wipe an earlier ingest's).
+    pub supplied: BTreeMap<String, Supply>,
     /// The file-level values (CIN header: LA, collection year, reference date …).
     pub file_values: BTreeMap<String, String>,
     /// The files the return was read from (report labels).
@@ -122,6 +140,9 @@ pub fn discover(inputs: &[PathBuf], hints: &Hints) -> (Vec<InputFile>, Vec<Issue
     let mut files = vec![];
     for path in paths {
         let Some(format) = sniff_format(&path) else {
+            // A file named on the command line was meant to be read: not reading it is an
+            // error. One met while searching a folder (a README, a spreadsheet) is a note.
+            let named = inputs.iter().any(|i| i == &path);
             issues.push(Issue {
                 file: Arc::from(path.display().to_string()),
                 location: String::new(),
@@ -130,7 +151,11 @@ pub fn discover(inputs: &[PathBuf], hints: &Hints) -> (Vec<InputFile>, Vec<Issue
                 field: String::new(),
                 value: None,
                 rule: "not_a_return",
-                severity: Severity::Note,
+                severity: if named {
+                    Severity::Error
+                } else {
+                    Severity::Note
+                },
                 message: "not a 903 CSV/XML or CIN census XML file; skipped".into(),
             });
             continue;
@@ -142,6 +167,7 @@ pub fn discover(inputs: &[PathBuf], hints: &Hints) -> (Vec<InputFile>, Vec<Issue
             && (la.is_none() || year.is_none())
             && !csv_is_903(&path)
         {
+            let named = inputs.iter().any(|i| i == &path);
             issues.push(Issue {
                 file: Arc::from(path.display().to_string()),
                 location: String::new(),
@@ -150,7 +176,11 @@ pub fn discover(inputs: &[PathBuf], hints: &Hints) -> (Vec<InputFile>, Vec<Issue
                 field: String::new(),
                 value: None,
                 rule: "not_a_return",
-                severity: Severity::Note,
+                severity: if named {
+                    Severity::Error
+                } else {
+                    Severity::Note
+                },
                 message: "the CSV header matches no SSDA903 table and the file is not under a <la_code>/<year>/ folder; skipped".into(),
             });
             continue;
@@ -158,7 +188,7 @@ pub fn discover(inputs: &[PathBuf], hints: &Hints) -> (Vec<InputFile>, Vec<Issue
         files.push(InputFile {
             path,
             format,
-            la_code: hints.la_code.clone().or(la),
+            la_code: hints.la_code.map(|l| l.to_string()).or(la),
             year: hints.year.or(year),
         });
     }
@@ -299,13 +329,17 @@ fn year_from_latest_date(bytes: &[u8]) -> Option<i32> {
 }
 
 struct FileTables {
-    la_code: Option<String>,
+    /// Set only once validated: a file without a valid LA is reported and not saved.
+    la_code: Option<LaCode>,
     year: Option<i32>,
     collection: Collection,
     tables: Vec<(String, DataFrame)>,
     /// Values read once per file (the CIN header's LA, year, reference date …).
     file_values: BTreeMap<String, String>,
     report: Report,
+    /// Tables the store already holds for the return, not read from a file (see
+    /// [`read_returns_over`]).
+    held: bool,
 }
 
 fn file_error(label: &Arc<str>, rule: &'static str, message: String) -> Issue {
@@ -338,6 +372,47 @@ fn finish_builders(
     xml::finish(builders, la, year, label)
 }
 
+/// The LA a file is claimed for (`--la` or its folder), validated: an invalid one is a
+/// file-level error and the file is not saved.
+fn claimed_la(file: &InputFile, raw: &str, label: &Arc<str>) -> Result<LaCode, Box<Issue>> {
+    LaCode::parse(raw).map_err(|e| {
+        let from_folder = la_and_year_from_path(&file.path).0.as_deref() == Some(raw);
+        let source = if from_folder {
+            format!("the folder {raw}/ the file is in")
+        } else {
+            "--la".to_string()
+        };
+        Box::new(file_error(
+            label,
+            "la_code",
+            format!("the LA given by {source} is not valid: {e}; the file was not saved"),
+        ))
+    })
+}
+
+/// A collection year read from a file or inferred from its dates, checked before it can name
+/// a folder of the store.
+fn plausible_year(year: i32, label: &Arc<str>) -> Result<i32, Box<Issue>> {
+    if is_plausible_collection_year(year) {
+        Ok(year)
+    } else {
+        Err(Box::new(file_error(
+            label,
+            "collection_year",
+            format!(
+                "collection year {year} is outside {}–{}; the file was not saved: check the dates in the file or give --year",
+                COLLECTION_YEARS.start(),
+                COLLECTION_YEARS.end()
+            ),
+        )))
+    }
+}
+
+/// Text from a file cut to a length fit for the report.
+fn excerpt(text: &str) -> String {
+    text.chars().take(40).collect()
+}
+
 /// Reads one file into canonical tables (not yet cross-checked).
 fn read_file(file: &InputFile, label: Arc<str>) -> FileTables {
     let collection = file.format.collection();
@@ -345,14 +420,20 @@ fn read_file(file: &InputFile, label: Arc<str>) -> FileTables {
     let lists = collection.codes();
     let mut report = Report::default();
     let mut out = FileTables {
-        la_code: file.la_code.clone(),
+        la_code: None,
         year: file.year,
         collection,
         tables: vec![],
         file_values: BTreeMap::new(),
         report: Report::default(),
+        held: false,
     };
     let result: Result<(), Box<Issue>> = (|| {
+        let claimed = file
+            .la_code
+            .as_deref()
+            .map(|raw| claimed_la(file, raw, &label))
+            .transpose()?;
         match file.format {
             FileFormat::Ssda903Csv => {
                 let bytes = fs::read(&file.path)
@@ -372,11 +453,11 @@ fn read_file(file: &InputFile, label: Arc<str>) -> FileTables {
                                 ),
                             )
                         });
-                        out.year = Some(y);
                         y
                     }
                 };
-                let la = out.la_code.clone().ok_or_else(|| {
+                let year = plausible_year(year, &label)?;
+                let la = claimed.ok_or_else(|| {
                     file_error(
                         &label,
                         "la_code",
@@ -384,11 +465,14 @@ fn read_file(file: &InputFile, label: Arc<str>) -> FileTables {
                             .into(),
                     )
                 })?;
+                out.year = Some(year);
+                out.la_code = Some(la);
                 let csv = ssda903_csv::read(&bytes, spec, lists, year, &label);
                 report.extend(csv.issues);
                 if let Some(builder) = csv.builder {
-                    out.tables = finish_builders(vec![builder], &la, year, &label, &mut report)
-                        .map_err(|e| file_error(&label, "internal", e.to_string()))?;
+                    out.tables =
+                        finish_builders(vec![builder], la.as_str(), year, &label, &mut report)
+                            .map_err(|e| file_error(&label, "internal", e.to_string()))?;
                 }
             }
             FileFormat::Ssda903Xml | FileFormat::CinXml => {
@@ -400,7 +484,9 @@ fn read_file(file: &InputFile, label: Arc<str>) -> FileTables {
                 if year.is_none() && collection == Collection::Ssda903 {
                     let bytes = fs::read(&file.path)
                         .map_err(|e| file_error(&label, "file", format!("cannot read: {e}")))?;
-                    year = year_from_latest_date(&bytes);
+                    year = year_from_latest_date(&bytes)
+                        .map(|y| plausible_year(y, &label))
+                        .transpose()?;
                 }
                 let read = xml::read_path(&file.path, spec, layout, lists, label.clone(), year)
                     .map_err(|e| file_error(&label, "file", format!("cannot read: {e}")))?;
@@ -418,6 +504,7 @@ fn read_file(file: &InputFile, label: Arc<str>) -> FileTables {
                             "the collection year cannot be told: use --year".into(),
                         )
                     })?;
+                let year = plausible_year(year, &label)?;
                 if let Some(header_year) = read
                     .file_values
                     .get("collection_year")
@@ -429,25 +516,55 @@ fn read_file(file: &InputFile, label: Arc<str>) -> FileTables {
                         ..file_error(&label, "collection_year", format!("the file header says collection year {header_year} but the return is being read as {year}"))
                     });
                 }
-                let la = out
-                    .la_code
-                    .clone()
-                    .or_else(|| read.file_values.get("la_code").map(|s| s.trim().to_string()).filter(|s| !s.is_empty()))
-                    .ok_or_else(|| file_error(&label, "la_code", "the LA cannot be told: put the file under <la_code>/<year>/ or use --la".into()))?;
+                let lea = read
+                    .file_values
+                    .get("la_code")
+                    .map(|s| s.trim())
+                    .filter(|s| !s.is_empty());
+                let la = match (claimed, lea) {
+                    (Some(la), Some(lea)) => {
+                        if la.as_str() != lea {
+                            let source = if la_and_year_from_path(&file.path).0.as_deref()
+                                == Some(la.as_str())
+                            {
+                                format!("from the folder {la}/")
+                            } else {
+                                "from --la".to_string()
+                            };
+                            report.push(Issue {
+                                severity: Severity::Warning,
+                                field: "LEA".into(),
+                                value: Some(excerpt(lea)),
+                                ..file_error(&label, "la_code", format!("the file's LEA is {} but the return is being read as LA {la} ({source}); check which LA the file belongs to", quoted(lea)))
+                            });
+                        }
+                        la
+                    }
+                    (Some(la), None) => la,
+                    (None, Some(lea)) => LaCode::parse(lea).map_err(|e| Issue {
+                        field: "LEA".into(),
+                        value: Some(excerpt(lea)),
+                        ..file_error(&label, "la_code", format!("the file's LEA is not valid: {e}; the file was not saved: put it under <la_code>/<year>/ or use --la"))
+                    })?,
+                    (None, None) => return Err(Box::new(file_error(&label, "la_code", "the LA cannot be told: put the file under <la_code>/<year>/ or use --la".into()))),
+                };
                 out.year = Some(year);
-                out.la_code = Some(la.clone());
+                out.la_code = Some(la);
                 out.file_values = read
                     .file_values
                     .iter()
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
-                out.tables = finish_builders(read.builders, &la, year, &label, &mut report)
+                out.tables = finish_builders(read.builders, la.as_str(), year, &label, &mut report)
                     .map_err(|e| file_error(&label, "internal", e.to_string()))?;
             }
         }
         Ok(())
     })();
     if let Err(issue) = result {
+        // Nothing of a file with a file-level error is saved: it has no LA-year to go to.
+        out.la_code = None;
+        out.tables.clear();
         report.push(*issue);
     }
     out.report = report;
@@ -466,23 +583,32 @@ fn layouts() -> &'static (xml::XmlLayout, xml::XmlLayout) {
 }
 
 /// Reads files and assembles them into validated returns, one per LA × year × collection.
-/// `label` turns a path into the name used in the report (e.g. relative to the input folder);
-/// `previous` gives an LA's saved return for a year (the store's), for the DfE cross-year rules
-/// when last year's return is not among the files read now.
+/// `label` turns a path into the name used in the report (e.g. relative to the input folder).
 pub fn read_returns(
     files: &[InputFile],
     label: &(dyn Fn(&Path) -> String + Sync),
-    previous: &(dyn Fn(&str, i32, Collection) -> Option<Tables> + Sync),
+) -> (Vec<ReturnData>, Report) {
+    read_returns_over(files, label, &|_, _, _| Tables::new())
+}
+
+/// As [`read_returns`], over what the store already holds: `held` gives the tables saved for
+/// a return (LA, year, collection). A table this ingest does not supply is kept from the store,
+/// so the cross-row checks see it too — a re-ingested episodes file is checked against the
+/// header already held, not against an empty one. Held tables are never counted as read.
+pub fn read_returns_over(
+    files: &[InputFile],
+    label: &(dyn Fn(&Path) -> String + Sync),
+    held: &(dyn Fn(&LaCode, i32, Collection) -> Tables + Sync),
 ) -> (Vec<ReturnData>, Report) {
     let read: Vec<FileTables> = files
         .par_iter()
         .map(|f| read_file(f, Arc::from(label(&f.path))))
         .collect();
     let mut unassigned = Report::default();
-    let mut groups: BTreeMap<(String, Collection), BTreeMap<i32, Vec<FileTables>>> =
+    let mut groups: BTreeMap<(LaCode, Collection), BTreeMap<i32, Vec<FileTables>>> =
         BTreeMap::new();
     for f in read {
-        match (f.la_code.clone(), f.year) {
+        match (f.la_code, f.year) {
             (Some(la), Some(year)) => groups
                 .entry((la, f.collection))
                 .or_default()
@@ -492,25 +618,45 @@ pub fn read_returns(
             _ => unassigned.merge(f.report),
         }
     }
-    // Each LA's years in order, so that a year's cross-year rules see the year before as just
-    // read and checked when both are being read now. The rule catalogue and reference tables
-    // are loaded here, before the parallel section: a worker that initialises a OnceLock while
-    // polars runs work on its pool can steal a second item of this loop and block on the lock
-    // it holds.
+    // The rule catalogue and reference tables are loaded before the parallel section: a worker
+    // that initialises a OnceLock while polars runs work on its pool can steal a second item
+    // of this loop and block on the lock it holds.
     let catalogue = RuleCatalogue::embedded();
     let reference = RuleReference::embedded();
+    // Each LA's years in order, so that a year's cross-year rules see the year before as just
+    // read and checked when both are being read now (else the store's).
     let returns = groups
         .into_par_iter()
         .flat_map_iter(|((la_code, collection), years)| {
             let mut out: Vec<ReturnData> = vec![];
-            for (year, files) in years {
-                let mut data = assemble(la_code.clone(), year, collection, files);
-                let held = out
+            for (year, mut files) in years {
+                let supplied = supplied_tables(&files);
+                if !supplied.is_empty() {
+                    let kept: Vec<(String, DataFrame)> = held(&la_code, year, collection)
+                        .into_iter()
+                        .filter(|(name, _)| !supplied.contains_key(name))
+                        .collect();
+                    if !kept.is_empty() {
+                        files.push(FileTables {
+                            la_code: Some(la_code),
+                            year: Some(year),
+                            collection,
+                            tables: kept,
+                            file_values: BTreeMap::new(),
+                            report: Report::default(),
+                            held: true,
+                        });
+                    }
+                }
+                let mut data = assemble(la_code, year, collection, files);
+                data.supplied = supplied;
+                let last_year = out
                     .last()
                     .filter(|p| p.year == year - 1)
                     .map(|p| p.tables.clone())
-                    .or_else(|| previous(&la_code, year - 1, collection));
-                check_return(&mut data, held.as_ref(), catalogue, reference);
+                    .unwrap_or_else(|| held(&la_code, year - 1, collection));
+                let previous = (!last_year.is_empty()).then_some(&last_year);
+                check_return(&mut data, previous, catalogue, reference);
                 out.push(data);
             }
             out
@@ -519,8 +665,39 @@ pub fn read_returns(
     (returns, unassigned)
 }
 
+/// The tables a return's files actually supplied. A file with a file-level error (no header,
+/// a required column missing, unreadable) supplies nothing even if it produced an empty table;
+/// a file cut off part-way supplies its tables partially.
+fn supplied_tables(files: &[FileTables]) -> BTreeMap<String, Supply> {
+    let mut supplied: BTreeMap<String, Supply> = BTreeMap::new();
+    for f in files.iter().filter(|f| !f.held) {
+        let errors = || {
+            f.report
+                .issues
+                .iter()
+                .filter(|i| i.severity == Severity::Error)
+        };
+        if errors().any(|i| i.location.is_empty()) {
+            continue;
+        }
+        let supply = if errors().any(|i| i.rule == "truncated_xml") {
+            Supply::Partial
+        } else {
+            Supply::Complete
+        };
+        for (name, _) in &f.tables {
+            let entry = supplied.entry(name.clone()).or_insert(supply);
+            // One complete file of a table outweighs a cut-off one.
+            if supply == Supply::Complete {
+                *entry = Supply::Complete;
+            }
+        }
+    }
+    supplied
+}
+
 fn assemble(
-    la_code: String,
+    la_code: LaCode,
     year: i32,
     collection: Collection,
     files: Vec<FileTables>,
@@ -534,9 +711,10 @@ fn assemble(
         report.merge(f.report);
         file_values.extend(f.file_values);
         for (name, df) in f.tables {
-            if let Ok(Some(label)) = df
-                .column("source_file")
-                .and_then(|c| Ok(c.str()?.iter().next().flatten().map(Arc::<str>::from)))
+            if !f.held
+                && let Ok(Some(label)) = df
+                    .column("source_file")
+                    .and_then(|c| Ok(c.str()?.iter().next().flatten().map(Arc::<str>::from)))
             {
                 labels.push(label);
             }
@@ -549,7 +727,7 @@ fn assemble(
     for table in &spec.tables {
         let frames = parts.remove(&table.name).unwrap_or_default();
         let df = if frames.is_empty() {
-            empty_table(collection, table, &la_code, year)
+            empty_table(collection, table, la_code.as_str(), year)
         } else {
             let mut it = frames.into_iter();
             let mut first = it.next().expect("non-empty");
@@ -565,6 +743,7 @@ fn assemble(
         year,
         collection,
         tables,
+        supplied: BTreeMap::new(),
         file_values,
         files: labels,
         report,
@@ -627,7 +806,7 @@ pub fn dfe_issues(
     let inputs = RuleInputs {
         collection: data.collection,
         year: data.year,
-        la_code: &data.la_code,
+        la_code: data.la_code.as_str(),
         tables: &data.tables,
         file_values: &data.file_values,
         previous: previous.map(|tables| PreviousReturn {
