@@ -171,7 +171,11 @@ impl<'p> Guard<'p> {
     fn new(policy: &'p Policy<'p>) -> Self {
         Guard {
             policy,
-            relations: policy.tables.iter().map(|t| t.to_ascii_lowercase()).collect(),
+            relations: policy
+                .tables
+                .iter()
+                .map(|t| t.to_ascii_lowercase())
+                .collect(),
         }
     }
 

@@ -198,8 +198,7 @@ impl Pack {
         files
             .iter()
             .map(|p| {
-                let text = std::fs::read_to_string(p)
-                    .map_err(|e| err(&p.display().to_string(), "", e.to_string()))?;
+                let text = crate::indicators::catalogue::read_definition_file(p)?;
                 Pack::parse(&p.display().to_string(), &text, catalogue)
             })
             .collect()
