@@ -155,9 +155,7 @@ fn every_sql_field_passes_the_guard() {
         (
             GOOD.replace("unit: percent", "unit: mean")
                 .replace("numerator: referral_source = '5A'\n", "")
-                + &format!(
-                    "measures:\n  - {{name: x, value: \"EXISTS (SELECT 1 FROM referrals)\"}}\n"
-                ),
+                + "measures:\n  - {name: x, value: \"EXISTS (SELECT 1 FROM referrals)\"}\n",
             "measures.x",
         ),
         (
