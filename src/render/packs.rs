@@ -393,7 +393,7 @@ impl Pack {
     /// Whether a figure resting on `count` children (or events) is hidden: 1 to
     /// `suppress_below - 1` (0 is shown: nobody is identified by none).
     pub fn suppresses(&self, count: Option<f64>) -> bool {
-        count.is_some_and(|n| n >= 1.0 && n < f64::from(self.suppress_below))
+        crate::compare::disclosure::small(count, self.suppress_below)
     }
 
     /// A count as the pack shows it: "c" for 1 to `suppress_below - 1`.
