@@ -23,7 +23,7 @@ use crate::ingest::returns::Hints;
 use crate::ingest::store::Store;
 use crate::ingest::{self, IngestError, IngestOutcome};
 use crate::render::content::PackInput;
-use crate::render::packs::{Audience, Pack};
+use crate::render::packs::Pack;
 use crate::synth::{self, Recipe};
 
 /// Problems running the main job, in terms a performance analyst can act on.
@@ -87,7 +87,8 @@ pub struct Config {
     pub packs: Option<PathBuf>,
     /// Which packs to build, by id (default: every pack definition).
     pub build_packs: Option<Vec<String>>,
-    /// Members' packs: counts from 1 to this minus one shown as "c" (default: the pack's, 5).
+    /// Members' packs: counts from 1 to this minus one shown as "c" (default: the pack's, 5;
+    /// below 5 only where the pack has a `suppression_override`).
     pub suppress_below: Option<u32>,
 }
 
@@ -485,10 +486,14 @@ pub fn render_packs(
     let dir = out.join("packs");
     let mut outputs = vec![];
     for mut pack in packs {
-        if pack.audience == Audience::Members
+        // The config may raise a public pack's threshold; below the floor only as far as the
+        // pack's own documented override allows.
+        if pack.is_public()
             && let Some(n) = config.suppress_below
         {
-            pack.suppress_below = n;
+            pack.set_suppress_below(n).map_err(|(field, why)| {
+                PipelineError::Config(field.into(), format!("pack `{}`: {why}", pack.id))
+            })?;
         }
         let content = crate::render::content::build(&pack, &input)?;
         for format in &pack.formats {

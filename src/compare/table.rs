@@ -134,7 +134,7 @@ fn own_interval(
 }
 
 /// The same period one year earlier (month ends stay month ends: 29 Feb → 28 Feb).
-fn year_before(end_days: i32) -> i32 {
+pub fn year_before(end_days: i32) -> i32 {
     let end = from_epoch_days(end_days);
     let back = add_months(end, -12);
     to_epoch_days(if month_end(end) == end {

@@ -17,10 +17,11 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
-use polars::sql::sql_expr;
 use thiserror::Error;
 
-use super::catalogue::{BreakdownDenominator, Catalogue, CountOf, Definition, InPeriod, Unit};
+use super::catalogue::{
+    BreakdownDenominator, Catalogue, CountOf, Definition, InPeriod, Unit, compile_expression,
+};
 use super::period::{Period, PeriodType};
 use crate::derive::{FactTable, Facts};
 use crate::domain::dates::{collection_year_end, collection_year_start, to_epoch_days};
@@ -182,8 +183,11 @@ fn coverage(facts: &Facts, table: FactTable) -> PolarsResult<DataFrame> {
     ])
 }
 
+/// A definition's SQL text as an expression, through the catalogue's guard: a
+/// [`Definition`] built in code (not loaded by the catalogue) is checked here too, so no text
+/// reaches polars' SQL front end unchecked.
 fn sql(text: &str) -> PolarsResult<Expr> {
-    sql_expr(text)
+    compile_expression(text).map_err(|reason| polars_err!(InvalidOperation: "{reason}"))
 }
 
 /// Evaluates one definition over its fact table.

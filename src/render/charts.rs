@@ -60,8 +60,20 @@ pub struct NeighbourChart {
     pub region: Option<f64>,
 }
 
-/// (period label, LA, neighbours' mean, England)
-pub type TrendPoint = (String, Option<f64>, Option<f64>, Option<f64>);
+/// One period of a trend chart.
+#[derive(Debug, Clone, Default)]
+pub struct TrendPoint {
+    /// The period ("2024-25", "Mar 2025").
+    pub label: String,
+    /// The LA's value, where the pack shows it.
+    pub la: Option<f64>,
+    /// Why the LA's value is not drawn ("c" hidden, "x" not available, "z" not applicable):
+    /// written at the foot of the chart in the gap.
+    pub mark: Option<&'static str>,
+    /// The neighbours' mean.
+    pub sn: Option<f64>,
+    pub england: Option<f64>,
+}
 
 /// The LA, its neighbours' mean and England over years (or months).
 #[derive(Debug, Clone)]
@@ -87,16 +99,21 @@ pub struct FunnelChart {
     pub limits: Vec<[f64; 5]>,
     /// What the denominator counts ("children aged 0-17", "referrals", …).
     pub denominator_label: String,
+    /// The LA when its point is not drawn, with the symbol ("Lincolnshire (c)"): written in
+    /// the chart so the reader knows why it is missing.
+    pub not_drawn: Option<String>,
 }
 
-/// A label cut to `max` characters (the space under a bar), keeping a suppression mark.
+/// A label cut to `max` characters (the space under a bar), keeping a symbol mark ("(c)",
+/// "(x)", "(z)", "(k)").
 fn short(name: &str, max: usize) -> String {
     if name.chars().count() <= max {
         return name.to_string();
     }
-    let (stem, mark) = name
-        .strip_suffix(" (c)")
-        .map_or((name, ""), |stem| (stem, " (c)"));
+    let (stem, mark) = [" (c)", " (x)", " (z)", " (k)"]
+        .iter()
+        .find_map(|m| name.strip_suffix(m).map(|stem| (stem, *m)))
+        .unwrap_or((name, ""));
     let keep = max.saturating_sub(1 + mark.len()).max(1);
     format!("{}…{mark}", stem.chars().take(keep).collect::<String>())
 }
@@ -362,8 +379,21 @@ fn neighbour_rows_svg(c: &NeighbourChart, canvas: Canvas) -> Result<String, Char
 pub fn trend_svg(c: &TrendChart, canvas: Canvas) -> Result<String, ChartError> {
     draw((canvas.width, canvas.height), |root| {
         let n = c.points.len().max(1);
-        let top = axis_max(c.points.iter().flat_map(|p| [p.1, p.2, p.3]).flatten());
-        let labels: Vec<String> = c.points.iter().map(|p| p.0.clone()).collect();
+        let top = axis_max(
+            c.points
+                .iter()
+                .flat_map(|p| [p.la, p.sn, p.england])
+                .flatten(),
+        );
+        let labels: Vec<String> = c
+            .points
+            .iter()
+            .map(|p| match p.mark {
+                // In print the last label would run off the page's chart: the plot's mark does.
+                Some(m) if !canvas.compact => format!("{} ({m})", p.label),
+                _ => p.label.clone(),
+            })
+            .collect();
         let caption = if canvas.compact {
             let mut letters = c.subtitle.chars();
             let first = letters.next().map(|f| f.to_uppercase().collect::<String>());
@@ -406,21 +436,55 @@ pub fn trend_svg(c: &TrendChart, canvas: Canvas) -> Result<String, ChartError> {
                 .filter_map(move |(i, p)| pick(p).map(|v| (i, v)))
                 .collect::<Vec<_>>()
         };
-        let la = series(|p| p.1);
-        chart
-            .draw_series(LineSeries::new(la.clone(), LA_COLOUR.stroke_width(3)))
-            .map_err(e)?
-            .label("This area")
-            .legend(|(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], LA_COLOUR.stroke_width(3))
-            });
+        let la = series(|p| p.la);
+        // The LA's line breaks where a value is not drawn: a line across the gap would draw
+        // the hidden figure's neighbourhood.
+        let mut runs: Vec<Vec<(usize, f64)>> = vec![];
+        for (i, p) in c.points.iter().enumerate() {
+            match (p.la, runs.last_mut()) {
+                (Some(v), Some(run)) if run.last().is_some_and(|l| l.0 + 1 == i) => {
+                    run.push((i, v))
+                }
+                (Some(v), _) => runs.push(vec![(i, v)]),
+                (None, _) => {}
+            }
+        }
+        for (k, run) in runs.into_iter().enumerate() {
+            let line = chart
+                .draw_series(LineSeries::new(run, LA_COLOUR.stroke_width(3)))
+                .map_err(e)?;
+            if k == 0 {
+                line.label("This area").legend(|(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], LA_COLOUR.stroke_width(3))
+                });
+            }
+        }
         let dot = if canvas.compact { 3 } else { 4 };
         chart
             .draw_series(la.iter().map(|p| Circle::new(*p, dot, LA_COLOUR.filled())))
             .map_err(e)?;
+        // The symbol of each value not drawn, in its gap at the top of the plot (the headroom
+        // above the highest line; the legend sits at the bottom), inside the plot at the first
+        // and last period.
+        let last = n.saturating_sub(1);
+        chart
+            .draw_series(c.points.iter().enumerate().filter_map(|(i, p)| {
+                let m = p.mark?;
+                let h = match i {
+                    0 => HPos::Left,
+                    i if i == last => HPos::Right,
+                    _ => HPos::Center,
+                };
+                let style =
+                    TextStyle::from(("sans-serif", canvas.text + 2, FontStyle::Bold).into_font())
+                        .color(&LA_COLOUR)
+                        .pos(Pos::new(h, VPos::Top));
+                Some(Text::new(m.to_string(), (i, top * 0.99), style))
+            }))
+            .map_err(e)?;
         for (pts, colour, name, dash) in [
-            (series(|p| p.2), SN_COLOUR, "Similar areas (average)", 8u32),
-            (series(|p| p.3), ENGLAND_COLOUR, "England", 3u32),
+            (series(|p| p.sn), SN_COLOUR, "Similar areas (average)", 8u32),
+            (series(|p| p.england), ENGLAND_COLOUR, "England", 3u32),
         ] {
             if pts.is_empty() {
                 continue;
@@ -507,6 +571,13 @@ pub fn funnel_svg(c: &FunnelChart, canvas: Canvas) -> Result<String, ChartError>
             "England",
             3,
         )?;
+        if let Some(name) = &c.not_drawn {
+            let at = TextStyle::from(("sans-serif", canvas.text + 1).into_font())
+                .pos(Pos::new(HPos::Left, VPos::Top));
+            chart
+                .draw_series([Text::new(name.clone(), (x_max * 0.02, top * 0.98), at)])
+                .map_err(e)?;
+        }
         for p in c.points.iter().filter(|p| p.3) {
             chart
                 .draw_series([
@@ -692,7 +763,7 @@ pub struct ScorecardRow {
     pub england: String,
     pub rank: String,
     pub quartile: String,
-    /// "green", "amber", "red" or none.
+    /// "green", "amber", "red" (tinted and spelt out), or a symbol ("c", "z"); none is "x".
     pub rag: Option<String>,
     /// An arrow for the direction and a word for better or worse ("↓ improving").
     pub trend: String,
@@ -718,7 +789,7 @@ pub fn trend_arrow(trend: Option<&str>, polarity: Polarity) -> String {
         }
         (Some("falling"), _) => format!("{down} falling"),
         (Some("stable"), _) => "\u{2192} steady".into(),
-        _ => "–".into(),
+        _ => "x".into(),
     }
 }
 
@@ -776,7 +847,8 @@ pub fn scorecard_svg(c: &Scorecard) -> Result<String, ChartError> {
                 Some("green") => (Some(RGBColor(0xcf, 0xe8, 0xcf)), "Green"),
                 Some("amber") => (Some(RGBColor(0xff, 0xe3, 0xa3)), "Amber"),
                 Some("red") => (Some(RGBColor(0xf4, 0xc2, 0xc2)), "Red"),
-                _ => (None, "–"),
+                Some(symbol) => (None, symbol),
+                None => (None, "x"),
             };
             if let Some(t) = tint {
                 let (_, x, w) = SCORECARD_COLUMNS[6];

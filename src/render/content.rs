@@ -1,11 +1,14 @@
-//! What a pack shows, worked out once from the comparison: for each section of the pack
-//! definition, each indicator's latest figure as text, its reading in words and its charts
-//! (SVG), plus the section's scorecard and adoption scorecard. The HTML, PDF and PNG outputs only
-//! lay this out, so the three say the same thing.
+//! What a pack shows, worked out once from the comparison: every figure the pack holds,
+//! disclosure control over them ([`protect`]: small numbers and the figures that would reveal
+//! them hidden as "c"), then for each section of the pack definition each indicator's latest
+//! figure as text, its reading in words and its charts (SVG), plus the section's scorecard and
+//! adoption scorecard. The HTML, PDF, PNG and workbook outputs only lay this out, so they say
+//! the same thing and hide the same figures.
 use polars::prelude::*;
 
-use super::charts::{self, Canvas, ChartData, NeighbourChart, TrendChart};
+use super::charts::{self, Canvas, ChartData, NeighbourChart, TrendChart, TrendPoint};
 use super::packs::{Chart, Pack, SectionChart};
+use crate::compare::table::year_before;
 use crate::compare::{Benchmarks, CompareOptions};
 use crate::domain::dates::from_epoch_days;
 use crate::indicators::catalogue::{Area, Catalogue, Definition, Polarity, Unit};
@@ -26,9 +29,13 @@ pub struct PackInput<'a> {
     pub options: &'a CompareOptions,
 }
 
-/// One comparison row, as the pack reads it.
+/// One figure of the pack: a comparison row (the LA's figure for an indicator and period,
+/// with its benchmarks), or a breakdown row (one group of a composition).
 #[derive(Debug, Clone, Default)]
 pub struct Figure {
+    pub indicator_id: String,
+    /// The group, for a breakdown row; None for the figure itself.
+    pub breakdown: Option<String>,
     pub period_type: String,
     pub period_end: i32,
     pub period_start: i32,
@@ -36,6 +43,8 @@ pub struct Figure {
     pub numerator: Option<f64>,
     pub denominator: Option<f64>,
     pub sn_mean: Option<f64>,
+    /// Neighbours with a published value.
+    pub sn_count: Option<f64>,
     pub england: Option<f64>,
     pub region: Option<f64>,
     pub rank: Option<f64>,
@@ -44,20 +53,58 @@ pub struct Figure {
     pub rag: Option<String>,
     pub trend: Option<String>,
     pub sig_england: Option<String>,
+    pub sig_sn: Option<String>,
     pub diff_sn: Option<f64>,
+    pub change_previous: Option<f64>,
+    pub benchmark_period: Option<String>,
+    /// Hidden by disclosure control ("c"): the value and everything worked out from it (count,
+    /// rank, quartile, RAG, trend, significance, differences) have been cleared, so no format
+    /// can print what the pack hides.
+    pub suppressed: bool,
+    /// The change on a year before was cleared because the year before is hidden (the
+    /// difference would give it back).
+    pub change_hidden: bool,
+}
+
+impl Figure {
+    /// Hides the figure: clears every field that states or is worked out from its value.
+    fn suppress(&mut self) {
+        self.suppressed = true;
+        self.value = None;
+        self.numerator = None;
+        self.denominator = None;
+        self.rank = None;
+        self.rank_of = None;
+        self.quartile = None;
+        self.rag = None;
+        self.trend = None;
+        self.sig_england = None;
+        self.sig_sn = None;
+        self.diff_sn = None;
+        self.change_previous = None;
+    }
 }
 
 /// The LA's figures for an indicator and period type, oldest first.
 pub fn figures(comparison: &DataFrame, id: &str, kind: &str) -> PolarsResult<Vec<Figure>> {
+    comparison_rows(
+        comparison,
+        col("indicator_id")
+            .eq(lit(id))
+            .and(col("period_type").eq(lit(kind))),
+    )
+}
+
+/// Comparison rows matching `filter` as figures, by period type then period end.
+fn comparison_rows(comparison: &DataFrame, filter: Expr) -> PolarsResult<Vec<Figure>> {
     let rows = comparison
         .clone()
         .lazy()
-        .filter(
-            col("indicator_id")
-                .eq(lit(id))
-                .and(col("period_type").eq(lit(kind))),
+        .filter(filter)
+        .sort(
+            ["period_type", "period_end"],
+            SortMultipleOptions::default(),
         )
-        .sort(["period_end"], SortMultipleOptions::default())
         .collect()?;
     let f = |c: &str| -> PolarsResult<Float64Chunked> {
         Ok(rows.column(c)?.cast(&DataType::Float64)?.f64()?.clone())
@@ -65,38 +112,96 @@ pub fn figures(comparison: &DataFrame, id: &str, kind: &str) -> PolarsResult<Vec
     let s = |c: &str| -> PolarsResult<StringChunked> {
         Ok(rows.column(c)?.cast(&DataType::String)?.str()?.clone())
     };
-    let den = f("denominator")?;
-    let (value, num, sn, eng, reg, rank, of, diff) = (
+    let (id, kind) = (s("indicator_id")?, s("period_type")?);
+    let (value, num, den, sn, sn_count) = (
         f("value")?,
         f("numerator")?,
+        f("denominator")?,
         f("sn_mean")?,
+        f("sn_count")?,
+    );
+    let (eng, reg, rank, of, diff, change) = (
         f("england_value")?,
         f("region_value")?,
         f("rank")?,
         f("rank_of")?,
         f("diff_sn")?,
+        f("change_previous")?,
     );
-    let (q, rag, trend, sig) = (s("quartile")?, s("rag")?, s("trend")?, s("sig_england")?);
+    let (q, rag, trend, sig, sig_sn, bench) = (
+        s("quartile")?,
+        s("rag")?,
+        s("trend")?,
+        s("sig_england")?,
+        s("sig_sn")?,
+        s("benchmark_period")?,
+    );
     let end = rows.column("period_end")?.date()?.physical().clone();
     let start = rows.column("period_start")?.date()?.physical().clone();
+    let text = |c: &StringChunked, i: usize| c.get(i).map(str::to_string);
     Ok((0..rows.height())
         .map(|i| Figure {
-            period_type: kind.to_string(),
+            indicator_id: text(&id, i).unwrap_or_default(),
+            breakdown: None,
+            period_type: text(&kind, i).unwrap_or_default(),
             period_end: end.get(i).unwrap_or(0),
             period_start: start.get(i).unwrap_or(0),
             value: value.get(i),
             numerator: num.get(i),
             denominator: den.get(i),
             sn_mean: sn.get(i),
+            sn_count: sn_count.get(i),
             england: eng.get(i),
             region: reg.get(i),
             rank: rank.get(i),
             rank_of: of.get(i),
-            quartile: q.get(i).map(str::to_string),
-            rag: rag.get(i).map(str::to_string),
-            trend: trend.get(i).map(str::to_string),
-            sig_england: sig.get(i).map(str::to_string),
+            quartile: text(&q, i),
+            rag: text(&rag, i),
+            trend: text(&trend, i),
+            sig_england: text(&sig, i),
+            sig_sn: text(&sig_sn, i),
             diff_sn: diff.get(i),
+            change_previous: change.get(i),
+            benchmark_period: text(&bench, i),
+            suppressed: false,
+            change_hidden: false,
+        })
+        .collect())
+}
+
+/// The breakdown rows of a figure (same indicator, LA and period), by group.
+fn breakdown_rows(input: &PackInput, f: &Figure) -> PolarsResult<Vec<Figure>> {
+    let rows = input
+        .values
+        .clone()
+        .lazy()
+        .filter(
+            col("indicator_id")
+                .eq(lit(f.indicator_id.as_str()))
+                .and(col("la_code").eq(lit(input.la)))
+                .and(col("period_type").eq(lit(f.period_type.as_str())))
+                .and(col("period_end").eq(lit(from_epoch_days(f.period_end))))
+                .and(col("breakdown").is_not_null()),
+        )
+        .sort(["breakdown"], SortMultipleOptions::default())
+        .collect()?;
+    let labels = rows.column("breakdown")?.str()?.clone();
+    let num = |c: &str| -> PolarsResult<Float64Chunked> {
+        Ok(rows.column(c)?.cast(&DataType::Float64)?.f64()?.clone())
+    };
+    let (values, numerators, denominators) =
+        (num("value")?, num("numerator")?, num("denominator")?);
+    Ok((0..rows.height())
+        .map(|i| Figure {
+            indicator_id: f.indicator_id.clone(),
+            breakdown: labels.get(i).map(str::to_string),
+            period_type: f.period_type.clone(),
+            period_end: f.period_end,
+            period_start: f.period_start,
+            value: values.get(i),
+            numerator: numerators.get(i),
+            denominator: denominators.get(i),
+            ..Figure::default()
         })
         .collect())
 }
@@ -110,18 +215,30 @@ pub fn small_count(def: &Definition, f: &Figure) -> Option<f64> {
     }
 }
 
-/// A value as DfE prints it: whole percentages, rates to 1 dp (or the definition's decimals),
-/// thousands separated; "c" where the pack suppresses small numbers (`count`: what the figure
-/// rests on, see [`small_count`]).
-pub fn show(def: &Definition, value: Option<f64>, count: Option<f64>, pack: &Pack) -> String {
-    let Some(v) = value else {
-        return "–".into();
-    };
-    if pack.suppresses(count) {
-        return "c".into();
-    }
+/// The DfE symbols a pack uses, with what each means (the legend every format prints).
+pub const SYMBOLS: [(&str, &str); 4] = [
+    (
+        "c",
+        "suppressed to protect children's privacy: a small number, or a figure that would let one be worked out",
+    ),
+    ("x", "not available"),
+    ("z", "not applicable (nobody in the group)"),
+    ("k", "rounds to zero, but is not zero"),
+];
+
+/// A number as DfE prints it: whole percentages, rates to 1 dp (or the definition's decimals),
+/// thousands separated; "k" where a value that is not zero would print as zero.
+fn format_number(def: &Definition, v: f64) -> String {
     let d = usize::from(def.display_decimals());
     let text = format!("{v:.d$}");
+    if v != 0.0
+        && text
+            .trim_start_matches('-')
+            .chars()
+            .all(|c| c == '0' || c == '.')
+    {
+        return "k".into();
+    }
     let (int, frac) = text
         .split_once('.')
         .map_or((text.as_str(), ""), |(a, b)| (a, b));
@@ -144,19 +261,61 @@ pub fn show(def: &Definition, value: Option<f64>, count: Option<f64>, pack: &Pac
     }
 }
 
-/// The LA's value where the pack may show it: None when the pack suppresses it, so no chart
-/// draws what the text hides.
-pub fn visible(def: &Definition, f: &Figure, pack: &Pack) -> Option<f64> {
-    let count = small_count(def, f);
-    if pack.suppresses(count) {
-        None
-    } else {
-        f.value
+/// A published value (similar areas, England): the number, or "x" where there is none.
+pub fn show_value(def: &Definition, value: Option<f64>) -> String {
+    value.map_or_else(|| "x".into(), |v| format_number(def, v))
+}
+
+/// The LA's figure as the pack prints it: "c" when disclosure control hid it, "z" for a
+/// percentage or average over nobody, "x" when there is no figure, else the number (true zero
+/// prints as 0, so zero, hidden and missing never look alike).
+pub fn show(def: &Definition, f: &Figure) -> String {
+    if f.suppressed {
+        return "c".into();
+    }
+    match f.value {
+        Some(v) => format_number(def, v),
+        None if f.denominator == Some(0.0)
+            && matches!(def.unit, Unit::Percent | Unit::Mean | Unit::MeanDays) =>
+        {
+            "z".into()
+        }
+        None => "x".into(),
     }
 }
 
+/// The symbol a chart puts beside a figure it does not draw: "(c)", "(z)" or "(x)".
+fn mark(def: &Definition, f: &Figure) -> Option<&'static str> {
+    if f.value.is_some() && !f.suppressed {
+        return None;
+    }
+    Some(match show(def, f).as_str() {
+        "c" => "c",
+        "z" => "z",
+        _ => "x",
+    })
+}
+
+/// A label with the symbol of a figure not drawn: "Foster families (c)".
+fn marked(label: String, mark: Option<&str>) -> String {
+    match mark {
+        Some(m) => format!("{label} ({m})"),
+        None => label,
+    }
+}
+
+/// The reading of a figure disclosure control hid: it says why, and nothing about the value.
+/// (The legend on the cover says what "c" covers.)
+pub const SUPPRESSED_READING: &str = "Not shown (c), to protect children's privacy.";
+
 /// The one-sentence reading of a figure: against similar areas and over time, in words.
 pub fn reading(def: &Definition, f: &Figure) -> String {
+    if f.suppressed {
+        return SUPPRESSED_READING.into();
+    }
+    if f.value.is_none() {
+        return "No figure for this period.".into();
+    }
     let against = match (f.value, f.sn_mean) {
         (Some(v), Some(sn)) if sn != 0.0 => {
             let rel = (v - sn) / sn.abs();
@@ -194,6 +353,230 @@ pub fn reading(def: &Definition, f: &Figure) -> String {
     format!("{against}{trend}.")
 }
 
+/// A figure's rank as printed: "3 of 11", "c" when the figure is hidden, "x" when unranked.
+pub fn show_rank(f: &Figure) -> String {
+    if f.suppressed {
+        return "c".into();
+    }
+    match (f.rank, f.rank_of) {
+        (Some(r), Some(n)) => format!("{r:.0} of {n:.0}"),
+        _ => "x".into(),
+    }
+}
+
+/// Every figure a pack holds, after [`protect`]: each indicator's comparison rows (every period
+/// type the comparison has, as the workbook lists them) and the breakdown rows its composition
+/// chart draws.
+#[derive(Debug, Clone, Default)]
+pub struct PackFigures {
+    pub all: Vec<Figure>,
+}
+
+impl PackFigures {
+    /// An indicator's figures of one period type (not breakdowns), oldest first.
+    pub fn series(&self, id: &str, kind: &str) -> Vec<&Figure> {
+        self.all
+            .iter()
+            .filter(|f| f.indicator_id == id && f.period_type == kind && f.breakdown.is_none())
+            .collect()
+    }
+
+    /// An indicator's figures of every period type (not breakdowns), by type then period.
+    pub fn totals(&self, id: &str) -> Vec<&Figure> {
+        self.all
+            .iter()
+            .filter(|f| f.indicator_id == id && f.breakdown.is_none())
+            .collect()
+    }
+
+    /// The breakdown rows of a figure, by group.
+    pub fn breakdown(&self, of: &Figure) -> Vec<&Figure> {
+        self.all
+            .iter()
+            .filter(|f| {
+                f.indicator_id == of.indicator_id
+                    && f.breakdown.is_some()
+                    && f.period_type == of.period_type
+                    && f.period_end == of.period_end
+            })
+            .collect()
+    }
+}
+
+/// Collects every figure the pack can show, before any is hidden.
+fn gather(pack: &Pack, input: &PackInput) -> Result<PackFigures, super::RenderError> {
+    let mut all = vec![];
+    for section in &pack.sections {
+        for item in &section.indicators {
+            let def = input
+                .catalogue
+                .get(&item.id)
+                .ok_or_else(|| super::RenderError::Missing(item.id.clone()))?;
+            let rows = comparison_rows(
+                input.comparison,
+                col("indicator_id").eq(lit(def.id.as_str())),
+            )?;
+            if item.charts.contains(&Chart::Composition)
+                && let Some(latest) = rows.iter().rfind(|f| f.period_type == headline_kind(def))
+            {
+                let parts = breakdown_rows(input, latest)?;
+                all.extend(rows);
+                all.extend(parts);
+            } else {
+                all.extend(rows);
+            }
+        }
+    }
+    Ok(PackFigures { all })
+}
+
+/// Disclosure control over everything the pack holds, once, before any format is written (so
+/// the HTML, PDF, PNG and workbook hide the same figures): primary suppression below the
+/// pack's `suppress_below`, then secondary suppression over the relations between its figures
+/// ([`crate::compare::disclosure`]):
+///
+/// - the same figure under several period types (a DfE year and the rolling 12 months to 31
+///   March; a stock's year and its snapshot at 31 March), and the same children counted by two
+///   indicators of the pack (a count and the rate or percentage on the same rows);
+/// - a breakdown and its total (composition charts);
+/// - a three-year window and its three years (flows: events dated in the period).
+///
+/// A hidden figure loses its value, count, rank, quartile, RAG, trend and significance; a shown
+/// figure loses its change on the year before when that year is hidden.
+pub fn protect(pack: &Pack, catalogue: &Catalogue, figures: &mut PackFigures) {
+    use crate::compare::disclosure::{self, Cell, Hidden, Link};
+    use std::collections::{BTreeMap, HashMap, HashSet};
+    let below = pack.suppress_below;
+    let all = &mut figures.all;
+    let defs: Vec<Option<&Definition>> =
+        all.iter().map(|f| catalogue.get(&f.indicator_id)).collect();
+    let mut cells: Vec<Cell> = all
+        .iter()
+        .zip(&defs)
+        .map(|(f, def)| match def {
+            Some(d) => Cell {
+                size: small_count(d, f).unwrap_or(0.0),
+                hidden: disclosure::primary(d.unit, f.numerator, f.denominator, below)
+                    .then_some(Hidden::Primary),
+            },
+            // Not in the catalogue: nothing can say it is safe.
+            None => Cell {
+                size: 0.0,
+                hidden: Some(Hidden::Primary),
+            },
+        })
+        .collect();
+    let mut links = vec![];
+    // A figure's identity: a stock (open at the end) depends only on the period's end.
+    let identity = |d: &Definition, f: &Figure| {
+        (
+            f.period_end,
+            d.in_period.open_at_end.is_none().then_some(f.period_start),
+        )
+    };
+    // (indicator, breakdown, period end, period start unless a stock) → figures.
+    type Identity = (String, Option<String>, i32, Option<i32>);
+    let mut same: BTreeMap<Identity, Vec<usize>> = BTreeMap::new();
+    let mut shared: BTreeMap<(String, i32, Option<i32>, u64), Vec<usize>> = BTreeMap::new();
+    for (i, f) in all.iter().enumerate() {
+        let Some(d) = defs[i] else { continue };
+        let (end, start) = identity(d, f);
+        same.entry((f.indicator_id.clone(), f.breakdown.clone(), end, start))
+            .or_default()
+            .push(i);
+        // The units counted: a count's or rate's numerator, a percentage's denominator.
+        let units = match d.unit {
+            Unit::Count | Unit::RatePer10k if d.value.is_none() => f.numerator,
+            Unit::Percent => f.denominator,
+            _ => None,
+        };
+        if let (Some(n), None) = (units, &f.breakdown) {
+            let base = format!(
+                "{}|{:?}|{:?}|{:?}|{:?}|{:?}",
+                d.source, d.in_period, d.where_, d.per_child, d.cohort, d.count
+            );
+            shared
+                .entry((base, end, start, n.to_bits()))
+                .or_default()
+                .push(i);
+        }
+    }
+    for members in same.into_values().chain(shared.into_values()) {
+        if members.len() > 1 {
+            links.push(Link::Same(members));
+        }
+    }
+    let key = |f: &Figure| (f.indicator_id.clone(), f.period_type.clone(), f.period_end);
+    let totals: HashMap<(String, String, i32), usize> = all
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.breakdown.is_none())
+        .map(|(i, f)| (key(f), i))
+        .collect();
+    let mut parts: BTreeMap<(String, String, i32), Vec<usize>> = BTreeMap::new();
+    for (i, f) in all.iter().enumerate() {
+        if f.breakdown.is_some() && defs[i].is_some_and(|d| d.measures.is_empty()) {
+            parts.entry(key(f)).or_default().push(i);
+        }
+    }
+    for (k, parts) in parts {
+        if let Some(&total) = totals.get(&k) {
+            links.push(Link::Sum { total, parts });
+        }
+    }
+    let year = PeriodType::Year.name();
+    for (i, f) in all.iter().enumerate() {
+        let flow = defs[i].is_some_and(|d| d.in_period.event.is_some());
+        if !flow || f.breakdown.is_some() || f.period_type != PeriodType::ThreeYear.name() {
+            continue;
+        }
+        let mut end = f.period_end;
+        let mut years = vec![];
+        for _ in 0..3 {
+            if let Some(&y) = totals.get(&(f.indicator_id.clone(), year.to_string(), end)) {
+                years.push(y);
+            }
+            end = year_before(end);
+        }
+        if years.len() == 3 {
+            links.push(Link::Sum {
+                total: i,
+                parts: years,
+            });
+        }
+    }
+    disclosure::protect(&mut cells, &links);
+    for (f, c) in all.iter_mut().zip(&cells) {
+        if c.hidden.is_some() {
+            f.suppress();
+        }
+    }
+    let hidden: HashSet<(String, Option<String>, String, i32)> = all
+        .iter()
+        .filter(|f| f.suppressed)
+        .map(|f| {
+            (
+                f.indicator_id.clone(),
+                f.breakdown.clone(),
+                f.period_type.clone(),
+                f.period_end,
+            )
+        })
+        .collect();
+    for f in all.iter_mut().filter(|f| !f.suppressed) {
+        let before = (
+            f.indicator_id.clone(),
+            f.breakdown.clone(),
+            f.period_type.clone(),
+            year_before(f.period_end),
+        );
+        if hidden.contains(&before) {
+            f.change_previous = None;
+            f.change_hidden = true;
+        }
+    }
+}
+
 /// The period a pack shows for an indicator: the latest DfE year (or 3-year window, or
 /// snapshot, as the definition supports).
 pub fn headline_kind(def: &Definition) -> &'static str {
@@ -207,13 +590,21 @@ pub fn headline_kind(def: &Definition) -> &'static str {
     .map_or("year", PeriodType::name)
 }
 
-/// The neighbour chart's data for the latest figure.
-pub fn neighbour_chart(
-    input: &PackInput,
-    pack: &Pack,
-    def: &Definition,
-    f: &Figure,
-) -> NeighbourChart {
+/// The symbol for a published figure an area lacks: DfE's own ("c", "x", "z", "k"; "low" is
+/// "k"), else "x".
+fn published_mark(status: Option<&str>) -> &'static str {
+    match status {
+        Some("c") => "c",
+        Some("z") => "z",
+        Some("k") | Some("low") => "k",
+        _ => "x",
+    }
+}
+
+/// The neighbour chart's data for the latest figure: the LA's bar only where the pack shows
+/// its figure (else empty and labelled "(c)", "(x)"); neighbours without a published value
+/// are labelled with DfE's symbol.
+pub fn neighbour_chart(input: &PackInput, def: &Definition, f: &Figure) -> NeighbourChart {
     let kind = PeriodType::from_name(&f.period_type).unwrap_or(PeriodType::Year);
     let bp = input.benchmarks.period_for(&def.id, kind, f.period_end);
     let neighbours = input
@@ -230,18 +621,19 @@ pub fn neighbour_chart(
     let mut bars: Vec<(String, Option<f64>, bool)> = neighbours
         .iter()
         .map(|nb| {
-            let v = bp
+            let b = bp
                 .as_ref()
-                .and_then(|p| input.benchmarks.get(&def.id, p, nb))
-                .and_then(|b| b.value);
+                .and_then(|p| input.benchmarks.get(&def.id, p, nb));
+            let v = b.and_then(|b| b.value);
             let name = input.index.la(nb).map_or(nb.clone(), |l| l.name.clone());
-            (name, v, false)
+            let symbol = v
+                .is_none()
+                .then(|| published_mark(b.and_then(|b| b.status.as_deref())));
+            (marked(name, symbol), v, false)
         })
         .collect();
-    match visible(def, f, pack) {
-        Some(v) => bars.push((input.la_name.to_string(), Some(v), true)),
-        None => bars.push((format!("{} (c)", input.la_name), None, true)),
-    }
+    let la = marked(input.la_name.to_string(), mark(def, f));
+    bars.push((la, if f.suppressed { None } else { f.value }, true));
     bars.sort_by(|a, b| {
         let key = |x: &Option<f64>| x.unwrap_or(f64::NEG_INFINITY);
         key(&b.1).total_cmp(&key(&a.1))
@@ -258,11 +650,10 @@ pub fn neighbour_chart(
 }
 
 /// The funnel plot's data: every LA with a published value and denominator for the latest
-/// figure's benchmark year (this LA's own figure in place of its published one). None when
-/// the unit has no funnel (counts, means) or England has no value.
+/// figure's benchmark year (this LA's own figure in place of its published one, unless the
+/// pack hides it). None when the unit has no funnel (counts, means) or England has no value.
 pub fn funnel_chart(
     input: &PackInput,
-    pack: &Pack,
     def: &Definition,
     f: &Figure,
 ) -> Option<charts::FunnelChart> {
@@ -283,8 +674,15 @@ pub fn funnel_chart(
             Some((name, b.denominator?, (*value)?, false))
         })
         .collect();
-    if let (Some(v), Some(d)) = (visible(def, f, pack), f.denominator) {
-        points.push((input.la_name.to_string(), d, v, true));
+    let mut missing = None;
+    match (f.suppressed, f.value, f.denominator) {
+        (false, Some(v), Some(d)) => points.push((input.la_name.to_string(), d, v, true)),
+        _ => {
+            missing = Some(marked(
+                input.la_name.to_string(),
+                mark(def, f).or(Some("x")),
+            ))
+        }
     }
     let max = points.iter().map(|p| p.1).fold(0.0, f64::max);
     let limits = crate::compare::table::funnel_curve(def.unit, centre, max, 60);
@@ -302,6 +700,7 @@ pub fn funnel_chart(
             Unit::RatePer10k => "children aged 0-17".into(),
             _ => "size of the group (denominator)".into(),
         },
+        not_drawn: missing,
     })
 }
 
@@ -327,44 +726,18 @@ pub fn breakdown_label(value: &str) -> String {
     }
 }
 
-/// The composition chart's data: the figure's breakdown rows for the same period; groups
-/// whose count the pack suppresses are drawn empty and labelled "(c)".
-pub fn composition_chart(
-    input: &PackInput,
-    pack: &Pack,
-    def: &Definition,
-    f: &Figure,
-) -> PolarsResult<NeighbourChart> {
-    let rows = input
-        .values
-        .clone()
-        .lazy()
-        .filter(
-            col("indicator_id")
-                .eq(lit(def.id.as_str()))
-                .and(col("la_code").eq(lit(input.la)))
-                .and(col("period_type").eq(lit(f.period_type.as_str())))
-                .and(col("period_end").eq(lit(from_epoch_days(f.period_end))))
-                .and(col("breakdown").is_not_null()),
-        )
-        .sort(["breakdown"], SortMultipleOptions::default())
-        .collect()?;
-    let labels = rows.column("breakdown")?.str()?.clone();
-    let values = rows.column("value")?.f64()?.clone();
-    let numerators = rows.column("numerator")?.f64()?.clone();
-    let mut bars: Vec<(String, Option<f64>, bool)> = (0..rows.height())
-        .map(|i| {
-            let label = breakdown_label(labels.get(i).unwrap_or(""));
-            let small = pack.suppresses(numerators.get(i));
-            if small {
-                (format!("{label} (c)"), None, true)
-            } else {
-                (label, values.get(i), true)
-            }
+/// The composition chart's data: the figure's breakdown rows (after [`protect`]); a group the
+/// pack hides is drawn empty and labelled "(c)".
+pub fn composition_chart(def: &Definition, parts: &[&Figure]) -> NeighbourChart {
+    let mut bars: Vec<(String, Option<f64>, bool)> = parts
+        .iter()
+        .map(|f| {
+            let label = breakdown_label(f.breakdown.as_deref().unwrap_or(""));
+            (marked(label, mark(def, f)), f.value, true)
         })
         .collect();
     bars.sort_by(|a, b| b.1.unwrap_or(-1.0).total_cmp(&a.1.unwrap_or(-1.0)));
-    Ok(NeighbourChart {
+    NeighbourChart {
         title: def.short_title.clone(),
         note: "by type".into(),
         unit: def.unit,
@@ -372,12 +745,23 @@ pub fn composition_chart(
         bars,
         england: None,
         region: None,
-    })
+    }
 }
 
-/// The trend chart's data: the last five figures of the headline period type.
-pub fn trend_chart(pack: &Pack, def: &Definition, series: &[Figure]) -> TrendChart {
-    let last: Vec<&Figure> = series.iter().rev().take(5).rev().collect();
+fn trend_point(def: &Definition, f: &Figure, label: String) -> TrendPoint {
+    TrendPoint {
+        label,
+        la: f.value,
+        mark: mark(def, f),
+        sn: f.sn_mean,
+        england: f.england,
+    }
+}
+
+/// The trend chart's data: the last five figures of the headline period type (a hidden one
+/// is a gap in the line marked "c").
+pub fn trend_chart(def: &Definition, series: &[&Figure]) -> TrendChart {
+    let last: Vec<&&Figure> = series.iter().rev().take(5).rev().collect();
     TrendChart {
         title: def.short_title.clone(),
         subtitle: "the trend".into(),
@@ -391,7 +775,7 @@ pub fn trend_chart(pack: &Pack, def: &Definition, series: &[Figure]) -> TrendCha
                     start: from_epoch_days(f.period_start),
                     end: from_epoch_days(f.period_end),
                 };
-                (p.label(), visible(def, f, pack), f.sn_mean, f.england)
+                trend_point(def, f, p.label())
             })
             .collect(),
     }
@@ -399,7 +783,7 @@ pub fn trend_chart(pack: &Pack, def: &Definition, series: &[Figure]) -> TrendCha
 
 /// The LA's rolling 12-month series, month by month, against the latest published neighbours'
 /// mean and England (flat lines: published figures are yearly).
-pub fn rolling_chart(pack: &Pack, def: &Definition, series: &[Figure]) -> TrendChart {
+pub fn rolling_chart(def: &Definition, series: &[&Figure]) -> TrendChart {
     TrendChart {
         title: def.short_title.clone(),
         subtitle: "rolling 12 months, month by month".into(),
@@ -408,12 +792,8 @@ pub fn rolling_chart(pack: &Pack, def: &Definition, series: &[Figure]) -> TrendC
         points: series
             .iter()
             .map(|f| {
-                (
-                    from_epoch_days(f.period_end).format("%b %Y").to_string(),
-                    visible(def, f, pack),
-                    f.sn_mean,
-                    f.england,
-                )
+                let label = from_epoch_days(f.period_end).format("%b %Y").to_string();
+                trend_point(def, f, label)
             })
             .collect(),
     }
@@ -448,7 +828,7 @@ pub struct Item {
     pub reading: String,
     pub sn: String,
     pub england: String,
-    /// "3 of 11" or "–".
+    /// "3 of 11", "c" (hidden) or "x".
     pub rank: String,
     pub charts: Vec<Drawn>,
 }
@@ -470,6 +850,12 @@ pub struct Content {
     pub la_name: String,
     /// The suppression sentence for the reader, when the pack suppresses.
     pub suppression: Option<String>,
+    /// The pack's statement that it suppresses below the public floor, and why (cover).
+    pub override_note: Option<String>,
+    /// The symbols the pack uses and what each means (printed with the suppression note).
+    pub legend: Vec<(&'static str, String)>,
+    /// Every figure the pack holds, after disclosure control (the workbook lists them).
+    pub figures: PackFigures,
     /// The latest period shown, in words, for the cover.
     pub latest_period: Option<String>,
     pub sections: Vec<SectionContent>,
@@ -500,9 +886,9 @@ fn chart_name(chart: Chart) -> &'static str {
 /// over three years (the scorecard's period) where the definition has it.
 fn adoption_scorecard(
     input: &PackInput,
-    pack: &Pack,
+    figures: &PackFigures,
     section: &super::packs::Section,
-) -> PolarsResult<Option<charts::ThresholdChart>> {
+) -> Option<charts::ThresholdChart> {
     let mut groups = vec![];
     let mut period = None;
     for item in &section.indicators {
@@ -517,7 +903,7 @@ fn adoption_scorecard(
         } else {
             PeriodType::Year
         };
-        let series = figures(input.comparison, &def.id, kind.name())?;
+        let series = figures.series(&def.id, kind.name());
         let Some(f) = series.last() else { continue };
         let end = from_epoch_days(f.period_end);
         period.get_or_insert_with(|| {
@@ -533,14 +919,9 @@ fn adoption_scorecard(
             .chart_label
             .clone()
             .unwrap_or_else(|| def.short_title.clone());
-        let suppressed = visible(def, f, pack).is_none() && f.value.is_some();
         groups.push(charts::ThresholdGroup {
-            label: if suppressed {
-                format!("{label} (c)")
-            } else {
-                label
-            },
-            la: if suppressed { None } else { f.value },
+            label: marked(label, mark(def, f)),
+            la: f.value,
             sn: f.sn_mean,
             england: f.england,
             threshold: def
@@ -548,16 +929,19 @@ fn adoption_scorecard(
                 .map(|t| (t.value, t.label.clone().unwrap_or_default())),
         });
     }
-    Ok(period.map(|period| charts::ThresholdChart {
+    period.map(|period| charts::ThresholdChart {
         title: "How long children wait to be adopted".into(),
         period,
         unit: Unit::MeanDays,
         groups,
-    }))
+    })
 }
 
-/// Works out what the pack shows: figures as text, readings and every chart drawn.
+/// Works out what the pack shows: every figure it holds ([`gather`]), disclosure control over
+/// them ([`protect`]), then figures as text, readings and every chart drawn from what is left.
 pub fn build(pack: &Pack, input: &PackInput) -> Result<Content, super::RenderError> {
+    let mut figures = gather(pack, input)?;
+    protect(pack, input.catalogue, &mut figures);
     let mut sections = vec![];
     let mut latest_end: Option<(i32, String)> = None;
     for section in &pack.sections {
@@ -572,18 +956,18 @@ pub fn build(pack: &Pack, input: &PackInput) -> Result<Content, super::RenderErr
                 .catalogue
                 .get(&item.id)
                 .ok_or_else(|| super::RenderError::Missing(item.id.clone()))?;
-            let series = figures(input.comparison, &def.id, headline_kind(def))?;
+            let series = figures.series(&def.id, headline_kind(def));
             let mut shown = Item {
                 id: def.id.clone(),
                 title: def.short_title.clone(),
-                latest: series.last().cloned(),
-                value: "–".into(),
+                latest: series.last().map(|f| (*f).clone()),
+                value: "x".into(),
                 unit: String::new(),
                 period: String::new(),
                 reading: "No figure in the returns held.".into(),
-                sn: "–".into(),
-                england: "–".into(),
-                rank: "–".into(),
+                sn: "x".into(),
+                england: "x".into(),
+                rank: "x".into(),
                 charts: vec![],
             };
             if let Some(latest) = series.last() {
@@ -595,7 +979,7 @@ pub fn build(pack: &Pack, input: &PackInput) -> Result<Content, super::RenderErr
                 if latest_end.as_ref().is_none_or(|l| latest.period_end > l.0) {
                     latest_end = Some((latest.period_end, period.label()));
                 }
-                shown.value = show(def, latest.value, small_count(def, latest), pack);
+                shown.value = show(def, latest);
                 shown.unit = if def.unit == Unit::Percent {
                     String::new()
                 } else {
@@ -603,30 +987,24 @@ pub fn build(pack: &Pack, input: &PackInput) -> Result<Content, super::RenderErr
                 };
                 shown.period = period.label();
                 shown.reading = reading(def, latest);
-                shown.sn = show(def, latest.sn_mean, None, pack);
-                shown.england = show(def, latest.england, None, pack);
-                shown.rank = match (latest.rank, latest.rank_of) {
-                    (Some(r), Some(n)) => format!("{r:.0} of {n:.0}"),
-                    _ => "–".into(),
-                };
+                shown.sn = show_value(def, latest.sn_mean);
+                shown.england = show_value(def, latest.england);
+                shown.rank = show_rank(latest);
                 for chart in &item.charts {
                     let data = match chart {
-                        Chart::Neighbours => {
-                            ChartData::Bars(neighbour_chart(input, pack, def, latest))
-                        }
-                        Chart::Trend => ChartData::Trend(trend_chart(pack, def, &series)),
+                        Chart::Neighbours => ChartData::Bars(neighbour_chart(input, def, latest)),
+                        Chart::Trend => ChartData::Trend(trend_chart(def, &series)),
                         Chart::Rolling => {
-                            let months =
-                                figures(input.comparison, &def.id, PeriodType::Rolling12m.name())?;
+                            let months = figures.series(&def.id, PeriodType::Rolling12m.name());
                             if months.is_empty() {
                                 continue;
                             }
-                            ChartData::Trend(rolling_chart(pack, def, &months))
+                            ChartData::Trend(rolling_chart(def, &months))
                         }
                         Chart::Composition => {
-                            ChartData::Bars(composition_chart(input, pack, def, latest)?)
+                            ChartData::Bars(composition_chart(def, &figures.breakdown(latest)))
                         }
-                        Chart::Funnel => match funnel_chart(input, pack, def, latest) {
+                        Chart::Funnel => match funnel_chart(input, def, latest) {
                             Some(c) => ChartData::Funnel(c),
                             None => continue,
                         },
@@ -638,22 +1016,29 @@ pub fn build(pack: &Pack, input: &PackInput) -> Result<Content, super::RenderErr
                     });
                 }
             }
+            let latest = shown.latest.as_ref();
+            let hidden = latest.is_some_and(|f| f.suppressed);
+            let or_symbol =
+                |v: Option<String>| v.unwrap_or_else(|| if hidden { "c" } else { "x" }.into());
             rows.push(charts::ScorecardRow {
                 indicator: def.short_title.clone(),
                 value: shown.value.clone(),
                 sn: shown.sn.clone(),
                 england: shown.england.clone(),
                 rank: shown.rank.clone(),
-                quartile: shown
-                    .latest
-                    .as_ref()
-                    .and_then(|f| f.quartile.clone())
-                    .unwrap_or_else(|| "–".into()),
-                rag: shown.latest.as_ref().and_then(|f| f.rag.clone()),
-                trend: charts::trend_arrow(
-                    shown.latest.as_ref().and_then(|f| f.trend.as_deref()),
-                    def.polarity,
-                ),
+                quartile: or_symbol(latest.and_then(|f| f.quartile.clone())),
+                // RAG spelt out; "c" hidden, "z" for neutral indicators (no RAG), "x" none.
+                rag: Some(match latest.and_then(|f| f.rag.clone()) {
+                    Some(r) => r,
+                    None if hidden => "c".into(),
+                    None if def.polarity == Polarity::Neutral => "z".into(),
+                    None => "x".into(),
+                }),
+                trend: if hidden {
+                    "c".into()
+                } else {
+                    charts::trend_arrow(latest.and_then(|f| f.trend.as_deref()), def.polarity)
+                },
             });
             items.push(shown);
         }
@@ -670,7 +1055,7 @@ pub fn build(pack: &Pack, input: &PackInput) -> Result<Content, super::RenderErr
                     })?,
                 }),
                 SectionChart::AdoptionScorecard => {
-                    if let Some(c) = adoption_scorecard(input, pack, section)? {
+                    if let Some(c) = adoption_scorecard(input, &figures, section) {
                         drawn.push(Drawn {
                             name: format!("{area}-adoption-scorecard"),
                             print: None,
@@ -687,16 +1072,26 @@ pub fn build(pack: &Pack, input: &PackInput) -> Result<Content, super::RenderErr
             items,
         });
     }
+    let suppresses = pack.suppress_below > 1;
     Ok(Content {
         title: pack.title.clone(),
         la_name: input.la_name.to_string(),
-        suppression: (pack.suppress_below > 1).then(|| {
+        suppression: suppresses.then(|| {
             format!(
-                "Numbers from 1 to {} are shown as “c” to protect children's privacy.",
+                "Numbers from 1 to {} are shown as “c” to protect children's privacy, and so \
+                 are the figures worked out from them and any figure that would let a hidden one \
+                 be worked out (such as the last group of a total).",
                 pack.suppress_below - 1
             )
         }),
+        override_note: pack.override_note(),
+        legend: SYMBOLS
+            .iter()
+            .filter(|(s, _)| suppresses || *s != "c")
+            .map(|(s, m)| (*s, m.to_string()))
+            .collect(),
         latest_period: latest_end.map(|l| l.1),
         sections,
+        figures,
     })
 }

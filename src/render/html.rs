@@ -27,13 +27,33 @@ pub fn render(content: &Content) -> String {
          section{{margin-top:2em}}.figure{{border-top:1px solid #ccc;padding:1em 0}}\
          .value{{font-size:2em;font-weight:bold}}.rag-green{{color:#1a6b1a}}.rag-amber{{color:#8a5a00}}\
          .rag-red{{color:#a01010}}table{{border-collapse:collapse}}td,th{{padding:2px 8px;text-align:left}}\
-         figure{{margin:0.5em 0}}figure svg{{max-width:100%;height:auto}}</style>\
+         figure{{margin:0.5em 0}}figure svg{{max-width:100%;height:auto}}\
+         .legend{{display:grid;grid-template-columns:auto 1fr;gap:0 0.8em;font-size:0.9em}}\
+         .legend dt{{font-weight:bold}}.legend dd{{margin:0}}</style>\
          </head><body><h1>{title}</h1><p class=\"la\">{la}</p>",
         la = escape(&content.la_name)
     );
-    if let Some(note) = &content.suppression {
-        let _ = write!(out, "<p>{}</p>", escape(note));
+    if let Some(note) = &content.override_note {
+        let _ = write!(
+            out,
+            "<p class=\"override\"><strong>{}</strong></p>",
+            escape(note)
+        );
     }
+    if let Some(note) = &content.suppression {
+        let _ = write!(out, "<p class=\"suppression\">{}</p>", escape(note));
+    }
+    // The symbols, so zero, hidden and missing figures read differently.
+    out.push_str("<dl class=\"legend\">");
+    for (symbol, meaning) in &content.legend {
+        let _ = write!(
+            out,
+            "<dt>{}</dt><dd>{}</dd>",
+            escape(symbol),
+            escape(meaning)
+        );
+    }
+    out.push_str("</dl>");
     for section in &content.sections {
         let _ = write!(
             out,

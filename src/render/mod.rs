@@ -54,8 +54,10 @@ pub fn excel_date(days: i32) -> Result<rust_xlsxwriter::ExcelDateTime, rust_xlsx
 }
 
 /// Writes a pack in one format under `dir`: `<id>.<ext>`, or for PNG a folder `<id>/` with one
-/// file per chart (`<indicator>-<chart>.png`, `<area>-<chart>.png`). `drilldown` (the LA's children behind each figure) goes only into workbooks
-/// of packs that allow child-level data. Returns what was written.
+/// file per chart (`<indicator>-<chart>.png`, `<area>-<chart>.png`). `drilldown` (the LA's
+/// children behind each figure) goes only into workbooks of packs that allow child-level data,
+/// never into a public pack's. Every format lays out `content`, whose figures have already
+/// been through disclosure control. Returns what was written.
 pub fn write_pack(
     pack: &packs::Pack,
     input: &content::PackInput,
@@ -85,13 +87,15 @@ pub fn write_pack(
             vec![folder]
         }
         packs::Format::Xlsx => {
+            // A public pack's workbook never receives the drill-down, whatever its flags say.
+            let none = std::collections::BTreeMap::new();
             workbook::write(
                 &path,
                 pack,
                 input.la_name,
                 input.catalogue,
-                input.comparison,
-                drilldown,
+                &content.figures,
+                if pack.is_public() { &none } else { drilldown },
             )?;
             vec![path]
         }

@@ -235,7 +235,8 @@ fn area_pages(section: &super::content::SectionContent) -> Vec<Page> {
     pages
 }
 
-/// The cover: title, area, period, how to read the pack, suppression and contents.
+/// The cover: title, area, period, how to read the pack, any override of the suppression
+/// floor and why, the suppression note, the symbols and the contents.
 fn cover(content: &Content, contents: &[(String, usize)]) -> Page {
     let mut body = String::new();
     let _ = write!(
@@ -296,9 +297,26 @@ fn cover(content: &Content, contents: &[(String, usize)]) -> Page {
          and a one-sentence reading. In the bar charts our area is the dark bar; England is the \
          short-dashed line and our region the long-dashed one.",
     ) + 8.0;
+    if let Some(note) = &content.override_note {
+        y = paragraph(&mut body, MARGIN, y, 10.0, true, WIDTH, note) + 8.0;
+    }
     if let Some(note) = &content.suppression {
         y = paragraph(&mut body, MARGIN, y, 10.0, false, WIDTH, note) + 8.0;
     }
+    // The symbols, one line each: "c  suppressed to protect …".
+    for (symbol, meaning) in &content.legend {
+        text(&mut body, MARGIN, y, 9.0, true, "#111111", symbol);
+        y = paragraph(
+            &mut body,
+            MARGIN + 16.0,
+            y,
+            9.0,
+            false,
+            WIDTH - 16.0,
+            meaning,
+        ) + 1.0;
+    }
+    y += 6.0;
     y += 10.0;
     y = paragraph(&mut body, MARGIN, y, 12.0, true, WIDTH, "Contents") + 4.0;
     for (name, page) in contents {

@@ -10,8 +10,9 @@ use polars::prelude::*;
 use rust_xlsxwriter::{Color, ConditionalFormatText, ConditionalFormatTextRule, Format};
 
 use super::RenderError;
-use super::packs::{Audience, Pack};
-use crate::indicators::catalogue::{Catalogue, Unit};
+use super::content::{Figure, PackFigures};
+use super::packs::Pack;
+use crate::indicators::catalogue::{Catalogue, Definition, Unit};
 
 /// The comparison columns shown, with their headings.
 const COLUMNS: [(&str, &str); 21] = [
@@ -46,13 +47,85 @@ fn sheet_name(s: &str) -> String {
         .collect()
 }
 
-/// Writes the workbook for `pack` (the LA's comparison rows of the pack's indicators).
+/// One cell of an area sheet.
+enum Cell {
+    Empty,
+    Text(String),
+    /// A DfE symbol in a number column: "c" hidden, "x" not available, "z" not applicable.
+    Symbol(&'static str),
+    Date(i32),
+    /// A figure in the indicator's number format.
+    Value(f64),
+    Number(f64),
+}
+
+/// What the area sheet shows in column `name` for figure `f` (after disclosure control): a
+/// hidden figure's value and everything worked out from it read "c"; a missing value, rank
+/// or benchmark reads "x" (or "z" for a percentage over nobody), so zero, hidden and missing
+/// never look alike.
+fn cell(def: &Definition, f: &Figure, name: &str) -> Cell {
+    let count = |v: Option<f64>| match v {
+        Some(v) => Cell::Number(v),
+        None if f.suppressed => Cell::Symbol("c"),
+        None => Cell::Empty,
+    };
+    let text = |t: &Option<String>| match t {
+        Some(t) => Cell::Text(t.clone()),
+        None if f.suppressed => Cell::Symbol("c"),
+        None => Cell::Empty,
+    };
+    let published = |v: Option<f64>| v.map_or(Cell::Symbol("x"), Cell::Value);
+    match name {
+        "short_title" => Cell::Text(def.short_title.clone()),
+        "indicator_id" => Cell::Text(def.id.clone()),
+        "period_type" => Cell::Text(f.period_type.clone()),
+        "period_start" => Cell::Date(f.period_start),
+        "period_end" => Cell::Date(f.period_end),
+        "numerator" => count(f.numerator),
+        "denominator" => count(f.denominator),
+        "value" => match f.value {
+            Some(v) => Cell::Value(v),
+            None => match super::content::show(def, f).as_str() {
+                "c" => Cell::Symbol("c"),
+                "z" => Cell::Symbol("z"),
+                _ => Cell::Symbol("x"),
+            },
+        },
+        "sn_mean" => published(f.sn_mean),
+        "sn_count" => f.sn_count.map_or(Cell::Empty, Cell::Number),
+        "region_value" => published(f.region),
+        "england_value" => published(f.england),
+        "rank" | "rank_of" => {
+            let v = if name == "rank" { f.rank } else { f.rank_of };
+            match (v, f.suppressed) {
+                (Some(v), _) => Cell::Number(v),
+                (None, true) => Cell::Symbol("c"),
+                (None, false) => Cell::Symbol("x"),
+            }
+        }
+        "quartile" => text(&f.quartile),
+        "rag" => text(&f.rag),
+        "sig_england" => text(&f.sig_england),
+        "sig_sn" => text(&f.sig_sn),
+        "change_previous" => match f.change_previous {
+            Some(v) => Cell::Value(v),
+            None if f.suppressed || f.change_hidden => Cell::Symbol("c"),
+            None => Cell::Empty,
+        },
+        "trend" => text(&f.trend),
+        "benchmark_period" => f.benchmark_period.clone().map_or(Cell::Empty, Cell::Text),
+        _ => Cell::Empty,
+    }
+}
+
+/// Writes the workbook for `pack` from its figures after disclosure control (the same
+/// figures, hidden the same way, as the pack's other formats).
 pub fn write(
     path: &Path,
     pack: &Pack,
     la_name: &str,
     catalogue: &Catalogue,
-    comparison: &DataFrame,
+    figures: &PackFigures,
     drilldown: &BTreeMap<String, DataFrame>,
 ) -> Result<(), RenderError> {
     let mut book = super::new_workbook()?;
@@ -94,8 +167,12 @@ pub fn write(
                 "exact binomial (percentages) and Poisson (rates) funnel limits around England at the LA's denominator; 95% and 99.8%",
             ),
             (
+                "Symbols",
+                "c suppressed to protect children's privacy (a small number, or a figure that would let one be worked out); x not available; z not applicable; k rounds to zero; 0 is a true zero",
+            ),
+            (
                 "Child-level sheets",
-                if pack.child_level && pack.audience != Audience::Members {
+                if pack.child_level && !pack.is_public() {
                     "the sheets named 'Children - …' list the children behind each figure: do not share outside the service"
                 } else {
                     "none in this pack"
@@ -107,14 +184,8 @@ pub fn write(
             about.write_string(r as u32, 1, *b)?;
         }
     }
+    let symbol = Format::new().set_align(rust_xlsxwriter::FormatAlign::Right);
     for section in &pack.sections {
-        let ids: Vec<&str> = section.indicators.iter().map(|i| i.id.as_str()).collect();
-        let ids_series = Series::new("ids".into(), ids.clone());
-        let rows = comparison
-            .clone()
-            .lazy()
-            .filter(col("indicator_id").is_in(lit(ids_series).implode(false), false))
-            .collect()?;
         let heading = section
             .title
             .clone()
@@ -127,50 +198,30 @@ pub fn write(
             sheet.set_column_width(c as u16, if c == 0 { 40 } else { 14 })?;
         }
         let mut r = 1u32;
-        for id in &ids {
+        for item in &section.indicators {
             let def = catalogue
-                .get(id)
-                .ok_or_else(|| RenderError::Missing(id.to_string()))?;
+                .get(&item.id)
+                .ok_or_else(|| RenderError::Missing(item.id.clone()))?;
             let number = formats(def.unit, def.display_decimals());
-            let mine = rows
-                .clone()
-                .lazy()
-                .filter(col("indicator_id").eq(lit(*id)))
-                .sort(
-                    ["period_type", "period_end"],
-                    SortMultipleOptions::default(),
-                )
-                .collect()?;
-            for i in 0..mine.height() {
+            for f in figures.totals(&item.id) {
                 for (c, (name, _)) in COLUMNS.iter().enumerate() {
                     let c = c as u16;
-                    match mine.column(name)?.get(i)? {
-                        AnyValue::Null => {}
-                        AnyValue::Date(d) => {
+                    match cell(def, f, name) {
+                        Cell::Empty => {}
+                        Cell::Text(t) => {
+                            sheet.write_string(r, c, t)?;
+                        }
+                        Cell::Symbol(t) => {
+                            sheet.write_string_with_format(r, c, t, &symbol)?;
+                        }
+                        Cell::Date(d) => {
                             sheet.write_date_with_format(r, c, &super::excel_date(d)?, &date)?;
                         }
-                        AnyValue::Float64(v) => {
-                            if matches!(
-                                *name,
-                                "value"
-                                    | "sn_mean"
-                                    | "region_value"
-                                    | "england_value"
-                                    | "change_previous"
-                            ) {
-                                sheet.write_number_with_format(r, c, v, &number)?;
-                            } else {
-                                sheet.write_number(r, c, v)?;
-                            }
+                        Cell::Value(v) => {
+                            sheet.write_number_with_format(r, c, v, &number)?;
                         }
-                        AnyValue::Int32(v) => {
-                            sheet.write_number(r, c, f64::from(v))?;
-                        }
-                        AnyValue::String(s) => {
-                            sheet.write_string(r, c, s)?;
-                        }
-                        other => {
-                            sheet.write_string(r, c, other.to_string())?;
+                        Cell::Number(v) => {
+                            sheet.write_number(r, c, v)?;
                         }
                     }
                 }
@@ -190,7 +241,7 @@ pub fn write(
             }
         }
     }
-    if pack.child_level && pack.audience != Audience::Members {
+    if pack.child_level && !pack.is_public() {
         for section in &pack.sections {
             for item in &section.indicators {
                 let Some(df) = drilldown.get(&item.id) else {
