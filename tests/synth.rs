@@ -83,7 +83,14 @@ fn synthetic_returns_pass_validation_and_overlap_like_real_ones() {
         .report
         .issues
         .iter()
-        .filter(|i| i.severity != cspi::ingest::report::Severity::Note)
+        // cspi's own checks (rows rejected, values left empty); DfE's rule findings are not part
+        // of this test.
+        .filter(|i| {
+            matches!(
+                i.severity,
+                cspi::ingest::report::Severity::Error | cspi::ingest::report::Severity::Warning
+            )
+        })
         .map(|i| i.to_string())
         .collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));

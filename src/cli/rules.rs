@@ -138,8 +138,9 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                     .iter()
                     .filter(|c| {
                         let n = c.name().as_str();
-                        !["la_code", "source_year", "source_file", "_invalid"].contains(&n)
-                            && !(n.ends_with("_invalid") && c.bool().is_ok_and(|b| !b.any()))
+                        let bookkeeping = ["source_year", "source_file", "_invalid"].contains(&n);
+                        let all_false = n.ends_with("_invalid") && c.bool().is_ok_and(|b| !b.any());
+                        !(bookkeeping || all_false)
                     })
                     .map(|c| c.name().to_string())
                     .collect();

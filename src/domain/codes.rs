@@ -161,6 +161,15 @@ impl CodeLists {
     }
 }
 
+/// Development only: with `CSPI_DEV_DATA=<folder laid out as data/>` set, the code lists and
+/// format specs are read from that folder instead of the copies compiled in, so a change to a
+/// code list or format can be tried (`cspi rules test`) without rebuilding. The variable is set
+/// by the developer, never read from an input; nothing else in cspi reads it.
+pub fn dev_data(relative: &str) -> Option<String> {
+    let dir = std::env::var_os("CSPI_DEV_DATA")?;
+    std::fs::read_to_string(std::path::Path::new(&dir).join(relative)).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,13 +210,4 @@ mod tests {
             Some("Neglect")
         );
     }
-}
-
-/// Development only: with `CSPI_DEV_DATA=<folder laid out as data/>` set, the code lists and
-/// format specs are read from that folder instead of the copies compiled in, so a change to a
-/// code list or format can be tried (`cspi rules test`) without rebuilding. The variable is set
-/// by the developer, never read from an input; nothing else in cspi reads it.
-pub fn dev_data(relative: &str) -> Option<String> {
-    let dir = std::env::var_os("CSPI_DEV_DATA")?;
-    std::fs::read_to_string(std::path::Path::new(&dir).join(relative)).ok()
 }

@@ -8,3 +8,4 @@ pub mod dates;
 pub mod io;
 pub mod la;
 pub mod sql;
+pub mod threads;

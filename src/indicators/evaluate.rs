@@ -534,17 +534,9 @@ fn history_complete(months: i32) -> Expr {
         .gt_eq(col("cover_start"))
 }
 
-/// The threads definitions are evaluated on: as many as cores, with large stacks, because
-/// polars plans are optimised recursively (the default 2 MiB overflows on unoptimised builds).
+/// The threads definitions are evaluated on (large stacks: see [`crate::domain::threads`]).
 fn pool() -> &'static rayon::ThreadPool {
-    static POOL: std::sync::OnceLock<rayon::ThreadPool> = std::sync::OnceLock::new();
-    POOL.get_or_init(|| {
-        rayon::ThreadPoolBuilder::new()
-            .stack_size(64 << 20)
-            .thread_name(|i| format!("cspi-eval-{i}"))
-            .build()
-            .expect("a thread pool")
-    })
+    crate::domain::threads::pool()
 }
 
 /// Evaluates the catalogue (or `options.only`) for the given periods.

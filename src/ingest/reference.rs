@@ -515,8 +515,11 @@ pub fn build(dir: &Path) -> Result<ReferenceTables, ReferenceError> {
 /// Real postcodes from `postcodes_sample*.csv` (postcode, utla_code, easting, northing — the
 /// shipped sample) or a full ONS Postcode Directory CSV (`ONSPD*.csv`: pcds, oslaua/utla,
 /// oseast1m, osnrth1m), with the DfE code of each postcode's upper-tier LA.
+/// Finds a file among the public files by a test of its name.
+type FindFile<'a> = dyn Fn(&dyn Fn(&str) -> bool) -> Option<PathBuf> + 'a;
+
 fn build_postcodes(
-    find: &dyn Fn(&dyn Fn(&str) -> bool) -> Option<PathBuf>,
+    find: &FindFile,
     las: &DataFrame,
     dir: &Path,
 ) -> Result<DataFrame, ReferenceError> {

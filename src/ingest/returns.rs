@@ -623,45 +623,48 @@ pub fn read_returns_over(
     // of this loop and block on the lock it holds.
     let catalogue = RuleCatalogue::embedded();
     let reference = RuleReference::embedded();
+    let _ = dfe::views::calendar_table();
     // Each LA's years in order, so that a year's cross-year rules see the year before as just
     // read and checked when both are being read now (else the store's).
-    let returns = groups
-        .into_par_iter()
-        .flat_map_iter(|((la_code, collection), years)| {
-            let mut out: Vec<ReturnData> = vec![];
-            for (year, mut files) in years {
-                let supplied = supplied_tables(&files);
-                if !supplied.is_empty() {
-                    let kept: Vec<(String, DataFrame)> = held(&la_code, year, collection)
-                        .into_iter()
-                        .filter(|(name, _)| !supplied.contains_key(name))
-                        .collect();
-                    if !kept.is_empty() {
-                        files.push(FileTables {
-                            la_code: Some(la_code),
-                            year: Some(year),
-                            collection,
-                            tables: kept,
-                            file_values: BTreeMap::new(),
-                            report: Report::default(),
-                            held: true,
-                        });
+    let returns = crate::domain::threads::pool().install(|| {
+        groups
+            .into_par_iter()
+            .flat_map_iter(|((la_code, collection), years)| {
+                let mut out: Vec<ReturnData> = vec![];
+                for (year, mut files) in years {
+                    let supplied = supplied_tables(&files);
+                    if !supplied.is_empty() {
+                        let kept: Vec<(String, DataFrame)> = held(&la_code, year, collection)
+                            .into_iter()
+                            .filter(|(name, _)| !supplied.contains_key(name))
+                            .collect();
+                        if !kept.is_empty() {
+                            files.push(FileTables {
+                                la_code: Some(la_code),
+                                year: Some(year),
+                                collection,
+                                tables: kept,
+                                file_values: BTreeMap::new(),
+                                report: Report::default(),
+                                held: true,
+                            });
+                        }
                     }
+                    let mut data = assemble(la_code, year, collection, files);
+                    data.supplied = supplied;
+                    let last_year = out
+                        .last()
+                        .filter(|p| p.year == year - 1)
+                        .map(|p| p.tables.clone())
+                        .unwrap_or_else(|| held(&la_code, year - 1, collection));
+                    let previous = (!last_year.is_empty()).then_some(&last_year);
+                    check_return(&mut data, previous, catalogue, reference);
+                    out.push(data);
                 }
-                let mut data = assemble(la_code, year, collection, files);
-                data.supplied = supplied;
-                let last_year = out
-                    .last()
-                    .filter(|p| p.year == year - 1)
-                    .map(|p| p.tables.clone())
-                    .unwrap_or_else(|| held(&la_code, year - 1, collection));
-                let previous = (!last_year.is_empty()).then_some(&last_year);
-                check_return(&mut data, previous, catalogue, reference);
-                out.push(data);
-            }
-            out
-        })
-        .collect();
+                out
+            })
+            .collect()
+    });
     (returns, unassigned)
 }
 
@@ -794,6 +797,13 @@ pub fn check_return(
     }
 }
 
+/// Where each row of a table came from (file, line or element, child), read once per table.
+struct RowSources {
+    files: Vec<Option<Arc<str>>>,
+    rows: Vec<Option<u32>>,
+    children: Vec<Option<String>>,
+}
+
 /// The DfE rules' findings on a return as report rows: DfE's code and message, the file and
 /// line (or XML element) of the flagged row, its child and the blamed fields with their values;
 /// a rule that could not run is a note saying what it needs.
@@ -827,32 +837,34 @@ pub fn dfe_issues(
         }
     };
     let unit = &data.collection.spec().unit;
-    let mut sources: BTreeMap<
-        &str,
-        (Vec<Option<Arc<str>>>, Vec<Option<u32>>, Vec<Option<String>>),
-    > = BTreeMap::new();
+    let mut sources: BTreeMap<&str, RowSources> = BTreeMap::new();
     let mut issues = vec![];
     for f in &outcome.findings {
         let (file, location, child) = match data.tables.get(&f.table) {
             Some(df) => {
-                let (files, rows, children) =
-                    sources.entry(f.table.as_str()).or_insert_with(|| {
-                        let files = df
-                            .column("source_file")
-                            .and_then(|c| Ok(c.str()?.iter().map(|v| v.map(Arc::from)).collect()))
-                            .unwrap_or_default();
-                        let rows = df
-                            .column("source_row")
-                            .and_then(|c| Ok(c.u32()?.iter().collect()))
-                            .unwrap_or_default();
-                        let children = df
-                            .column("child")
-                            .and_then(|c| {
-                                Ok(c.str()?.iter().map(|v| v.map(str::to_string)).collect())
-                            })
-                            .unwrap_or_default();
-                        (files, rows, children)
-                    });
+                let RowSources {
+                    files,
+                    rows,
+                    children,
+                } = sources.entry(f.table.as_str()).or_insert_with(|| {
+                    let files = df
+                        .column("source_file")
+                        .and_then(|c| Ok(c.str()?.iter().map(|v| v.map(Arc::from)).collect()))
+                        .unwrap_or_default();
+                    let rows = df
+                        .column("source_row")
+                        .and_then(|c| Ok(c.u32()?.iter().collect()))
+                        .unwrap_or_default();
+                    let children = df
+                        .column("child")
+                        .and_then(|c| Ok(c.str()?.iter().map(|v| v.map(str::to_string)).collect()))
+                        .unwrap_or_default();
+                    RowSources {
+                        files,
+                        rows,
+                        children,
+                    }
+                });
                 let i = f.row_id as usize;
                 let file = files
                     .get(i)

@@ -122,7 +122,8 @@ pub fn read<'s>(
         .collect();
     let mut missing_required = false;
     for (column, at) in table.columns.iter().zip(&index) {
-        if at.is_none() {
+        // A column only the XML return has (the header's UASC flag) is not missing from a CSV.
+        if at.is_none() && column.csv.is_some() {
             let required = column.required == Required::Always(true);
             missing_required |= required;
             out.issues.push(Issue {

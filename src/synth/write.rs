@@ -177,7 +177,13 @@ pub fn ssda903_rows(
                             ("Y", 1.0),
                         ])
                     };
-                    let ok = d.chance((suitable / 0.97).clamp(0.05, 0.99));
+                    // No fixed abode (S) and custody (X) are never suitable in DfE's code list, so
+                    // the other homes are suitable a little more often to keep the LA's share (X is
+                    // 2 of the 100 weights at 17-18; S and X 4 of 102 at 19-21). The draw is made
+                    // either way, so the rest of the stream stays as it was.
+                    let can_be_suitable = if age <= 18 { 0.98 } else { 0.96 };
+                    let drawn = d.chance((suitable / 0.97 / can_be_suitable).clamp(0.05, 0.99));
+                    let ok = drawn && !matches!(letter, "S" | "X");
                     (
                         activ.to_string(),
                         format!("{letter}{}", if ok { 1 } else { 2 }),
@@ -334,9 +340,12 @@ pub fn ssda903_rows(
                 .map(|a| a.decision)
                 .or(p.reversed_decision.map(|r| r.0));
             if let Some(decision) = decision.filter(|&x| x <= cut) {
+                // An adopted child's decision was never reversed: its ceased date and reason stay
+                // blank (DfE rule 558); only a reversed decision carries them.
                 let (ceased, reason) = match (&p.adoption, p.reversed_decision) {
-                    (Some(a), _) if a.order <= cut => (dmy(a.order), p.rec.to_string()),
-                    (_, Some((_, when, reason))) if when <= cut => (dmy(when), reason.to_string()),
+                    (None, Some((_, when, reason))) if when <= cut => {
+                        (dmy(when), reason.to_string())
+                    }
                     _ => (String::new(), String::new()),
                 };
                 tables
@@ -501,6 +510,7 @@ pub fn write_ssda903(
                     let cells: Vec<&str> = table
                         .columns
                         .iter()
+                        .filter(|c| c.csv.is_some())
                         .map(|c| row.get(c.name.as_str()).map(String::as_str).unwrap_or(""))
                         .collect();
                     text.push_str(&cells.join(","));
@@ -712,7 +722,8 @@ pub fn write_cin(path: &Path, h: &History, year: i32, as_at: Option<i32>) -> io:
                 _ => out.push_str(&format!(
                     "        <UPNunknown>{}</UPNunknown>\n",
                     if !born {
-                        "UN8"
+                        // Not of school age (the CIN census has no code of its own for unborn).
+                        "UN1"
                     } else if child.uasc {
                         "UN4"
                     } else {

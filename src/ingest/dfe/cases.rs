@@ -134,6 +134,7 @@ pub fn case_views(
             reference: inputs.reference,
         },
         &specs,
+        None,
     )
     .map_err(|e| e.to_string())
 }
@@ -149,28 +150,37 @@ fn run_into(
         .version(year)
         .ok_or_else(|| format!("rule {} is not in force in {year}", rule.code))?;
     let data = case_data(rule, case, year)?;
-    if let super::catalogue::Check::Reader(_) = version.check {
-        // The reader's own check: the rows it rejected, as the rule's table's data rows.
-        let issues: Vec<crate::ingest::report::Issue> =
-            data.rejected.iter().map(|(_, _, i)| i.clone()).collect();
-        result.rows = case.tables.get(&version.table).map_or(0, |t| {
-            records(t)
-                .filter(|r| !r.is_blank())
-                .count()
-                .saturating_sub(1) as u32
-        });
-        for (r, v, i) in engine::reader_findings(catalogue, rule.collection, year, &issues) {
-            if r.code == rule.code && std::ptr::eq(v, version) {
-                result.flagged.insert(data.rejected[i].1);
-            }
+    // The reader's half: the rows it rejected for the rule's key field.
+    let issues: Vec<crate::ingest::report::Issue> =
+        data.rejected.iter().map(|(_, _, i)| i.clone()).collect();
+    let mut explained = std::collections::BTreeSet::new();
+    for (r, v, i) in engine::reader_findings(catalogue, rule.collection, year, &issues) {
+        if r.code == rule.code && std::ptr::eq(v, version) {
+            result.flagged.insert(data.rejected[i].1);
+            explained.insert(i);
         }
-        return Ok(());
     }
-    if let Some((table, row, issue)) = data.rejected.first() {
+    if let Some((i, (table, row, issue))) = data
+        .rejected
+        .iter()
+        .enumerate()
+        .find(|(i, _)| !explained.contains(i))
+    {
+        let _ = i;
         return Err(format!(
             "{table} row {row} was rejected by the reader: {}",
             issue.message
         ));
+    }
+    let table_rows = case.tables.get(&version.table).map_or(0, |t| {
+        records(t)
+            .filter(|r| !r.is_blank())
+            .count()
+            .saturating_sub(1) as u32
+    });
+    if version.check.is_none() {
+        result.rows = table_rows;
+        return Ok(());
     }
     let inputs = data.inputs(rule, case, year);
     let outcome = engine::run(catalogue, &inputs, Some(&[rule.code])).map_err(|e| e.to_string())?;
@@ -187,7 +197,7 @@ fn run_into(
         None if version.table == "return" => UInt32Chunked::from_slice("source_row".into(), &[1]),
         None => return Err(format!("the case has no {} table", version.table)),
     };
-    result.rows = rows.len() as u32;
+    result.rows = (rows.len() as u32).max(table_rows);
     for f in outcome.findings {
         if let Some(row) = rows.iter().nth(f.row_id as usize).flatten() {
             result.flagged.insert(row);
@@ -307,7 +317,7 @@ pub fn case_tables(
 }
 
 /// A header cell names a column by its canonical name, 903 CSV header or XML element.
-fn column_for<'t>(table: &'t TableSpec, header: &str) -> Option<usize> {
+fn column_for(table: &TableSpec, header: &str) -> Option<usize> {
     let h = header.trim();
     table.columns.iter().position(|c: &ColumnSpec| {
         c.name.eq_ignore_ascii_case(h)
@@ -377,40 +387,65 @@ pub fn run_all(
     catalogue: &RuleCatalogue,
     codes: Option<&[String]>,
 ) -> (Vec<CaseResult>, Vec<String>) {
+    use rayon::prelude::*;
+    // Statics initialised before the parallel section: a worker initialising a OnceLock while
+    // polars runs work on its pool can steal another case and block on the lock it holds.
+    let _ = RuleReference::embedded();
+    let _ = super::views::calendar_table();
+    let rules: Vec<&Rule> = catalogue
+        .rules
+        .iter()
+        .filter(|r| codes.is_none_or(|c| c.iter().any(|c| c.eq_ignore_ascii_case(r.code))))
+        .collect();
+    // Rules in parallel (each case builds its own small return); results in catalogue order.
+    let per_rule: Vec<(Vec<CaseResult>, Vec<String>)> =
+        crate::domain::threads::pool().install(|| {
+            rules
+                .par_iter()
+                .map(|rule| {
+                    let mine: Vec<CaseResult> = rule
+                        .cases
+                        .iter()
+                        .map(|c| run_case(catalogue, rule, c))
+                        .collect();
+                    let gaps = coverage_gaps(rule, &mine);
+                    (mine, gaps)
+                })
+                .collect()
+        });
     let mut results = vec![];
     let mut coverage = vec![];
-    for rule in &catalogue.rules {
-        if codes.is_some_and(|c| !c.iter().any(|c| c.eq_ignore_ascii_case(rule.code))) {
-            continue;
-        }
-        let mine: Vec<CaseResult> = rule
-            .cases
-            .iter()
-            .map(|c| run_case(catalogue, rule, c))
-            .collect();
-        for v in &rule.versions {
-            let of_version: Vec<&CaseResult> = mine.iter().filter(|r| v.in_force(r.year)).collect();
-            let fails = of_version.iter().any(|r| !r.expected.is_empty());
-            let passes = of_version
-                .iter()
-                .any(|r| (r.expected.len() as u32) < r.rows);
-            if !fails || !passes {
-                coverage.push(format!(
-                    "{} {}: the version from {} needs a case with {} (year in {}–{})",
-                    rule.collection.name(),
-                    rule.code,
-                    v.from,
-                    match (fails, passes) {
-                        (false, false) => "a flagged row and a passing row",
-                        (false, true) => "a flagged row",
-                        _ => "a passing row",
-                    },
-                    v.from,
-                    v.to.map_or("".into(), |t| t.to_string())
-                ));
-            }
-        }
+    for (mine, gaps) in per_rule {
         results.extend(mine);
+        coverage.extend(gaps);
     }
     (results, coverage)
+}
+
+/// The versions of a rule lacking a case row it flags or one it passes.
+fn coverage_gaps(rule: &Rule, results: &[CaseResult]) -> Vec<String> {
+    let mut gaps = vec![];
+    for v in &rule.versions {
+        let of_version: Vec<&CaseResult> = results.iter().filter(|r| v.in_force(r.year)).collect();
+        let fails = of_version.iter().any(|r| !r.expected.is_empty());
+        let passes = of_version
+            .iter()
+            .any(|r| (r.expected.len() as u32) < r.rows);
+        if !fails || !passes {
+            gaps.push(format!(
+                "{} {}: the version from {} needs a case with {} (year in {}–{})",
+                rule.collection.name(),
+                rule.code,
+                v.from,
+                match (fails, passes) {
+                    (false, false) => "a flagged row and a passing row",
+                    (false, true) => "a flagged row",
+                    _ => "a passing row",
+                },
+                v.from,
+                v.to.map_or("".into(), |t| t.to_string())
+            ));
+        }
+    }
+    gaps
 }

@@ -225,22 +225,19 @@ impl ReaderCheck {
     }
 }
 
-/// What a rule checks.
+/// What a rule checks in SQL.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Check {
     /// A predicate over the rule table's view: rows where it is true are flagged.
     Where(String),
     /// A SELECT over the views returning the flagged rows' `row_id`.
     Query(String),
-    /// The reader's check of a key field: the rows it rejected.
-    Reader(ReaderCheck),
 }
 
 impl Check {
     pub fn sql(&self) -> &str {
         match self {
             Check::Where(s) | Check::Query(s) => s,
-            Check::Reader(_) => "",
         }
     }
 }
@@ -255,7 +252,12 @@ pub struct Version {
     pub severity: RuleSeverity,
     pub table: String,
     pub fields: Vec<String>,
-    pub check: Check,
+    /// The SQL condition over the rows the reader kept (None: the rule is only a reader check).
+    pub check: Option<Check>,
+    /// The reader's check of a key field: the rows it rejected for a missing or unreadable key
+    /// (a rule such as "DECOM must be present and a valid date" is both: the reader's half for
+    /// the rows it cannot keep, the SQL half for the rest).
+    pub reader: Option<ReaderCheck>,
     pub needs: Vec<Need>,
 }
 
@@ -372,6 +374,28 @@ impl RuleCatalogue {
         let mut schemas = BTreeMap::new();
         for (collection, specs) in &views {
             let file = format!("rules/{}/_views.yaml", collection.name());
+            // A view is user-editable SQL like a rule: it may read the return's tables, the
+            // reference tables and the views before it, nothing else.
+            let mut known: Vec<String> = collection
+                .spec()
+                .tables
+                .iter()
+                .map(|t| t.name.clone())
+                .chain(["return".to_string()])
+                .chain(views::REFERENCE_TABLES.iter().map(|t| t.to_string()))
+                .collect();
+            for view in &specs.views {
+                let tables: Vec<&str> = known.iter().map(String::as_str).collect();
+                sql::check_query(
+                    &view.sql,
+                    &Policy {
+                        tables: &tables,
+                        windows: true,
+                    },
+                )
+                .map_err(|e| err(&file, &format!("views.{}", view.name), e))?;
+                known.push(view.name.clone());
+            }
             let s = views::schemas(*collection, specs).map_err(|e| err(&file, "views", e))?;
             schemas.insert(*collection, s);
         }
@@ -472,7 +496,7 @@ fn resolve(file: &str, collection: Collection, raw: RawRule) -> Result<Rule, Rul
             ),
         ));
     }
-    let base_check = check_of(file, "where", raw.where_, raw.query, raw.reader)?;
+    let (base_check, base_reader) = check_of(file, "where", raw.where_, raw.query, raw.reader)?;
     let mut current = Version {
         from: raw.years.from,
         to: raw.years.to,
@@ -481,6 +505,7 @@ fn resolve(file: &str, collection: Collection, raw: RawRule) -> Result<Rule, Rul
         table: raw.table,
         fields: raw.fields,
         check: base_check,
+        reader: base_reader,
         needs: raw.needs,
     };
     let mut versions = vec![];
@@ -513,7 +538,8 @@ fn resolve(file: &str, collection: Collection, raw: RawRule) -> Result<Rule, Rul
             next.needs = n;
         }
         if change.where_.is_some() || change.query.is_some() || change.reader.is_some() {
-            next.check = check_of(file, &field, change.where_, change.query, change.reader)?;
+            (next.check, next.reader) =
+                check_of(file, &field, change.where_, change.query, change.reader)?;
         }
         current.to = Some(change.from - 1);
         versions.push(current);
@@ -536,17 +562,21 @@ fn check_of(
     where_: Option<String>,
     query: Option<String>,
     reader: Option<ReaderCheck>,
-) -> Result<Check, RuleError> {
-    match (where_, query, reader) {
-        (Some(w), None, None) => Ok(Check::Where(w)),
-        (None, Some(q), None) => Ok(Check::Query(q)),
-        (None, None, Some(r)) => Ok(Check::Reader(r)),
-        _ => Err(err(
+) -> Result<(Option<Check>, Option<ReaderCheck>), RuleError> {
+    let check = match (where_, query) {
+        (Some(w), None) => Some(Check::Where(w)),
+        (None, Some(q)) => Some(Check::Query(q)),
+        (None, None) => None,
+        (Some(_), Some(_)) => return Err(err(file, field, "give `where` or `query`, not both")),
+    };
+    if check.is_none() && reader.is_none() {
+        return Err(err(
             file,
             field,
-            "give exactly one of `where`, `query` and `reader`",
-        )),
+            "give a condition: `where`, `query` and/or `reader`",
+        ));
     }
+    Ok((check, reader))
 }
 
 /// A version's table, fields and SQL against the views' schemas.
@@ -588,34 +618,35 @@ fn check_version(
         }
     }
     let readable: Vec<&str> = schemas.keys().map(String::as_str).collect();
-    match &v.check {
-        Check::Reader(r) => {
-            let required = crate::ingest::returns::Collection::of_table(&v.table)
-                .and_then(|c| c.spec().table(&v.table))
-                .and_then(|t| t.columns.iter().find(|c| c.name == r.field))
-                .map(|c| c.required == crate::ingest::spec::Required::Always(true));
-            match required {
-                Some(true) => {}
-                Some(false) => {
-                    return Err(err(
-                        file,
-                        "reader",
-                        format!(
-                            "`{}` is not a key of {}: the reader keeps such rows, so write the rule as a `where`",
-                            r.field, v.table
-                        ),
-                    ));
-                }
-                None => {
-                    return Err(err(
-                        file,
-                        "reader",
-                        format!("`{}` is not a column of {}", r.field, v.table),
-                    ));
-                }
+    if let Some(r) = &v.reader {
+        let required = crate::ingest::returns::Collection::of_table(&v.table)
+            .and_then(|c| c.spec().table(&v.table))
+            .and_then(|t| t.columns.iter().find(|c| c.name == r.field))
+            .map(|c| c.required == crate::ingest::spec::Required::Always(true));
+        match required {
+            Some(true) => {}
+            Some(false) => {
+                return Err(err(
+                    file,
+                    "reader",
+                    format!(
+                        "`{}` is not a key of {}: the reader keeps such rows, so write the rule as a `where`",
+                        r.field, v.table
+                    ),
+                ));
+            }
+            None => {
+                return Err(err(
+                    file,
+                    "reader",
+                    format!("`{}` is not a column of {}", r.field, v.table),
+                ));
             }
         }
-        Check::Where(sql_text) => {
+    }
+    match &v.check {
+        None => {}
+        Some(Check::Where(sql_text)) => {
             sql::check_expression(
                 sql_text,
                 &Policy {
@@ -656,7 +687,7 @@ fn check_version(
                 None => return Err(err(file, "where", "the condition has no value")),
             }
         }
-        Check::Query(q) => {
+        Some(Check::Query(q)) => {
             sql::check_query(
                 q,
                 &Policy {

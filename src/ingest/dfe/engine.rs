@@ -116,6 +116,15 @@ pub fn run<'c>(
         .get(&inputs.collection)
         .cloned()
         .unwrap_or_default();
+    // Only the views the rules to run read (all of them for a whole return; a few for a case).
+    let mut names: BTreeSet<String> = BTreeSet::new();
+    for (_, v) in &runnable {
+        names.insert(v.table.clone());
+        if let Some(Check::Query(q)) = &v.check {
+            names.extend(crate::domain::sql::tables_read(q).unwrap_or_default());
+        }
+    }
+    let needed = views::needed(&specs, &names);
     let tables = views::build(
         &ViewInputs {
             collection: inputs.collection,
@@ -127,6 +136,7 @@ pub fn run<'c>(
             reference: inputs.reference,
         },
         &specs,
+        Some(&needed),
     )?;
     outcome.run = runnable.len();
     let flagged = flag_rows(&tables, &runnable)?;
@@ -175,15 +185,13 @@ pub fn reader_findings<'c>(
 ) -> Vec<(&'c Rule, &'c Version, usize)> {
     let checks: Vec<(&Rule, &Version, &super::catalogue::ReaderCheck, String)> = catalogue
         .in_force(collection, year)
-        .filter_map(|(rule, v)| match &v.check {
-            Check::Reader(r) => {
-                let column = collection
-                    .spec()
-                    .table(&v.table)
-                    .and_then(|t| t.columns.iter().find(|c| c.name == r.field))?;
-                Some((rule, v, r, field_name(column)))
-            }
-            _ => None,
+        .filter_map(|(rule, v)| {
+            let r = v.reader.as_ref()?;
+            let column = collection
+                .spec()
+                .table(&v.table)
+                .and_then(|t| t.columns.iter().find(|c| c.name == r.field))?;
+            Some((rule, v, r, field_name(column)))
         })
         .collect();
     let mut out = vec![];
@@ -206,7 +214,7 @@ fn flag_rows(tables: &RuleTables, rules: &[(&Rule, &Version)]) -> PolarsResult<V
     // `where` rules: one select per table.
     let mut by_table: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, (_, v)) in rules.iter().enumerate() {
-        if let Check::Where(_) = v.check {
+        if let Some(Check::Where(_)) = v.check {
             by_table.entry(v.table.as_str()).or_default().push(i);
         }
     }
@@ -216,7 +224,7 @@ fn flag_rows(tables: &RuleTables, rules: &[(&Rule, &Version)]) -> PolarsResult<V
         };
         let mut exprs = vec![col("row_id")];
         for &i in &members {
-            let expr = sql_expr(rules[i].1.check.sql())
+            let expr = sql_expr(rules[i].1.check.as_ref().map_or("", Check::sql))
                 .map_err(|e| polars_err!(ComputeError: "rule {}: {e}", rules[i].0.code))?;
             exprs.push(expr.fill_null(lit(false)).alias(format!("__rule_{i}")));
         }
@@ -232,24 +240,27 @@ fn flag_rows(tables: &RuleTables, rules: &[(&Rule, &Version)]) -> PolarsResult<V
         }
     }
     // `query` rules: each on its own, in parallel.
-    let queries: Vec<(usize, PolarsResult<BTreeSet<u32>>)> = rules
-        .par_iter()
-        .enumerate()
-        .filter(|(_, (_, v))| matches!(v.check, Check::Query(_)))
-        .map(|(i, (rule, v))| {
-            let result = (|| {
-                let mut ctx = tables.context();
-                let df = ctx
-                    .execute(v.check.sql())?
-                    .select([col("row_id")])
-                    .collect()?;
-                let ids = df.column("row_id")?.u32()?;
-                Ok(ids.iter().flatten().collect::<BTreeSet<u32>>())
-            })()
-            .map_err(|e: PolarsError| polars_err!(ComputeError: "rule {}: {e}", rule.code));
-            (i, result)
-        })
-        .collect();
+    let queries: Vec<(usize, PolarsResult<BTreeSet<u32>>)> = crate::domain::threads::pool()
+        .install(|| {
+            rules
+                .par_iter()
+                .enumerate()
+                .filter(|(_, (_, v))| matches!(v.check, Some(Check::Query(_))))
+                .map(|(i, (rule, v))| {
+                    let result = (|| {
+                        let mut ctx = tables.context();
+                        let df = ctx
+                            .execute(v.check.as_ref().map_or("", Check::sql))?
+                            .select([col("row_id")])
+                            .collect()?;
+                        let ids = df.column("row_id")?.u32()?;
+                        Ok(ids.iter().flatten().collect::<BTreeSet<u32>>())
+                    })()
+                    .map_err(|e: PolarsError| polars_err!(ComputeError: "rule {}: {e}", rule.code));
+                    (i, result)
+                })
+                .collect()
+        });
     for (i, ids) in queries {
         out[i] = ids?;
     }

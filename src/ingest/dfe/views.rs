@@ -7,7 +7,10 @@
 //! - `collection_year`, `collection_start` (1 April), `collection_end` (31 March);
 //! - `<column>_invalid` for every typed column: the return had a value there that could not be
 //!   read (a code not in the year's list, an impossible date) — the typed column is then null,
-//!   so "missing" and "not valid" stay distinguishable.
+//!   so "missing" and "not valid" stay distinguishable;
+//! - `<column>_text` for code, UPN and postcode columns: the value, or the text as sent where it
+//!   could not be read (upper-cased), for the rules that check a value's form;
+//! - `<column>_sector` for postcode columns ("SS1 2").
 //!
 //! `rules/<collection>/_views.yaml` then enriches them in SQL (each view named after the table
 //! it extends keeps that table's `row_id`; other views are helpers rules may join), once for this
@@ -15,7 +18,7 @@
 //! (`postcodes`, `las`, `providers`) and the file-level values (`return`: LA, reference date …)
 //! sit beside them. Rules read nothing else: the SQL guard allows only these names.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 use polars::sql::SQLContext;
@@ -63,7 +66,49 @@ pub struct RuleReference {
 }
 
 /// Names of the reference tables.
-pub const REFERENCE_TABLES: [&str; 4] = ["postcodes", "postcode_sectors", "las", "providers"];
+pub const REFERENCE_TABLES: [&str; 5] = [
+    "postcodes",
+    "postcode_sectors",
+    "las",
+    "providers",
+    "calendar",
+];
+
+/// The working-day calendar as a table rules can join: one row per day of 2000–2040 with
+/// `working_day` (England and Wales: Monday–Friday except bank holidays) and
+/// `working_day_number` (working days since 1 January 2000, counting this day if it is one), so
+/// "within 15 working days" is a difference of two numbers and "the 45th working day before"
+/// a lookup.
+pub fn calendar_table() -> &'static DataFrame {
+    static TABLE: std::sync::OnceLock<DataFrame> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let calendar = crate::domain::calendar::Calendar::england_and_wales();
+        let first = crate::domain::dates::ymd(2000, 1, 1).expect("a date");
+        let last = crate::domain::dates::ymd(2040, 12, 31).expect("a date");
+        let (mut dates, mut working, mut numbers) = (vec![], vec![], vec![]);
+        let mut n = 0i32;
+        let mut day = first;
+        while day <= last {
+            let w = calendar.is_working_day(day);
+            n += i32::from(w);
+            dates.push(to_epoch_days(day));
+            working.push(w);
+            numbers.push(n);
+            day = day.succ_opt().expect("a next day");
+        }
+        DataFrame::new(
+            dates.len(),
+            vec![
+                Int32Chunked::from_vec("date".into(), dates)
+                    .into_date()
+                    .into_column(),
+                Column::new("working_day".into(), working),
+                Column::new("working_day_number".into(), numbers),
+            ],
+        )
+        .expect("the calendar table")
+    })
+}
 
 /// Columns of the Ofsted provider list (`--providers`, a CSV with these headers).
 /// `place_codes` and `provider_codes` list the PLACE and PLACE_PROVIDER codes the URN may be
@@ -245,6 +290,37 @@ fn rule_table(
         .collect();
     lf = lf.with_columns(flags);
     let mut df = with_params(lf, year).collect()?;
+    // `<column>_text`: the stored value, or for a value that could not be read the text as sent
+    // (upper-cased) — what the UPN and code rules check the form of.
+    let invalid: Option<StringChunked> = if has_invalid {
+        Some(df.column(INVALID_COLUMN)?.str()?.clone())
+    } else {
+        None
+    };
+    for c in spec
+        .columns
+        .iter()
+        .filter(|c| matches!(c.kind, Kind::Code | Kind::List | Kind::Upn | Kind::Postcode))
+    {
+        let stored = df.column(&c.name)?.str()?.clone();
+        let text: StringChunked = match &invalid {
+            Some(inv) => stored
+                .iter()
+                .zip(inv.iter())
+                .map(|(v, i)| match v {
+                    Some(v) => Some(v.to_string()),
+                    None => i
+                        .and_then(|i| crate::ingest::table::invalid_value(i, &c.name))
+                        .map(str::to_uppercase),
+                })
+                .collect(),
+            None => stored.clone(),
+        };
+        df.with_column(
+            text.with_name(format!("{}_text", c.name).into())
+                .into_column(),
+        )?;
+    }
     for c in spec.columns.iter().filter(|c| c.kind == Kind::Postcode) {
         let sectors: StringChunked = df
             .column(&c.name)?
@@ -282,15 +358,28 @@ impl RuleTables {
 }
 
 /// One return's rule tables and views (suffix "" for this year, "_last" for last year's).
-fn return_views(
+/// One return as the views see it: this year's or last year's.
+struct ReturnSide<'a> {
     collection: Collection,
     year: i32,
-    la_code: &str,
-    tables: &Tables,
-    file_values: &BTreeMap<String, String>,
+    la_code: &'a str,
+    tables: &'a Tables,
+    file_values: &'a BTreeMap<String, String>,
+}
+
+fn return_views(
+    side: ReturnSide,
     reference: &BTreeMap<String, DataFrame>,
     specs: &ViewSpecs,
+    needed: Option<&BTreeSet<String>>,
 ) -> PolarsResult<BTreeMap<String, DataFrame>> {
+    let ReturnSide {
+        collection,
+        year,
+        la_code,
+        tables,
+        file_values,
+    } = side;
     let mut frames = BTreeMap::new();
     for table in &collection.spec().tables {
         let df = match tables.get(&table.name) {
@@ -306,6 +395,9 @@ fn return_views(
     }
     frames.insert("return".into(), return_table(la_code, year, file_values)?);
     for view in &specs.views {
+        if needed.is_some_and(|n| !n.contains(&view.name)) {
+            continue;
+        }
         let mut ctx = SQLContext::new();
         for (name, df) in frames.iter().chain(reference) {
             ctx.register(name, df.clone().lazy());
@@ -334,6 +426,7 @@ fn reference_frames(reference: &RuleReference) -> BTreeMap<String, DataFrame> {
         "providers".to_string(),
         reference.providers.clone().unwrap_or_else(empty_providers),
     );
+    out.insert("calendar".to_string(), calendar_table().clone());
     out
 }
 
@@ -350,34 +443,83 @@ pub struct ViewInputs<'a> {
 }
 
 /// Builds every table a return's rules read.
-pub fn build(inputs: &ViewInputs, specs: &ViewSpecs) -> PolarsResult<RuleTables> {
+pub fn build(
+    inputs: &ViewInputs,
+    specs: &ViewSpecs,
+    needed: Option<&BTreeSet<String>>,
+) -> PolarsResult<RuleTables> {
     let reference = reference_frames(inputs.reference);
     let mut frames = return_views(
-        inputs.collection,
-        inputs.year,
-        inputs.la_code,
-        inputs.tables,
-        inputs.file_values,
+        ReturnSide {
+            collection: inputs.collection,
+            year: inputs.year,
+            la_code: inputs.la_code,
+            tables: inputs.tables,
+            file_values: inputs.file_values,
+        },
         &reference,
         specs,
+        needed,
     )?;
-    let empty = Tables::new();
-    let none = BTreeMap::new();
-    let (last_year, last_tables) = inputs.previous.unwrap_or((inputs.year - 1, &empty));
-    let last = return_views(
-        inputs.collection,
-        last_year,
-        inputs.la_code,
-        last_tables,
-        &none,
-        &reference,
-        specs,
-    )?;
-    for (name, df) in last {
-        frames.insert(format!("{name}_last"), df);
+    let needed_last: Option<BTreeSet<String>> = needed.map(|n| {
+        n.iter()
+            .filter_map(|t| t.strip_suffix("_last").map(str::to_string))
+            .collect()
+    });
+    // Last year's views are built only when something reads them (or everything is wanted).
+    if needed_last.as_ref().is_none_or(|n| !n.is_empty()) {
+        let empty = Tables::new();
+        let none = BTreeMap::new();
+        let (last_year, last_tables) = inputs.previous.unwrap_or((inputs.year - 1, &empty));
+        let last = return_views(
+            ReturnSide {
+                collection: inputs.collection,
+                year: last_year,
+                la_code: inputs.la_code,
+                tables: last_tables,
+                file_values: &none,
+            },
+            &reference,
+            specs,
+            needed_last.as_ref(),
+        )?;
+        for (name, df) in last {
+            frames.insert(format!("{name}_last"), df);
+        }
     }
     frames.extend(reference);
     Ok(RuleTables { frames })
+}
+
+/// The views that must be built for rules reading `names` (a view is needed when something
+/// needed reads it; a view extending a table again needs the definitions before it).
+pub fn needed(specs: &ViewSpecs, names: &BTreeSet<String>) -> BTreeSet<String> {
+    let base = |n: &str| n.strip_suffix("_last").unwrap_or(n).to_string();
+    let mut needed: BTreeSet<String> = names.clone();
+    // To a fixed point: a view found needed late (read by a view after it in the file) makes
+    // every definition of it needed, with what they read.
+    loop {
+        let before = needed.len();
+        for view in &specs.views {
+            let this = needed.contains(&view.name);
+            let last = needed.contains(&format!("{}_last", view.name));
+            if !this && !last {
+                continue;
+            }
+            for t in crate::domain::sql::tables_read(&view.sql).unwrap_or_default() {
+                let t = base(&t);
+                if this {
+                    needed.insert(t.clone());
+                }
+                if last {
+                    needed.insert(format!("{t}_last"));
+                }
+            }
+        }
+        if needed.len() == before {
+            return needed;
+        }
+    }
 }
 
 /// The schema of every table a collection's rules read, from an empty return: checks the
@@ -400,6 +542,7 @@ pub fn schemas(
             reference: &reference,
         },
         specs,
+        None,
     )?;
     Ok(built
         .frames
