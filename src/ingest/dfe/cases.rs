@@ -69,11 +69,12 @@ struct CaseData {
 
 fn case_data(rule: &Rule, case: &Case, year: i32) -> Result<CaseData, String> {
     let la = case.la.clone().unwrap_or_else(|| "925".into());
-    let (tables, rejected) = case_tables(rule.collection, &case.tables, &la, year)?;
+    let file = case.file.as_deref().unwrap_or("case.csv");
+    let (tables, rejected) = case_tables(rule.collection, &case.tables, &la, year, file)?;
     let previous = if case.previous.is_empty() {
         None
     } else {
-        let (t, r) = case_tables(rule.collection, &case.previous, &la, year - 1)?;
+        let (t, r) = case_tables(rule.collection, &case.previous, &la, year - 1, file)?;
         if let Some((table, row, issue)) = r.first() {
             return Err(format!(
                 "last year's {table} row {row} was rejected by the reader: {}",
@@ -288,6 +289,7 @@ pub fn case_tables(
     given: &BTreeMap<String, String>,
     la: &str,
     year: i32,
+    file_name: &str,
 ) -> Result<(Tables, Vec<(String, u32, crate::ingest::report::Issue)>), String> {
     let spec = collection.spec();
     let mut tables = Tables::new();
@@ -304,7 +306,7 @@ pub fn case_tables(
                     .join(", ")
             )
         })?;
-        let (df, r) = read_table(collection, table, text, la, year)?;
+        let (df, r) = read_table(collection, table, text, la, year, file_name)?;
         tables.insert(name.clone(), df);
         rejected.extend(r.into_iter().map(|(row, issue)| (name.clone(), row, issue)));
     }
@@ -332,6 +334,7 @@ fn read_table(
     text: &str,
     la: &str,
     year: i32,
+    file_name: &str,
 ) -> Result<(DataFrame, Vec<(u32, crate::ingest::report::Issue)>), String> {
     let mut lines = records(text).filter(|r| !r.is_blank());
     let header = lines
@@ -351,7 +354,7 @@ fn read_table(
         year,
         collection.spec().date_style,
     );
-    let file: Arc<str> = Arc::from("case");
+    let file: Arc<str> = Arc::from(file_name);
     let locate = |_: &ColumnSpec| String::new();
     let mut rejected = vec![];
     for (n, record) in lines.enumerate() {
@@ -376,7 +379,7 @@ fn read_table(
         }
     }
     let df = builder
-        .finish(la, year, "case")
+        .finish(la, year, file_name)
         .map_err(|e| e.to_string())?;
     Ok((df, rejected))
 }

@@ -190,6 +190,9 @@ pub struct Case {
     pub reference: BTreeMap<String, String>,
     /// The LA the case's return is for (default 925).
     pub la: Option<String>,
+    /// The file name the case's rows are read as coming from (default `case.csv`; a name
+    /// ending `.xml` makes them an XML return's, for the rules about XML-only fields).
+    pub file: Option<String>,
     /// Data rows (1-based) of the rule's table that the rule flags; every other row must pass.
     pub flagged: Vec<u32>,
 }

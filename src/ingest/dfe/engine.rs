@@ -125,6 +125,7 @@ pub fn run<'c>(
         }
     }
     let needed = views::needed(&specs, &names);
+    let started = std::time::Instant::now();
     let tables = views::build(
         &ViewInputs {
             collection: inputs.collection,
@@ -139,7 +140,20 @@ pub fn run<'c>(
         Some(&needed),
     )?;
     outcome.run = runnable.len();
+    let built = started.elapsed();
     let flagged = flag_rows(&tables, &runnable)?;
+    // CSPI_PROFILE=1 prints how long the views and the rules took (tuning aid).
+    if std::env::var_os("CSPI_PROFILE").is_some() && codes.is_none() {
+        eprintln!(
+            "dfe rules {} {} {}: views {:?}, rules {:?} ({} rules)",
+            inputs.collection.name(),
+            inputs.la_code,
+            inputs.year,
+            built,
+            started.elapsed() - built,
+            runnable.len()
+        );
+    }
     let style = inputs.collection.spec().date_style;
     let mut index: HashMap<&str, HashMap<u32, usize>> = HashMap::new();
     for ((rule, version), ids) in runnable.iter().zip(flagged) {
