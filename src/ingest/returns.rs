@@ -804,6 +804,54 @@ struct RowSources {
     children: Vec<Option<String>>,
 }
 
+impl RowSources {
+    fn of(df: &DataFrame) -> RowSources {
+        RowSources {
+            files: df
+                .column("source_file")
+                .and_then(|c| Ok(c.str()?.iter().map(|v| v.map(Arc::from)).collect()))
+                .unwrap_or_default(),
+            rows: df
+                .column("source_row")
+                .and_then(|c| Ok(c.u32()?.iter().collect()))
+                .unwrap_or_default(),
+            children: df
+                .column("child")
+                .and_then(|c| Ok(c.str()?.iter().map(|v| v.map(str::to_string)).collect()))
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The file, location and child of row `i` (`unit` names an XML return's child element).
+    fn locate(
+        &self,
+        i: usize,
+        unit: &str,
+        fallback: &Arc<str>,
+    ) -> (Arc<str>, String, Option<String>) {
+        let file = self
+            .files
+            .get(i)
+            .cloned()
+            .flatten()
+            .unwrap_or_else(|| fallback.clone());
+        let row = self.rows.get(i).copied().flatten().unwrap_or(0);
+        let location = if file.to_ascii_lowercase().ends_with(".xml") {
+            format!("{unit}[{row}]")
+        } else {
+            format!("line {row}")
+        };
+        (file, location, self.children.get(i).cloned().flatten())
+    }
+}
+
+fn dfe_severity(severity: RuleSeverity) -> Severity {
+    match severity {
+        RuleSeverity::Error => Severity::DfeError,
+        RuleSeverity::Query => Severity::DfeQuery,
+    }
+}
+
 /// The DfE rules' findings on a return as report rows: DfE's code and message, the file and
 /// line (or XML element) of the flagged row, its child and the blamed fields with their values;
 /// a rule that could not run is a note saying what it needs.
@@ -836,91 +884,8 @@ pub fn dfe_issues(
             )];
         }
     };
-    let unit = &data.collection.spec().unit;
-    let mut sources: BTreeMap<&str, RowSources> = BTreeMap::new();
-    let mut issues = vec![];
-    for f in &outcome.findings {
-        let (file, location, child) = match data.tables.get(&f.table) {
-            Some(df) => {
-                let RowSources {
-                    files,
-                    rows,
-                    children,
-                } = sources.entry(f.table.as_str()).or_insert_with(|| {
-                    let files = df
-                        .column("source_file")
-                        .and_then(|c| Ok(c.str()?.iter().map(|v| v.map(Arc::from)).collect()))
-                        .unwrap_or_default();
-                    let rows = df
-                        .column("source_row")
-                        .and_then(|c| Ok(c.u32()?.iter().collect()))
-                        .unwrap_or_default();
-                    let children = df
-                        .column("child")
-                        .and_then(|c| Ok(c.str()?.iter().map(|v| v.map(str::to_string)).collect()))
-                        .unwrap_or_default();
-                    RowSources {
-                        files,
-                        rows,
-                        children,
-                    }
-                });
-                let i = f.row_id as usize;
-                let file = files
-                    .get(i)
-                    .cloned()
-                    .flatten()
-                    .unwrap_or_else(|| return_file.clone());
-                let row = rows.get(i).copied().flatten().unwrap_or(0);
-                let location = if file.to_ascii_lowercase().ends_with(".xml") {
-                    format!("{unit}[{row}]")
-                } else {
-                    format!("line {row}")
-                };
-                (file, location, children.get(i).cloned().flatten())
-            }
-            None => (return_file.clone(), String::new(), None),
-        };
-        issues.push(Issue {
-            file,
-            location,
-            table: f.table.clone(),
-            child,
-            field: f
-                .values
-                .iter()
-                .map(|(n, _)| n.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            value: Some(
-                f.values
-                    .iter()
-                    .map(|(n, v)| format!("{n}={v}"))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-            rule: f.rule.code,
-            severity: match f.version.severity {
-                RuleSeverity::Error => Severity::DfeError,
-                RuleSeverity::Query => Severity::DfeQuery,
-            },
-            message: f.version.message.clone(),
-        });
-    }
-    for (rule, version, i) in
-        dfe::engine::reader_findings(catalogue, data.collection, data.year, &data.report.issues)
-    {
-        let reader = &data.report.issues[i];
-        issues.push(Issue {
-            rule: rule.code,
-            severity: match version.severity {
-                RuleSeverity::Error => Severity::DfeError,
-                RuleSeverity::Query => Severity::DfeQuery,
-            },
-            message: format!("{} (the row could not be read)", version.message),
-            ..reader.clone()
-        });
-    }
+    let mut issues = finding_issues(data, &outcome.findings, &return_file);
+    issues.extend(reader_rule_issues(catalogue, data));
     for n in &outcome.not_run {
         issues.push(Issue {
             severity: Severity::Note,
@@ -935,6 +900,55 @@ pub fn dfe_issues(
         });
     }
     issues
+}
+
+/// Each flagged row as a report row, located in the file it came from.
+fn finding_issues(
+    data: &ReturnData,
+    findings: &[dfe::Finding],
+    return_file: &Arc<str>,
+) -> Vec<Issue> {
+    let unit = &data.collection.spec().unit;
+    let mut sources: BTreeMap<&str, RowSources> = BTreeMap::new();
+    findings
+        .iter()
+        .map(|f| {
+            let (file, location, child) = match data.tables.get(&f.table) {
+                Some(df) => sources
+                    .entry(f.table.as_str())
+                    .or_insert_with(|| RowSources::of(df))
+                    .locate(f.row_id as usize, unit, return_file),
+                None => (return_file.clone(), String::new(), None),
+            };
+            let names: Vec<&str> = f.values.iter().map(|(n, _)| n.as_str()).collect();
+            let values: Vec<String> = f.values.iter().map(|(n, v)| format!("{n}={v}")).collect();
+            Issue {
+                file,
+                location,
+                table: f.table.clone(),
+                child,
+                field: names.join(", "),
+                value: Some(values.join("; ")),
+                rule: f.rule.code,
+                severity: dfe_severity(f.version.severity),
+                message: f.version.message.clone(),
+            }
+        })
+        .collect()
+}
+
+/// The reader's rejections of rows whose key is missing or unreadable, under the DfE rules
+/// that are those checks (`reader:`).
+fn reader_rule_issues(catalogue: &RuleCatalogue, data: &ReturnData) -> Vec<Issue> {
+    dfe::engine::reader_findings(catalogue, data.collection, data.year, &data.report.issues)
+        .into_iter()
+        .map(|(rule, version, i)| Issue {
+            rule: rule.code,
+            severity: dfe_severity(version.severity),
+            message: format!("{} (the row could not be read)", version.message),
+            ..data.report.issues[i].clone()
+        })
+        .collect()
 }
 
 /// An empty canonical table with the full schema (a return without, say, an OC2 file).

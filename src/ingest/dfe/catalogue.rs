@@ -588,6 +588,23 @@ fn check_version(
     v: &Version,
     schemas: &BTreeMap<String, Schema>,
 ) -> Result<(), RuleError> {
+    let schema = check_table_and_fields(file, v, schemas)?;
+    if let Some(r) = &v.reader {
+        check_reader(file, &v.table, r)?;
+    }
+    match &v.check {
+        None => Ok(()),
+        Some(Check::Where(sql_text)) => check_where(file, &v.table, sql_text, schema),
+        Some(Check::Query(q)) => check_rule_query(file, v, q, schemas),
+    }
+}
+
+/// The table a version flags exists (this year's, not `_last`) and has its blamed fields.
+fn check_table_and_fields<'s>(
+    file: &str,
+    v: &Version,
+    schemas: &'s BTreeMap<String, Schema>,
+) -> Result<&'s Schema, RuleError> {
     let Some(schema) = schemas
         .get(&v.table)
         .filter(|_| !v.table.ends_with("_last"))
@@ -607,125 +624,122 @@ fn check_version(
             ),
         ));
     };
-    for f in &v.fields {
-        if schema.get(f).is_none() {
-            return Err(err(
-                file,
-                "fields",
-                format!(
-                    "`{f}` is not a column of the {} view; it has: {}",
-                    v.table,
-                    names(schema)
-                ),
-            ));
-        }
+    if let Some(f) = v.fields.iter().find(|f| schema.get(f).is_none()) {
+        return Err(err(
+            file,
+            "fields",
+            format!(
+                "`{f}` is not a column of the {} view; it has: {}",
+                v.table,
+                names(schema)
+            ),
+        ));
     }
+    Ok(schema)
+}
+
+/// A `reader:` check names a key column of its table (only a key makes the reader reject).
+fn check_reader(file: &str, table: &str, r: &ReaderCheck) -> Result<(), RuleError> {
+    let required = crate::ingest::returns::Collection::of_table(table)
+        .and_then(|c| c.spec().table(table))
+        .and_then(|t| t.columns.iter().find(|c| c.name == r.field))
+        .map(|c| c.required == crate::ingest::spec::Required::Always(true));
+    match required {
+        Some(true) => Ok(()),
+        Some(false) => Err(err(
+            file,
+            "reader",
+            format!(
+                "`{}` is not a key of {table}: the reader keeps such rows, so write the rule as a `where`",
+                r.field
+            ),
+        )),
+        None => Err(err(
+            file,
+            "reader",
+            format!("`{}` is not a column of {table}", r.field),
+        )),
+    }
+}
+
+/// A `where:` passes the guard, reads only the view's columns and is a true/false condition.
+fn check_where(file: &str, table: &str, sql_text: &str, schema: &Schema) -> Result<(), RuleError> {
+    let guard = Policy {
+        tables: &[],
+        windows: false,
+    };
+    sql::check_expression(sql_text, &guard).map_err(|e| err(file, "where", e))?;
+    let expr = sql_expr(sql_text).map_err(|e| err(file, "where", e))?;
+    if let Some(c) = expr
+        .clone()
+        .meta()
+        .root_names()
+        .into_iter()
+        .find(|c| schema.get(c).is_none())
+    {
+        return Err(err(
+            file,
+            "where",
+            format!(
+                "unknown column `{c}` in the {table} view; it has: {}",
+                names(schema)
+            ),
+        ));
+    }
+    let dtype = DataFrame::empty_with_schema(schema)
+        .lazy()
+        .select([expr.alias("flag")])
+        .collect_schema()
+        .map_err(|e| err(file, "where", e))?;
+    match dtype.get("flag") {
+        Some(DataType::Boolean) | Some(DataType::Null) => Ok(()),
+        Some(other) => Err(err(
+            file,
+            "where",
+            format!("the condition is {other}, expected true/false"),
+        )),
+        None => Err(err(file, "where", "the condition has no value")),
+    }
+}
+
+/// A `query:` passes the guard over the rule tables, declares last year's return when it reads
+/// it, and returns the flagged rows' `row_id`.
+fn check_rule_query(
+    file: &str,
+    v: &Version,
+    q: &str,
+    schemas: &BTreeMap<String, Schema>,
+) -> Result<(), RuleError> {
     let readable: Vec<&str> = schemas.keys().map(String::as_str).collect();
-    if let Some(r) = &v.reader {
-        let required = crate::ingest::returns::Collection::of_table(&v.table)
-            .and_then(|c| c.spec().table(&v.table))
-            .and_then(|t| t.columns.iter().find(|c| c.name == r.field))
-            .map(|c| c.required == crate::ingest::spec::Required::Always(true));
-        match required {
-            Some(true) => {}
-            Some(false) => {
-                return Err(err(
-                    file,
-                    "reader",
-                    format!(
-                        "`{}` is not a key of {}: the reader keeps such rows, so write the rule as a `where`",
-                        r.field, v.table
-                    ),
-                ));
-            }
-            None => {
-                return Err(err(
-                    file,
-                    "reader",
-                    format!("`{}` is not a column of {}", r.field, v.table),
-                ));
-            }
-        }
+    let guard = Policy {
+        tables: &readable,
+        windows: true,
+    };
+    sql::check_query(q, &guard).map_err(|e| err(file, "query", e))?;
+    let tables = sql::tables_read(q).map_err(|e| err(file, "query", e))?;
+    if let Some(t) = tables
+        .iter()
+        .find(|t| t.ends_with("_last") && !v.needs.contains(&Need::Previous))
+    {
+        return Err(err(
+            file,
+            "needs",
+            format!("the query reads `{t}`: add `needs: [previous]`"),
+        ));
     }
-    match &v.check {
-        None => {}
-        Some(Check::Where(sql_text)) => {
-            sql::check_expression(
-                sql_text,
-                &Policy {
-                    tables: &[],
-                    windows: false,
-                },
-            )
-            .map_err(|e| err(file, "where", e))?;
-            let expr = sql_expr(sql_text).map_err(|e| err(file, "where", e))?;
-            for c in expr.clone().meta().root_names() {
-                if schema.get(&c).is_none() {
-                    return Err(err(
-                        file,
-                        "where",
-                        format!(
-                            "unknown column `{c}` in the {} view; it has: {}",
-                            v.table,
-                            names(schema)
-                        ),
-                    ));
-                }
-            }
-            let empty = DataFrame::empty_with_schema(schema);
-            let dtype = empty
-                .lazy()
-                .select([expr.alias("flag")])
-                .collect_schema()
-                .map_err(|e| err(file, "where", e))?;
-            match dtype.get("flag") {
-                Some(DataType::Boolean) | Some(DataType::Null) => {}
-                Some(other) => {
-                    return Err(err(
-                        file,
-                        "where",
-                        format!("the condition is {other}, expected true/false"),
-                    ));
-                }
-                None => return Err(err(file, "where", "the condition has no value")),
-            }
-        }
-        Some(Check::Query(q)) => {
-            sql::check_query(
-                q,
-                &Policy {
-                    tables: &readable,
-                    windows: true,
-                },
-            )
-            .map_err(|e| err(file, "query", e))?;
-            for t in sql::tables_read(q).map_err(|e| err(file, "query", e))? {
-                if t.ends_with("_last") && !v.needs.contains(&Need::Previous) {
-                    return Err(err(
-                        file,
-                        "needs",
-                        format!("the query reads `{t}`: add `needs: [previous]`"),
-                    ));
-                }
-            }
-            let out = views::query_schema(q, schemas).map_err(|e| err(file, "query", e))?;
-            match out.get("row_id") {
-                Some(DataType::UInt32) => {}
-                _ => {
-                    return Err(err(
-                        file,
-                        "query",
-                        format!(
-                            "the query must return the flagged rows' `row_id` (of {}); it returns: {}",
-                            v.table,
-                            names(&out)
-                        ),
-                    ));
-                }
-            }
-        }
+    let out = views::query_schema(q, schemas).map_err(|e| err(file, "query", e))?;
+    match out.get("row_id") {
+        Some(DataType::UInt32) => Ok(()),
+        _ => Err(err(
+            file,
+            "query",
+            format!(
+                "the query must return the flagged rows' `row_id` (of {}); it returns: {}",
+                v.table,
+                names(&out)
+            ),
+        )),
     }
-    Ok(())
 }
 
 fn names(schema: &Schema) -> String {

@@ -84,7 +84,40 @@ pub fn run<'c>(
     codes: Option<&[&str]>,
 ) -> PolarsResult<Outcome<'c>> {
     let mut outcome = Outcome::default();
-    let mut runnable: Vec<(&'c Rule, &'c Version)> = vec![];
+    let runnable = runnable_rules(catalogue, inputs, codes, &mut outcome.not_run);
+    if runnable.is_empty() {
+        return Ok(outcome);
+    }
+    let started = std::time::Instant::now();
+    let tables = build_tables(catalogue, inputs, &runnable)?;
+    let built = started.elapsed();
+    outcome.run = runnable.len();
+    let flagged = flag_rows(&tables, &runnable)?;
+    // CSPI_PROFILE=1 prints how long the views and the rules took (tuning aid).
+    if std::env::var_os("CSPI_PROFILE").is_some() && codes.is_none() {
+        eprintln!(
+            "dfe rules {} {} {}: views {:?}, rules {:?} ({} rules)",
+            inputs.collection.name(),
+            inputs.la_code,
+            inputs.year,
+            built,
+            started.elapsed() - built,
+            runnable.len()
+        );
+    }
+    outcome.findings = findings(inputs.collection, &tables, &runnable, flagged);
+    Ok(outcome)
+}
+
+/// The rules in force this year (or those named) whose data is supplied; the others go to
+/// `not_run` with what they need.
+fn runnable_rules<'c>(
+    catalogue: &'c RuleCatalogue,
+    inputs: &RuleInputs,
+    codes: Option<&[&str]>,
+    not_run: &mut Vec<NotRun<'c>>,
+) -> Vec<(&'c Rule, &'c Version)> {
+    let mut runnable = vec![];
     for (rule, version) in catalogue.in_force(inputs.collection, inputs.year) {
         if codes.is_some_and(|c| !c.iter().any(|c| c.eq_ignore_ascii_case(rule.code))) {
             continue;
@@ -102,31 +135,36 @@ pub fn run<'c>(
         if missing.is_empty() {
             runnable.push((rule, version));
         } else {
-            outcome.not_run.push(NotRun {
+            not_run.push(NotRun {
                 rule,
                 reason: format!("needs {}", missing.join(" and ")),
             });
         }
     }
-    if runnable.is_empty() {
-        return Ok(outcome);
-    }
+    runnable
+}
+
+/// The rule tables and only the views the rules to run read (all of them for a whole return;
+/// a few for one rule's case).
+fn build_tables(
+    catalogue: &RuleCatalogue,
+    inputs: &RuleInputs,
+    runnable: &[(&Rule, &Version)],
+) -> PolarsResult<RuleTables> {
     let specs = catalogue
         .views
         .get(&inputs.collection)
         .cloned()
         .unwrap_or_default();
-    // Only the views the rules to run read (all of them for a whole return; a few for a case).
     let mut names: BTreeSet<String> = BTreeSet::new();
-    for (_, v) in &runnable {
+    for (_, v) in runnable {
         names.insert(v.table.clone());
         if let Some(Check::Query(q)) = &v.check {
             names.extend(crate::domain::sql::tables_read(q).unwrap_or_default());
         }
     }
     let needed = views::needed(&specs, &names);
-    let started = std::time::Instant::now();
-    let tables = views::build(
+    views::build(
         &ViewInputs {
             collection: inputs.collection,
             year: inputs.year,
@@ -138,24 +176,19 @@ pub fn run<'c>(
         },
         &specs,
         Some(&needed),
-    )?;
-    outcome.run = runnable.len();
-    let built = started.elapsed();
-    let flagged = flag_rows(&tables, &runnable)?;
-    // CSPI_PROFILE=1 prints how long the views and the rules took (tuning aid).
-    if std::env::var_os("CSPI_PROFILE").is_some() && codes.is_none() {
-        eprintln!(
-            "dfe rules {} {} {}: views {:?}, rules {:?} ({} rules)",
-            inputs.collection.name(),
-            inputs.la_code,
-            inputs.year,
-            built,
-            started.elapsed() - built,
-            runnable.len()
-        );
-    }
-    let style = inputs.collection.spec().date_style;
+    )
+}
+
+/// Each flagged row with its blamed fields' values, read from the rule table's view.
+fn findings<'c>(
+    collection: Collection,
+    tables: &RuleTables,
+    runnable: &[(&'c Rule, &'c Version)],
+    flagged: Vec<BTreeSet<u32>>,
+) -> Vec<Finding<'c>> {
+    let style = collection.spec().date_style;
     let mut index: HashMap<&str, HashMap<u32, usize>> = HashMap::new();
+    let mut out = vec![];
     for ((rule, version), ids) in runnable.iter().zip(flagged) {
         let Some(view) = tables.get(&version.table) else {
             continue;
@@ -166,18 +199,9 @@ pub fn run<'c>(
         for id in ids {
             let values = rows
                 .get(&id)
-                .map(|&i| {
-                    field_values(
-                        inputs.collection,
-                        &version.table,
-                        view,
-                        i,
-                        &version.fields,
-                        style,
-                    )
-                })
+                .map(|&i| field_values(collection, &version.table, view, i, &version.fields, style))
                 .unwrap_or_default();
-            outcome.findings.push(Finding {
+            out.push(Finding {
                 rule,
                 version,
                 table: version.table.clone(),
@@ -186,7 +210,7 @@ pub fn run<'c>(
             });
         }
     }
-    Ok(outcome)
+    out
 }
 
 /// The reader's own rejections that are DfE rules (`reader:` checks of key fields): for each
