@@ -8,10 +8,14 @@
 //! ingest  → derive → indicators → compare → render
 //! synth (writes returns in the statutory formats, for demos, tests and benchmarks)
 //! ```
+//!
+//! `fuzz` holds every reader of outside input as a plain `fn(&[u8])`, for the fuzzers and
+//! their regression tests.
 
 pub mod compare;
 pub mod derive;
 pub mod domain;
+pub mod fuzz;
 pub mod indicators;
 pub mod ingest;
 pub mod pipeline;

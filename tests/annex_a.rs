@@ -366,3 +366,258 @@ fn lists_produced_from_the_history_read_back_unchanged_and_agree_with_the_return
         assert_eq!(rows[&i32::from(*list)], df.height() as i64, "list {list}");
     }
 }
+
+const LIST_3_HEADER: &str = "Child Unique ID,Gender,Ethnicity,Date of Birth,Age of Child (Years),Date of referral,Referral Source,Referral NFA?,Number of Referrals in Last 12 Months,Allocated Team,Allocated Worker";
+
+/// A list 7 (child protection) table as `read_files` returns it, from (child, plan start,
+/// plan end) triples.
+fn list_7(plans: &[(&str, NaiveDate, Option<NaiveDate>)]) -> DataFrame {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = "Child Unique ID,Gender,Ethnicity,Date of Birth,Age of Child (Years),Does the Child have a Disability,Child Protection Plan Start Date,Initial Category of Abuse,Latest Category of Abuse,Date of the Last Statutory Visit,Was the Child Seen Alone?,Date of latest review conference,Child Protection Plan End Date,Subject to Emergency Protection Order or Protected Under Police Powers in Last Six Months (Y/N),Number of Previous Child Protection Plans,Allocated Team,Allocated Worker\n".to_string();
+    for (child, start, end) in plans {
+        let end = end.map_or(String::new(), |e| e.format("%d/%m/%Y").to_string());
+        csv.push_str(&format!(
+            "{child},F,WBRI,01/01/2015,9,N,{},NEG,NEG,,,,{end},N,0,,\n",
+            start.format("%d/%m/%Y")
+        ));
+    }
+    std::fs::write(dir.path().join("l7.csv"), csv).unwrap();
+    let mut report = Report::default();
+    let mut lists = read_files(&[dir.path().join("l7.csv")], &mut report);
+    assert_eq!(report.errors(), 0, "{:?}", report.issues);
+    lists.remove(&7).unwrap()
+}
+
+#[test]
+fn a_list_with_nothing_open_is_summarised_not_a_panic() {
+    // Both plans ended before the date, and list 5 has no rows at all: no open item, no
+    // oldest. (This panicked: `get(0)` on the empty "open" table.)
+    let mut lists = BTreeMap::new();
+    lists.insert(
+        7,
+        list_7(&[
+            ("P1", d(2024, 5, 1), Some(d(2024, 11, 1))),
+            ("P2", d(2024, 6, 1), Some(d(2025, 1, 10))),
+        ]),
+    );
+    let s = cspi::indicators::annex_a::summarise(&lists, d(2025, 3, 31)).unwrap();
+    assert_eq!(
+        common::rows(
+            &s,
+            &[
+                "list",
+                "rows",
+                "children",
+                "missing_key_date",
+                "open_items",
+                "oldest_open_days",
+                "oldest_open"
+            ]
+        ),
+        vec!["7|2|2|0|0||"]
+    );
+    // One open plan: the oldest open item is that one, 31 days before 31/03/2025.
+    lists.insert(7, list_7(&[("P3", d(2025, 2, 28), None)]));
+    let s = cspi::indicators::annex_a::summarise(&lists, d(2025, 3, 31)).unwrap();
+    assert_eq!(
+        common::rows(
+            &s,
+            &["list", "open_items", "oldest_open_days", "oldest_open"]
+        ),
+        vec!["7|1|31|P3 since 2025-02-28"]
+    );
+}
+
+#[test]
+fn the_workbook_cspi_writes_for_a_small_la_is_analysed() {
+    // The tiny fixture (a handful of children): several of its lists have nothing open or
+    // no rows at all, which panicked the analysis of cspi's own workbook.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::new(dir.path().join("store"));
+    cspi::ingest::ingest(&[common::fixture("tiny")], &store, &Hints::default()).unwrap();
+    let date = d(2025, 3, 31);
+    let only = OnlyLas {
+        inner: &store,
+        las: vec!["925".into()],
+    };
+    let facts = Facts::new(&only, ReferenceTables::embedded());
+    let windows = Windows::new(date);
+    let produced = produce(&facts, "925", windows, None).unwrap();
+    assert!(produced.values().any(|df| df.height() == 0));
+    let path = dir.path().join("annex_a.xlsx");
+    cspi::render::annex_a::write_workbook(&path, "Lincolnshire", windows, &produced).unwrap();
+    let mut report = Report::default();
+    let back = read_files(&[path], &mut report);
+    assert_eq!(report.errors(), 0, "{:?}", report.issues);
+    let analysis = analyse(&Catalogue::embedded().unwrap(), "925", date, &back).unwrap();
+    // One summary row per list read back, each with the rows the workbook holds.
+    let rows = common::rows(&analysis.summary, &["list", "rows"]);
+    let expected: Vec<String> = back
+        .iter()
+        .map(|(list, df)| format!("{list}|{}", df.height()))
+        .collect();
+    assert_eq!(rows, expected);
+}
+
+#[test]
+fn an_annex_a_csv_with_an_unterminated_quote_reports_it_and_keeps_the_rows_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = format!(
+        "{LIST_3_HEADER}\n\
+         R1,M,WBRI,01/01/2015,10,01/02/2025,6,N,1,Team A,Ann\n\
+         R2,F,WBRI,01/01/2016,9,02/02/2025,6,N,1,\"Team B,Bob\n\
+         R3,F,WBRI,01/01/2016,9,03/02/2025,6,N,1,Team C,Cy\n\
+         R4,F,WBRI,01/01/2016,9,04/02/2025,6,N,1,Team D,Di\n"
+    );
+    std::fs::write(dir.path().join("referrals.csv"), csv).unwrap();
+    let mut report = Report::default();
+    let lists = read_files(&[dir.path().join("referrals.csv")], &mut report);
+    let l3 = &lists[&3];
+    assert_eq!(
+        common::rows(l3, &["child", "team"]),
+        vec!["R1|Team A", "R3|Team C", "R4|Team D"]
+    );
+    let broken: Vec<_> = report
+        .issues
+        .iter()
+        .filter(|i| i.rule == "unterminated_quote")
+        .map(|i| {
+            (
+                i.location.as_str(),
+                i.field.as_str(),
+                i.child.as_deref(),
+                i.severity,
+            )
+        })
+        .collect();
+    assert_eq!(
+        broken,
+        vec![("line 3", "team", Some("R2"), Severity::Error)]
+    );
+    let c = &report.counts["annex_a_list_3"];
+    assert_eq!((c.read, c.kept, c.rejected), (4, 3, 1));
+}
+
+/// A minimal xlsx: one sheet named `name` with the given `<sheetData>` rows (inline strings),
+/// and the `<dimension>` it declares.
+fn xlsx(name: &str, dimension: &str, sheet_data: &str) -> Vec<u8> {
+    let sheet = format!(
+        "<?xml version=\"1.0\"?><worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><dimension ref=\"{dimension}\"/><sheetData>{sheet_data}</sheetData></worksheet>"
+    );
+    cspi::fuzz::workbook(name, sheet.as_bytes(), None)
+}
+
+/// A row of inline-string cells from column A.
+fn xlsx_row(row: u32, cells: &[&str]) -> String {
+    let mut out = format!("<row r=\"{row}\">");
+    for (i, text) in cells.iter().enumerate() {
+        let col = (b'A' + i as u8) as char;
+        out.push_str(&format!(
+            "<c r=\"{col}{row}\" t=\"inlineStr\"><is><t>{text}</t></is></c>"
+        ));
+    }
+    out.push_str("</row>");
+    out
+}
+
+#[test]
+fn a_workbook_declaring_the_whole_grid_is_read_by_its_real_cells() {
+    // A header, one child, and one stray cell in Excel's last cell (XFD1048576), with the
+    // dimension declaring the whole grid: 17 billion cells, which calamine's range reader
+    // allocated (550 GB) before anything was read.
+    let header: Vec<&str> = LIST_3_HEADER.split(',').collect();
+    let data = format!(
+        "{}{}<row r=\"1048576\"><c r=\"XFD1048576\" t=\"inlineStr\"><is><t>x</t></is></c></row>",
+        xlsx_row(1, &header),
+        xlsx_row(
+            2,
+            &[
+                "W1",
+                "F",
+                "WBRI",
+                "01/01/2015",
+                "10",
+                "01/02/2025",
+                "6",
+                "N",
+                "1",
+                "Team A",
+                "Ann"
+            ]
+        )
+    );
+    let bytes = xlsx("Referrals", "A1:XFD1048576", &data);
+    assert!(bytes.len() < 8 * 1024);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("big.xlsx"), &bytes).unwrap();
+    let mut report = Report::default();
+    let lists = read_files(&[dir.path().join("big.xlsx")], &mut report);
+    assert_eq!(
+        common::rows(&lists[&3], &["child", "referral_date", "team"]),
+        vec!["W1|2025-02-01|Team A"]
+    );
+    // The stray cell is a row without a child id, reported where it is.
+    let rejected: Vec<&str> = report
+        .issues
+        .iter()
+        .filter(|i| i.severity == Severity::Error)
+        .map(|i| i.location.as_str())
+        .collect();
+    assert_eq!(rejected, vec!["sheet Referrals row 1048576"]);
+}
+
+#[test]
+fn a_zip_bomb_is_refused_before_it_is_inflated() {
+    // A sheet that inflates to 200 MiB (of spaces) from ~200 KB.
+    let header: Vec<&str> = LIST_3_HEADER.split(',').collect();
+    let data = format!("{}{}", xlsx_row(1, &header), " ".repeat(200 << 20));
+    let bytes = xlsx("Referrals", "A1:K1", &data);
+    assert!(bytes.len() < 1 << 20, "{}", bytes.len());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bomb.xlsx"), &bytes).unwrap();
+    let mut report = Report::default();
+    let lists = read_files(&[dir.path().join("bomb.xlsx")], &mut report);
+    assert!(lists.is_empty());
+    let issue = report
+        .issues
+        .iter()
+        .find(|i| i.rule == "unreadable")
+        .unwrap_or_else(|| panic!("{:?}", report.issues));
+    assert_eq!(issue.severity, Severity::Error);
+    assert!(
+        issue.message.contains("would decompress to 200 MiB"),
+        "{}",
+        issue.message
+    );
+}
+
+#[test]
+fn a_corrupt_workbook_is_said_to_be_corrupt() {
+    // The first 2 KB of a real workbook: the zip's directory (at its end) is missing.
+    let whole = std::fs::read(common::fixture("annex_a/messy.xlsx")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cut.xlsx");
+    std::fs::write(&path, &whole[..2048]).unwrap();
+    let mut report = Report::default();
+    let lists = read_files(std::slice::from_ref(&path), &mut report);
+    assert!(lists.is_empty());
+    assert_eq!(report.issues.len(), 1, "{:?}", report.issues);
+    let issue = &report.issues[0];
+    assert_eq!(
+        (issue.rule, issue.severity),
+        ("unreadable", Severity::Error)
+    );
+    assert!(issue.message.contains("corrupt"), "{}", issue.message);
+    // The command says so too, instead of "no Annex A list recognised".
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cspi"))
+        .args(["annex-a", "analyse"])
+        .arg(&path)
+        .args(["--la", "925", "--date", "2025-03-31", "--out"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cut.xlsx"), "{stderr}");
+    assert!(stderr.contains("corrupt"), "{stderr}");
+}

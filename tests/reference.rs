@@ -127,6 +127,7 @@ fn the_build_reads_the_neighbour_workbooks_too() {
         "dfe-lait/bds_long_0.parquet",
         "dfe-lait/lait_data_dictionary.csv",
         "derived/postcode_sectors.csv",
+        "derived/postcodes_sample.csv",
     ] {
         std::fs::copy(
             shared().join(f),

@@ -103,7 +103,12 @@ pub fn run(command: Command) -> anyhow::Result<super::Status> {
             let mut report = Report::default();
             let lists = read_files(&files, &mut report);
             if lists.is_empty() {
-                bail!("no Annex A list recognised in the files given");
+                // Say why: an unreadable (corrupt) workbook is not "no list".
+                let why: Vec<String> = report.issues.iter().map(|i| i.to_string()).collect();
+                bail!(
+                    "no Annex A list recognised in the files given:\n{}",
+                    why.join("\n")
+                );
             }
             let analysis = analyse(&Catalogue::embedded()?, &la, date, &lists)?;
             let mut summary = analysis.summary.clone();

@@ -176,13 +176,23 @@ pub fn summarise(lists: &BTreeMap<u8, DataFrame>, date: NaiveDate) -> PolarsResu
                     )
                     .sort([rule.key_date.as_str()], SortMultipleOptions::default())
                     .collect()?;
+                // A list with nothing open (every plan ended, a small LA's empty list) has no
+                // first row: `get(0)` and `first()` panic on an empty column, `iter` does not.
                 let first_date = open
                     .column(&rule.key_date)?
                     .date()?
                     .physical()
-                    .get(0)
+                    .iter()
+                    .next()
+                    .flatten()
                     .map(crate::domain::dates::from_epoch_days);
-                let first_child = open.column("child")?.str()?.get(0).map(str::to_string);
+                let first_child = open
+                    .column("child")?
+                    .str()?
+                    .iter()
+                    .next()
+                    .flatten()
+                    .map(str::to_string);
                 (first_date, first_child, Some(open.height() as i64))
             }
             None => (None, None, None),

@@ -6,8 +6,16 @@
 //! dates beside text dates; coded values such as "a) Male", "E1: Placement order",
 //! "f) U6: Foster placement". Each is accepted; a value that cannot be read is reported
 //! (file, sheet and row, field, value) and left empty, and the row is kept.
+//!
+//! A workbook is read in bounded memory whatever it declares: its decompressed size is
+//! checked against [`MAX_WORKBOOK_BYTES`] before anything is inflated (a 5 MB zip bomb grew
+//! past 4 GB), cells are streamed and kept sparse (calamine's range reader allocates the box
+//! from the first to the last cell: a 7 KB workbook with a cell in XFD1048576 asked for 550 GB),
+//! and at most [`MAX_CELLS`] filled cells are held. A CSV row whose quotes are broken is
+//! reported and the rows after it are read (see [`super::csv_lines`]).
 
 use std::collections::{BTreeMap, HashMap};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
@@ -347,21 +355,79 @@ fn location(sheet: &str, row: usize) -> String {
     }
 }
 
-/// Reads one sheet (or CSV) of cells: finds the header row (the first row that matches a
-/// list within the first 10 rows), then types every cell. Returns the list and its table, or
-/// None (with a report note) when no list matches.
+/// The most a workbook may hold once decompressed: 128 MiB. A large LA's Annex A workbook is a
+/// few MB of XML (list 6 with 10,000 children is ~10 MB); more is not a list but a zip bomb,
+/// and is refused before calamine inflates it.
+pub const MAX_WORKBOOK_BYTES: u64 = 128 << 20;
+
+/// The most filled cells read from one file: 5 million (a large LA's whole workbook is under a
+/// million). Each cell is held until its sheet is typed, so this bounds memory too.
+pub const MAX_CELLS: usize = 5_000_000;
+
+/// The largest CSV read: 256 MiB (read whole, then split).
+pub const MAX_CSV_BYTES: u64 = 256 << 20;
+
+/// Excel's grid: 1,048,576 rows × 16,384 columns. A cell beyond it is not Excel's, and is not
+/// read (its position alone would make the sheet's rows absurdly long).
+const MAX_ROWS: u32 = 1 << 20;
+const MAX_COLUMNS: u32 = 1 << 14;
+
+/// One row of a sheet or CSV: where it is and its filled cells, sparse.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Row {
+    /// The row, counting from 0 (a CSV record's is its first line less one).
+    pub index: usize,
+    /// (column from 0, cell) in column order; empty cells are left out.
+    pub cells: Vec<(usize, Cell)>,
+    /// A CSV record that could not be split into cells.
+    pub broken: Option<super::csv_lines::Broken>,
+}
+
+impl Row {
+    /// The cell in a column (empty if there is none).
+    pub fn get(&self, column: usize) -> &Cell {
+        static EMPTY: Cell = Cell::Empty;
+        match self.cells.binary_search_by_key(&column, |(c, _)| *c) {
+            Ok(i) => &self.cells[i].1,
+            Err(_) => &EMPTY,
+        }
+    }
+
+    /// The row's cells as text, from the first column to its last filled one.
+    fn texts(&self) -> Vec<String> {
+        let width = self.cells.last().map_or(0, |(c, _)| c + 1);
+        let mut out = vec![String::new(); width];
+        for (c, cell) in &self.cells {
+            out[*c] = text_of(cell);
+        }
+        out
+    }
+
+    fn is_blank(&self) -> bool {
+        self.broken.is_none() && self.cells.iter().all(|(_, c)| text_of(c).is_empty())
+    }
+}
+
+/// Reads one sheet (or CSV) of rows: finds the header row (the first row that matches a list
+/// within the first 10 rows), then types every cell. Returns the list and its table, or None
+/// (with a report note) when no list matches.
 pub fn read_sheet(
-    rows: &[Vec<Cell>],
+    rows: &[Row],
     file: &Arc<str>,
     sheet: &str,
     report: &mut Report,
 ) -> Option<(u8, DataFrame)> {
-    let (header_at, spec, mapping) = rows.iter().take(10).enumerate().find_map(|(i, r)| {
-        let headers: Vec<String> = r.iter().map(text_of).collect();
-        recognise(&headers).map(|(s, m)| (i, s, m))
-    })?;
+    let (header_at, headers, spec, mapping) = rows
+        .iter()
+        .enumerate()
+        .take_while(|(_, r)| r.index < 10)
+        .find_map(|(i, r)| {
+            let headers = r.texts();
+            recognise(&headers).map(|(s, m)| (i, headers, s, m))
+        })?;
     let table = spec.table();
     let where_ = |row: usize| location(sheet, row);
+    let header_row = rows[header_at].index;
     for col in &spec.columns {
         if !mapping
             .iter()
@@ -370,7 +436,7 @@ pub fn read_sheet(
         {
             report.push(Issue {
                 file: file.clone(),
-                location: where_(header_at),
+                location: where_(header_row),
                 table: table.clone(),
                 child: None,
                 field: col.name.clone(),
@@ -381,35 +447,50 @@ pub fn read_sheet(
             });
         }
     }
+    // Broken rows above the header: reported, nothing else to do with them.
+    for row in &rows[..header_at] {
+        if let Some(broken) = row.broken {
+            report.push(broken_issue(file, &table, broken, "", None));
+        }
+    }
     let mut values: Vec<Vec<Value>> = vec![vec![]; spec.columns.len()];
     let child_col = spec
         .columns
         .iter()
         .position(|c| c.name == "child" || c.name == "adopter");
+    let child_pos = child_col.and_then(|ci| mapping.iter().position(|m| *m == Some(ci)));
     let mut read = 0;
-    for (ri, row) in rows.iter().enumerate().skip(header_at + 1) {
-        if row.iter().all(|c| text_of(c).is_empty()) {
+    for row in &rows[header_at + 1..] {
+        if row.is_blank() {
             continue;
         }
         read += 1;
+        let child = child_pos
+            .map(|pos| text_of(row.get(pos)))
+            .filter(|t| !t.is_empty());
+        if let Some(broken) = row.broken {
+            let at = broken.field();
+            let field = mapping
+                .get(at)
+                .copied()
+                .flatten()
+                .map(|ci| spec.columns[ci].name.clone())
+                .or_else(|| headers.get(at).cloned())
+                .unwrap_or_else(|| format!("column {}", at + 1));
+            report.push(broken_issue(file, &table, broken, &field, child));
+            report.count(&table).rejected += 1;
+            continue;
+        }
         let mut typed = vec![Value::Null; spec.columns.len()];
-        let child = child_col.and_then(|ci| {
-            mapping
-                .iter()
-                .position(|m| *m == Some(ci))
-                .and_then(|pos| row.get(pos))
-                .map(text_of)
-                .filter(|t| !t.is_empty())
-        });
         for (pos, m) in mapping.iter().enumerate() {
             let Some(ci) = m else { continue };
-            let cell = row.get(pos).unwrap_or(&Cell::Empty);
+            let cell = row.get(pos);
             let col = &spec.columns[*ci];
             match read_cell(cell, col.kind) {
                 Ok(v) => typed[*ci] = v,
                 Err(why) => report.push(Issue {
                     file: file.clone(),
-                    location: where_(ri),
+                    location: where_(row.index),
                     table: table.clone(),
                     child: child.clone(),
                     field: col.name.clone(),
@@ -423,7 +504,7 @@ pub fn read_sheet(
         if child.is_none() {
             report.push(Issue {
                 file: file.clone(),
-                location: where_(ri),
+                location: where_(row.index),
                 table: table.clone(),
                 child: None,
                 field: spec.columns[child_col.unwrap_or(0)].name.clone(),
@@ -454,6 +535,27 @@ pub fn read_sheet(
         .map(|df| (spec.list, df))
 }
 
+/// The report line for a CSV row that could not be split (rejected).
+fn broken_issue(
+    file: &Arc<str>,
+    table: &str,
+    broken: super::csv_lines::Broken,
+    field: &str,
+    child: Option<String>,
+) -> Issue {
+    Issue {
+        file: file.clone(),
+        location: format!("line {}", broken.line()),
+        table: table.into(),
+        child,
+        field: field.into(),
+        value: None,
+        rule: broken.rule(),
+        severity: Severity::Error,
+        message: broken.describe(),
+    }
+}
+
 fn xlsx_cell(d: &calamine::Data) -> Cell {
     use calamine::Data;
     match d {
@@ -473,50 +575,79 @@ fn xlsx_cell(d: &calamine::Data) -> Cell {
     }
 }
 
-/// The lists found in a set of files (xlsx/xlsm/ods workbooks, one list per sheet, or CSVs,
+/// The lists found in a set of files (xlsx/xlsm/xlsb workbooks, one list per sheet, or CSVs,
 /// one list per file), by list number; a list split over several sheets or files is joined.
 pub fn read_files(paths: &[std::path::PathBuf], report: &mut Report) -> BTreeMap<u8, DataFrame> {
     let mut found: BTreeMap<u8, Vec<DataFrame>> = BTreeMap::new();
     for path in paths {
         let file: Arc<str> = Arc::from(path.display().to_string());
-        let sheets = match read_cells(path) {
-            Ok(s) => s,
-            Err(message) => {
-                report.push(Issue {
-                    file: file.clone(),
-                    location: String::new(),
-                    table: "annex_a".into(),
-                    child: None,
-                    field: String::new(),
-                    value: None,
-                    rule: "unreadable",
-                    severity: Severity::Error,
-                    message,
-                });
-                continue;
-            }
-        };
-        for (sheet, rows) in sheets {
-            match read_sheet(&rows, &file, &sheet, report) {
-                Some((list, df)) => found.entry(list).or_default().push(df),
-                None => report.push(Issue {
-                    file: file.clone(),
-                    location: if sheet.is_empty() {
-                        String::new()
-                    } else {
-                        format!("sheet {sheet}")
-                    },
-                    table: "annex_a".into(),
-                    child: None,
-                    field: String::new(),
-                    value: None,
-                    rule: "unrecognised",
-                    severity: Severity::Note,
-                    message: "no Annex A list recognised by its columns: skipped".into(),
-                }),
-            }
+        let sheets = read_cells(path, &file, report);
+        add_sheets(sheets, &file, report, &mut found);
+    }
+    join_lists(found)
+}
+
+/// The lists in one file's bytes, the file named `name` (its extension says what it is).
+/// What [`read_files`] does for each file, for callers that hold the bytes (the fuzz targets).
+pub fn read_bytes(name: &str, bytes: &[u8], report: &mut Report) -> BTreeMap<u8, DataFrame> {
+    let file: Arc<str> = Arc::from(name);
+    let sheets = match FileKind::of(Path::new(name)) {
+        Ok(FileKind::Csv) => csv_rows(bytes),
+        Ok(kind) => read_workbook(std::io::Cursor::new(bytes), kind, report, &file),
+        Err(message) => Err(message),
+    };
+    let sheets = sheets.unwrap_or_else(|message| {
+        report.push(unreadable(&file, message));
+        vec![]
+    });
+    let mut found = BTreeMap::new();
+    add_sheets(sheets, &file, report, &mut found);
+    join_lists(found)
+}
+
+fn unreadable(file: &Arc<str>, message: String) -> Issue {
+    Issue {
+        file: file.clone(),
+        location: String::new(),
+        table: "annex_a".into(),
+        child: None,
+        field: String::new(),
+        value: None,
+        rule: "unreadable",
+        severity: Severity::Error,
+        message,
+    }
+}
+
+fn add_sheets(
+    sheets: Vec<Sheet>,
+    file: &Arc<str>,
+    report: &mut Report,
+    found: &mut BTreeMap<u8, Vec<DataFrame>>,
+) {
+    for (sheet, rows) in sheets {
+        match read_sheet(&rows, file, &sheet, report) {
+            Some((list, df)) => found.entry(list).or_default().push(df),
+            None => report.push(Issue {
+                file: file.clone(),
+                location: if sheet.is_empty() {
+                    String::new()
+                } else {
+                    format!("sheet {sheet}")
+                },
+                table: "annex_a".into(),
+                child: None,
+                field: String::new(),
+                value: None,
+                rule: "unrecognised",
+                severity: Severity::Note,
+                message: "no Annex A list recognised by its columns: skipped".into(),
+            }),
         }
     }
+}
+
+fn join_lists(found: BTreeMap<u8, Vec<DataFrame>>) -> BTreeMap<u8, DataFrame> {
     found
         .into_iter()
         .filter_map(|(list, dfs)| {
@@ -530,35 +661,246 @@ pub fn read_files(paths: &[std::path::PathBuf], report: &mut Report) -> BTreeMap
         .collect()
 }
 
-/// A sheet's name and its rows of cells.
-type Sheet = (String, Vec<Vec<Cell>>);
+/// A sheet's name and its rows.
+type Sheet = (String, Vec<Row>);
 
-/// Every sheet of a workbook, or a CSV as one sheet named "", as cells.
-fn read_cells(path: &Path) -> Result<Vec<Sheet>, String> {
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    if ext == "csv" {
-        let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-        let (text, _) = super::text::decode(&bytes);
-        let rows = super::csv_lines::records(&text)
-            .map(|r| r.fields.into_iter().map(Cell::Text).collect())
-            .collect();
-        return Ok(vec![(String::new(), rows)]);
+/// What a file is, by its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileKind {
+    Csv,
+    Xlsx,
+    Xlsb,
+}
+
+impl FileKind {
+    fn of(path: &Path) -> Result<FileKind, String> {
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        match ext.as_str() {
+            "csv" => Ok(FileKind::Csv),
+            "xlsx" | "xlsm" => Ok(FileKind::Xlsx),
+            "xlsb" => Ok(FileKind::Xlsb),
+            // calamine reads these only into a dense grid (memory without bound for a file
+            // that declares a huge range), so they are refused with what to do instead.
+            "xls" | "ods" => Err(format!(
+                ".{ext} workbooks are not read: open it and save it as an Excel workbook (.xlsx), or save each list as CSV"
+            )),
+            _ => {
+                Err("not a workbook or CSV (expected .xlsx, .xlsm, .xlsb or .csv): skipped".into())
+            }
+        }
     }
-    use calamine::{Reader, open_workbook_auto};
-    let mut book = open_workbook_auto(path).map_err(|e| e.to_string())?;
+}
+
+/// Every sheet of a workbook, or a CSV as one sheet named "", as rows; an unreadable file is
+/// reported (and gives no sheets).
+fn read_cells(path: &Path, file: &Arc<str>, report: &mut Report) -> Vec<Sheet> {
+    let result = (|| -> Result<Vec<Sheet>, String> {
+        match FileKind::of(path)? {
+            FileKind::Csv => {
+                let size = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
+                if size > MAX_CSV_BYTES {
+                    return Err(format!(
+                        "the file is {} MiB, more than the {} MiB an Annex A list can be: not read",
+                        size >> 20,
+                        MAX_CSV_BYTES >> 20
+                    ));
+                }
+                let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+                csv_rows(&bytes)
+            }
+            kind => {
+                let f = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+                read_workbook(std::io::BufReader::new(f), kind, report, file)
+            }
+        }
+    })();
+    result.unwrap_or_else(|message| {
+        report.push(unreadable(file, message));
+        vec![]
+    })
+}
+
+/// A CSV's records as rows (blank rows left out; broken records kept, marked, for the report).
+fn csv_rows(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
+    let (text, _) = super::text::decode(bytes);
+    let mut cells = 0usize;
+    let mut rows = vec![];
+    for r in super::csv_lines::records(&text).filter(|r| !r.is_blank()) {
+        cells += r.fields.len();
+        if cells > MAX_CELLS {
+            return Err(format!(
+                "the file has more than {MAX_CELLS} cells, more than an Annex A list can have: not read"
+            ));
+        }
+        rows.push(Row {
+            index: r.line.saturating_sub(1) as usize,
+            cells: r
+                .fields
+                .into_iter()
+                .enumerate()
+                .filter(|(_, f)| !f.trim().is_empty())
+                .map(|(c, f)| (c, Cell::Text(f)))
+                .collect(),
+            broken: r.broken,
+        });
+    }
+    Ok(vec![(String::new(), rows)])
+}
+
+/// The sizes a workbook declares for its parts, checked before any is inflated.
+fn check_zip<R: Read + Seek>(reader: &mut R) -> Result<(), String> {
+    let archive = ::zip::ZipArchive::new(&mut *reader).map_err(corrupt)?;
+    let mut total: u64 = 0;
+    let mut archive = archive;
+    for i in 0..archive.len() {
+        let entry = archive.by_index_raw(i).map_err(corrupt)?;
+        total = total.saturating_add(entry.size());
+    }
+    if total > MAX_WORKBOOK_BYTES {
+        return Err(format!(
+            "the workbook would decompress to {} MiB, more than the {} MiB an Annex A workbook can be (a zip bomb, or not a list): not read",
+            total >> 20,
+            MAX_WORKBOOK_BYTES >> 20
+        ));
+    }
+    drop(archive);
+    reader
+        .seek(SeekFrom::Start(0))
+        .map_err(|e| format!("cannot read: {e}"))?;
+    Ok(())
+}
+
+/// What to say about a workbook calamine or zip cannot open.
+fn corrupt(e: impl std::fmt::Display) -> String {
+    format!(
+        "the workbook is corrupt or not an Excel workbook, so it could not be read ({e}); open it in Excel, save it again as .xlsx and retry"
+    )
+}
+
+/// Streams every sheet's filled cells (never a dense range), within [`MAX_CELLS`].
+fn read_workbook<R: Read + Seek>(
+    mut reader: R,
+    kind: FileKind,
+    report: &mut Report,
+    file: &Arc<str>,
+) -> Result<Vec<Sheet>, String> {
+    check_zip(&mut reader)?;
+    // calamine is third-party code reading hostile bytes: a panic in it must not end the run
+    // (fuzzing found one: a cell reference with a 21-digit row overflows its arithmetic in
+    // builds with overflow checks). Its state dies with it; the workbook is reported.
+    let streamed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        stream_sheets(reader, kind, report, file)
+    }));
+    streamed.unwrap_or_else(|_| Err(corrupt("the workbook reader failed on its contents")))
+}
+
+fn stream_sheets<R: Read + Seek>(
+    reader: R,
+    kind: FileKind,
+    report: &mut Report,
+    file: &Arc<str>,
+) -> Result<Vec<Sheet>, String> {
+    use calamine::Reader as _;
+    let mut cells_left = MAX_CELLS;
     let mut out = vec![];
-    for name in book.sheet_names() {
-        let range = book.worksheet_range(&name).map_err(|e| e.to_string())?;
-        let rows = range
-            .rows()
-            .map(|r| r.iter().map(xlsx_cell).collect())
-            .collect();
-        out.push((name, rows));
+    // One function for both cell readers: they differ only in type.
+    macro_rules! sheets {
+        ($book:expr) => {{
+            let mut book = $book;
+            for name in book.sheet_names() {
+                let mut cells: Vec<(u32, u32, Cell)> = vec![];
+                let mut outside = 0u64;
+                let read = (|| -> Result<bool, String> {
+                    let mut reader = book
+                        .worksheet_cells_reader(&name)
+                        .map_err(|e| e.to_string())?;
+                    while let Some(cell) = reader.next_cell().map_err(|e| e.to_string())? {
+                        let (r, c) = cell.get_position();
+                        let data: calamine::Data = cell.get_value().clone().into();
+                        if matches!(data, calamine::Data::Empty) {
+                            continue;
+                        }
+                        if r >= MAX_ROWS || c >= MAX_COLUMNS {
+                            outside += 1;
+                            continue;
+                        }
+                        if cells_left == 0 {
+                            return Ok(false);
+                        }
+                        cells_left -= 1;
+                        cells.push((r, c, xlsx_cell(&data)));
+                    }
+                    Ok(true)
+                })();
+                match read {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        return Err(format!(
+                            "the workbook has more than {MAX_CELLS} filled cells, more than an Annex A workbook can have: not read"
+                        ))
+                    }
+                    Err(e) => {
+                        report.push(Issue {
+                            location: format!("sheet {name}"),
+                            ..unreadable(
+                                file,
+                                format!(
+                                    "the sheet is corrupt and could not be read ({e}); open the workbook in Excel, save it again as .xlsx and retry"
+                                ),
+                            )
+                        });
+                        continue;
+                    }
+                }
+                if outside > 0 {
+                    report.push(Issue {
+                        location: format!("sheet {name}"),
+                        table: "annex_a".into(),
+                        severity: Severity::Warning,
+                        rule: "outside_grid",
+                        ..unreadable(
+                            file,
+                            format!(
+                                "{outside} cells are placed beyond Excel's last row or column and were not read"
+                            ),
+                        )
+                    });
+                }
+                out.push((name, sparse_rows(cells)));
+            }
+        }};
+    }
+    match kind {
+        FileKind::Xlsx => sheets!(calamine::Xlsx::new(reader).map_err(corrupt)?),
+        FileKind::Xlsb => sheets!(calamine::Xlsb::new(reader).map_err(corrupt)?),
+        FileKind::Csv => return Err("a CSV is not a workbook".into()),
     }
     Ok(out)
+}
+
+/// Cells (row, column, cell) in any order → rows in order, each with its cells in order (a
+/// cell given twice: the last wins, as in Excel's own reading).
+fn sparse_rows(mut cells: Vec<(u32, u32, Cell)>) -> Vec<Row> {
+    cells.sort_by_key(|(r, c, _)| (*r, *c));
+    let mut rows: Vec<Row> = vec![];
+    for (r, c, cell) in cells {
+        let (r, c) = (r as usize, c as usize);
+        if rows.last().is_none_or(|row| row.index != r) {
+            rows.push(Row {
+                index: r,
+                ..Row::default()
+            });
+        }
+        let row = rows.last_mut().expect("pushed above");
+        match row.cells.last_mut() {
+            Some(last) if last.0 == c => last.1 = cell,
+            _ => row.cells.push((c, cell)),
+        }
+    }
+    rows
 }
 
 /// Lists by number → their titles, for summaries.
@@ -603,15 +945,21 @@ pub fn read_local(mapping_path: &Path, report: &mut Report) -> Result<DataFrame,
         .unwrap_or(Path::new("."))
         .join(&mapping.file);
     let file: Arc<str> = Arc::from(path.display().to_string());
-    let sheets = read_cells(&path)?;
+    let mut problems = Report::default();
+    let sheets = read_cells(&path, &file, &mut problems);
+    if let Some(issue) = problems
+        .issues
+        .iter()
+        .find(|i| i.severity == Severity::Error)
+    {
+        return Err(format!("{}: {}", path.display(), issue.message));
+    }
+    report.merge(problems);
     let (sheet, rows) = sheets
         .into_iter()
         .next()
         .ok_or_else(|| format!("{}: empty", path.display()))?;
-    let header: Vec<String> = rows
-        .first()
-        .map(|r| r.iter().map(text_of).collect())
-        .unwrap_or_default();
+    let header: Vec<String> = rows.first().map(Row::texts).unwrap_or_default();
     let find = |h: &str| {
         let h = normalise_header(h);
         header.iter().position(|x| normalise_header(x) == h)
@@ -630,17 +978,21 @@ pub fn read_local(mapping_path: &Path, report: &mut Report) -> Result<DataFrame,
     let mut children = vec![];
     let mut values: Vec<Vec<Value>> = vec![vec![]; fields.len()];
     let mut seen = std::collections::HashSet::new();
-    for (ri, row) in rows.iter().enumerate().skip(1) {
-        let child = row.get(child_at).map(text_of).unwrap_or_default();
+    for row in rows.iter().skip(1) {
+        if let Some(broken) = row.broken {
+            report.push(broken_issue(&file, "annex_a_local", broken, "", None));
+            continue;
+        }
+        let child = text_of(row.get(child_at));
         if child.is_empty() || !seen.insert(child.clone()) {
             continue;
         }
         for (k, (field, at, kind)) in fields.iter().enumerate() {
-            let cell = row.get(*at).unwrap_or(&Cell::Empty);
+            let cell = row.get(*at);
             values[k].push(read_cell(cell, *kind).unwrap_or_else(|why| {
                 report.push(Issue {
                     file: file.clone(),
-                    location: location(&sheet, ri),
+                    location: location(&sheet, row.index),
                     table: "annex_a_local".into(),
                     child: Some(child.clone()),
                     field: (*field).clone(),

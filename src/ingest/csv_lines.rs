@@ -1,22 +1,95 @@
-//! A CSV record splitter that knows which line each record starts on.
+//! A CSV record splitter that knows which line each record starts on, and that never lets one
+//! broken record take the rest of the file with it.
 //!
 //! The validation report must name the line a problem is on, as the user's editor shows it.
 //! The `csv` crate's record positions drift on CRLF files and after blank lines (measured: a
 //! record on line 5 of a CRLF file with a blank line is reported as line 3), so records are
 //! split here: RFC 4180 quoting (quoted commas, doubled quotes, line breaks inside quotes),
 //! any of CRLF/LF/CR as the line end, and the physical line of each record's start.
+//!
+//! Quoting is where real files break: a cell typed as `"St Mary's` with no closing quote makes
+//! every following line part of one field (56 episodes read as 3, nothing said). A quote is
+//! taken as broken when it is never closed, when it closes only after a line break and is
+//! followed by more text (`…\nA5,"x` closing at `"x`), or when it runs for more than
+//! [`MAX_RECORD_BYTES`]; the record is then returned marked [`Broken`] and splitting resumes on
+//! the line after the one that opened the quote, so the rows after it are read as rows.
+//! A record longer than [`MAX_RECORD_BYTES`] without quotes (a file with no line breaks) is
+//! marked broken too and splitting resumes on the next line: memory stays bounded by the limit,
+//! not by the file.
+
+/// The longest record split into fields: 1 MiB. A 903 row is ~100 bytes and an Annex A row a
+/// few KB; anything longer is a file without line breaks or a runaway quote, and holding it
+/// as fields took memory without bound (an 80 MB single-line file grew past 4 GB).
+pub const MAX_RECORD_BYTES: usize = 1 << 20;
 
 /// One record: the line it starts on (1-based) and its fields, unquoted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     pub line: u64,
+    /// The fields; for a broken record, the fields completed before the one that broke.
     pub fields: Vec<String>,
+    /// Why the record could not be split, if it could not.
+    pub broken: Option<Broken>,
+}
+
+/// Why a record could not be split into fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Broken {
+    /// A quote opened on `line` in field `field` (0-based) is never closed, closes only after
+    /// a line break with more text after it, or runs past [`MAX_RECORD_BYTES`]. Splitting
+    /// resumed on line `line + 1`.
+    UnterminatedQuote { line: u64, field: usize },
+    /// The record is longer than [`MAX_RECORD_BYTES`]; `field` is the field it had reached.
+    /// Splitting resumed on the next line.
+    TooLong { line: u64, field: usize },
+}
+
+impl Broken {
+    /// The line the problem is on (where the quote opened, or where the long record started).
+    pub fn line(&self) -> u64 {
+        match *self {
+            Broken::UnterminatedQuote { line, .. } | Broken::TooLong { line, .. } => line,
+        }
+    }
+
+    /// The field (0-based) the problem is in.
+    pub fn field(&self) -> usize {
+        match *self {
+            Broken::UnterminatedQuote { field, .. } | Broken::TooLong { field, .. } => field,
+        }
+    }
+
+    /// The rule name used in the validation report.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            Broken::UnterminatedQuote { .. } => "unterminated_quote",
+            Broken::TooLong { .. } => "record_too_long",
+        }
+    }
+
+    /// What happened and what was done, for the validation report.
+    pub fn describe(&self) -> String {
+        match *self {
+            Broken::UnterminatedQuote { line, .. } => format!(
+                "a quote (\") opened in this field on line {line} is not closed where the field \
+                 ends, so the row's end cannot be told; the row was rejected and reading resumed \
+                 on line {}: check the quotes on line {line}",
+                line + 1
+            ),
+            Broken::TooLong { .. } => format!(
+                "the row is longer than {} MiB (a file without line breaks?); the row was \
+                 rejected and reading resumed on the next line",
+                MAX_RECORD_BYTES >> 20
+            ),
+        }
+    }
 }
 
 impl Record {
-    /// Whether every field is empty or whitespace (a blank row, including ",,,,").
+    /// Whether every field is empty or whitespace (a blank row, including ",,,,"). A broken
+    /// record is never blank.
     pub fn is_blank(&self) -> bool {
-        self.fields.iter().all(|f| f.trim().is_empty())
+        self.broken.is_none() && self.fields.iter().all(|f| f.trim().is_empty())
     }
 }
 
@@ -24,79 +97,213 @@ impl Record {
 /// the caller can count them).
 pub fn records(text: &str) -> Records<'_> {
     Records {
-        chars: text.chars().peekable(),
+        text,
+        pos: 0,
         line: 1,
-        done: false,
     }
 }
 
 pub struct Records<'a> {
-    chars: std::iter::Peekable<std::str::Chars<'a>>,
+    text: &'a str,
+    /// Byte offset of the next record.
+    pos: usize,
+    /// Line of the byte at `pos`.
     line: u64,
-    done: bool,
+}
+
+/// Where a quoted field started, and where splitting resumes if the quote turns out broken.
+struct OpenQuote {
+    line: u64,
+    field: usize,
+    /// Byte offset and line just after the first line break inside the quote.
+    resume: Option<(usize, u64)>,
+}
+
+impl Records<'_> {
+    /// The end of the line break at `i` (CRLF counts as one), for a break byte at `i`.
+    fn after_break(&self, i: usize) -> usize {
+        let b = self.text.as_bytes();
+        if b[i] == b'\r' && b.get(i + 1) == Some(&b'\n') {
+            i + 2
+        } else {
+            i + 1
+        }
+    }
+
+    /// Moves to the start of the line after the one containing byte `from`.
+    fn skip_line(&mut self, from: usize) {
+        let b = self.text.as_bytes();
+        match b[from.min(b.len())..]
+            .iter()
+            .position(|&c| c == b'\n' || c == b'\r')
+        {
+            Some(k) => {
+                self.pos = self.after_break(from + k);
+                self.line += 1;
+            }
+            None => self.pos = b.len(),
+        }
+    }
 }
 
 impl Iterator for Records<'_> {
     type Item = Record;
 
     fn next(&mut self) -> Option<Record> {
-        if self.done {
+        let b = self.text.as_bytes();
+        if self.pos >= b.len() {
             return None;
         }
-        self.chars.peek()?;
+        let start = self.pos;
         let start_line = self.line;
-        let mut fields = vec![];
+        let mut fields: Vec<String> = vec![];
         let mut field = String::new();
-        let mut quoted = false;
+        let mut quote: Option<OpenQuote> = None;
+        // A quote that closed after a line break: text after it (before the delimiter) means
+        // the quoting was broken.
+        let mut closed_after_break: Option<OpenQuote> = None;
+        let mut i = self.pos;
+        // Start of the run of ordinary bytes not yet copied into `field`.
+        let mut run = i;
+        let broken = |fields: Vec<String>, broken: Broken| Record {
+            line: start_line,
+            fields,
+            broken: Some(broken),
+        };
         loop {
-            let Some(c) = self.chars.next() else {
-                self.done = true;
+            if i - start > MAX_RECORD_BYTES {
+                // Resume after the quote's line if a quote is open, else on the next line.
+                let field_no = fields.len();
+                return Some(match quote.take() {
+                    Some(q) => {
+                        match q.resume {
+                            Some((at, line)) => (self.pos, self.line) = (at, line),
+                            None => {
+                                self.line = q.line;
+                                self.skip_line(i);
+                            }
+                        }
+                        broken(
+                            fields,
+                            Broken::UnterminatedQuote {
+                                line: q.line,
+                                field: q.field,
+                            },
+                        )
+                    }
+                    None => {
+                        self.skip_line(i);
+                        broken(
+                            fields,
+                            Broken::TooLong {
+                                line: start_line,
+                                field: field_no,
+                            },
+                        )
+                    }
+                });
+            }
+            let Some(&c) = b.get(i) else {
+                // End of the text.
+                if let Some(q) = quote {
+                    match q.resume {
+                        Some((at, line)) => (self.pos, self.line) = (at, line),
+                        None => self.pos = b.len(),
+                    }
+                    return Some(broken(
+                        fields,
+                        Broken::UnterminatedQuote {
+                            line: q.line,
+                            field: q.field,
+                        },
+                    ));
+                }
+                field.push_str(&self.text[run..i]);
                 fields.push(field);
+                self.pos = b.len();
                 return Some(Record {
                     line: start_line,
                     fields,
+                    broken: None,
                 });
             };
-            if quoted {
+            if let Some(q) = &mut quote {
                 match c {
-                    '"' if self.chars.peek() == Some(&'"') => {
-                        self.chars.next();
+                    b'"' if b.get(i + 1) == Some(&b'"') => {
+                        field.push_str(&self.text[run..i]);
                         field.push('"');
+                        i += 2;
+                        run = i;
                     }
-                    '"' => quoted = false,
-                    '\n' => {
-                        self.line += 1;
-                        field.push('\n');
-                    }
-                    '\r' => {
-                        if self.chars.peek() == Some(&'\n') {
-                            self.chars.next();
+                    b'"' => {
+                        field.push_str(&self.text[run..i]);
+                        i += 1;
+                        run = i;
+                        let q = quote.take().expect("quote is open");
+                        if q.resume.is_some() {
+                            closed_after_break = Some(q);
                         }
-                        self.line += 1;
-                        field.push('\n');
                     }
-                    _ => field.push(c),
+                    b'\n' | b'\r' => {
+                        field.push_str(&self.text[run..i]);
+                        field.push('\n');
+                        i = self.after_break(i);
+                        run = i;
+                        self.line += 1;
+                        if q.resume.is_none() {
+                            q.resume = Some((i, self.line));
+                        }
+                    }
+                    _ => i += 1,
                 }
                 continue;
             }
             match c {
-                '"' if field.trim().is_empty() => {
+                b'"' if field.trim().is_empty() && self.text[run..i].trim().is_empty() => {
                     field.clear();
-                    quoted = true;
+                    i += 1;
+                    run = i;
+                    quote = Some(OpenQuote {
+                        line: self.line,
+                        field: fields.len(),
+                        resume: None,
+                    });
                 }
-                ',' => fields.push(std::mem::take(&mut field)),
-                '\n' | '\r' => {
-                    if c == '\r' && self.chars.peek() == Some(&'\n') {
-                        self.chars.next();
-                    }
-                    self.line += 1;
+                b',' => {
+                    field.push_str(&self.text[run..i]);
+                    fields.push(std::mem::take(&mut field));
+                    closed_after_break = None;
+                    i += 1;
+                    run = i;
+                }
+                b'\n' | b'\r' => {
+                    field.push_str(&self.text[run..i]);
                     fields.push(field);
+                    self.pos = self.after_break(i);
+                    self.line += 1;
                     return Some(Record {
                         line: start_line,
                         fields,
+                        broken: None,
                     });
                 }
-                _ => field.push(c),
+                b' ' | b'\t' => i += 1,
+                _ => {
+                    if let Some(q) = closed_after_break.take() {
+                        // `"…\n…"x`: the quote that "closed" was the next field's opening
+                        // quote, so the one before it never closed.
+                        let (at, line) = q.resume.expect("closed after a line break");
+                        (self.pos, self.line) = (at, line);
+                        return Some(broken(
+                            fields,
+                            Broken::UnterminatedQuote {
+                                line: q.line,
+                                field: q.field,
+                            },
+                        ));
+                    }
+                    i += 1;
+                }
             }
         }
     }
@@ -106,40 +313,24 @@ impl Iterator for Records<'_> {
 mod tests {
     use super::*;
 
+    fn ok(line: u64, fields: &[&str]) -> Record {
+        Record {
+            line,
+            fields: fields.iter().map(|f| f.to_string()).collect(),
+            broken: None,
+        }
+    }
+
     #[test]
     fn line_numbers_survive_crlf_blank_lines_and_quoted_breaks() {
         let text = "A,B\r\n1,2\r\n\r\n\"x, \"\"y\"\"\",\"two\nlines\"\r\n5,6";
         let got: Vec<Record> = records(text).collect();
-        assert_eq!(
-            got[0],
-            Record {
-                line: 1,
-                fields: vec!["A".into(), "B".into()]
-            }
-        );
-        assert_eq!(
-            got[1],
-            Record {
-                line: 2,
-                fields: vec!["1".into(), "2".into()]
-            }
-        );
+        assert_eq!(got[0], ok(1, &["A", "B"]));
+        assert_eq!(got[1], ok(2, &["1", "2"]));
         assert!(got[2].is_blank());
         assert_eq!(got[2].line, 3);
-        assert_eq!(
-            got[3],
-            Record {
-                line: 4,
-                fields: vec!["x, \"y\"".into(), "two\nlines".into()]
-            }
-        );
-        assert_eq!(
-            got[4],
-            Record {
-                line: 6,
-                fields: vec!["5".into(), "6".into()]
-            }
-        );
+        assert_eq!(got[3], ok(4, &["x, \"y\"", "two\nlines"]));
+        assert_eq!(got[4], ok(6, &["5", "6"]));
         assert_eq!(got.len(), 5);
     }
 
@@ -147,5 +338,74 @@ mod tests {
     fn trailing_newline_makes_no_extra_record() {
         let got: Vec<Record> = records("A\n1\n").collect();
         assert_eq!(got.len(), 2);
+    }
+
+    #[test]
+    fn text_is_kept_as_written_around_quotes_and_non_ascii() {
+        let got: Vec<Record> = records("é,\"a€b\" ,x\"y\"\n£").collect();
+        assert_eq!(got, vec![ok(1, &["é", "a€b ", "x\"y\""]), ok(2, &["£"])]);
+    }
+
+    #[test]
+    fn a_quote_never_closed_breaks_one_record_and_reading_resumes_on_the_next_line() {
+        // Line 2 opens a quote in its second field that nothing closes.
+        let text = "A,B\n1,\"oops\n2,x\n3,y\n";
+        let got: Vec<Record> = records(text).collect();
+        assert_eq!(got[0], ok(1, &["A", "B"]));
+        assert_eq!(
+            got[1],
+            Record {
+                line: 2,
+                fields: vec!["1".into()],
+                broken: Some(Broken::UnterminatedQuote { line: 2, field: 1 }),
+            }
+        );
+        assert_eq!(got[2], ok(3, &["2", "x"]));
+        assert_eq!(got[3], ok(4, &["3", "y"]));
+        assert_eq!(got.len(), 4);
+    }
+
+    #[test]
+    fn a_quote_closed_by_the_next_fields_opening_quote_is_broken() {
+        // Line 2's quote "closes" at line 4's opening quote, followed by text: broken.
+        let text = "A,B\n1,\"oops\n2,x\n3,\"y\"\n";
+        let got: Vec<Record> = records(text).collect();
+        assert_eq!(
+            got[1].broken,
+            Some(Broken::UnterminatedQuote { line: 2, field: 1 })
+        );
+        assert_eq!(got[2], ok(3, &["2", "x"]));
+        assert_eq!(got[3], ok(4, &["3", "y"]));
+        assert_eq!(got.len(), 4);
+    }
+
+    #[test]
+    fn a_line_longer_than_the_limit_is_broken_and_the_next_line_is_read() {
+        let long = "x,".repeat(MAX_RECORD_BYTES);
+        let text = format!("A,B\n{long}\n1,2\n");
+        let got: Vec<Record> = records(&text).collect();
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[1].line, 2);
+        assert!(matches!(
+            got[1].broken,
+            Some(Broken::TooLong { line: 2, .. })
+        ));
+        // What was split before the limit is bounded by it.
+        assert!(got[1].fields.len() <= MAX_RECORD_BYTES / 2 + 1);
+        assert_eq!(got[2], ok(3, &["1", "2"]));
+    }
+
+    #[test]
+    fn a_runaway_quote_stops_at_the_limit() {
+        let text = format!("A\n\"{}\n1\n", "y\n".repeat(MAX_RECORD_BYTES));
+        let mut it = records(&text);
+        assert_eq!(it.next(), Some(ok(1, &["A"])));
+        let broken = it.next().unwrap();
+        assert_eq!(
+            broken.broken,
+            Some(Broken::UnterminatedQuote { line: 2, field: 0 })
+        );
+        // Reading resumes on line 3, the first "y" line after the quote.
+        assert_eq!(it.next(), Some(ok(3, &["y"])));
     }
 }

@@ -128,37 +128,67 @@ pub struct ReturnData {
 }
 
 /// Finds return files under the given paths (files or folders, searched recursively, in name
-/// order so that runs are reproducible). Files that are not returns are noted and skipped.
+/// order so that runs are reproducible). Files that are not returns are noted and skipped;
+/// files that look like returns but cannot be read (an empty or malformed XML) are errors.
+///
+/// Every file is looked at, dot-files included (`.cin_census.xml` is a return like any other).
+/// Links inside the input folders are not followed, whether they point out of the folders
+/// (their files are not part of the input) or back into them (their targets are read where
+/// they are; a loop such as `loop -> ..` would otherwise read everything again at every
+/// level, forever for two of them): each is reported with where it points. An input given on
+/// the command line is followed if it is a link. A file reached twice (the same file under two
+/// inputs, or `a/../a/x.csv`) is read once, by its canonical path.
 pub fn discover(inputs: &[PathBuf], hints: &Hints) -> (Vec<InputFile>, Vec<Issue>) {
-    let mut paths = vec![];
+    let mut found: Vec<Found> = vec![];
     let mut issues = vec![];
+    let roots: Vec<PathBuf> = inputs
+        .iter()
+        .filter_map(|p| fs::canonicalize(p).ok())
+        .collect();
     for input in inputs {
-        collect(input, &mut paths, &mut issues);
+        collect(input, &roots, &mut found, &mut issues);
     }
-    paths.sort();
-    paths.dedup();
+    // One path per file: the shortest way it was reached (then the first in name order).
+    found.sort_by(|a, b| {
+        (&a.canonical, a.path.components().count(), &a.path).cmp(&(
+            &b.canonical,
+            b.path.components().count(),
+            &b.path,
+        ))
+    });
+    found.dedup_by(|later, first| later.canonical == first.canonical);
+    found.sort_by(|a, b| a.path.cmp(&b.path));
     let mut files = vec![];
-    for path in paths {
-        let Some(format) = sniff_format(&path) else {
-            // A file named on the command line was meant to be read: not reading it is an
-            // error. One met while searching a folder (a README, a spreadsheet) is a note.
-            let named = inputs.iter().any(|i| i == &path);
-            issues.push(Issue {
-                file: Arc::from(path.display().to_string()),
-                location: String::new(),
-                table: String::new(),
-                child: None,
-                field: String::new(),
-                value: None,
-                rule: "not_a_return",
-                severity: if named {
-                    Severity::Error
-                } else {
-                    Severity::Note
-                },
-                message: "not a 903 CSV/XML or CIN census XML file; skipped".into(),
-            });
-            continue;
+    for Found { path, label, .. } in found {
+        let note = |rule, severity, message: String| Issue {
+            file: label.clone(),
+            location: String::new(),
+            table: String::new(),
+            child: None,
+            field: String::new(),
+            value: None,
+            rule,
+            severity,
+            message,
+        };
+        // A file named on the command line was meant to be read: not reading it is an error.
+        // One met while searching a folder (a README, a spreadsheet) is a note.
+        let named = inputs.iter().any(|i| i == &path);
+        let skipped = if named {
+            Severity::Error
+        } else {
+            Severity::Note
+        };
+        let format = match sniff(&path) {
+            Sniffed::Return(format) => format,
+            Sniffed::NotAReturn(why) => {
+                issues.push(note("not_a_return", skipped, why));
+                continue;
+            }
+            Sniffed::Unreadable(rule, why) => {
+                issues.push(note(rule, Severity::Error, why));
+                continue;
+            }
         };
         let (la, year) = la_and_year_from_path(&path);
         // A CSV that is not a 903 table is skipped unless it sits where a return would (then
@@ -167,22 +197,7 @@ pub fn discover(inputs: &[PathBuf], hints: &Hints) -> (Vec<InputFile>, Vec<Issue
             && (la.is_none() || year.is_none())
             && !csv_is_903(&path)
         {
-            let named = inputs.iter().any(|i| i == &path);
-            issues.push(Issue {
-                file: Arc::from(path.display().to_string()),
-                location: String::new(),
-                table: String::new(),
-                child: None,
-                field: String::new(),
-                value: None,
-                rule: "not_a_return",
-                severity: if named {
-                    Severity::Error
-                } else {
-                    Severity::Note
-                },
-                message: "the CSV header matches no SSDA903 table and the file is not under a <la_code>/<year>/ folder; skipped".into(),
-            });
+            issues.push(note("not_a_return", skipped, "the CSV header matches no SSDA903 table and the file is not under a <la_code>/<year>/ folder; skipped".into()));
             continue;
         }
         files.push(InputFile {
@@ -195,29 +210,129 @@ pub fn discover(inputs: &[PathBuf], hints: &Hints) -> (Vec<InputFile>, Vec<Issue
     (files, issues)
 }
 
-fn collect(path: &Path, out: &mut Vec<PathBuf>, issues: &mut Vec<Issue>) {
-    if path.is_dir() {
-        match fs::read_dir(path) {
-            Ok(entries) => {
-                for entry in entries.flatten() {
-                    let p = entry.path();
-                    let hidden = p
-                        .file_name()
-                        .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-                    if !hidden {
-                        collect(&p, out, issues);
-                    }
-                }
-            }
-            Err(e) => issues.push(io_issue(path, &e)),
-        }
-    } else if path.is_file() {
-        out.push(path.to_path_buf());
+/// A file found under an input.
+struct Found {
+    canonical: PathBuf,
+    path: PathBuf,
+    /// The path as the report names it: relative to the input folder (or a file input's
+    /// folder), as the readers' issues are.
+    label: Arc<str>,
+}
+
+/// The report's name for a path found under `input`.
+fn label(input: &Path, path: &Path) -> Arc<str> {
+    let base = if input.is_dir() {
+        input
     } else {
-        issues.push(io_issue(
-            path,
-            &std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or folder"),
-        ));
+        input.parent().unwrap_or(Path::new(""))
+    };
+    let rel = path
+        .strip_prefix(base)
+        .ok()
+        .map(|rel| rel.to_string_lossy().replace('\\', "/"))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| path.to_string_lossy().into_owned());
+    Arc::from(rel)
+}
+
+fn collect(input: &Path, roots: &[PathBuf], out: &mut Vec<Found>, issues: &mut Vec<Issue>) {
+    let mut push = |path: &Path, issues: &mut Vec<Issue>| match fs::canonicalize(path) {
+        Ok(canonical) => out.push(Found {
+            canonical,
+            path: path.to_path_buf(),
+            label: label(input, path),
+        }),
+        Err(e) => issues.push(io_issue(path, &e)),
+    };
+    match fs::metadata(input) {
+        Ok(m) if m.is_file() => return push(input, issues),
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            return issues.push(io_issue(
+                input,
+                &std::io::Error::other("not a file or folder"),
+            ));
+        }
+        Err(_) => {
+            return issues.push(io_issue(
+                input,
+                &std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or folder"),
+            ));
+        }
+    }
+    let walk = walkdir::WalkDir::new(input)
+        .follow_root_links(true)
+        .follow_links(false)
+        .sort_by_file_name();
+    for entry in walk {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                let path = e.path().unwrap_or(input).to_path_buf();
+                let io = e
+                    .into_io_error()
+                    .unwrap_or_else(|| std::io::Error::other("cannot be listed"));
+                issues.push(Issue {
+                    file: label(input, &path),
+                    ..io_issue(&path, &io)
+                });
+                continue;
+            }
+        };
+        let path = entry.path();
+        if entry.depth() > 0 && entry.path_is_symlink() {
+            issues.push(link_issue(input, path, roots));
+        } else if entry.file_type().is_file() {
+            push(path, issues);
+        } else if !entry.file_type().is_dir() {
+            issues.push(Issue {
+                file: label(input, path),
+                location: String::new(),
+                table: String::new(),
+                child: None,
+                field: String::new(),
+                value: None,
+                rule: "not_a_return",
+                severity: Severity::Note,
+                message: "not a regular file (a socket, pipe or device); skipped".into(),
+            });
+        }
+    }
+}
+
+/// The report line for a link found in an input folder (links there are never followed).
+fn link_issue(input: &Path, link: &Path, roots: &[PathBuf]) -> Issue {
+    let target = fs::read_link(link)
+        .map(|t| t.display().to_string())
+        .unwrap_or_else(|_| "?".into());
+    let (severity, message) = match fs::canonicalize(link) {
+        Err(_) => (
+            Severity::Warning,
+            format!("a link to {target}, which does not exist: not followed"),
+        ),
+        Ok(to) if roots.iter().any(|r| to.starts_with(r)) => (
+            Severity::Note,
+            format!(
+                "a link to {target}, inside the input folders: not followed (what it points to is read where it is)"
+            ),
+        ),
+        Ok(_) => (
+            Severity::Warning,
+            format!(
+                "a link to {target}, outside the input folders: not followed, so nothing there was read; copy the files into the folder or give their folder as an input"
+            ),
+        ),
+    };
+    Issue {
+        file: label(input, link),
+        location: String::new(),
+        table: String::new(),
+        child: None,
+        field: String::new(),
+        value: None,
+        rule: "link_not_followed",
+        severity,
+        message,
     }
 }
 
@@ -235,35 +350,80 @@ fn io_issue(path: &Path, e: &std::io::Error) -> Issue {
     }
 }
 
-/// Tells a return file by its extension and, for XML, its root element.
-pub fn sniff_format(path: &Path) -> Option<FileFormat> {
-    let ext = path.extension()?.to_string_lossy().to_ascii_lowercase();
+/// What a file found among the inputs is.
+enum Sniffed {
+    Return(FileFormat),
+    /// Not a return (noted): why.
+    NotAReturn(String),
+    /// Looks like a return but cannot be read (an error): the rule and why.
+    Unreadable(&'static str, String),
+}
+
+/// Tells a return file by its extension and, for XML, its root element (by local name, so
+/// `<cin:Message>` is a CIN census; after any prologue up to [`xml::MAX_PROLOGUE`]).
+fn sniff(path: &Path) -> Sniffed {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
     match ext.as_str() {
-        "csv" => Some(FileFormat::Ssda903Csv),
+        "csv" => Sniffed::Return(FileFormat::Ssda903Csv),
         "xml" => {
-            let mut head = vec![0u8; 4096];
-            let n = fs::File::open(path)
-                .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
-                .ok()?;
-            let (text, _) = super::text::decode(&head[..n]);
-            if text.contains("EXPSSDA903") {
-                Some(FileFormat::Ssda903Xml)
-            } else if text.contains("<Message") {
-                Some(FileFormat::CinXml)
-            } else {
-                None
+            let root = match fs::File::open(path).and_then(xml::root_element) {
+                Ok(root) => root,
+                Err(e) => return Sniffed::Unreadable("file", format!("cannot read: {e}")),
+            };
+            match root {
+                xml::Root::Element(name) if name == "EXPSSDA903" => {
+                    Sniffed::Return(FileFormat::Ssda903Xml)
+                }
+                xml::Root::Element(name) if name == "Message" => {
+                    Sniffed::Return(FileFormat::CinXml)
+                }
+                xml::Root::Element(name) => Sniffed::NotAReturn(format!(
+                    "an XML file whose root element is <{name}>, not a 903 (<EXPSSDA903>) or CIN census (<Message>) return; skipped"
+                )),
+                xml::Root::Empty => Sniffed::Unreadable(
+                    "file",
+                    "the file is empty (0 bytes), so no return could be read from it; export it again".into(),
+                ),
+                xml::Root::NotXml(why) => Sniffed::Unreadable(
+                    "unreadable_xml",
+                    format!(
+                        "the file is not well-formed XML before its first element ({why}), so it could not be read; export it again"
+                    ),
+                ),
+                xml::Root::TooFar => Sniffed::Unreadable(
+                    "unreadable_xml",
+                    format!(
+                        "no XML element in the first {} MiB of the file, so it could not be read; export it again",
+                        xml::MAX_PROLOGUE >> 20
+                    ),
+                ),
             }
         }
+        _ => Sniffed::NotAReturn("not a 903 CSV/XML or CIN census XML file; skipped".into()),
+    }
+}
+
+/// Tells a return file by its extension and, for XML, its root element.
+pub fn sniff_format(path: &Path) -> Option<FileFormat> {
+    match sniff(path) {
+        Sniffed::Return(format) => Some(format),
         _ => None,
     }
 }
 
-/// Whether a CSV's header (its first non-blank line) is a 903 table's.
+/// Whether a CSV's header (its first non-blank line, within the first 64 KB) is a 903 table's.
 fn csv_is_903(path: &Path) -> bool {
-    let Ok(bytes) = fs::read(path) else {
+    let mut head = Vec::new();
+    if fs::File::open(path)
+        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, 64 * 1024), &mut head))
+        .is_err()
+    {
         return false;
-    };
-    let (text, _) = super::text::decode(&bytes[..bytes.len().min(64 * 1024)]);
+    }
+    let (text, _) = super::text::decode(&head);
     super::csv_lines::records(&text)
         .find(|r| !r.is_blank())
         .is_some_and(|r| {

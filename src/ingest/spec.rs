@@ -63,6 +63,7 @@ struct RawColumn {
     codes: Option<String>,
     min: Option<i64>,
     max: Option<i64>,
+    future_years: Option<i32>,
 }
 
 /// One column of a canonical table.
@@ -79,6 +80,9 @@ pub struct ColumnSpec {
     pub codes: Option<String>,
     pub min: Option<i64>,
     pub max: Option<i64>,
+    /// For a date: how many years after the end of the collection year it may fall (default 1;
+    /// the date UASC ceases, an 18th birthday, may be many years ahead).
+    pub future_years: Option<i32>,
 }
 
 /// One canonical table.
@@ -117,6 +121,7 @@ fn columns<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ColumnSpec>, D:
             codes: c.codes,
             min: c.min,
             max: c.max,
+            future_years: c.future_years,
         })
         .collect())
 }

@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use super::csv_lines::records;
+use super::csv_lines::{Record, records};
 use super::report::{Issue, Severity};
 use super::spec::{FormatSpec, Required, TableSpec};
 use super::table::{RowSource, TableBuilder};
@@ -83,7 +83,9 @@ pub fn read<'s>(
         message,
     };
     let mut records = records(&text);
-    // The header is the first row with any content.
+    // The header is the first row with any content (a broken row before it is reported and
+    // passed over).
+    let mut broken_before_header = false;
     let header: Vec<String> = loop {
         match records.next() {
             None => {
@@ -91,11 +93,30 @@ pub fn read<'s>(
                     Severity::Error,
                     "unrecognised_file",
                     "",
-                    "the file is empty".into(),
+                    if broken_before_header {
+                        "no header row could be read (see the errors above)".into()
+                    } else {
+                        "the file is empty".into()
+                    },
                 ));
                 return out;
             }
             Some(r) if r.is_blank() => continue,
+            Some(Record {
+                broken: Some(broken),
+                ..
+            }) => {
+                broken_before_header = true;
+                out.issues.push(Issue {
+                    location: format!("line {}", broken.line()),
+                    ..file_issue(
+                        Severity::Error,
+                        broken.rule(),
+                        &format!("column {}", broken.field() + 1),
+                        broken.describe(),
+                    )
+                });
+            }
             Some(r) => break r.fields.iter().map(|f| normalise_header(f)).collect(),
         }
     };
@@ -172,6 +193,33 @@ pub fn read<'s>(
             continue;
         }
         let line = record.line;
+        if let Some(broken) = record.broken {
+            // The row cannot be split into its values: rejected, reported on the field the
+            // problem is in, with the child if the child's value came before it.
+            builder.count.read += 1;
+            builder.count.rejected += 1;
+            let child = index
+                .iter()
+                .zip(&table.columns)
+                .find(|(_, c)| c.name == "child")
+                .and_then(|(at, _)| at.and_then(|i| record.fields.get(i)))
+                .map(|c| c.trim().to_string())
+                .filter(|c| !c.is_empty());
+            out.issues.push(Issue {
+                location: format!("line {}", broken.line()),
+                table: table.name.clone(),
+                child,
+                ..file_issue(
+                    Severity::Error,
+                    broken.rule(),
+                    header
+                        .get(broken.field())
+                        .map_or(&format!("column {}", broken.field() + 1), |h| h),
+                    broken.describe(),
+                )
+            });
+            continue;
+        }
         if missing_required {
             builder.count.read += 1;
             builder.count.rejected += 1;

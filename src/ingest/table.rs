@@ -15,7 +15,9 @@ use polars::prelude::*;
 use super::report::{Issue, Severity, TableCount};
 use super::spec::{ColumnSpec, DateStyle, Kind, Required, TableSpec};
 use crate::domain::codes::{CodeList, CodeLists, CodeProblem};
-use crate::domain::dates::{parse_date, to_epoch_days};
+use chrono::NaiveDate;
+
+use crate::domain::dates::{format_dmy, parse_date, to_epoch_days};
 
 /// A parsed cell, borrowed from the input where possible.
 #[derive(Debug, Clone)]
@@ -358,9 +360,8 @@ fn parse_cell<'a>(
             }
             Ok(Cell::Str(Cow::Owned(out)))
         }
-        Kind::Date => parse_date(text)
-            .map(|d| Cell::Date(to_epoch_days(d)))
-            .ok_or_else(|| Problem {
+        Kind::Date => {
+            let date = parse_date(text).ok_or_else(|| Problem {
                 rule: "date",
                 message: format!(
                     "'{text}' is not a valid date (expected {})",
@@ -369,7 +370,22 @@ fn parse_cell<'a>(
                         DateStyle::Iso => "YYYY-MM-DD",
                     }
                 ),
-            }),
+            })?;
+            let (earliest, latest) = plausible_dates(year, column.future_years.unwrap_or(1));
+            if date < earliest || date > latest {
+                return Err(Problem {
+                    rule: "implausible_date",
+                    message: format!(
+                        "'{text}' is not a plausible date for the {}/{} collection (a return's dates fall between {} and {})",
+                        year - 1,
+                        year % 100,
+                        format_dmy(earliest),
+                        format_dmy(latest)
+                    ),
+                });
+            }
+            Ok(Cell::Date(to_epoch_days(date)))
+        }
         Kind::Int => {
             let value: i64 = text.parse().map_err(|_| Problem {
                 rule: "number",
@@ -435,6 +451,23 @@ fn check_code<'l>(list: &'l CodeList, text: &str, year: i32) -> Result<&'l str, 
     })
 }
 
+/// The range of dates a return for collection `year` can hold in a field that may fall up to
+/// `future_years` after the year ends.
+///
+/// Earlier than 1900 is a typing error or a placeholder (`01/01/0000`): no child, parent or
+/// event in a children's services return is that old. The latest is by default one year after
+/// the end of the collection year (31 March of `year + 1`): an unborn child's expected date of
+/// birth may be up to ~9 months after the census date and extracts are taken months after the
+/// year end, but a date further ahead (`31/12/9999`) is a placeholder. A field that looks ahead
+/// declares more years in its spec (`future_years`: DUC, the date a UASC turns 18). Dates merely
+/// after the year end are judged by the cross-row rules (`after_year_end`), field by field.
+pub fn plausible_dates(year: i32, future_years: i32) -> (NaiveDate, NaiveDate) {
+    let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
+    let latest =
+        NaiveDate::from_ymd_opt(year.saturating_add(future_years), 3, 31).unwrap_or(NaiveDate::MAX);
+    (earliest, latest)
+}
+
 /// Upper-cases a postcode and puts one space before the inward code: "ss12pa" → "SS1 2PA".
 /// A sector ("SS1 2", outward code plus the first inward character) is accepted as sent:
 /// some systems send only the sector.
@@ -444,6 +477,11 @@ pub fn normalise_postcode(text: &str) -> Option<String> {
         .filter(|c| !c.is_whitespace())
         .map(|c| c.to_ascii_uppercase())
         .collect();
+    // Postcodes are ASCII; checking first keeps the byte-index splits below on character
+    // boundaries whatever was typed ("A€12", a Windows-1252 "£").
+    if !compact.is_ascii() {
+        return None;
+    }
     let had_space = text.trim().contains(' ');
     let valid_outward = |o: &str| {
         let b = o.as_bytes();
@@ -517,6 +555,11 @@ mod tests {
         assert_eq!(normalise_postcode("SS12").as_deref(), None);
         assert_eq!(normalise_postcode("12345"), None);
         assert_eq!(normalise_postcode("not a postcode"), None);
+        // Non-ASCII text is not a postcode (and used to panic: a byte-index split inside "€").
+        assert_eq!(normalise_postcode("A€12"), None);
+        assert_eq!(normalise_postcode("SS1 2P£"), None);
+        assert_eq!(normalise_postcode("£S1 2"), None);
+        assert_eq!(normalise_postcode("ÉS12PA"), None);
     }
 
     #[test]

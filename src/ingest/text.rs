@@ -100,6 +100,11 @@ impl<R: Read> Utf8Reader<R> {
         self.encoding
     }
 
+    /// The reader underneath.
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+
     fn fill(&mut self) -> io::Result<bool> {
         let mut chunk = vec![0u8; 64 * 1024];
         let n = self.inner.read(&mut chunk)?;
@@ -149,7 +154,7 @@ impl<R: Read> Utf8Reader<R> {
                 // Keep a trailing high surrogate for the next chunk unless the file has ended.
                 let mut keep = self.pending[whole..].to_vec();
                 if !at_end && units.last().is_some_and(|u| (0xD800..0xDC00).contains(u)) {
-                    let last = units.pop().expect("non-empty");
+                    let last = units.pop().unwrap_or_default();
                     let mut bytes = if self.encoding == Encoding::Utf16Le {
                         last.to_le_bytes()
                     } else {

@@ -9,6 +9,12 @@
 //! (`../CINreferralDate`) or from elsewhere in the child (`^ChildIdentifiers/LAchildID`) — and
 //! handed to the same [`TableBuilder`] the CSV reader uses. Elements the spec does not name
 //! (schema additions such as `PreProceedingsandFGDM`) are skipped and noted once per file.
+//!
+//! Hostile or broken files are read as far as they can be, in time linear in their size:
+//! elements nested deeper than [`MAX_DEPTH`] are skipped with one error (the path of each open
+//! element was rebuilt at every close, so 6 MB of nesting took 101 s); an entity the file does
+//! not define (`&foo;`) makes its value unreadable, an error on that field, never a child id;
+//! a child whose text runs past [`MAX_UNIT_TEXT`] is rejected rather than held in memory.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
@@ -28,6 +34,18 @@ use crate::domain::codes::CodeLists;
 
 const UNKNOWN: u32 = u32::MAX;
 
+/// The deepest element read, counted from the root (the root is level 1). The CIN census is 7
+/// levels deep and the 903 XML 5; a file nested deeper than 64 is broken or hostile, and its
+/// deeper elements are skipped (one error per file, with the path where the limit was crossed).
+pub const MAX_DEPTH: usize = 64;
+
+/// The most text one child (unit) may hold: 16 MiB. A real child is a few KB; more is a broken
+/// export, and the child is rejected (an error) instead of growing without bound.
+pub const MAX_UNIT_TEXT: usize = 16 << 20;
+
+/// The most text kept for a value outside the children (the header's year, LA, dates).
+const MAX_OUTER_TEXT: usize = 64 << 10;
+
 #[derive(Debug)]
 struct Node {
     name: Box<[u8]>,
@@ -37,6 +55,8 @@ struct Node {
     record: bool,
     /// Some column reads this element's text.
     value: bool,
+    /// A list column reads every occurrence of this element (not only the first).
+    list: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -89,6 +109,7 @@ impl XmlLayout {
                 children: vec![],
                 record: false,
                 value: false,
+                list: false,
             }],
             prefix: parts,
             tables: vec![],
@@ -115,11 +136,17 @@ impl XmlLayout {
                 .columns
                 .iter()
                 .map(|column| {
-                    column
+                    let refs: Vec<ValueRef> = column
                         .xml
                         .iter()
                         .map(|path| layout.place(record, parent_record, path))
-                        .collect()
+                        .collect();
+                    if column.kind == Kind::List {
+                        for r in &refs {
+                            layout.nodes[r.node as usize].list = true;
+                        }
+                    }
+                    refs
                 })
                 .collect();
             layout.tables.push(TableLayout {
@@ -155,6 +182,7 @@ impl XmlLayout {
                         children: vec![],
                         record: false,
                         value: false,
+                        list: false,
                     });
                     self.nodes[at as usize].children.push(id);
                     id
@@ -234,8 +262,20 @@ struct Instance {
     node: u32,
     parent: u32,
     ordinal: u32,
-    /// (node, start, end) of values in the unit's text buffer.
-    values: Vec<(u32, u32, u32)>,
+    /// Single-valued elements' values (the first of each node; a few per instance).
+    values: Vec<Value>,
+    /// Every value of the list elements (Disability, AssessmentFactors), in order.
+    lists: Vec<Value>,
+}
+
+/// One value element's text, as a range of the unit's text buffer.
+#[derive(Debug, Clone, Copy)]
+struct Value {
+    node: u32,
+    start: u32,
+    end: u32,
+    /// The text holds an entity the file does not define (`&foo;`): it cannot be read.
+    unresolved: bool,
 }
 
 /// Everything read from one XML file.
@@ -301,6 +341,69 @@ pub fn read_path<'s>(
     })
 }
 
+/// How far into a file its root element is looked for: 1 MiB. A real prologue (declaration,
+/// comments, a DOCTYPE) is well under 1 KB, but some exports put long comments first, so 4 KB
+/// was not enough.
+pub const MAX_PROLOGUE: u64 = 1 << 20;
+
+/// What is at the top of an XML file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Root {
+    /// The root element's local name (`Message` for `<cin:Message>`).
+    Element(String),
+    /// The file has no bytes at all.
+    Empty,
+    /// No root element: not well-formed before it, or text instead of markup.
+    NotXml(String),
+    /// No root element in the first [`MAX_PROLOGUE`] bytes.
+    TooFar,
+}
+
+/// Finds a file's root element, reading at most [`MAX_PROLOGUE`] bytes (any encoding the
+/// readers accept: UTF-8 with or without a BOM, UTF-16).
+pub fn root_element(source: impl Read) -> std::io::Result<Root> {
+    let mut reader =
+        Reader::from_reader(BufReader::new(Utf8Reader::new(source.take(MAX_PROLOGUE))));
+    let mut buf = Vec::new();
+    let limit_reached = |reader: Reader<BufReader<Utf8Reader<std::io::Take<_>>>>| {
+        reader.into_inner().into_inner().into_inner().limit() == 0
+    };
+    loop {
+        match reader.read_event_into(&mut buf) {
+            Ok(Event::Start(e)) | Ok(Event::Empty(e)) => {
+                let name = e.local_name();
+                return Ok(Root::Element(name.as_ref().to_string()));
+            }
+            Ok(Event::Text(t)) if !t.trim().is_empty() => {
+                return Ok(Root::NotXml("text before any element".into()));
+            }
+            Ok(Event::Eof) => {
+                let empty = reader.buffer_position() == 0;
+                return Ok(if empty {
+                    Root::Empty
+                } else if limit_reached(reader) {
+                    Root::TooFar
+                } else {
+                    Root::NotXml("no element".into())
+                });
+            }
+            Ok(_) => {}
+            Err(quick_xml::Error::Io(e)) => {
+                return Err(std::io::Error::new(e.kind(), e.to_string()));
+            }
+            Err(e) => {
+                let why = e.to_string();
+                return Ok(if limit_reached(reader) {
+                    Root::TooFar
+                } else {
+                    Root::NotXml(why)
+                });
+            }
+        }
+        buf.clear();
+    }
+}
+
 fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
@@ -333,9 +436,14 @@ pub fn read<'s, R: BufRead>(
     let mut year = ctx.year;
     let mut outer: Vec<String> = vec![];
     let mut outer_text = String::new();
+    // An entity the file does not define, in the outer text being collected.
+    let mut outer_unresolved = false;
     let mut unknown_paths: BTreeSet<String> = BTreeSet::new();
     let mut buf = Vec::with_capacity(64 * 1024);
     let mut in_unit = false;
+    // Elements open below MAX_DEPTH, being skipped.
+    let mut skipping = 0usize;
+    let mut too_deep_reported = false;
     loop {
         let event = match reader.read_event_into(&mut buf) {
             Ok(event) => event,
@@ -353,7 +461,49 @@ pub fn read<'s, R: BufRead>(
                 break;
             }
         };
+        if skipping > 0 {
+            match event {
+                Event::Start(_) => skipping += 1,
+                Event::End(_) => skipping -= 1,
+                Event::Eof => {
+                    out.issues.push(broken(
+                        &ctx.file_label,
+                        layout,
+                        &state,
+                        &outer,
+                        in_unit,
+                        out.units,
+                        reader.buffer_position(),
+                        "the file ends before its elements are closed",
+                    ));
+                    break;
+                }
+                _ => {}
+            }
+            buf.clear();
+            continue;
+        }
+        let depth = outer.len() + if in_unit { 1 + state.stack.len() } else { 0 };
         match event {
+            Event::Start(_) if depth >= MAX_DEPTH => {
+                skipping = 1;
+                if !too_deep_reported {
+                    too_deep_reported = true;
+                    out.issues.push(Issue {
+                        file: ctx.file_label.clone(),
+                        location: open_path(layout, &state, &outer, in_unit, out.units),
+                        table: String::new(),
+                        child: if in_unit { state.child_id(layout) } else { None },
+                        field: String::new(),
+                        value: None,
+                        rule: "xml_too_deep",
+                        severity: Severity::Error,
+                        message: format!(
+                            "elements are nested more than {MAX_DEPTH} levels deep here (a return is at most 7): the deeper elements were skipped; the file is broken, export it again"
+                        ),
+                    });
+                }
+            }
             Event::Start(e) => {
                 let name = e.local_name();
                 if in_unit {
@@ -367,6 +517,7 @@ pub fn read<'s, R: BufRead>(
                 } else {
                     outer.push(name.as_ref().to_string());
                     outer_text.clear();
+                    outer_unresolved = false;
                 }
             }
             Event::Empty(e) if in_unit => {
@@ -378,7 +529,7 @@ pub fn read<'s, R: BufRead>(
             Event::Text(t) => {
                 if in_unit {
                     state.text(&t);
-                } else {
+                } else if outer_text.len() < MAX_OUTER_TEXT {
                     outer_text.push_str(&t);
                 }
             }
@@ -387,20 +538,27 @@ pub fn read<'s, R: BufRead>(
             }
             Event::GeneralRef(r) => {
                 let resolved = match r.resolve_char_ref() {
-                    Ok(Some(ch)) => ch.to_string(),
+                    Ok(Some(ch)) => Some(ch.to_string()),
                     _ => match &*r {
-                        "amp" => "&".into(),
-                        "lt" => "<".into(),
-                        "gt" => ">".into(),
-                        "quot" => "\"".into(),
-                        "apos" => "'".into(),
-                        other => format!("&{other};"),
+                        "amp" => Some("&".into()),
+                        "lt" => Some("<".into()),
+                        "gt" => Some(">".into()),
+                        "quot" => Some("\"".into()),
+                        "apos" => Some("'".into()),
+                        _ => None,
                     },
                 };
+                // An entity the file does not define is kept as written (`&foo;`) so the
+                // report can show it, and the value is marked unreadable.
+                let text = resolved.clone().unwrap_or_else(|| format!("&{};", &*r));
                 if in_unit {
-                    state.text(&resolved);
+                    state.text(&text);
+                    if resolved.is_none() {
+                        state.unresolved();
+                    }
                 } else {
-                    outer_text.push_str(&resolved);
+                    outer_text.push_str(&text);
+                    outer_unresolved |= resolved.is_none();
                 }
             }
             Event::End(_) => {
@@ -410,11 +568,7 @@ pub fn read<'s, R: BufRead>(
                         in_unit = false;
                         out.units += 1;
                         if out.builders.is_empty() {
-                            year = year.or_else(|| {
-                                out.file_values
-                                    .get("collection_year")
-                                    .and_then(|y| y.trim().parse().ok())
-                            });
+                            year = year.or_else(|| header_year(&out.file_values));
                             let Some(y) = year else {
                                 out.issues.push(file_issue(&ctx.file_label, "collection_year", "the collection year is not in the file header and was not given; use --year"));
                                 return out;
@@ -438,11 +592,26 @@ pub fn read<'s, R: BufRead>(
                 } else {
                     let path = outer.join("/");
                     if let Some(name) = layout.file_values.get(&path) {
-                        out.file_values
-                            .insert(name.clone(), outer_text.trim().to_string());
+                        let value = outer_text.trim().to_string();
+                        if let Some(problem) = file_value_problem(name, &value, outer_unresolved) {
+                            out.issues.push(Issue {
+                                location: path.clone(),
+                                field: path.rsplit('/').next().unwrap_or(&path).to_string(),
+                                value: Some(value),
+                                rule: if outer_unresolved {
+                                    "unresolved_entity"
+                                } else {
+                                    "file"
+                                },
+                                ..file_issue(&ctx.file_label, "", &problem)
+                            });
+                        } else {
+                            out.file_values.insert(name.clone(), value);
+                        }
                     }
                     outer.pop();
                     outer_text.clear();
+                    outer_unresolved = false;
                 }
             }
             Event::Eof => {
@@ -477,12 +646,22 @@ pub fn read<'s, R: BufRead>(
             message: "this element is not part of the canonical tables and was not read".into(),
         });
     }
+    if out.units == 0 {
+        out.issues.push(Issue {
+            severity: Severity::Warning,
+            rule: "no_children",
+            ..file_issue(
+                &ctx.file_label,
+                "",
+                &format!(
+                    "the file holds no {} elements, so nothing was read from it",
+                    layout.prefix_path()
+                ),
+            )
+        });
+    }
     if out.builders.is_empty()
-        && let Some(y) = year.or_else(|| {
-            out.file_values
-                .get("collection_year")
-                .and_then(|y| y.trim().parse().ok())
-        })
+        && let Some(y) = year.or_else(|| header_year(&out.file_values))
     {
         out.builders = spec
             .tables
@@ -491,6 +670,60 @@ pub fn read<'s, R: BufRead>(
             .collect();
     }
     out
+}
+
+/// The collection year in the file's header, if it has one (checked when it was read).
+fn header_year(values: &HashMap<String, String>) -> Option<i32> {
+    values
+        .get("collection_year")
+        .and_then(|y| y.trim().parse().ok())
+}
+
+/// Why a file-level value cannot be used, if it cannot: an undefined entity, or a collection
+/// year that is not a year of the collections (the year drives every date check, and a year
+/// such as 999999 is past what a date can hold).
+fn file_value_problem(name: &str, value: &str, unresolved: bool) -> Option<String> {
+    if unresolved {
+        return Some(
+            "the value holds an entity the file does not define (such as &foo;), so it cannot be read"
+                .into(),
+        );
+    }
+    if name == "collection_year" && !value.is_empty() {
+        let ok = value
+            .parse::<i32>()
+            .is_ok_and(|y| (2000..=2100).contains(&y));
+        if !ok {
+            return Some(format!(
+                "'{value}' is not a collection year (2000–2100): the year was not taken from the file; use --year"
+            ));
+        }
+    }
+    None
+}
+
+/// The path of the open elements: outside a unit the outer elements, inside one the unit
+/// (with its ordinal) and the elements open in it.
+fn open_path(
+    layout: &XmlLayout,
+    state: &State,
+    outer: &[String],
+    in_unit: bool,
+    units: u64,
+) -> String {
+    if !in_unit {
+        return outer.join("/");
+    }
+    let mut path = format!("{}[{}]", layout.prefix_path(), units + 1);
+    for &node in &state.stack {
+        path.push('/');
+        if node == UNKNOWN {
+            path.push('?');
+        } else {
+            path.push_str(&String::from_utf8_lossy(&layout.nodes[node as usize].name));
+        }
+    }
+    path
 }
 
 impl XmlLayout {
@@ -536,7 +769,7 @@ fn broken(
         }
         path
     } else {
-        outer.join("/")
+        open_path(layout, state, outer, in_unit, units)
     };
     let child = if in_unit {
         state.child_id(layout)
@@ -560,6 +793,11 @@ fn broken(
 }
 
 /// Buffers of the unit (child) being read; reused from child to child.
+///
+/// Every per-element step is constant time whatever the child holds (a hostile child with
+/// 500,000 empty records must not take quadratic time): ordinals come from a count per
+/// (node, parent), the first instance of each record node is remembered, and an instance keeps
+/// only the first value of a single-valued element.
 #[derive(Default)]
 struct State {
     unit_ordinal: u64,
@@ -569,6 +807,14 @@ struct State {
     live: usize,
     open_instances: Vec<u32>,
     value_start: Option<usize>,
+    /// The value being read holds an undefined entity.
+    value_unresolved: bool,
+    /// The unit's text passed MAX_UNIT_TEXT: the unit is rejected when it closes.
+    overflow: bool,
+    /// Instances so far per (record node, parent instance), for ordinals.
+    ordinals: HashMap<(u32, u32), u32>,
+    /// The first instance of each record node in the unit.
+    first: HashMap<u32, u32>,
 }
 
 impl State {
@@ -579,14 +825,18 @@ impl State {
         self.live = 0;
         self.open_instances.clear();
         self.value_start = None;
+        self.value_unresolved = false;
+        self.overflow = false;
+        self.ordinals.clear();
+        self.first.clear();
         self.new_instance(0, UNKNOWN);
     }
 
     fn new_instance(&mut self, node: u32, parent: u32) {
-        let ordinal = 1 + self.instances[..self.live]
-            .iter()
-            .filter(|i| i.node == node && i.parent == parent)
-            .count() as u32;
+        let count = self.ordinals.entry((node, parent)).or_insert(0);
+        *count += 1;
+        let ordinal = *count;
+        self.first.entry(node).or_insert(self.live as u32);
         if self.live == self.instances.len() {
             self.instances.push(Instance::default());
         }
@@ -595,6 +845,7 @@ impl State {
         inst.parent = parent;
         inst.ordinal = ordinal;
         inst.values.clear();
+        inst.lists.clear();
         self.open_instances.push(self.live as u32);
         self.live += 1;
     }
@@ -619,18 +870,30 @@ impl State {
         if node != UNKNOWN {
             let n = &layout.nodes[node as usize];
             if n.record {
-                let parent_instance = *self.open_instances.last().expect("unit instance is open");
+                let parent_instance = self.open_instances.last().copied().unwrap_or(0);
                 self.new_instance(node, parent_instance);
             }
             if n.value {
                 self.value_start = Some(self.text.len());
+                self.value_unresolved = false;
             }
         }
     }
 
     fn text(&mut self, text: &str) {
         if self.value_start.is_some() {
+            if self.text.len() + text.len() > MAX_UNIT_TEXT {
+                self.overflow = true;
+                return;
+            }
             self.text.push_str(text);
+        }
+    }
+
+    /// The value being read holds an entity the file does not define.
+    fn unresolved(&mut self) {
+        if self.value_start.is_some() {
+            self.value_unresolved = true;
         }
     }
 
@@ -647,20 +910,44 @@ impl State {
             let lead = raw.len() - raw.trim_start().len();
             let trimmed_len = raw.trim().len();
             let (s, e) = ((start + lead) as u32, (start + lead + trimmed_len) as u32);
-            let owner = *self.open_instances.last().expect("unit instance is open");
-            self.instances[owner as usize].values.push((node, s, e));
+            let owner = self.open_instances.last().copied().unwrap_or(0) as usize;
+            let inst = &mut self.instances[owner];
+            let value = Value {
+                node,
+                start: s,
+                end: e,
+                unresolved: self.value_unresolved,
+            };
+            // A single-valued element given twice: the first counts (as before), and keeping
+            // only it keeps every lookup short.
+            if n.list {
+                inst.lists.push(value);
+            } else if !inst.values.iter().any(|v| v.node == node) {
+                inst.values.push(value);
+            } else {
+                self.text.truncate(start);
+            }
+            self.value_unresolved = false;
         }
         if n.record {
             self.open_instances.pop();
         }
     }
 
-    fn value_in(&self, instance: usize, node: u32) -> Option<&str> {
+    fn value_at(&self, instance: usize, node: u32) -> Option<Value> {
         self.instances[instance]
             .values
             .iter()
-            .find(|v| v.0 == node)
-            .map(|&(_, s, e)| &self.text[s as usize..e as usize])
+            .find(|v| v.node == node)
+            .copied()
+    }
+
+    fn text_of(&self, v: Value) -> &str {
+        &self.text[v.start as usize..v.end as usize]
+    }
+
+    fn value_in(&self, instance: usize, node: u32) -> Option<&str> {
+        self.value_at(instance, node).map(|v| self.text_of(v))
     }
 
     fn resolve(&self, instance: usize, r: ValueRef) -> Option<usize> {
@@ -676,17 +963,13 @@ impl State {
                 }
                 None
             }
-            Lookup::UnitFirst(owner) => self.instances[..self.live]
-                .iter()
-                .position(|i| i.node == owner),
+            Lookup::UnitFirst(owner) => self.first.get(&owner).map(|&i| i as usize),
         }
     }
 
     fn child_id(&self, layout: &XmlLayout) -> Option<String> {
         let (owner, node) = layout.child?;
-        let instance = self.instances[..self.live]
-            .iter()
-            .position(|i| i.node == owner)?;
+        let instance = *self.first.get(&owner)? as usize;
         self.value_in(instance, node)
             .filter(|v| !v.is_empty())
             .map(str::to_string)
@@ -709,6 +992,24 @@ impl State {
         path
     }
 
+    /// Where a column's value is in the unit, for the report.
+    fn locate(&self, layout: &XmlLayout, instance: usize, column: &ColumnSpec) -> String {
+        let base = || self.instance_path(layout, instance);
+        match column.xml.first().map(String::as_str) {
+            Some(".") | None => base(),
+            Some(p) => match (p.strip_prefix('^'), p.strip_prefix("../")) {
+                (Some(rest), _) => {
+                    format!("{}[{}]/{rest}", layout.prefix_path(), self.unit_ordinal)
+                }
+                (_, Some(rest)) => {
+                    let parent = self.instances[instance].parent as usize;
+                    format!("{}/{rest}", self.instance_path(layout, parent))
+                }
+                _ => format!("{}/{p}", base()),
+            },
+        }
+    }
+
     fn emit(
         &mut self,
         layout: &XmlLayout,
@@ -717,22 +1018,53 @@ impl State {
         file: &Arc<str>,
         issues: &mut Vec<Issue>,
     ) {
+        if self.overflow {
+            // Too much text to be a child: every row it would make is rejected, once.
+            issues.push(Issue {
+                file: file.clone(),
+                location: format!("{}[{}]", layout.prefix_path(), self.unit_ordinal),
+                table: String::new(),
+                child: self.child_id(layout),
+                field: String::new(),
+                value: None,
+                rule: "unit_too_large",
+                severity: Severity::Error,
+                message: format!(
+                    "this child's elements hold more than {} MiB of text (a real child holds a few KB): the child was rejected; the file is broken, export it again",
+                    MAX_UNIT_TEXT >> 20
+                ),
+            });
+            return;
+        }
+        // Values with an undefined entity already reported (a child id is used by every row).
+        let mut reported: BTreeSet<(usize, u32)> = BTreeSet::new();
         for table in &layout.tables {
             let table_spec: &TableSpec = &spec.tables[table.table];
             for instance in 0..self.live {
                 if self.instances[instance].node != table.record {
                     continue;
                 }
+                // Per column: the value's text, and where it is (instance, value) if it holds
+                // an undefined entity.
                 let mut joined: Vec<Option<String>> = vec![None; table.columns.len()];
+                let mut unreadable: Vec<Option<(usize, Value)>> = vec![None; table.columns.len()];
                 for (c, column) in table_spec.columns.iter().enumerate() {
                     if column.kind == Kind::List {
-                        let r = table.columns[c][0];
+                        let Some(&r) = table.columns[c].first() else {
+                            continue;
+                        };
                         if let Some(owner) = self.resolve(instance, r) {
-                            let all: Vec<&str> = self.instances[owner]
-                                .values
+                            let values: Vec<Value> = self.instances[owner]
+                                .lists
                                 .iter()
-                                .filter(|v| v.0 == r.node)
-                                .map(|&(_, s, e)| &self.text[s as usize..e as usize])
+                                .filter(|v| v.node == r.node)
+                                .copied()
+                                .collect();
+                            unreadable[c] =
+                                values.iter().find(|v| v.unresolved).map(|&v| (owner, v));
+                            let all: Vec<&str> = values
+                                .iter()
+                                .map(|&v| self.text_of(v))
                                 .filter(|v| !v.is_empty())
                                 .collect();
                             if !all.is_empty() {
@@ -750,8 +1082,12 @@ impl State {
                             return Some(j.as_str());
                         }
                         refs.iter().find_map(|&r| {
-                            self.resolve(instance, r)
-                                .and_then(|i| self.value_in(i, r.node))
+                            let at = self.resolve(instance, r)?;
+                            let v = self.value_at(at, r.node)?;
+                            if v.unresolved {
+                                unreadable[c] = Some((at, v));
+                            }
+                            Some(self.text_of(v))
                         })
                     })
                     .collect();
@@ -759,22 +1095,42 @@ impl State {
                 if !builder.wants(&raw) {
                     continue;
                 }
-                let locate = |column: &ColumnSpec| -> String {
-                    let base = || self.instance_path(layout, instance);
-                    match column.xml.first().map(String::as_str) {
-                        Some(".") | None => base(),
-                        Some(p) => match (p.strip_prefix('^'), p.strip_prefix("../")) {
-                            (Some(rest), _) => {
-                                format!("{}[{}]/{rest}", layout.prefix_path(), self.unit_ordinal)
-                            }
-                            (_, Some(rest)) => {
-                                let parent = self.instances[instance].parent as usize;
-                                format!("{}/{rest}", self.instance_path(layout, parent))
-                            }
-                            _ => format!("{}/{p}", base()),
-                        },
+                if unreadable.iter().any(Option::is_some) {
+                    // An undefined entity is malformed XML: the value cannot be known, so the
+                    // row is rejected and the value reported where it is (once per value).
+                    builder.count.read += 1;
+                    builder.count.rejected += 1;
+                    let child = table_spec
+                        .column_index("child")
+                        .and_then(|i| raw[i])
+                        .filter(|_| {
+                            table_spec
+                                .column_index("child")
+                                .is_none_or(|i| unreadable[i].is_none())
+                        })
+                        .map(str::to_string);
+                    for (c, bad) in unreadable.iter().enumerate() {
+                        let Some((at, v)) = *bad else { continue };
+                        if !reported.insert((at, v.node)) {
+                            continue;
+                        }
+                        let column = &table_spec.columns[c];
+                        issues.push(Issue {
+                            file: file.clone(),
+                            location: self.locate(layout, instance, column),
+                            table: table_spec.name.clone(),
+                            child: child.clone(),
+                            field: super::table::field_name(column),
+                            value: Some(self.text_of(v).to_string()),
+                            rule: "unresolved_entity",
+                            severity: Severity::Error,
+                            message: "the value holds an entity the file does not define (such as &foo;), so it cannot be read; the row was rejected: the file is malformed, export it again".into(),
+                        });
                     }
-                };
+                    continue;
+                }
+                let locate =
+                    |column: &ColumnSpec| -> String { self.locate(layout, instance, column) };
                 let source = RowSource {
                     file,
                     source_row: self.unit_ordinal as u32,

@@ -1,0 +1,4 @@
+#![no_main]
+//! `cspi::fuzz::ssda903_xml` under libFuzzer (see the README, "Fuzzing").
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| cspi::fuzz::ssda903_xml(data));
