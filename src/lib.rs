@@ -21,3 +21,4 @@ pub mod ingest;
 pub mod pipeline;
 pub mod render;
 pub mod synth;
+pub mod validate;

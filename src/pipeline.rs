@@ -54,6 +54,8 @@ pub enum PipelineError {
     Workbook(#[from] crate::render::annex_a::WorkbookError),
     #[error("{0}")]
     Render(#[from] crate::render::RenderError),
+    #[error("{0}")]
+    Validate(#[from] crate::validate::ValidateError),
 }
 
 /// An LA's configuration for `cspi run` (YAML; every field optional).
@@ -229,8 +231,12 @@ pub fn run(config: &Config, progress: &dyn Progress) -> Result<RunOutcome, Pipel
             outcome.report_stem.with_extension("csv"),
         ],
     }];
-    let analysis = analyse(config, &store, &la, &out, progress)?;
+    let mut analysis = analyse(config, &store, &la, &out, progress)?;
     steps.extend(analysis.steps.iter().cloned());
+    progress.step("what the DfE errors move", None);
+    let (step, moved) = dfe_validation(&store, &outcome, &la, &out)?;
+    analysis.validation = moved;
+    steps.push(step);
     steps.push(render_packs(config, &analysis, &out, progress)?);
     Ok(RunOutcome {
         la,
@@ -262,6 +268,8 @@ pub struct Analysis {
     pub options: CompareOptions,
     /// The LA's children behind each figure, by indicator (child-level).
     pub drilldown: std::collections::BTreeMap<String, DataFrame>,
+    /// The figures the DfE errors in the LA's latest returns move (for the dashboard).
+    pub validation: Vec<crate::indicators::impact::Moved>,
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> PipelineError + '_ {
@@ -440,6 +448,7 @@ pub fn analyse(
         index,
         options,
         drilldown,
+        validation: vec![],
     })
 }
 
@@ -455,8 +464,78 @@ impl Analysis {
             benchmarks: &self.benchmarks,
             index: &self.index,
             options: &self.options,
+            validation: &self.validation,
         }
     }
+}
+
+/// The DfE validation report of the LA's latest return of each collection read by this run
+/// (`<out>/validation/dfe_validation.*`, child-level) and the figures its errors move.
+fn dfe_validation(
+    store: &Store,
+    outcome: &ingest::IngestOutcome,
+    la: &str,
+    out: &Path,
+) -> Result<(StepReport, Vec<crate::indicators::impact::Moved>), PipelineError> {
+    use crate::indicators::impact::ReturnKey;
+    let mut latest: std::collections::BTreeMap<_, (ReturnKey, Vec<String>)> =
+        std::collections::BTreeMap::new();
+    for ((la_code, year, collection), files) in &outcome.return_files {
+        if la_code.as_str() != la {
+            continue;
+        }
+        let key = ReturnKey {
+            la_code: *la_code,
+            year: *year,
+            collection: *collection,
+        };
+        let entry = latest
+            .entry(collection.name())
+            .or_insert_with(|| (key, files.clone()));
+        if entry.0.year < *year {
+            *entry = (key, files.clone());
+        }
+    }
+    let returns: Vec<(ReturnKey, Vec<String>)> = latest.into_values().collect();
+    let mut report = crate::ingest::report::Report::default();
+    report.issues = outcome
+        .report
+        .issues
+        .iter()
+        .filter(|i| {
+            returns
+                .iter()
+                .any(|(_, files)| files.iter().any(|f| f.as_str() == i.file.as_ref()))
+        })
+        .cloned()
+        .collect();
+    let moved = crate::validate::moved_figures(store, &report, &returns)?;
+    let outputs = crate::render::validation::write(
+        &out.join("validation"),
+        &crate::render::validation::ValidationInput {
+            report: &report,
+            returns: &returns,
+            moved: &moved,
+            previous_read: !report
+                .issues
+                .iter()
+                .any(|i| i.message.contains("needs last year's return")),
+        },
+    )?;
+    let detail = format!(
+        "{} DfE error rows and {} query rows in the latest returns; {} figures moved (child-level report)",
+        report.with_severity(crate::ingest::report::Severity::DfeError),
+        report.with_severity(crate::ingest::report::Severity::DfeQuery),
+        moved.iter().map(|(_, m)| m.len()).sum::<usize>()
+    );
+    Ok((
+        StepReport {
+            step: "dfe validation",
+            detail,
+            outputs,
+        },
+        moved.into_iter().flat_map(|(_, m)| m).collect(),
+    ))
 }
 
 /// The packs (`charts/*.yaml`, or the config's `packs:` folder) for the analysed LA, every

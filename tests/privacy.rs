@@ -323,6 +323,7 @@ impl Built {
             benchmarks: &self.benchmarks,
             index: ReferenceIndex::embedded(),
             options: &self.options,
+            validation: &[],
         }
     }
 

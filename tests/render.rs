@@ -86,6 +86,16 @@ fn the_main_job_writes_the_packs_and_members_see_no_child_data() {
         assert!(packs.join(f).exists(), "{f}");
     }
     assert!(outcome.steps.iter().any(|s| s.step == "packs"));
+    // The DfE validation report of the latest returns (child-level, beside the packs), and
+    // what its errors move in the performance team's dashboard only.
+    assert!(out.path().join("validation/dfe_validation.xlsx").exists());
+    let dashboard = std::fs::read_to_string(packs.join("monthly-dashboard.html")).unwrap();
+    assert!(dashboard.contains("<section data-area=\"validation\">"));
+    assert!(dashboard.contains(" without them</li>"));
+    for public in ["members.html", "pre-inspection.html"] {
+        let page = std::fs::read_to_string(packs.join(public)).unwrap();
+        assert!(!page.contains("DfE validation"), "{public}");
+    }
 
     // HTML: one section per area of the pack, an inline SVG chart per chart asked for, no
     // scripts or external resources.

@@ -201,11 +201,9 @@ fn a_year_outside_the_plausible_range_is_refused() {
     assert_eq!(refused[0].severity, Severity::Error);
     // The reader says why the header's year was not taken, then that no year is left.
     assert!(
-        outcome
-            .report
-            .issues
-            .iter()
-            .any(|i| i.message.starts_with("'99999' is not a collection year (2000–2100)")),
+        outcome.report.issues.iter().any(|i| i
+            .message
+            .starts_with("'99999' is not a collection year (2000–2100)")),
         "{:#?}",
         outcome.report.issues
     );

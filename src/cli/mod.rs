@@ -11,6 +11,7 @@ mod rules;
 mod run;
 mod select;
 mod synth;
+mod validate;
 
 use clap::{Parser, Subcommand};
 use cspi::domain::la::LaCode;
@@ -46,6 +47,9 @@ enum Command {
     /// The indicator catalogue: list, show a definition, list fact tables.
     #[command(subcommand)]
     Indicators(indicators::Command),
+    /// Check returns against DfE's validation rules (no store): the error report and the
+    /// figures each error moves.
+    Validate(validate::Args),
     /// The DfE validation rules: list them, show one, run their cases.
     #[command(subcommand)]
     Rules(rules::Command),
@@ -137,5 +141,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::AnnexA(command) => annex_a::run(command),
         Command::Indicators(command) => done(indicators::run(command)),
         Command::Rules(command) => done(rules::run(command)),
+        Command::Validate(args) => validate::run(args),
     }
 }

@@ -154,12 +154,12 @@ impl Canonical for Empty {
 }
 
 /// Canonical tables restricted to some LAs.
-pub struct OnlyLas<'a, C: Canonical> {
+pub struct OnlyLas<'a, C: Canonical + ?Sized> {
     pub inner: &'a C,
     pub las: Vec<String>,
 }
 
-impl<C: Canonical> Canonical for OnlyLas<'_, C> {
+impl<C: Canonical + ?Sized> Canonical for OnlyLas<'_, C> {
     fn returns_held(&self) -> PolarsResult<Vec<(String, crate::ingest::returns::Collection, i32)>> {
         Ok(self
             .inner

@@ -4,5 +4,6 @@
 pub mod annex_a;
 pub mod catalogue;
 pub mod evaluate;
+pub mod impact;
 pub mod output;
 pub mod period;

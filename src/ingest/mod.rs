@@ -53,6 +53,9 @@ pub struct IngestOutcome {
     pub generation: u64,
     /// Where the validation report was written (without extension).
     pub report_stem: PathBuf,
+    /// The files each return read was read from, as named in the report (a finding about
+    /// the whole return names them all, joined by ", ").
+    pub return_files: BTreeMap<(LaCode, i32, Collection), Vec<String>>,
 }
 
 /// Reads every return under `inputs`, validates it, saves it in the store and rebuilds the
@@ -140,6 +143,10 @@ fn write_returns(
             }
         }
         for r in returns {
+            outcome.return_files.insert(
+                (r.la_code, r.year, r.collection),
+                r.files.iter().map(|f| f.to_string()).collect(),
+            );
             outcome.report.merge(r.report);
         }
         for la in &las {

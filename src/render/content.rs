@@ -27,6 +27,9 @@ pub struct PackInput<'a> {
     pub benchmarks: &'a Benchmarks,
     pub index: &'a ReferenceIndex,
     pub options: &'a CompareOptions,
+    /// The figures the DfE validation errors in the LA's latest returns move (the performance
+    /// team's dashboard shows them; other packs never do).
+    pub validation: &'a [crate::indicators::impact::Moved],
 }
 
 /// One figure of the pack: a comparison row (the LA's figure for an indicator and period,
@@ -859,6 +862,8 @@ pub struct Content {
     /// The latest period shown, in words, for the cover.
     pub latest_period: Option<String>,
     pub sections: Vec<SectionContent>,
+    /// "What the DfE errors move", one reading per figure (performance packs only).
+    pub validation: Vec<String>,
 }
 
 impl Content {
@@ -1093,5 +1098,27 @@ pub fn build(pack: &Pack, input: &PackInput) -> Result<Content, super::RenderErr
         latest_period: latest_end.map(|l| l.1),
         sections,
         figures,
+        validation: validation_lines(pack, input.validation),
     })
+}
+
+/// The readings of the figures the DfE errors move, for a performance team's pack only (they
+/// count flagged children, so no public pack or inspectors' pack carries them): per rule, its
+/// largest few moves.
+fn validation_lines(pack: &Pack, moved: &[crate::indicators::impact::Moved]) -> Vec<String> {
+    const PER_RULE: usize = 3;
+    if pack.audience != super::packs::Audience::Performance {
+        return vec![];
+    }
+    let mut shown: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    moved
+        .iter()
+        .filter(|m| m.breakdown.is_none())
+        .filter(|m| {
+            let n = shown.entry(m.rule.as_str()).or_default();
+            *n += 1;
+            *n <= PER_RULE
+        })
+        .map(super::validation::moved_reading)
+        .collect()
 }

@@ -98,6 +98,17 @@ pub fn render(content: &Content) -> String {
         }
         out.push_str("</section>");
     }
+    if !content.validation.is_empty() {
+        out.push_str(
+            "<section data-area=\"validation\"><h2>DfE validation: the figures the errors move</h2>\
+             <p>Each figure as returned and with the children a failing DfE rule flags left out \
+             (the full list is in validation/dfe_validation.xlsx, which is child-level).</p><ul>",
+        );
+        for line in &content.validation {
+            let _ = write!(out, "<li>{}</li>", escape(line));
+        }
+        out.push_str("</ul></section>");
+    }
     out.push_str(
         "<footer><p>Made by cspi from the SSDA903 and CIN census returns; comparisons with DfE's published figures.</p></footer></body></html>\n",
     );

@@ -12,6 +12,7 @@ pub mod html;
 pub mod packs;
 pub mod pdf;
 pub mod svg;
+pub mod validation;
 pub mod workbook;
 
 /// A failure rendering an output.
