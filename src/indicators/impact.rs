@@ -140,24 +140,31 @@ pub fn moved_figures(
         source,
     })?;
     let mut out = vec![];
+    // Rules that flag the same children move the figures the same way: computed once.
+    let mut by_children: BTreeMap<&BTreeSet<String>, BTreeMap<FigureKey, Option<f64>>> =
+        BTreeMap::new();
     // One rule after another: each is a fresh set of fact tables, built on polars' pool (a
     // parallel loop here would nest one evaluation's fact builds inside another's).
     for rule in flagged {
-        let without = Without {
-            inner: &la,
-            collection: key.collection,
-            children: rule.children.iter().cloned().collect(),
-        };
-        let after = figures(&evaluate(
-            catalogue,
-            &Facts::new(&without, reference),
-            &periods,
-            &options,
-        )?)
-        .map_err(|source| EvalError {
-            id: format!("(impact of rule {})", rule.rule),
-            source,
-        })?;
+        if !by_children.contains_key(&rule.children) {
+            let without = Without {
+                inner: &la,
+                collection: key.collection,
+                children: rule.children.iter().cloned().collect(),
+            };
+            let figures = figures(&evaluate(
+                catalogue,
+                &Facts::new(&without, reference),
+                &periods,
+                &options,
+            )?)
+            .map_err(|source| EvalError {
+                id: format!("(impact of rule {})", rule.rule),
+                source,
+            })?;
+            by_children.insert(&rule.children, figures);
+        }
+        let after = &by_children[&rule.children];
         let mut moved: Vec<Moved> = vec![];
         let keys: BTreeSet<&FigureKey> = baseline.keys().chain(after.keys()).collect();
         for k in keys {
