@@ -319,3 +319,55 @@ fn output_piped_into_a_reader_that_stops_early_ends_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_ne!(out.status.code(), Some(101));
 }
+
+#[test]
+fn a_child_whose_only_episode_is_unreadable_is_not_also_said_to_have_none() {
+    // C1's one <CINdetails> has no CINreferralDate (the episode's key: the reader cannot use
+    // it); C2 has no <CINdetails> at all. Rule 8590 ("no recorded CIN episode") is C2's only.
+    let child = |id: &str, details: &str| {
+        format!(
+            "<Child><ChildIdentifiers><LAchildID>{id}</LAchildID><UPNunknown>UN6</UPNunknown>\
+             <PersonBirthDate>2015-06-01</PersonBirthDate><Sex>F</Sex></ChildIdentifiers>\
+             <ChildCharacteristics><Ethnicity>WBRI</Ethnicity></ChildCharacteristics>{details}</Child>"
+        )
+    };
+    let c1 = child(
+        "C1",
+        "<CINdetails><ReferralSource>6</ReferralSource><PrimaryNeedCode>N1</PrimaryNeedCode>\
+         <ReferralNFA>false</ReferralNFA></CINdetails>",
+    );
+    let c2 = child("C2", "");
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Message><Header><CollectionDetails>\
+         <Collection>CIN</Collection><Year>2025</Year><ReferenceDate>2025-03-31</ReferenceDate>\
+         </CollectionDetails><Source><SourceLevel>L</SourceLevel><LEA>925</LEA></Source>\
+         </Header><Children>{c1}{c2}</Children></Message>\n"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), &[("925/2025/cin.xml", &xml)]);
+    let v = validate(&Request {
+        inputs: vec![dir.path().to_path_buf()],
+        ..Request::default()
+    })
+    .unwrap();
+    let children_of = |rule: &str| -> Vec<&str> {
+        v.report
+            .issues
+            .iter()
+            .filter(|i| i.rule == rule)
+            .filter_map(|i| i.child.as_deref())
+            .collect()
+    };
+    assert_eq!(children_of("8590"), ["C2"]);
+    // C1's episode is reported under DfE's referral-date rule, as the reader's rejection.
+    assert!(
+        v.report
+            .issues
+            .iter()
+            .any(|i| i.child.as_deref() == Some("C1")
+                && matches!(i.severity, Severity::DfeError)
+                && i.field == "CINreferralDate"),
+        "{:#?}",
+        v.report.issues
+    );
+}

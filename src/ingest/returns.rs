@@ -7,7 +7,7 @@
 //! from the CIN census header, or — for a 903 file with nothing else to go on — from the latest
 //! date in the file (noted in the report).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -1044,7 +1044,8 @@ pub fn dfe_issues(
             )];
         }
     };
-    let mut issues = finding_issues(data, &outcome.findings, &return_file);
+    let findings = without_rejected_children(data, outcome.findings);
+    let mut issues = finding_issues(data, &findings, &return_file);
     issues.extend(reader_rule_issues(catalogue, data));
     for n in &outcome.not_run {
         issues.push(Issue {
@@ -1060,6 +1061,54 @@ pub fn dfe_issues(
         });
     }
     issues
+}
+
+/// The findings less those of rules with `unless_rejected` on children the reader rejected a
+/// row of those tables for.
+fn without_rejected_children<'c>(
+    data: &ReturnData,
+    findings: Vec<dfe::Finding<'c>>,
+) -> Vec<dfe::Finding<'c>> {
+    if findings
+        .iter()
+        .all(|f| f.version.unless_rejected.is_empty())
+    {
+        return findings;
+    }
+    let rejected: BTreeSet<(&str, &str)> = data
+        .report
+        .issues
+        .iter()
+        .filter(|i| i.severity == Severity::Error)
+        .filter_map(|i| Some((i.table.as_str(), i.child.as_deref()?)))
+        .collect();
+    let tables: BTreeSet<String> = findings
+        .iter()
+        .filter(|f| !f.version.unless_rejected.is_empty())
+        .map(|f| f.table.clone())
+        .collect();
+    let children: BTreeMap<String, Vec<Option<&str>>> = tables
+        .into_iter()
+        .filter_map(|t| {
+            let col = data.tables.get(&t)?.column("child").ok()?.str().ok()?;
+            let ids = col.iter().collect();
+            Some((t, ids))
+        })
+        .collect();
+    findings
+        .into_iter()
+        .filter(|f| {
+            let child = children
+                .get(f.table.as_str())
+                .and_then(|c| c.get(f.row_id as usize).copied().flatten());
+            !child.is_some_and(|c| {
+                f.version
+                    .unless_rejected
+                    .iter()
+                    .any(|t| rejected.contains(&(t.as_str(), c)))
+            })
+        })
+        .collect()
 }
 
 /// Each flagged row as a report row, located in the file it came from.

@@ -16,6 +16,10 @@
 //!                                  # the reader rejects rows without (missing/invalid)
 //! needs: [previous]                # data beyond the return: previous (last year's return),
 //!                                  # postcodes (a complete postcode directory), providers
+//! unless_rejected: [cin_episode]   # a child the reader rejected a row of these tables for
+//!                                  # is not flagged (e.g. "no CIN episode" when the child's
+//!                                  # only episode had no readable referral date: DfE sees the
+//!                                  # episode, and the referral-date rule names the cause)
 //! changes:                         # amendments, each from a collection year on
 //!   - {from: 2025, message: "…", where: "…"}
 //! notes: ["where DfE's text and the community validators' reading differ, and which we follow"]
@@ -162,6 +166,8 @@ struct RawRule {
     #[serde(default)]
     needs: Vec<Need>,
     #[serde(default)]
+    unless_rejected: Vec<String>,
+    #[serde(default)]
     notes: Vec<String>,
     #[serde(default)]
     changes: Vec<RawChange>,
@@ -262,6 +268,9 @@ pub struct Version {
     /// the rows it cannot keep, the SQL half for the rest).
     pub reader: Option<ReaderCheck>,
     pub needs: Vec<Need>,
+    /// Tables whose rows the reader rejected: a child with such a rejection is not flagged
+    /// (the rule would only echo the reader's finding, for a row DfE does see).
+    pub unless_rejected: Vec<String>,
 }
 
 impl Version {
@@ -510,7 +519,19 @@ fn resolve(file: &str, collection: Collection, raw: RawRule) -> Result<Rule, Rul
         check: base_check,
         reader: base_reader,
         needs: raw.needs,
+        unless_rejected: raw.unless_rejected,
     };
+    if let Some(t) = current
+        .unless_rejected
+        .iter()
+        .find(|t| collection.spec().table(t).is_none())
+    {
+        return Err(err(
+            file,
+            "unless_rejected",
+            format!("`{t}` is not a table of the {} return", collection.name()),
+        ));
+    }
     let mut versions = vec![];
     let mut last_from = raw.years.from;
     for (i, change) in raw.changes.into_iter().enumerate() {
