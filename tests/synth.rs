@@ -94,6 +94,17 @@ fn synthetic_returns_pass_validation_and_overlap_like_real_ones() {
         .map(|i| i.to_string())
         .collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // DfE's rules that the generator is already held to (issue 12 is the rest): every social
+    // worker episode has a valid SW_REASON.
+    let held_to = ["SW01", "SW01b", "SW03", "SW13"];
+    let failing: Vec<String> = outcome
+        .report
+        .issues
+        .iter()
+        .filter(|i| held_to.contains(&i.rule))
+        .map(|i| i.to_string())
+        .collect();
+    assert!(failing.is_empty(), "{}", failing.join("\n"));
     assert_eq!(outcome.returns.len(), 6);
     assert_eq!(
         outcome.history_report.issues.len(),

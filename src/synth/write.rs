@@ -392,6 +392,7 @@ pub fn ssda903_rows(
                             "sw_dec",
                             end.filter(|&e| e <= cut).map(dmy).unwrap_or_default(),
                         ),
+                        ("sw_reason", sw_reason(k, worker).to_string()),
                     ]));
                 }
             }
@@ -913,4 +914,27 @@ pub fn write_cin(path: &Path, h: &History, year: i32, as_at: Option<i32>) -> io:
         w.write_all(out.as_bytes())
     })?;
     Ok(bytes)
+}
+
+/// Why a social worker episode began (SW_REASON, from 2023/24): the first of a period of care
+/// is the child's first contact with this social worker arrangement (FCONTA); later ones are
+/// mostly a worker leaving the role or a management decision. Chosen from the worker's id and
+/// the episode's position, not from the simulation's random stream, so adding the item left
+/// every other value of the returns as it was.
+fn sw_reason(k: usize, worker: &str) -> &'static str {
+    if k == 0 {
+        return "FCONTA";
+    }
+    let h = worker.bytes().fold(k as u64 ^ 0x9e37_79b9, |a, b| {
+        a.wrapping_mul(31).wrapping_add(u64::from(b))
+    });
+    match h % 100 {
+        0..=44 => "LEFTRL",
+        45..=64 => "MANAGE",
+        65..=74 => "ORGRST",
+        75..=84 => "ABSENC",
+        85..=94 => "TSPROC",
+        95..=97 => "CHCHAN",
+        _ => "PCCHAN",
+    }
 }
