@@ -234,7 +234,7 @@ pub fn run(config: &Config, progress: &dyn Progress) -> Result<RunOutcome, Pipel
     let mut analysis = analyse(config, &store, &la, &out, progress)?;
     steps.extend(analysis.steps.iter().cloned());
     progress.step("what the DfE errors move", None);
-    let (step, moved) = dfe_validation(&store, &outcome, &la, &out)?;
+    let (step, moved) = dfe_validation(&analysis.catalogue, &store, &outcome, &la, &out)?;
     analysis.validation = moved;
     steps.push(step);
     steps.push(render_packs(config, &analysis, &out, progress)?);
@@ -472,6 +472,7 @@ impl Analysis {
 /// The DfE validation report of the LA's latest return of each collection read by this run
 /// (`<out>/validation/dfe_validation.*`, child-level) and the figures its errors move.
 fn dfe_validation(
+    catalogue: &crate::indicators::catalogue::Catalogue,
     store: &Store,
     outcome: &ingest::IngestOutcome,
     la: &str,
@@ -502,24 +503,22 @@ fn dfe_validation(
         .report
         .issues
         .iter()
-        .filter(|i| {
-            returns
-                .iter()
-                .any(|(_, files)| files.iter().any(|f| f.as_str() == i.file.as_ref()))
-        })
+        .filter(|i| returns.iter().any(|(_, files)| i.in_files(files)))
         .cloned()
         .collect();
-    let moved = crate::validate::moved_figures(store, &report, &returns)?;
+    let moved = crate::validate::moved_figures(catalogue, store, &report, &returns)?;
+    // The cross-year rules ran where the store held the year before (ingest reads it from there).
+    let held = store.returns_held();
     let outputs = crate::render::validation::write(
         &out.join("validation"),
         &crate::render::validation::ValidationInput {
             report: &report,
             returns: &returns,
             moved: &moved,
-            previous_read: !report
-                .issues
-                .iter()
-                .any(|i| i.message.contains("needs last year's return")),
+            previous_read: returns.iter().all(|(k, _)| {
+                held.iter()
+                    .any(|h| h.0 == k.la_code.as_str() && h.1 == k.collection && h.2 == k.year - 1)
+            }),
         },
     )?;
     let detail = format!(

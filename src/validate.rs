@@ -99,33 +99,32 @@ pub fn validate(request: &Request) -> Result<Validation, ValidateError> {
         validation.returns.push((key, files));
     }
     if request.impact {
-        validation.moved = moved_figures(&store, &validation.report, &validation.returns)?;
+        validation.moved = moved_figures(
+            &Catalogue::embedded()?,
+            &store,
+            &validation.report,
+            &validation.returns,
+        )?;
     }
     Ok(validation)
 }
 
-/// The figures each return's DfE findings move, computed over `source` (the store the returns
-/// were saved in): a finding belongs to the return whose files it names.
+/// The figures each return's DfE findings move, computed with `catalogue` over `source` (the
+/// store the returns were saved in): a finding belongs to the return whose files it names.
 pub fn moved_figures(
+    catalogue: &Catalogue,
     source: &dyn crate::derive::Canonical,
     report: &Report,
     returns: &[(ReturnKey, Vec<String>)],
 ) -> Result<Vec<(ReturnKey, Vec<Moved>)>, ValidateError> {
-    if returns.is_empty() {
-        return Ok(vec![]);
-    }
-    let catalogue = Catalogue::embedded()?;
     let reference = ReferenceTables::embedded();
     let mut out = vec![];
     for (key, files) in returns {
-        let issues = report
-            .issues
-            .iter()
-            .filter(|i| files.iter().any(|f| f.as_str() == i.file.as_ref()));
+        let issues = report.issues.iter().filter(|i| i.in_files(files));
         let flagged = impact::flagged_children(issues);
         out.push((
             *key,
-            impact::moved_figures(&catalogue, source, reference, *key, &flagged)?,
+            impact::moved_figures(catalogue, source, reference, *key, &flagged)?,
         ));
     }
     Ok(out)

@@ -65,7 +65,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
             v.report
                 .issues
                 .iter()
-                .filter(|i| i.severity == s && files.iter().any(|f| f.as_str() == i.file.as_ref()))
+                .filter(|i| i.severity == s && i.in_files(files))
                 .count()
         };
         println!(

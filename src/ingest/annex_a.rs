@@ -607,15 +607,8 @@ pub fn read_bytes(name: &str, bytes: &[u8], report: &mut Report) -> BTreeMap<u8,
 
 fn unreadable(file: &Arc<str>, message: String) -> Issue {
     Issue {
-        file: file.clone(),
-        location: String::new(),
         table: "annex_a".into(),
-        child: None,
-        field: String::new(),
-        value: None,
-        rule: "unreadable",
-        severity: Severity::Error,
-        message,
+        ..Issue::file_level(file.clone(), "unreadable", Severity::Error, message)
     }
 }
 

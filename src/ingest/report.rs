@@ -63,6 +63,35 @@ pub struct Issue {
     pub message: String,
 }
 
+impl Issue {
+    /// A problem with a whole file (no row, table or field): the report's convention for a
+    /// file that could not be read, or a decision about one.
+    pub fn file_level(
+        file: Arc<str>,
+        rule: &'static str,
+        severity: Severity,
+        message: impl Into<String>,
+    ) -> Issue {
+        Issue {
+            file,
+            location: String::new(),
+            table: String::new(),
+            child: None,
+            field: String::new(),
+            value: None,
+            rule,
+            severity,
+            message: message.into(),
+        }
+    }
+
+    /// Whether the problem is in one of `files` (as the report names them): how a return's
+    /// problems are told from the others'.
+    pub fn in_files(&self, files: &[String]) -> bool {
+        files.iter().any(|f| f.as_str() == self.file.as_ref())
+    }
+}
+
 impl fmt::Display for Issue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.severity, self.file)?;

@@ -160,16 +160,8 @@ pub fn discover(inputs: &[PathBuf], hints: &Hints) -> (Vec<InputFile>, Vec<Issue
     found.sort_by(|a, b| a.path.cmp(&b.path));
     let mut files = vec![];
     for Found { path, label, .. } in found {
-        let note = |rule, severity, message: String| Issue {
-            file: label.clone(),
-            location: String::new(),
-            table: String::new(),
-            child: None,
-            field: String::new(),
-            value: None,
-            rule,
-            severity,
-            message,
+        let note = |rule, severity, message: String| {
+            Issue::file_level(label.clone(), rule, severity, message)
         };
         // A file named on the command line was meant to be read: not reading it is an error.
         // One met while searching a folder (a README, a spreadsheet) is a note.
@@ -285,17 +277,12 @@ fn collect(input: &Path, roots: &[PathBuf], out: &mut Vec<Found>, issues: &mut V
         } else if entry.file_type().is_file() {
             push(path, issues);
         } else if !entry.file_type().is_dir() {
-            issues.push(Issue {
-                file: label(input, path),
-                location: String::new(),
-                table: String::new(),
-                child: None,
-                field: String::new(),
-                value: None,
-                rule: "not_a_return",
-                severity: Severity::Note,
-                message: "not a regular file (a socket, pipe or device); skipped".into(),
-            });
+            issues.push(Issue::file_level(
+                label(input, path),
+                "not_a_return",
+                Severity::Note,
+                "not a regular file (a socket, pipe or device); skipped",
+            ));
         }
     }
 }
@@ -323,31 +310,16 @@ fn link_issue(input: &Path, link: &Path, roots: &[PathBuf]) -> Issue {
             ),
         ),
     };
-    Issue {
-        file: label(input, link),
-        location: String::new(),
-        table: String::new(),
-        child: None,
-        field: String::new(),
-        value: None,
-        rule: "link_not_followed",
-        severity,
-        message,
-    }
+    Issue::file_level(label(input, link), "link_not_followed", severity, message)
 }
 
 fn io_issue(path: &Path, e: &std::io::Error) -> Issue {
-    Issue {
-        file: Arc::from(path.display().to_string()),
-        location: String::new(),
-        table: String::new(),
-        child: None,
-        field: String::new(),
-        value: None,
-        rule: "file",
-        severity: Severity::Error,
-        message: format!("cannot read: {e}"),
-    }
+    Issue::file_level(
+        Arc::from(path.display().to_string()),
+        "file",
+        Severity::Error,
+        format!("cannot read: {e}"),
+    )
 }
 
 /// What a file found among the inputs is.
@@ -503,17 +475,7 @@ struct FileTables {
 }
 
 fn file_error(label: &Arc<str>, rule: &'static str, message: String) -> Issue {
-    Issue {
-        file: label.clone(),
-        location: String::new(),
-        table: String::new(),
-        child: None,
-        field: String::new(),
-        value: None,
-        rule,
-        severity: Severity::Error,
-        message,
-    }
+    Issue::file_level(label.clone(), rule, Severity::Error, message)
 }
 
 fn finish_builders(

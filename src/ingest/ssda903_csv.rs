@@ -72,15 +72,8 @@ pub fn read<'s>(
         blank_rows: 0,
     };
     let file_issue = |severity, rule, field: &str, message: String| Issue {
-        file: file.clone(),
-        location: String::new(),
-        table: String::new(),
-        child: None,
         field: field.to_string(),
-        value: None,
-        rule,
-        severity,
-        message,
+        ..Issue::file_level(file.clone(), rule, severity, message)
     };
     let mut records = records(&text);
     // The header is the first row with any content (a broken row before it is reported and

@@ -1007,16 +1007,13 @@ fn push_notes(data: &mut ReturnData, saved: &Saved) {
         year % 100,
         data.la_code
     );
-    let issue = |rule, severity, message: String| Issue {
-        file: Arc::from(format!("returns/{}/{year}", data.la_code)),
-        location: String::new(),
-        table: String::new(),
-        child: None,
-        field: String::new(),
-        value: None,
-        rule,
-        severity,
-        message,
+    let issue = |rule, severity, message: String| {
+        Issue::file_level(
+            Arc::from(format!("returns/{}/{year}", data.la_code)),
+            rule,
+            severity,
+            message,
+        )
     };
     let mut notes = vec![];
     if !saved.replaced.is_empty() {

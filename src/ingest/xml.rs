@@ -736,15 +736,8 @@ impl XmlLayout {
 
 fn file_issue(file: &Arc<str>, field: &str, message: &str) -> Issue {
     Issue {
-        file: file.clone(),
-        location: String::new(),
-        table: String::new(),
-        child: None,
         field: field.into(),
-        value: None,
-        rule: "file",
-        severity: Severity::Error,
-        message: message.into(),
+        ..Issue::file_level(file.clone(), "file", Severity::Error, message)
     }
 }
 

@@ -329,7 +329,8 @@ fn return_name(key: &ReturnKey) -> &'static str {
     }
 }
 
-/// A figure as the packs print it, by its unit.
+/// A figure with its unit: one decimal for percentages, rates and means, none for counts and
+/// days (the report's own style; the packs round each figure to its definition's decimals).
 fn show(unit: Unit, value: Option<f64>) -> String {
     let Some(v) = value else {
         return "no figure".into();
@@ -515,6 +516,6 @@ fn count(report: &Report, files: &[String], severity: Severity) -> usize {
     report
         .issues
         .iter()
-        .filter(|i| i.severity == severity && files.iter().any(|f| f.as_str() == i.file.as_ref()))
+        .filter(|i| i.severity == severity && i.in_files(files))
         .count()
 }
