@@ -11,9 +11,10 @@ use polars::prelude::DataFrame;
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::compare::context::{self, LocalContext};
+use crate::compare::context::{self, CompareWith, LocalContext};
 use crate::compare::{self as comparison, Benchmarks, CompareOptions};
 use crate::derive::Facts;
+use crate::domain::framework::Framework;
 use crate::domain::la::LaCode;
 use crate::indicators::catalogue::Catalogue;
 use crate::indicators::evaluate::{self, Options};
@@ -56,6 +57,8 @@ pub enum PipelineError {
     Render(#[from] crate::render::RenderError),
     #[error("{0}")]
     Validate(#[from] crate::validate::ValidateError),
+    #[error("{0}")]
+    Context(#[from] crate::compare::context::ContextError),
 }
 
 /// An LA's configuration for `cspi run` (YAML; every field optional).
@@ -85,6 +88,17 @@ pub struct Config {
     pub local_indicators: Option<PathBuf>,
     /// Local figures for the inspection context section (YAML map key: text).
     pub local_context: Option<PathBuf>,
+    /// The population for rates per 10,000 (CSV: la_code, collection_year or mid_year,
+    /// population_0_17[, estimate]) in place of the shipped ONS series where it gives one.
+    pub population: Option<PathBuf>,
+    /// The inspection framework: sif2015, ilacs2024 or ilacs2026 (default: the current one,
+    /// ILACS 2026). It sets the context section's template and the packs' judgement areas.
+    pub framework: Option<String>,
+    /// The LA's own copy of a context section template (data/frameworks/<id>/context.yaml).
+    pub context_template: Option<PathBuf>,
+    /// What the context section compares with: published (default: the last 31 March DfE had
+    /// published by the date), last-31-march, or a date.
+    pub compare_with: Option<String>,
     /// A folder of pack definitions (YAML) used instead of the shipped `charts/`.
     pub packs: Option<PathBuf>,
     /// Which packs to build, by id (default: every pack definition).
@@ -110,8 +124,38 @@ impl Config {
         config.published = config.published.map(|p| base.join(p));
         config.local_indicators = config.local_indicators.map(|p| base.join(p));
         config.local_context = config.local_context.map(|p| base.join(p));
+        config.population = config.population.map(|p| base.join(p));
+        config.context_template = config.context_template.map(|p| base.join(p));
+        config.framework()?;
+        config.compare_with()?;
         config.packs = config.packs.map(|p| base.join(p));
         Ok(config)
+    }
+
+    /// The framework the config names, or the current one.
+    pub fn framework(&self) -> Result<Framework, PipelineError> {
+        match &self.framework {
+            None => Ok(Framework::CURRENT),
+            Some(f) => Framework::parse(f).ok_or_else(|| {
+                PipelineError::Config(
+                    "framework".into(),
+                    format!("`{f}`: expected sif2015, ilacs2024 or ilacs2026"),
+                )
+            }),
+        }
+    }
+
+    /// The context section's comparison date rule.
+    pub fn compare_with(&self) -> Result<CompareWith, PipelineError> {
+        match &self.compare_with {
+            None => Ok(CompareWith::Published),
+            Some(c) => CompareWith::parse(c).ok_or_else(|| {
+                PipelineError::Config(
+                    "compare_with".into(),
+                    format!("`{c}`: expected published, last-31-march or a date YYYY-MM-DD"),
+                )
+            }),
+        }
     }
 
     pub fn out_dir(&self) -> PathBuf {
@@ -270,6 +314,8 @@ pub struct Analysis {
     pub drilldown: std::collections::BTreeMap<String, DataFrame>,
     /// The figures the DfE errors in the LA's latest returns move (for the dashboard).
     pub validation: Vec<crate::indicators::impact::Moved>,
+    /// The inspection framework of the run.
+    pub framework: Framework,
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> PipelineError + '_ {
@@ -293,7 +339,16 @@ pub fn analyse(
         Some(dir) => Catalogue::with_local(dir)?,
         None => Catalogue::embedded()?,
     };
-    let facts = Facts::new(store, ReferenceTables::embedded());
+    // The user's population (if any) and newer published figures, once, for every step.
+    let reference = match &config.population {
+        Some(p) => ReferenceTables::embedded().with_population(p)?,
+        None => ReferenceTables::embedded().clone(),
+    };
+    let tables = match &config.published {
+        Some(dir) => reference.with_published(dir)?,
+        None => reference,
+    };
+    let facts = Facts::new(store, &tables);
     let (first, last) = evaluate::years_held(&facts)?;
     let date = config
         .date
@@ -330,10 +385,6 @@ pub fn analyse(
     }];
 
     progress.step("benchmarking", None);
-    let tables = match &config.published {
-        Some(dir) => ReferenceTables::embedded().with_published(dir)?,
-        None => ReferenceTables::embedded().clone(),
-    };
     let index = ReferenceIndex::new(&tables)?;
     let mut options = CompareOptions {
         sn_model: config.neighbour_model.unwrap_or(2025),
@@ -399,15 +450,30 @@ pub fn analyse(
         inner: store,
         las: vec![la.to_string()],
     };
-    let facts_la = Facts::new(&only, ReferenceTables::embedded());
-    let section = context::context(&catalogue, &facts_la, &index, la, date, &local)?;
+    let facts_la = Facts::new(&only, &tables);
+    let framework = config.framework()?;
+    let template = context::load_template(framework, config.context_template.as_deref())?;
+    let section = context::context(
+        &catalogue,
+        &facts_la,
+        &index,
+        &context::Request {
+            la,
+            date,
+            compare: config.compare_with()?,
+            template: &template,
+            local: &local,
+            inspections: crate::ingest::inspections::Inspections::embedded(),
+        },
+    )?;
     let dir = out.join("context");
     let outputs = context::write(&section, &dir).map_err(io(&dir))?;
     steps.push(StepReport {
         step: "context",
         detail: format!(
-            "inspection context section at {} ({} placeholders for local data)",
+            "inspection context section ({framework}) at {}, compared with {} ({} placeholders for local data)",
             section.date,
+            section.previous,
             section.placeholders.len()
         ),
         outputs,
@@ -449,6 +515,7 @@ pub fn analyse(
         options,
         drilldown,
         validation: vec![],
+        framework,
     })
 }
 
@@ -465,6 +532,7 @@ impl Analysis {
             index: &self.index,
             options: &self.options,
             validation: &self.validation,
+            framework: self.framework,
         }
     }
 }

@@ -1,17 +1,13 @@
-//! Benchmarking: the comparison table against real published figures and hand-made ones, and
-//! the inspection context section on the hand-built history.
+//! Benchmarking: the comparison table against real published figures and hand-made ones (the
+//! inspection context section is in tests/context.rs).
 
 mod common;
 
 use chrono::NaiveDate;
-use cspi::compare::context::{LocalContext, context};
 use cspi::compare::{Benchmarks, CompareOptions, compare};
-use cspi::derive::Facts;
 use cspi::domain::dates::to_epoch_days;
 use cspi::indicators::catalogue::Catalogue;
 use cspi::ingest::reference::{ReferenceIndex, ReferenceTables};
-use cspi::ingest::returns::Hints;
-use cspi::ingest::store::Store;
 use polars::prelude::*;
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -426,65 +422,4 @@ fn an_la_can_override_its_neighbours() {
     close(r.f("sn_mean"), 30.0);
     close(r.f("sn_group_size"), 2.0);
     assert_eq!(r.s("sn_model"), "");
-}
-
-#[test]
-fn the_context_section_states_each_figure_from_the_history() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::new(dir.path().join("store"));
-    cspi::ingest::ingest(&[common::fixture("indicators")], &store, &Hints::default()).unwrap();
-    let facts = Facts::new(&store, ReferenceTables::embedded());
-    let mut local = LocalContext::new();
-    local.insert("dcs_since".into(), "September 2021".into());
-    let c = context(
-        &Catalogue::embedded().unwrap(),
-        &facts,
-        ReferenceIndex::embedded(),
-        "925",
-        d(2025, 3, 31),
-        &local,
-    )
-    .unwrap();
-    let text = c.markdown();
-    let has = |s: &str| assert!(text.contains(s), "missing «{s}» in\n{text}");
-    // Population: ONS mid-2024 estimate for Lincolnshire.
-    has(
-        "Approximately 147,954 children and young people under the age of 18 years live in Lincolnshire",
-    );
-    // CIN open at 31/03/2025: R4, R7, R8, R9 = 4; at 31/03/2024: R8, R9, R10, R11 = 4.
-    has(
-        "At 31/03/2025, 4 children had been identified through assessment as being formally in need of a specialist children's service. This is no change from 4 at 31/03/2024.",
-    );
-    // Plans at 31/03/2025: R4, R7, R8, R9; at 31/03/2024: R8, R9, R10, R11.
-    has(
-        "At 31/03/2025, 4 children and young people were the subject of a child protection plan. This is no change from 4 at 31/03/2024.",
-    );
-    // Looked after at 31/03/2025: L1, L2, L3, L4, L11, L13, L14 = 7; at 31/03/2024: L1, L2,
-    // L4, L6, L7, L8, L9, L12, L14, L18 = 10.
-    has("At 31/03/2025, 7 children are being looked after by the local authority");
-    has("This is a reduction from 10 (");
-    // Outside the area: 1 (L2, Nottingham) of the 5 with a known placement location.
-    has(
-        "Of this number, 1 (or 20%) live outside the local authority area (of those whose placement location is known).",
-    );
-    // Children's homes: L3 (K2) in Lincolnshire. Foster: L1, L2, L11; L11's postcode is in no
-    // directory, so 1 of the 2 known (L2) is out of area.
-    has("1 live in residential children's homes, of whom 0% live out of the authority area.");
-    has(
-        "3 live with foster families, of whom 50% (of the 2 whose placement location is known) live out of the authority area.",
-    );
-    has("0 live with parents, of whom none live out of the authority area.");
-    has("1 children are unaccompanied asylum-seeking children.");
-    // The 12 months to 31/03/2025: adopted L8, L9; SGO L12; ceased 7, of whom L11 came back
-    // (1 of 7 = 14%); independent living L7.
-    has("there have been 2 adoptions");
-    has("1 children became subject of special guardianship orders");
-    has("7 children ceased to be looked after, of whom 14% subsequently returned");
-    has("1 children and young people ceased to be looked after and moved on to independent living");
-    // Local figures: supplied ones used, the rest visible placeholders.
-    has("has been in post since September 2021.");
-    has("[[private_fostering:");
-    assert!(!c.placeholders.contains(&"dcs_since".to_string()));
-    assert!(c.placeholders.contains(&"childrens_homes".to_string()));
-    assert!(c.text().contains("Children looked after in this area"));
 }

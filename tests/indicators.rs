@@ -112,31 +112,13 @@ fn assert_mean(id: &str, kind: PeriodType, end: NaiveDate, sum: f64, n: f64) {
 }
 
 fn children(id: &str, kind: &str, end: NaiveDate, numerator_only: bool) -> Vec<String> {
-    let df = &results().drilldown[id];
-    let end_days = cspi::domain::dates::to_epoch_days(end);
-    let mut mask = df.column("period_type").unwrap().str().unwrap().equal(kind)
-        & df.column("period_end")
-            .unwrap()
-            .date()
-            .unwrap()
-            .physical()
-            .equal(end_days);
-    if numerator_only {
-        mask = mask & df.column("in_numerator").unwrap().bool().unwrap().clone();
-    }
-    let mut out: Vec<String> = df
-        .filter(&mask)
-        .unwrap()
-        .column("child")
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .flatten()
-        .map(str::to_string)
-        .collect();
-    out.sort();
-    out
+    let kind = PeriodType::from_name(kind).unwrap();
+    let period = Period {
+        kind,
+        start: end,
+        end,
+    };
+    common::drilldown_children(&results().drilldown, id, &period, numerator_only)
 }
 
 // ------------------------------------------------------------------ help and protection
@@ -450,13 +432,25 @@ fn cla_outside_la() {
     );
     assert_eq!((n, dd), (1.0, Some(2.0)));
     assert_eq!(fig("cla_placement_location_unknown").0, 2.0);
-    let (n, dd, _) = fig_at(
-        "cla_outside_la_by_group",
-        PeriodType::Year,
-        d(2025, 3, 31),
-        Some("childrens_home"),
-    );
+    // By placement type: L3's children's home (K2) is in Lincolnshire; of the two U4 foster
+    // placements (L1, L2), L2's is in Nottingham.
+    let by_place =
+        |id: &str, place: &str| fig_at(id, PeriodType::Year, d(2025, 3, 31), Some(place));
+    let (n, dd, _) = by_place("cla_outside_la_by_place", "K2");
     assert_eq!((n, dd), (0.0, Some(1.0)));
+    let (n, dd, _) = by_place("cla_outside_la_by_place", "U4");
+    assert_eq!((n, dd), (1.0, Some(2.0)));
+    // Looked after at 31/03/2025 by PLACE: U4 L1, L2; U6 L11; K2 L3; A3 L4; H5 L13; A4 L14.
+    for (place, n) in [
+        ("U4", 2.0),
+        ("U6", 1.0),
+        ("K2", 1.0),
+        ("A3", 1.0),
+        ("H5", 1.0),
+        ("A4", 1.0),
+    ] {
+        assert_eq!(by_place("cla_count_by_place", place).0, n, "{place}");
+    }
 }
 
 #[test]
@@ -603,6 +597,110 @@ fn adoption_stage_days() {
         assert_eq!((s, n), (sum, Some(2.0)), "{stage}");
         assert_eq!(v, Some(sum / 2.0));
     }
+}
+
+#[test]
+fn adoption_stages_as_dfe_publishes_them() {
+    // DfE's national stages, one indicator each (benchmarked against England). 2024/25, L8
+    // and L9 (see adoption_stage_days for the dates):
+    // 1 entry → decision: 287 + 144 = 431.
+    // 2 decision → match: L8 15/06/2023 → 10/01/2024 = 209; L9 01/09/2023 → 20/11/2023 = 80.
+    // 3 match → placed: 22 + 194 = 216. 5 placed → adoption: 243 + 245 = 488.
+    // 6 entry → adoption: L8 01/09/2022 → 01/10/2024 = 761; L9 10/04/2023 → 01/02/2025 = 663.
+    for (id, sum) in [
+        ("adoption_days_entry_to_decision", 431.0),
+        ("adoption_days_decision_to_match", 289.0),
+        ("adoption_days_match_to_placed", 216.0),
+        ("adoption_days_placed_to_adoption", 488.0),
+        ("adoption_days_entry_to_adoption", 1424.0),
+    ] {
+        assert_mean(id, PeriodType::Year, d(2025, 3, 31), sum, 2.0);
+    }
+}
+
+#[test]
+fn assessments_open_over_45wd() {
+    // Open at 31/03/2025: R7's assessment from 06/01/2025 (45th working day 10/03/2025: past
+    // it) and R4's second from 03/02/2025 (due 07/04/2025: not yet). 1. None open at 31/12/2024.
+    assert_eq!(fig("assessments_open_over_45wd").0, 1.0);
+    assert_eq!(
+        children("assessments_open_over_45wd", "year", d(2025, 3, 31), false),
+        vec!["R7"]
+    );
+    assert_eq!(
+        fig_at(
+            "assessments_open_over_45wd",
+            PeriodType::Snapshot,
+            d(2024, 12, 31),
+            None
+        )
+        .0,
+        0.0
+    );
+}
+
+/// One 2026/27 903 return (CSV) with social worker episodes and deprivation of liberty orders,
+/// evaluated for 2026/27.
+fn sw_and_dolo_figures() -> DataFrame {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("in/925/2027/ssda903");
+    std::fs::create_dir_all(&base).unwrap();
+    let files = [
+        (
+            "header.csv",
+            "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\nS1,M,01/01/2012,WBRI,,,\nS2,F,01/01/2011,WBRI,,,\n",
+        ),
+        (
+            "episodes.csv",
+            "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n\
+             S1,01/01/2026,S,C2,N1,U4,PR1,,,,LN1 3AB,LN2 4CD,\nS2,01/01/2026,S,C2,N1,U4,PR1,,,,LN1 3AB,LN2 4CD,\n",
+        ),
+        (
+            "sw.csv",
+            "CHILD,DOB,SW_ID,SW_DECOM,SW_DEC,SW_REASON\n\
+             S1,01/01/2012,W1,01/04/2026,01/07/2026,FCONTA\nS1,01/01/2012,W2,01/07/2026,01/10/2026,MANAGE\n\
+             S1,01/01/2012,W1,01/10/2026,,OTHERS\n\
+             S2,01/01/2011,W3,01/03/2026,01/06/2026,FCONTA\nS2,01/01/2011,W4,01/06/2026,,MANAGE\n",
+        ),
+        (
+            "dolo.csv",
+            "CHILD,DOB,DOLO_START,DOLO_END\nS1,01/01/2012,01/01/2027,\nS2,01/01/2011,01/05/2026,01/08/2026\n",
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(base.join(name), text).unwrap();
+    }
+    let store = Store::new(dir.path().join("store"));
+    cspi::ingest::ingest(&[dir.path().join("in")], &store, &Hints::default()).unwrap();
+    let facts = Facts::new(&store, ReferenceTables::embedded());
+    evaluate(
+        &Catalogue::embedded().unwrap(),
+        &facts,
+        &[Period::year(2027)],
+        &Options {
+            drilldown: false,
+            only: vec!["cla_social_workers_3plus".into(), "cla_dolo".into()],
+        },
+    )
+    .unwrap()
+    .values
+}
+
+#[test]
+fn cla_social_workers_3plus_and_cla_dolo() {
+    let v = sw_and_dolo_figures();
+    let year = Period::year(2027);
+    // Social worker episodes overlapping 2026/27: S1 three (W1, W2, W1 again: episodes, not
+    // distinct workers), S2 two (W3's from before the year, W4). 1 of 2.
+    assert_eq!(
+        common::figure(&v, "cla_social_workers_3plus", Some(&year)),
+        Some((1.0, Some(2.0), Some(50.0)))
+    );
+    // Orders open at 31/03/2027: S1's (from 01/01/2027); S2's ended 01/08/2026.
+    assert_eq!(
+        common::figure(&v, "cla_dolo", Some(&year)).map(|f| f.0),
+        Some(1.0)
+    );
 }
 
 // ------------------------------------------------------------------ care leavers

@@ -324,6 +324,7 @@ impl Built {
             index: ReferenceIndex::embedded(),
             options: &self.options,
             validation: &[],
+            framework: cspi::domain::framework::Framework::CURRENT,
         }
     }
 

@@ -259,7 +259,7 @@ fn the_members_pdf_and_the_png_charts_are_well_formed() {
         .unwrap();
     let chart = &adoption.charts[0].svg;
     assert!(chart.contains("threshold 426"), "{chart}");
-    assert!(chart.contains("A1: care to new family (c)"));
+    assert!(chart.contains("A1 (legacy): care to new family (c)"));
 
     // PNGs: every chart of the members' pack, at twice its SVG size.
     let dir = packs.join("members");

@@ -7,7 +7,7 @@ use anyhow::bail;
 use cspi::compare::{self, Benchmarks, CompareOptions};
 use cspi::derive::Facts;
 use cspi::indicators::evaluate::{self, Options};
-use cspi::ingest::reference::{ReferenceIndex, ReferenceTables};
+use cspi::ingest::reference::ReferenceIndex;
 
 use super::select::Selection;
 
@@ -39,20 +39,21 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let catalogue = args.select.catalogue()?;
     let store = args.select.store()?;
+    let reference = args.select.reference()?;
     let tables = match &args.published {
-        Some(dir) => ReferenceTables::embedded().with_published(dir)?,
-        None => ReferenceTables::embedded().clone(),
+        Some(dir) => reference.with_published(dir)?,
+        None => reference,
     };
     let index = ReferenceIndex::new(&tables)?;
     let all = args.select.source(&store);
-    let facts = Facts::new(&all, ReferenceTables::embedded());
+    let facts = Facts::new(&all, &tables);
     let periods = args.select.periods(&facts)?;
     // Computed benchmarks need every LA's figures, not only the ones reported on.
     let everyone = cspi::derive::OnlyLas {
         inner: &store,
         las: store.las(),
     };
-    let facts_all = Facts::new(&everyone, ReferenceTables::embedded());
+    let facts_all = Facts::new(&everyone, &tables);
     let options = Options {
         drilldown: false,
         only: args.select.only.clone(),

@@ -6,7 +6,6 @@ use std::time::Instant;
 use cspi::derive::Facts;
 use cspi::indicators::evaluate::{self, Options};
 use cspi::indicators::output;
-use cspi::ingest::reference::ReferenceTables;
 
 use super::select::Selection;
 
@@ -29,7 +28,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let catalogue = args.select.catalogue()?;
     let store = args.select.store()?;
     let source = args.select.source(&store);
-    let facts = Facts::new(&source, ReferenceTables::embedded());
+    let reference = args.select.reference()?;
+    let facts = Facts::new(&source, &reference);
     let periods = args.select.periods(&facts)?;
     let started = Instant::now();
     let result = evaluate::evaluate(

@@ -112,6 +112,18 @@ pub fn la_code(text: &str) -> Result<LaCode, String> {
     LaCode::parse(text).map_err(|e| e.to_string())
 }
 
+/// `--framework`: an inspection framework version.
+pub fn framework(text: &str) -> Result<cspi::domain::framework::Framework, String> {
+    cspi::domain::framework::Framework::parse(text).ok_or_else(|| {
+        format!(
+            "`{text}`: expected one of {}",
+            cspi::domain::framework::Framework::ALL
+                .map(|f| f.id())
+                .join(", ")
+        )
+    })
+}
+
 /// `--year`: a collection year the store can hold.
 pub fn collection_year(text: &str) -> Result<i32, String> {
     let range = cspi::domain::dates::COLLECTION_YEARS;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use cspi::ingest::reference;
+use cspi::ingest::{inspections, reference};
 
 /// Build the reference tables (LAs, statistical neighbours, populations, published figures)
 /// from the public DfE files in a folder: ../shared/reference, or the same files downloaded from
@@ -30,6 +30,46 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             tables
                 .write(&out)
                 .with_context(|| format!("writing {}", out.display()))?;
+            // Ofsted's inspection outcomes, for the context section's previous inspections.
+            let ofsted = std::fs::read_dir(&from)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .chain(
+                    std::fs::read_dir(from.join("dfe-csc"))
+                        .into_iter()
+                        .flatten()
+                        .flatten()
+                        .map(|e| e.path()),
+                )
+                .filter(|p| {
+                    p.file_name().is_some_and(|n| {
+                        let n = n.to_string_lossy().to_ascii_lowercase();
+                        n.starts_with("la_inspection_outcomes")
+                            && (n.ends_with(".ods") || n.ends_with(".xlsx"))
+                    })
+                })
+                .max();
+            match ofsted {
+                Some(path) => {
+                    let map = tables.la_of_ons()?;
+                    let mut df = inspections::build(&path, &|ons| map.get(ons).cloned())
+                        .with_context(|| path.display().to_string())?;
+                    let dest = out.join("inspections.csv");
+                    cspi::domain::io::write_csv(&mut df, &dest)
+                        .with_context(|| dest.display().to_string())?;
+                    println!(
+                        "{} Ofsted inspections and visits from {}",
+                        df.height(),
+                        path.display()
+                    );
+                }
+                None => println!(
+                    "no LA_Inspection_Outcomes_*.ods under {}: inspections.csv left as it is",
+                    from.display()
+                ),
+            }
             println!(
                 "{} LAs, {} neighbour links, {} population rows, {} published figures ({} measures) written to {}",
                 tables.las.height(),

@@ -18,6 +18,14 @@ pub struct Args {
     /// Output folder (overrides the config's `out`).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// The population for rates per 10,000 (overrides the config's `population`; CSV:
+    /// la_code, collection_year or mid_year, population_0_17[, estimate]).
+    #[arg(long)]
+    population: Option<PathBuf>,
+    /// The inspection framework (overrides the config's `framework`): sif2015, ilacs2024 or
+    /// ilacs2026 (default: ilacs2026, the current one).
+    #[arg(long, value_parser = super::framework)]
+    framework: Option<cspi::domain::framework::Framework>,
 }
 
 /// A progress bar per step.
@@ -66,6 +74,12 @@ pub fn run(args: Args) -> anyhow::Result<super::Status> {
     };
     if let Some(out) = args.out {
         config.out = Some(out);
+    }
+    if let Some(p) = args.population {
+        config.population = Some(p);
+    }
+    if let Some(f) = args.framework {
+        config.framework = Some(f.id().to_string());
     }
     let started = Instant::now();
     let bars = Bars {

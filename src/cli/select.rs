@@ -10,6 +10,7 @@ use cspi::domain::la::LaCode;
 use cspi::indicators::catalogue::Catalogue;
 use cspi::indicators::evaluate;
 use cspi::indicators::period::Period;
+use cspi::ingest::reference::ReferenceTables;
 use cspi::ingest::store::Store;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -35,6 +36,10 @@ pub struct Selection {
     /// A folder of local indicator definitions (YAML) added to the catalogue.
     #[arg(long)]
     pub catalogue: Option<PathBuf>,
+    /// The population for rates per 10,000, in place of the shipped ONS series for the LAs and
+    /// years it gives (CSV: la_code, collection_year or mid_year, population_0_17[, estimate]).
+    #[arg(long)]
+    pub population: Option<PathBuf>,
 }
 
 impl Selection {
@@ -49,6 +54,14 @@ impl Selection {
             }
         }
         Ok(catalogue)
+    }
+
+    /// The reference tables: the shipped ones, with the user's population if given.
+    pub fn reference(&self) -> anyhow::Result<ReferenceTables> {
+        Ok(match &self.population {
+            Some(p) => ReferenceTables::embedded().with_population(p)?,
+            None => ReferenceTables::embedded().clone(),
+        })
     }
 
     pub fn store(&self) -> anyhow::Result<Store> {

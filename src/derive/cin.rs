@@ -82,7 +82,8 @@ pub fn referrals(facts: &Facts) -> PolarsResult<DataFrame> {
         .collect()
 }
 
-/// Assessments with the working days from their start to their authorisation.
+/// Assessments with the working days from their start to their authorisation, and the 45th
+/// working day after the start (`due_45wd`): an assessment still open after it is overdue.
 pub fn assessments(facts: &Facts) -> PolarsResult<DataFrame> {
     let df = facts
         .canonical("cin_assessment")?
@@ -100,12 +101,22 @@ pub fn assessments(facts: &Facts) -> PolarsResult<DataFrame> {
             SortMultipleOptions::default(),
         )
         .collect()?;
-    with_working_days(
+    let mut df = with_working_days(
         df,
         "assessment_start",
         "authorisation_date",
         "working_days_to_authorisation",
-    )
+    )?;
+    let cal = crate::domain::calendar::Calendar::england_and_wales();
+    let due: Int32Chunked = df
+        .column("assessment_start")?
+        .date()?
+        .physical()
+        .iter()
+        .map(|s| s.map(|s| cal.add_working_days_epoch(s, 45)))
+        .collect();
+    df.with_column(due.with_name("due_45wd".into()).into_date().into_column())?;
+    Ok(df)
 }
 
 /// Section 47 enquiries with the working days to their conference.

@@ -57,6 +57,12 @@ const TWENTY_MILES_M: f64 = 32_186.9;
 ///   same placement; a move to A3/A5 (placed for adoption with the current foster carer) is not a
 ///   change; temporary placements (T0–T4) are not placements, and the return from one to the
 ///   same placement (same type, postcode and URN) is not a new placement.
+/// - A **carer** starts with the period and with each new placement whose RNE is P or B (DfE's
+///   "change of placement (i.e. carer)"); RNE T ("change of placement, same carer"), U ("change
+///   of legal status and change of placement (but same carer)") and L keep the carer, so
+///   `carer_start` is when the child began living with the carer they are with. DfE's
+///   long-term stability asks for "the same carer", and A10 stops its clock when the child
+///   moved in with the foster carers who adopt: both read the carer's start, not the placement's.
 /// - `short_break`: legal status V3/V4 (an agreed series of short breaks), left out of most
 ///   children-looked-after figures.
 pub fn episodes(facts: &Facts) -> PolarsResult<DataFrame> {
@@ -69,8 +75,16 @@ pub fn episodes(facts: &Facts) -> PolarsResult<DataFrame> {
     ]);
     let uasc = facts
         .canonical("uasc")?
-        .select([col("la_code"), col("child"), lit(true).alias("uasc")])
-        .unique_stable_generic(None, UniqueKeepStrategy::First);
+        .select([
+            col("la_code"),
+            col("child"),
+            lit(true).alias("uasc"),
+            col("duc"),
+        ])
+        .unique_stable_generic(
+            Some(vec!["la_code".into(), "child".into()]),
+            UniqueKeepStrategy::First,
+        );
     let keys = [col("la_code"), col("child")];
     let mut df = facts
         .canonical("episodes")?
@@ -98,6 +112,14 @@ pub fn episodes(facts: &Facts) -> PolarsResult<DataFrame> {
         )
         .join(uasc, keys.clone(), keys, JoinArgs::new(JoinType::Left))
         .with_column(col("uasc").fill_null(lit(false)))
+        // The day UASC status ceased: DUC, or for a UASC row without one the 18th birthday
+        // (DfE's guide), so a blank DUC never erases the status the row states.
+        .with_column(
+            when(col("uasc"))
+                .then(col("duc").fill_null(col("dob").dt().offset_by(lit("18y"))))
+                .otherwise(lit(NULL).cast(DataType::Date))
+                .alias("uasc_until"),
+        )
         .sort(
             ["la_code", "child", "decom"],
             SortMultipleOptions::default(),
@@ -121,12 +143,16 @@ pub fn episodes(facts: &Facts) -> PolarsResult<DataFrame> {
     let mut new_placement = Vec::with_capacity(n);
     let mut placement_seq = Vec::with_capacity(n);
     let mut placement_start = Vec::with_capacity(n);
+    let mut carer_start = Vec::with_capacity(n);
+    let mut previous_carer_start: Vec<Option<i32>> = Vec::with_capacity(n);
     let mut short_break = Vec::with_capacity(n);
     let mut temporary = Vec::with_capacity(n);
     let mut group = Vec::with_capacity(n);
     let mut context = Vec::with_capacity(n);
-    let (mut p_seq, mut pl_seq, mut p_start, mut p_cens, mut pl_start) =
-        (0u32, 0u32, 0i32, false, 0i32);
+    let (mut p_seq, mut pl_seq, mut p_start, mut p_cens, mut pl_start, mut c_start) =
+        (0u32, 0u32, 0i32, false, 0i32, 0i32);
+    // When the child began living with the carer before the current one, in this period.
+    let mut c_previous: Option<i32> = None;
     // (place, postcode, URN) of the last non-temporary episode, to spot returns from a
     // temporary placement.
     let mut last_real: Option<(Option<&str>, Option<&str>, Option<&str>)> = None;
@@ -159,6 +185,13 @@ pub fn episodes(facts: &Facts) -> PolarsResult<DataFrame> {
         if starts_placement {
             pl_seq += 1;
             pl_start = decom.get(i).unwrap_or(0);
+            if starts_period {
+                c_previous = None;
+                c_start = pl_start;
+            } else if matches!(r, "P" | "B") {
+                c_previous = Some(c_start);
+                c_start = pl_start;
+            }
         }
         if !temp {
             last_real = Some(key);
@@ -170,6 +203,8 @@ pub fn episodes(facts: &Facts) -> PolarsResult<DataFrame> {
         new_placement.push(starts_placement);
         placement_seq.push(pl_seq);
         placement_start.push(pl_start);
+        carer_start.push(c_start);
+        previous_carer_start.push(c_previous);
         short_break.push(matches!(ls.get(i), Some("V3" | "V4")));
         temporary.push(temp);
         group.push(placement_group(pl));
@@ -214,6 +249,19 @@ pub fn episodes(facts: &Facts) -> PolarsResult<DataFrame> {
         Int32Chunked::from_vec("placement_start".into(), placement_start)
             .into_date()
             .into_column(),
+    )?;
+    df.with_column(
+        Int32Chunked::from_vec("carer_start".into(), carer_start)
+            .into_date()
+            .into_column(),
+    )?;
+    df.with_column(
+        Int32Chunked::from_iter_options(
+            "previous_carer_start".into(),
+            previous_carer_start.into_iter(),
+        )
+        .into_date()
+        .into_column(),
     )?;
     df.with_column(Column::new("short_break".into(), short_break))?;
     df.with_column(Column::new("temporary".into(), temporary))?;
@@ -302,13 +350,17 @@ pub fn periods(facts: &Facts) -> PolarsResult<DataFrame> {
     Ok(df)
 }
 
-/// Placements: one row per placement (a run of episodes with the same carer).
+/// Placements: one row per placement (a run of episodes in the same placement), with when the
+/// child began living with its carer (`carer_start`, earlier than `placement_start` after a
+/// same-carer move) and with the carer before (`previous_carer_start`).
 pub fn placements(facts: &Facts) -> PolarsResult<DataFrame> {
     let ep = facts.get(FactTable::ClaEpisodes)?;
     ep.lazy()
         .group_by_stable([col("la_code"), col("child"), col("placement_seq")])
         .agg([
             col("placement_start").first(),
+            col("carer_start").first(),
+            col("previous_carer_start").first(),
             col("dec").last().alias("placement_end"),
             col("place").first().alias("first_place"),
             col("place").last().alias("last_place"),
@@ -620,7 +672,8 @@ pub fn care_leavers(facts: &Facts) -> PolarsResult<DataFrame> {
 /// - moved in with the adoptive family: DECOM of the first A3–A6 episode in the period;
 /// - for A10, when the child was adopted by their own foster carers (AD1 FOSTER_CARE = 1) and
 ///   the adoptive placement continues the foster placement (A3/A5), the clock stops when the
-///   child moved in with those carers: the start of that placement;
+///   child moved in with those carers: the carer's start, which same-carer moves (RNE T/U)
+///   before the adoptive placement do not reset;
 /// - decision (DATE_INT) and match (DATE_MATCH) from AD1.
 pub fn adoptions(facts: &Facts) -> PolarsResult<DataFrame> {
     let ep = facts.get(FactTable::ClaEpisodes)?;
@@ -663,6 +716,10 @@ pub fn adoptions(facts: &Facts) -> PolarsResult<DataFrame> {
             .filter(col("place").is_in(placement_codes.clone(), false))
             .first()
             .alias("adoptive_placement_start"),
+        col("carer_start")
+            .filter(col("place").is_in(placement_codes.clone(), false))
+            .first()
+            .alias("adoptive_carer_start"),
         col("place")
             .filter(col("place").is_in(placement_codes, false))
             .first()
@@ -698,7 +755,7 @@ pub fn adoptions(facts: &Facts) -> PolarsResult<DataFrame> {
                 lit(Series::new("fc".into(), ["A3", "A5"])).implode(false),
                 false,
             )))
-            .then(col("adoptive_placement_start"))
+            .then(col("adoptive_carer_start"))
             .otherwise(col("date_moved_in"))
             .alias("date_moved_in_with_carers"),
         )
@@ -711,10 +768,52 @@ pub fn adoptions(facts: &Facts) -> PolarsResult<DataFrame> {
             days("date_court_authority", "date_match").alias("days_placement_order_to_match"),
             days("date_match", "date_moved_in").alias("days_match_to_placed"),
             days("date_moved_in", "date_adopted").alias("days_placed_to_order"),
+            // DfE's national stage 2 and stage 6 (the adoption process stages table).
+            days("date_decision", "date_match").alias("days_decision_to_match"),
+            days("date_entered_care", "date_adopted").alias("days_entry_to_adoption"),
         ])
         .with_column(col("days_a1").lt_eq(lit(426)).alias("a3_within_14_months"))
         .sort(
             ["la_code", "date_adopted", "child"],
+            SortMultipleOptions::default(),
+        )
+        .collect()
+}
+
+/// Social worker episodes (903 from 2023/24): one row per child and worker allocation, so
+/// "children with several social workers in 12 months" is a count per child.
+pub fn social_workers(facts: &Facts) -> PolarsResult<DataFrame> {
+    facts
+        .canonical("sw_episodes")?
+        .select([
+            col("la_code"),
+            col("child"),
+            col("dob"),
+            col("sw_id"),
+            col("sw_decom"),
+            col("sw_dec"),
+            col("sw_reason"),
+        ])
+        .sort(
+            ["la_code", "child", "sw_decom"],
+            SortMultipleOptions::default(),
+        )
+        .collect()
+}
+
+/// Deprivation of liberty orders (903 from 2026/27): one row per order.
+pub fn dolos(facts: &Facts) -> PolarsResult<DataFrame> {
+    facts
+        .canonical("dolo")?
+        .select([
+            col("la_code"),
+            col("child"),
+            col("dob"),
+            col("dolo_start"),
+            col("dolo_end"),
+        ])
+        .sort(
+            ["la_code", "child", "dolo_start"],
             SortMultipleOptions::default(),
         )
         .collect()

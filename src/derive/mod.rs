@@ -36,11 +36,13 @@ pub enum FactTable {
     ClaHealth,
     CareLeavers,
     Adoptions,
+    SocialWorkers,
+    Dolos,
     Population,
 }
 
 impl FactTable {
-    pub const ALL: [FactTable; 13] = [
+    pub const ALL: [FactTable; 15] = [
         FactTable::Referrals,
         FactTable::Assessments,
         FactTable::S47Enquiries,
@@ -53,6 +55,8 @@ impl FactTable {
         FactTable::ClaHealth,
         FactTable::CareLeavers,
         FactTable::Adoptions,
+        FactTable::SocialWorkers,
+        FactTable::Dolos,
         FactTable::Population,
     ];
 
@@ -70,6 +74,8 @@ impl FactTable {
             FactTable::ClaHealth => "cla_health",
             FactTable::CareLeavers => "care_leavers",
             FactTable::Adoptions => "adoptions",
+            FactTable::SocialWorkers => "social_workers",
+            FactTable::Dolos => "dolos",
             FactTable::Population => "population",
         }
     }
@@ -241,6 +247,8 @@ impl<'a> Facts<'a> {
             FactTable::ClaHealth => cla::health(self),
             FactTable::CareLeavers => cla::care_leavers(self),
             FactTable::Adoptions => cla::adoptions(self),
+            FactTable::SocialWorkers => cla::social_workers(self),
+            FactTable::Dolos => cla::dolos(self),
             FactTable::Population => population::population(self),
         }
     }

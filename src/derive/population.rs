@@ -11,8 +11,9 @@ use crate::ingest::reference::ReferenceIndex;
 /// latest, as [`ReferenceIndex::population`] documents).
 const YEARS: std::ops::RangeInclusive<i32> = 2012..=2030;
 
-/// One row per LA in the history and collection year: `population_0_17` is the ONS mid-year
-/// estimate for the mid-year before the year's 31 March (`as_at`).
+/// One row per LA in the history and collection year: `population_0_17` is the estimate for the
+/// mid-year before the year's 31 March (`as_at`): the shipped ONS series unless the user gave
+/// their own (`population_estimate` says which).
 pub fn population(facts: &Facts) -> PolarsResult<DataFrame> {
     let index = ReferenceIndex::new(facts.reference)?;
     let las = concat(
@@ -25,13 +26,15 @@ pub fn population(facts: &Facts) -> PolarsResult<DataFrame> {
     .unique_stable_generic(None, UniqueKeepStrategy::First)
     .sort(["la_code"], SortMultipleOptions::default())
     .collect()?;
-    let (mut code, mut year, mut as_at, mut pop) = (vec![], vec![], vec![], vec![]);
+    let (mut code, mut year, mut as_at, mut pop, mut estimate) =
+        (vec![], vec![], vec![], vec![], vec![]);
     for la in las.column("la_code")?.str()?.iter().flatten() {
         for y in YEARS {
             code.push(la.to_string());
             year.push(y);
             as_at.push(to_epoch_days(collection_year_end(y)));
             pop.push(index.population(la, y));
+            estimate.push(index.population_estimate(la, y));
         }
     }
     DataFrame::new_infer_height(vec![
@@ -41,5 +44,6 @@ pub fn population(facts: &Facts) -> PolarsResult<DataFrame> {
             .into_date()
             .into_column(),
         Column::new("population_0_17".into(), pop),
+        Column::new("population_estimate".into(), estimate),
     ])
 }

@@ -5,6 +5,7 @@
 pub mod calendar;
 pub mod codes;
 pub mod dates;
+pub mod framework;
 pub mod io;
 pub mod la;
 pub mod sql;

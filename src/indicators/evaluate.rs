@@ -49,7 +49,8 @@ pub struct Options {
 pub struct Evaluation {
     /// The long table: la_code, indicator_id, period_type, period_start, period_end, breakdown,
     /// numerator, denominator, value, spread (standard deviation of a mean's unit values), unit,
-    /// polarity, history_complete.
+    /// polarity, history_complete, population_estimate (for a rate per 10,000: the population
+    /// estimate its denominator is; null otherwise).
     pub values: DataFrame,
     /// Per indicator, the children (units) behind each figure.
     pub drilldown: BTreeMap<String, DataFrame>,
@@ -448,6 +449,7 @@ pub fn evaluate_one(
             col("la_code"),
             col("year").alias("population_year"),
             col("population_0_17"),
+            col("population_estimate"),
         ]);
         all = all
             .with_column(period_collection_year().alias("population_year"))
@@ -489,6 +491,13 @@ pub fn evaluate_one(
             lit(def.unit.name()).alias("unit"),
             lit(def.polarity.name()).alias("polarity"),
             col("history_complete"),
+            if def.unit == Unit::RatePer10k {
+                col("population_estimate")
+            } else {
+                lit(NULL)
+                    .cast(DataType::String)
+                    .alias("population_estimate")
+            },
         ])
         .collect()?;
     let drill = if drilldown && !drill.is_empty() {

@@ -4,6 +4,8 @@
 pub mod annex_a;
 pub mod csv_lines;
 pub mod dfe;
+pub mod inspections;
+pub mod population;
 pub mod reference;
 pub mod report;
 pub mod returns;

@@ -71,6 +71,10 @@ pub struct EesSource {
     pub numerator: Option<String>,
     pub denominator: Option<String>,
     pub denominator_filter: Option<BTreeMap<String, String>>,
+    /// How the value is written: a number (default), or `years_months` ("01:07", DfE's
+    /// adoption stage averages), kept as days (a year 365.25 days, a month 30.4375).
+    #[serde(default)]
+    pub format: Option<String>,
 }
 
 /// The measures cspi extracts from published files.
@@ -162,6 +166,21 @@ fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default()
+}
+
+/// Parses DfE's "years:months" averages ("01:07" = 1 year 7 months) into days; anything else
+/// as [`parse_published`].
+pub fn parse_years_months(cell: &str) -> (Option<f64>, Option<String>) {
+    let t = cell.trim();
+    match t
+        .split_once(':')
+        .map(|(y, m)| (y.parse::<u32>(), m.parse::<u32>()))
+    {
+        Some((Ok(y), Ok(m))) if m < 12 => {
+            (Some(f64::from(y) * 365.25 + f64::from(m) * 30.4375), None)
+        }
+        _ => parse_published(t),
+    }
 }
 
 /// Parses a published cell: a number, or a suppression symbol kept as the status.
@@ -834,7 +853,10 @@ fn extract_ees(
         let Some((level, code)) = ees_area(t, row) else {
             continue;
         };
-        let (value, status) = parse_published(&row[value_col]);
+        let (value, status) = match ees.format.as_deref() {
+            Some("years_months") => parse_years_months(&row[value_col]),
+            _ => parse_published(&row[value_col]),
+        };
         let numerator = num_col.and_then(|c| parse_published(&row[c]).0);
         let denominator = if den_filters.is_some() {
             denominators
@@ -926,6 +948,25 @@ fn extract_lait(
 }
 
 impl ReferenceTables {
+    /// ONS area code → DfE LA code, for every LA (ONS codes changed after the DfE list was made
+    /// included).
+    pub fn la_of_ons(&self) -> PolarsResult<HashMap<String, String>> {
+        let mut map: HashMap<String, String> = self
+            .las
+            .column("ons_code")?
+            .str()?
+            .iter()
+            .zip(self.las.column("la_code")?.str()?.iter())
+            .filter_map(|(o, c)| Some((o?.to_string(), c?.to_string())))
+            .collect();
+        for (new, old) in ONS_CODE_ALIASES {
+            if let Some(la) = map.get(*old).cloned() {
+                map.insert(new.to_string(), la);
+            }
+        }
+        Ok(map)
+    }
+
     /// Writes the tables into a folder (normally `data/reference`), atomically, file by file.
     pub fn write(&mut self, dir: &Path) -> std::io::Result<()> {
         write_csv(&mut self.las, &dir.join("las.csv"))?;
@@ -1036,13 +1077,13 @@ impl ReferenceTables {
         Ok(ReferenceTables {
             las: csv(las, &[("current", DataType::Boolean)])?,
             sn_groups: csv(sn, &[("model", DataType::Int32), ("rank", DataType::Int32)])?,
-            population: csv(
+            population: super::population::with_estimate_column(csv(
                 population,
                 &[
                     ("year", DataType::Int32),
                     ("population_0_17", DataType::Float64),
                 ],
-            )?,
+            )?)?,
             measures: csv(measures, &[])?,
             published: ParquetReader::new(Cursor::new(published.to_vec())).finish()?,
             sectors: ParquetReader::new(Cursor::new(sectors.to_vec())).finish()?,
@@ -1098,7 +1139,8 @@ pub struct PublishedValue {
 #[derive(Debug)]
 pub struct ReferenceIndex {
     las: BTreeMap<String, La>,
-    population: HashMap<(String, i32), f64>,
+    /// (code, ONS mid-year) → (children aged 0–17, the estimate's label).
+    population: HashMap<(String, i32), (f64, String)>,
     published: HashMap<(String, String, i32), PublishedValue>,
     neighbours: HashMap<(i32, String), Vec<String>>,
 }
@@ -1157,9 +1199,23 @@ impl ReferenceIndex {
             t.population.column("year")?.i32()?.clone(),
         );
         let pv = t.population.column("population_0_17")?.f64()?.clone();
-        for ((code, y), v) in pc.into_iter().zip(py.iter()).zip(pv.iter()) {
+        let estimate = match t.population.column("estimate") {
+            Ok(c) => c.str()?.clone(),
+            Err(_) => StringChunked::full(
+                "estimate".into(),
+                super::population::SHIPPED_ESTIMATE,
+                t.population.height(),
+            ),
+        };
+        for (((code, y), v), e) in pc
+            .into_iter()
+            .zip(py.iter())
+            .zip(pv.iter())
+            .zip(estimate.iter())
+        {
             if let (Some(y), Some(v)) = (y, v) {
-                population.insert((code, y), v);
+                let label = e.unwrap_or(super::population::SHIPPED_ESTIMATE);
+                population.insert((code, y), (v, label.to_string()));
             }
         }
         let mut published = HashMap::new();
@@ -1213,14 +1269,35 @@ impl ReferenceIndex {
     /// before the 31 March year end (2024 for 2024/25), as DfE uses for rates per 10,000.
     /// Years past the latest estimate use the latest (and say so in the figure's notes).
     pub fn population(&self, code: &str, collection_year: i32) -> Option<f64> {
+        self.population_entry(code, collection_year).map(|e| e.0)
+    }
+
+    /// Which estimate [`ReferenceIndex::population`] gives for the year (the shipped ONS series
+    /// or the user's), with the mid-year it is for when another year's stands in.
+    pub fn population_estimate(&self, code: &str, collection_year: i32) -> Option<String> {
         let mid = collection_year - 1;
-        if let Some(v) = self.population.get(&(code.to_string(), mid)) {
-            return Some(*v);
-        }
-        (2000..=mid)
-            .rev()
+        self.population_entry(code, collection_year)
+            .map(|(_, label, year)| {
+                if year == mid {
+                    format!("{label}, mid-{year}")
+                } else {
+                    format!("{label}, mid-{year} (the nearest held to mid-{mid})")
+                }
+            })
+    }
+
+    /// The population for the mid-year before the year's 31 March, or the nearest year held
+    /// (earlier first): (value, label, mid-year).
+    fn population_entry(&self, code: &str, collection_year: i32) -> Option<(f64, &str, i32)> {
+        let mid = collection_year - 1;
+        std::iter::once(mid)
+            .chain((2000..mid).rev())
             .chain(mid + 1..=2100)
-            .find_map(|y| self.population.get(&(code.to_string(), y)).copied())
+            .find_map(|y| {
+                self.population
+                    .get(&(code.to_string(), y))
+                    .map(|(v, label)| (*v, label.as_str(), y))
+            })
     }
 
     /// A published figure for an area (LA code, region code or E92000001) and year.

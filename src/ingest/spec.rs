@@ -64,6 +64,7 @@ struct RawColumn {
     min: Option<i64>,
     max: Option<i64>,
     future_years: Option<i32>,
+    when_blank: Option<String>,
 }
 
 /// One column of a canonical table.
@@ -83,6 +84,9 @@ pub struct ColumnSpec {
     /// For a date: how many years after the end of the collection year it may fall (default 1;
     /// the date UASC ceases, an 18th birthday, may be many years ahead).
     pub future_years: Option<i32>,
+    /// A blank value is kept, with a warning saying what the reader assumes instead (a UASC
+    /// child's blank DUC: the 18th birthday, as DfE's guide says). The row is never lost for it.
+    pub when_blank: Option<String>,
 }
 
 /// One canonical table.
@@ -94,6 +98,8 @@ pub struct TableSpec {
     #[serde(default)]
     pub csv: bool,
     pub xml_record: Option<String>,
+    /// XML tables that share a record element exist only for records with one of these: a
+    /// column name (any value) or `column=value`.
     #[serde(default)]
     pub emit_when: Vec<String>,
     /// The first collection year the return has this table (social worker episodes 2024,
@@ -122,6 +128,7 @@ fn columns<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ColumnSpec>, D:
             min: c.min,
             max: c.max,
             future_years: c.future_years,
+            when_blank: c.when_blank,
         })
         .collect())
 }
@@ -225,7 +232,8 @@ mod tests {
                     }
                 }
                 for col in &table.emit_when {
-                    assert!(table.column_index(col).is_some(), "{}.{col}", table.name);
+                    let name = col.split_once('=').map_or(col.as_str(), |(c, _)| c);
+                    assert!(table.column_index(name).is_some(), "{}.{col}", table.name);
                 }
             }
         }

@@ -78,7 +78,8 @@ pub struct TableBuilder<'s> {
     date_style: DateStyle,
     codes: Vec<Option<&'s CodeList>>,
     required_with: Vec<Option<usize>>,
-    emit_when: Vec<usize>,
+    /// (column, value it must have; None: any value).
+    emit_when: Vec<(usize, Option<&'s str>)>,
     buffers: Vec<Buffer>,
     source_rows: Vec<u32>,
     invalid: StringChunkedBuilder,
@@ -126,7 +127,13 @@ impl<'s> TableBuilder<'s> {
             emit_when: spec
                 .emit_when
                 .iter()
-                .filter_map(|c| spec.column_index(c))
+                .filter_map(|c| {
+                    let (name, value) = match c.split_once('=') {
+                        Some((name, value)) => (name, Some(value)),
+                        None => (c.as_str(), None),
+                    };
+                    spec.column_index(name).map(|i| (i, value))
+                })
                 .collect(),
             buffers,
             source_rows: Vec::new(),
@@ -141,13 +148,17 @@ impl<'s> TableBuilder<'s> {
     }
 
     /// Whether a row with these raw cells should exist at all: XML tables that share a record
-    /// element (UASC, OC3, AD1 in the 903 HEADER) exist only for children with those fields.
+    /// element (UASC, OC3, AD1 in the 903 HEADER) exist only for children with those fields
+    /// (a UASC row for a child with a DUC or with UASC 1, so a blank DUC loses no child).
     pub fn wants(&self, raw: &[Option<&str>]) -> bool {
         self.emit_when.is_empty()
-            || self
-                .emit_when
-                .iter()
-                .any(|&i| raw[i].is_some_and(|v| !v.trim().is_empty()))
+            || self.emit_when.iter().any(|&(i, wanted)| {
+                let value = raw[i].map(str::trim).filter(|v| !v.is_empty());
+                match wanted {
+                    None => value.is_some(),
+                    Some(w) => value == Some(w),
+                }
+            })
     }
 
     /// Validates one row of raw cells (one per spec column, `None` when absent) and keeps it
@@ -210,6 +221,19 @@ impl<'s> TableBuilder<'s> {
                 ));
             }
         }
+        for (i, column) in self.spec.columns.iter().enumerate() {
+            if let Some(assumed) = &column.when_blank
+                && raw[i].map(str::trim).is_none_or(str::is_empty)
+            {
+                problems.push((
+                    i,
+                    Problem {
+                        rule: "blank",
+                        message: format!("{} is blank: {assumed}", field_name(column)),
+                    },
+                ));
+            }
+        }
         let mut rejected = false;
         let mut invalid = String::new();
         for (i, problem) in problems {
@@ -218,7 +242,7 @@ impl<'s> TableBuilder<'s> {
             // requires but the row can do without is the DfE rules' business (the row is kept
             // and flagged there).
             let is_required = column.required == Required::Always(true);
-            if problem.rule != "required"
+            if !matches!(problem.rule, "required" | "blank")
                 && let Some(raw) = raw[i]
             {
                 invalid.push_str(&invalid_marker(&column.name));
@@ -232,7 +256,7 @@ impl<'s> TableBuilder<'s> {
             rejected |= is_required;
             let message = if is_required {
                 format!("{}; the row was rejected", problem.message)
-            } else if problem.rule == "required" {
+            } else if matches!(problem.rule, "required" | "blank") {
                 format!("{}; the row was kept", problem.message)
             } else {
                 format!("{}; the value was left empty", problem.message)

@@ -30,6 +30,8 @@ pub struct PackInput<'a> {
     /// The figures the DfE validation errors in the LA's latest returns move (the performance
     /// team's dashboard shows them; other packs never do).
     pub validation: &'a [crate::indicators::impact::Moved],
+    /// The inspection framework the pack's areas are read against (their judgements).
+    pub framework: crate::domain::framework::Framework,
 }
 
 /// One figure of the pack: a comparison row (the LA's figure for an indicator and period,
@@ -841,6 +843,9 @@ pub struct Item {
 pub struct SectionContent {
     pub area: Area,
     pub heading: String,
+    /// The framework judgement the area's figures bear on ("ILACS (2026): The experiences and
+    /// progress of children in care"), when the framework names one.
+    pub judgement: Option<String>,
     /// Charts about the whole section (scorecard table, adoption scorecard), shown first.
     pub charts: Vec<Drawn>,
     pub items: Vec<Item>,
@@ -1070,9 +1075,18 @@ pub fn build(pack: &Pack, input: &PackInput) -> Result<Content, super::RenderErr
                 }
             }
         }
+        let framework = input.framework;
+        let judgement = framework.judgement_of(section.area.id()).map(|j| {
+            format!(
+                "Inspection judgement, {}: {}",
+                framework.definition().name,
+                j.title
+            )
+        });
         sections.push(SectionContent {
             area: section.area,
             heading,
+            judgement,
             charts: drawn,
             items,
         });

@@ -61,6 +61,9 @@ pub fn render(content: &Content) -> String {
             section.area,
             escape(&section.heading)
         );
+        if let Some(j) = &section.judgement {
+            let _ = write!(out, "<p class=\"judgement\">{}</p>", escape(j));
+        }
         for chart in &section.charts {
             figure(&mut out, chart);
         }

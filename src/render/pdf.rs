@@ -182,6 +182,10 @@ fn area_pages(section: &super::content::SectionContent) -> Vec<Page> {
     let mut pages = vec![];
     let mut body = String::new();
     let mut y = heading(&mut body, &section.heading);
+    if let Some(j) = &section.judgement {
+        text(&mut body, MARGIN, y + 4.0, 10.0, false, "#555555", j);
+        y += 16.0;
+    }
     let mut rows: Vec<Vec<(String, f32, f32)>> = vec![];
     for chart in &section.charts {
         if let Some((svg, h)) = place(&chart.svg, 0.0, 0.0, WIDTH) {

@@ -1432,8 +1432,8 @@ impl<'a> Simulation<'a> {
         if let Some(e) = ch.open_cin {
             let closure_reason = match rec {
                 "E11" | "E12" => "RC1",
-                "E45" | "E46" => "RC4",
-                "E47" | "E48" => "RC3",
+                "E45" | "E46" | "E47" | "E48" => "RC4",
+                "E41" => "RC3",
                 "E2" => "RC2",
                 "E7" => "RC6",
                 "E3" => "RC5",

@@ -309,8 +309,9 @@ pub fn ssda903_rows(
             if p.start >= ys && p.start <= cut && !p.short_break {
                 let mut pd = draw_for(seed, id, to_epoch_days(from_epoch_days(p.start)), 5);
                 let prev = pd.pick(&[
-                    ("P4", 85.0),
-                    ("Z1", 5.0),
+                    // Z1: no previous permanence option; P4: not known.
+                    ("Z1", 85.0),
+                    ("P4", 5.0),
                     ("P1", 2.0),
                     ("P2", 5.0),
                     ("P3", 3.0),

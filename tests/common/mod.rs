@@ -67,3 +67,43 @@ pub fn figure(
     let g = |c: &str| row.column(c).unwrap().f64().unwrap().get(0);
     Some((g("numerator").unwrap_or(0.0), g("denominator"), g("value")))
 }
+
+/// The children behind an indicator's figure for one period (all in its drill-down, or only
+/// those in the numerator), sorted.
+pub fn drilldown_children(
+    drilldown: &std::collections::BTreeMap<String, DataFrame>,
+    id: &str,
+    period: &cspi::indicators::period::Period,
+    numerator_only: bool,
+) -> Vec<String> {
+    let df = &drilldown[id];
+    let end_days = cspi::domain::dates::to_epoch_days(period.end);
+    let mut mask = df
+        .column("period_type")
+        .unwrap()
+        .str()
+        .unwrap()
+        .equal(period.kind.name())
+        & df.column("period_end")
+            .unwrap()
+            .date()
+            .unwrap()
+            .physical()
+            .equal(end_days);
+    if numerator_only {
+        mask = mask & df.column("in_numerator").unwrap().bool().unwrap().clone();
+    }
+    let mut out: Vec<String> = df
+        .filter(&mask)
+        .unwrap()
+        .column("child")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect();
+    out.sort();
+    out
+}
