@@ -481,7 +481,7 @@ pub fn analyse(
 
     // The Annex A lists an inspection would ask for at the date: child-level, for the
     // performance team and inspectors only.
-    let windows = crate::derive::annex_a::Windows::new(date);
+    let windows = crate::derive::annex_a::Windows::for_framework(date, framework);
     let lists = crate::derive::annex_a::produce(&facts_la, la, windows, None)?;
     let path = out
         .join("annex_a")
@@ -495,7 +495,8 @@ pub fn analyse(
     steps.push(StepReport {
         step: "annex A",
         detail: format!(
-            "lists 3–10 at {date}: {} rows (CHILD-LEVEL: for the inspection team only)",
+            "{}: lists 3–10 at {date}: {} rows (CHILD-LEVEL: for the inspection team only)",
+            framework.definition().annex_a.title,
             lists.values().map(DataFrame::height).sum::<usize>()
         ),
         outputs: vec![path],
@@ -651,6 +652,17 @@ pub fn render_packs(
                 *format,
                 &dir,
             )?);
+        }
+        // The children behind the lines of enquiry: child-level, beside (never inside) the pack.
+        if !pack.is_public()
+            && let Some(path) = crate::render::enquiry::write_children(
+                &pack.id,
+                &content.enquiries,
+                &analysis.drilldown,
+                &dir,
+            )?
+        {
+            outputs.push(path);
         }
         progress.tick(&pack.id);
     }

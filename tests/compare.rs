@@ -423,3 +423,28 @@ fn an_la_can_override_its_neighbours() {
     close(r.f("sn_group_size"), 2.0);
     assert_eq!(r.s("sn_model"), "");
 }
+
+#[test]
+fn adoption_stages_are_benchmarked_against_englands_published_averages() {
+    // DfE's national table, 2024/25, stage 4 "01:07" (1 year 7 months) and stage 6 "02:03",
+    // kept as days (a year 365.25 days, a month 30.4375).
+    let catalogue = Catalogue::embedded().unwrap();
+    let index = ReferenceIndex::embedded();
+    let b = Benchmarks::published(&catalogue, ReferenceTables::embedded(), index).unwrap();
+    let end = to_epoch_days(d(2025, 3, 31));
+    let england = |id: &str| {
+        let p = b
+            .period_for(id, cspi::indicators::period::PeriodType::Year, end)
+            .unwrap();
+        b.get(id, &p, "E92000001").and_then(|x| x.value)
+    };
+    close(
+        england("adoption_days_entry_to_placed"),
+        365.25 + 7.0 * 30.4375,
+    );
+    close(
+        england("adoption_days_entry_to_adoption"),
+        2.0 * 365.25 + 3.0 * 30.4375,
+    );
+    close(england("adoption_days_match_to_placed"), 30.4375);
+}

@@ -605,12 +605,14 @@ fn adoption_stages_as_dfe_publishes_them() {
     // and L9 (see adoption_stage_days for the dates):
     // 1 entry → decision: 287 + 144 = 431.
     // 2 decision → match: L8 15/06/2023 → 10/01/2024 = 209; L9 01/09/2023 → 20/11/2023 = 80.
-    // 3 match → placed: 22 + 194 = 216. 5 placed → adoption: 243 + 245 = 488.
+    // 3 match → placed: 22 + 194 = 216. 4 entry → placed (A1's): 518 + 418 = 936.
+    // 5 placed → adoption: 243 + 245 = 488.
     // 6 entry → adoption: L8 01/09/2022 → 01/10/2024 = 761; L9 10/04/2023 → 01/02/2025 = 663.
     for (id, sum) in [
         ("adoption_days_entry_to_decision", 431.0),
         ("adoption_days_decision_to_match", 289.0),
         ("adoption_days_match_to_placed", 216.0),
+        ("adoption_days_entry_to_placed", 936.0),
         ("adoption_days_placed_to_adoption", 488.0),
         ("adoption_days_entry_to_adoption", 1424.0),
     ] {

@@ -495,3 +495,88 @@ fn the_members_pdf_text_reads_back_without_child_identifiers() {
         );
     }
 }
+
+/// The rows of an Annex A workbook's sheet for list 3 (referrals), header left out.
+fn referral_rows(path: &std::path::Path) -> usize {
+    use calamine::Reader;
+    let mut book = calamine::open_workbook_auto(path).unwrap();
+    let sheet = book
+        .sheet_names()
+        .into_iter()
+        .find(|s| s.starts_with("List 3"))
+        .unwrap_or_else(|| panic!("no List 3 sheet in {}", path.display()));
+    let range = book.worksheet_range(&sheet).unwrap();
+    range
+        .rows()
+        .skip(1)
+        .filter(|r| r.iter().any(|c| !c.to_string().is_empty()))
+        .count()
+}
+
+#[test]
+fn each_framework_gives_its_own_packs_context_and_annex_a() {
+    let run_with = |framework: &str| {
+        let out = tempfile::tempdir().unwrap();
+        let config = Config {
+            framework: Some(framework.into()),
+            build_packs: Some(vec!["pre-inspection".into()]),
+            ..fixture_config(out.path())
+        };
+        run(&config, &Quiet).unwrap();
+        let read = |rel: &str| std::fs::read_to_string(out.path().join(rel)).unwrap();
+        let html = read("packs/pre-inspection.html");
+        let context = read("context/context_925_2025-03-31.txt");
+        let lists = referral_rows(&out.path().join("annex_a/annex_a_925_2025-03-31.xlsx"));
+        let enquiries = read("packs/pre-inspection_lines_of_enquiry_CHILD_LEVEL.csv");
+        (html, context, lists, enquiries, out)
+    };
+    let (sif_html, sif_context, sif_lists, _, _sif) = run_with("sif2015");
+    let (ilacs_html, ilacs_context, ilacs_lists, enquiries, _ilacs) = run_with("ilacs2026");
+    // Packs: each area under its framework's judgement.
+    assert!(sif_html.contains(
+        "Inspection judgement, Single inspection framework (2015): Children looked after and achieving permanence"
+    ));
+    assert!(ilacs_html.contains(
+        "Inspection judgement, Inspecting local authority children&#39;s services (ILACS, 2026): The experiences and progress of children in care"
+    ) || ilacs_html.contains(
+        "Inspection judgement, Inspecting local authority children's services (ILACS, 2026): The experiences and progress of children in care"
+    ), "{ilacs_html}");
+    assert!(ilacs_html.contains("The experiences and progress of care leavers"));
+    assert!(!sif_html.contains("The experiences and progress of care leavers"));
+    // Context: the SIF's section with its two previous inspections as placeholders (Ofsted's
+    // table starts in 2018); ILACS with Lincolnshire's April 2023 inspection from Ofsted's
+    // published outcomes.
+    assert!(sif_context.starts_with("Information about this local authority area: Lincolnshire"));
+    assert!(sif_context.contains("[[previous_safeguarding_inspection:"));
+    assert!(ilacs_context.starts_with("The local authority's context: Lincolnshire"));
+    assert!(ilacs_context.contains(
+        "most recent inspection of children's services was the ILACS short inspection of April 2023, published June 2023 (overall effectiveness: outstanding;"
+    ), "{ilacs_context}");
+    // Annex A: referrals over 3 months (SIF: R3's of 31/03/2025) or 6 (ILACS: R12's of
+    // 20/10/2024 too).
+    assert_eq!((sif_lists, ilacs_lists), (1, 2));
+    // Lines of enquiry: the pack says how many; the children are in the child-level file only.
+    assert!(ilacs_html.contains("Lines of enquiry from the data"));
+    // Missing in the 12 months to 31/03/2025: L2, L3 (cla_missing's hand-worked figure).
+    assert!(
+        enquiries
+            .lines()
+            .any(|l| l.contains(",cla_missing,") && l.ends_with(",L2")),
+        "{enquiries}"
+    );
+    assert!(
+        enquiries
+            .lines()
+            .any(|l| l.contains(",cla_missing,") && l.ends_with(",L3"))
+    );
+    // Assessments open past 45 working days at 31/03/2025: R7's.
+    assert!(
+        enquiries
+            .lines()
+            .any(|l| l.contains(",assessments_open_over_45wd,") && l.ends_with(",R7")),
+        "{enquiries}"
+    );
+    for id in child_id_patterns() {
+        assert!(!ilacs_html.contains(&id), "the pack names a child: {id}");
+    }
+}

@@ -31,6 +31,10 @@ pub enum Command {
         /// A local-data mapping (YAML: file, child, columns: {field: header}).
         #[arg(long)]
         local: Vec<PathBuf>,
+        /// The framework whose Annex A windows to use: sif2015, ilacs2024, ilacs2026 (default:
+        /// the current one).
+        #[arg(long, value_parser = super::framework)]
+        framework: Option<cspi::domain::framework::Framework>,
         #[arg(long, default_value = "out/annex_a")]
         out: PathBuf,
     },
@@ -57,6 +61,7 @@ pub fn run(command: Command) -> anyhow::Result<super::Status> {
             la,
             date,
             local,
+            framework,
             out,
         } => {
             let la = la.to_string();
@@ -75,7 +80,10 @@ pub fn run(command: Command) -> anyhow::Result<super::Status> {
                 las: vec![la.clone()],
             };
             let facts = Facts::new(&only, ReferenceTables::embedded());
-            let windows = Windows::new(date);
+            let windows = Windows::for_framework(
+                date,
+                framework.unwrap_or(cspi::domain::framework::Framework::CURRENT),
+            );
             let lists = produce(&facts, &la, windows, local.as_ref())?;
             let name = ReferenceIndex::embedded()
                 .la(&la)

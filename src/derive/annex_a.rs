@@ -17,28 +17,41 @@ use polars::prelude::*;
 
 use super::{Canonical, FactTable, Facts};
 use crate::domain::dates::add_months;
+use crate::domain::framework::Framework;
 use crate::ingest::annex_a::{Kind, ListSpec, lists};
 
 /// The windows of the lists, from the inspection date.
 #[derive(Debug, Clone, Copy)]
 pub struct Windows {
     pub date: NaiveDate,
-    /// First day of the 3 months before the date (referrals).
+    /// First day of the 3 months before the date.
     pub three_months: NaiveDate,
     /// First day of the 6 months before the date.
     pub six_months: NaiveDate,
     /// First day of the 12 months before the date.
     pub twelve_months: NaiveDate,
+    /// First day of the referrals list's window: 3 months under the 2015 framework, 6 under
+    /// ILACS (`annex_a.referrals_months` in the framework's file).
+    pub referrals: NaiveDate,
+    /// The framework whose Annex A the windows are.
+    pub framework: Framework,
 }
 
 impl Windows {
+    /// The current framework's windows.
     pub fn new(date: NaiveDate) -> Windows {
+        Windows::for_framework(date, Framework::CURRENT)
+    }
+
+    pub fn for_framework(date: NaiveDate, framework: Framework) -> Windows {
         let back = |m: i32| add_months(date, -m) + chrono::Duration::days(1);
         Windows {
             date,
             three_months: back(3),
             six_months: back(6),
             twelve_months: back(12),
+            referrals: back(framework.definition().annex_a.referrals_months),
+            framework,
         }
     }
 }
@@ -154,7 +167,7 @@ pub fn produce(
         3,
         referrals
             .clone()
-            .filter(in_window("referral_date", w.three_months, d))
+            .filter(in_window("referral_date", w.referrals, d))
             .join(
                 counts_12m,
                 [col("child")],

@@ -39,6 +39,15 @@ pub struct InForce {
     pub to: Option<NaiveDate>,
 }
 
+/// What the framework's Annex A asks for that differs between versions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnnexA {
+    /// Months of referrals list 3 covers (3 under the SIF, 6 under ILACS).
+    pub referrals_months: i32,
+    pub title: String,
+}
+
 /// `framework.yaml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,6 +56,7 @@ pub struct Definition {
     pub name: String,
     pub in_force: InForce,
     pub judgements: Vec<Judgement>,
+    pub annex_a: AnnexA,
 }
 
 impl Framework {

@@ -32,6 +32,7 @@ pub struct ListAnalysis {
 pub fn list_period(period: ListPeriod, windows: Windows) -> Period {
     match period {
         ListPeriod::ThreeMonths => Period::window(windows.three_months, windows.date),
+        ListPeriod::Referrals => Period::window(windows.referrals, windows.date),
         ListPeriod::SixMonths => Period::window(windows.six_months, windows.date),
         ListPeriod::AtDate => Period::snapshot(windows.date),
     }
@@ -53,6 +54,7 @@ pub fn analyse(
     // evaluated separately), each over the indicators its lists support.
     for period in [
         ListPeriod::ThreeMonths,
+        ListPeriod::Referrals,
         ListPeriod::SixMonths,
         ListPeriod::AtDate,
     ] {

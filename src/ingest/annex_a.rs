@@ -75,6 +75,8 @@ struct SpecFile {
 #[serde(rename_all = "snake_case")]
 pub enum ListPeriod {
     ThreeMonths,
+    /// The referrals list's window: 3 months (SIF) or 6 (ILACS).
+    Referrals,
     SixMonths,
     AtDate,
 }

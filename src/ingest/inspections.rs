@@ -90,6 +90,18 @@ impl Inspection {
     }
 }
 
+/// The judgement's heading as it was on the inspection's date: before 1 January 2023 Ofsted
+/// judged children in care and care leavers together, and its table keeps that grade in the
+/// children-in-care column.
+fn heading_on(heading: &str, date: NaiveDate) -> String {
+    let care_leavers_apart = NaiveDate::from_ymd_opt(2023, 1, 1).expect("valid date");
+    if heading == "The experiences and progress of children in care" && date < care_leavers_apart {
+        "The experiences and progress of children in care and care leavers".to_string()
+    } else {
+        heading.to_string()
+    }
+}
+
 fn lower_first(s: &str) -> String {
     let mut c = s.chars();
     c.next().map_or(String::new(), |f| {
@@ -151,7 +163,7 @@ impl Inspections {
                     judgements: grades
                         .iter()
                         .filter(|(i, _)| !cell(*i).is_empty())
-                        .map(|(i, h)| (h.to_string(), cell(*i).to_string()))
+                        .map(|(i, h)| (heading_on(h, d), cell(*i).to_string()))
                         .collect(),
                     theme: Some(cell(theme).to_string()).filter(|t| !t.is_empty()),
                 });
@@ -338,7 +350,7 @@ mod tests {
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
         assert_eq!(
             i.describe("925", "previous", d("2023-04-24")).unwrap(),
-            "the ILACS short inspection of April 2019, published June 2019 (overall effectiveness: outstanding; the impact of leaders on social work practice with children and families: outstanding; the experiences and progress of children who need help and protection: good; the experiences and progress of children in care: outstanding)"
+            "the ILACS short inspection of April 2019, published June 2019 (overall effectiveness: outstanding; the impact of leaders on social work practice with children and families: outstanding; the experiences and progress of children who need help and protection: good; the experiences and progress of children in care and care leavers: outstanding)"
         );
         let now = i.describe("925", "previous", d("2025-01-01")).unwrap();
         assert!(now.starts_with("the ILACS short inspection of April 2023"));
@@ -359,5 +371,25 @@ mod tests {
         assert_eq!(i.describe("925", "previous", d("2019-01-01")), None);
         assert_eq!(i.describe("925", "safeguarding", d("2025-01-01")), None);
         assert_eq!(i.describe("999", "previous", d("2025-01-01")), None);
+    }
+
+    #[test]
+    fn the_shipped_table_holds_ofsteds_published_outcomes() {
+        // Southend-on-Sea (882): ILACS standard inspection of October 2024 (Ofsted's outcomes
+        // as at 31 March 2025): good overall, children in care requires improvement.
+        let text = Inspections::embedded()
+            .describe(
+                "882",
+                "previous",
+                NaiveDate::from_ymd_opt(2025, 6, 1).unwrap(),
+            )
+            .unwrap();
+        assert!(text.starts_with("the ILACS standard inspection of October 2024, published December 2024 (overall effectiveness: good;"), "{text}");
+        assert!(
+            text.contains(
+                "the experiences and progress of children in care: requires improvement to be good"
+            ),
+            "{text}"
+        );
     }
 }

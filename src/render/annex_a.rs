@@ -41,11 +41,16 @@ pub fn write_workbook(
         (
             "Windows".into(),
             format!(
-                "3 months from {}; 6 months from {}; 12 months from {}",
+                "referrals from {}; 3 months from {}; 6 months from {}; 12 months from {}",
+                format_dmy(windows.referrals),
                 format_dmy(windows.three_months),
                 format_dmy(windows.six_months),
                 format_dmy(windows.twelve_months)
             ),
+        ),
+        (
+            "Framework".into(),
+            windows.framework.definition().annex_a.title.clone(),
         ),
         (
             "Produced by".into(),

@@ -869,6 +869,101 @@ pub struct Content {
     pub sections: Vec<SectionContent>,
     /// "What the DfE errors move", one reading per figure (performance packs only).
     pub validation: Vec<String>,
+    /// The pack's lines of enquiry, with how many children each concerns (the children are
+    /// listed in a separate child-level file).
+    pub enquiries: Vec<EnquiryLine>,
+}
+
+/// A line of enquiry as the pack states it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnquiryLine {
+    pub indicator_id: String,
+    pub question: String,
+    /// The indicator's title, saying what is counted.
+    pub title: String,
+    pub period_type: PeriodType,
+    pub period_end: i32,
+    pub children: super::packs::EnquiryChildren,
+    /// How many (children, or records for a count of records); None when the figure is absent.
+    pub count: Option<f64>,
+    /// Out of how many, for a percentage.
+    pub of: Option<f64>,
+}
+
+impl EnquiryLine {
+    /// "5 of 48 (Care leavers aged 19-21 in suitable accommodation, not in it; year to 31 March 2025)".
+    pub fn reading(&self) -> String {
+        let how_many = match (self.count, self.of) {
+            (Some(c), Some(of)) => format!("{} of {}", whole(c), whole(of)),
+            (Some(c), None) => whole(c),
+            _ => "no figure in the returns held".into(),
+        };
+        let whose = match self.children {
+            super::packs::EnquiryChildren::Numerator => String::new(),
+            super::packs::EnquiryChildren::OutsideNumerator => ", the others".into(),
+        };
+        format!(
+            "{how_many} ({}{whose}; {} to {})",
+            self.title,
+            self.period_type.name().replace('_', " "),
+            from_epoch_days(self.period_end).format("%-d %B %Y")
+        )
+    }
+}
+
+fn whole(x: f64) -> String {
+    format!("{}", x.round() as i64)
+}
+
+/// Each line of enquiry's figure: the latest of its period type in the LA's long table.
+fn enquiries(pack: &Pack, input: &PackInput) -> PolarsResult<Vec<EnquiryLine>> {
+    let v = input.values;
+    let ids = v.column("indicator_id")?.str()?;
+    let kinds = v.column("period_type")?.str()?;
+    let ends = v.column("period_end")?.date()?.physical();
+    let bds = v.column("breakdown")?.str()?;
+    let num = v.column("numerator")?.f64()?;
+    let den = v.column("denominator")?.f64()?;
+    let mut out = vec![];
+    for e in &pack.lines_of_enquiry {
+        let Some(def) = input.catalogue.get(&e.id) else {
+            continue;
+        };
+        let latest = (0..v.height())
+            .filter(|&i| {
+                ids.get(i) == Some(e.id.as_str())
+                    && kinds.get(i) == Some(e.period.name())
+                    && bds.get(i).is_none()
+            })
+            .max_by_key(|&i| ends.get(i));
+        let (count, of, end) = match latest {
+            Some(i) => {
+                let (n, d) = (num.get(i), den.get(i));
+                let percent = def.unit == Unit::Percent;
+                let count = match e.children {
+                    super::packs::EnquiryChildren::Numerator => n,
+                    super::packs::EnquiryChildren::OutsideNumerator => d.zip(n).map(|(d, n)| d - n),
+                };
+                (
+                    count,
+                    if percent { d } else { None },
+                    ends.get(i).unwrap_or(0),
+                )
+            }
+            None => (None, None, 0),
+        };
+        out.push(EnquiryLine {
+            indicator_id: e.id.clone(),
+            question: e.question.clone(),
+            title: def.title.clone(),
+            period_type: e.period,
+            period_end: end,
+            children: e.children,
+            count,
+            of,
+        });
+    }
+    Ok(out)
 }
 
 impl Content {
@@ -1113,6 +1208,7 @@ pub fn build(pack: &Pack, input: &PackInput) -> Result<Content, super::RenderErr
         sections,
         figures,
         validation: validation_lines(pack, input.validation),
+        enquiries: enquiries(pack, input)?,
     })
 }
 

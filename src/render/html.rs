@@ -112,6 +112,23 @@ pub fn render(content: &Content) -> String {
         }
         out.push_str("</ul></section>");
     }
+    if !content.enquiries.is_empty() {
+        out.push_str(
+            "<section data-area=\"enquiry\"><h2>Lines of enquiry from the data</h2>\
+             <p>Questions the figures raise, each with how many children it concerns. The \
+             children are listed in the pack's child-level file (lines_of_enquiry, CHILD-LEVEL: \
+             for the inspection team only).</p><ul>",
+        );
+        for e in &content.enquiries {
+            let _ = write!(
+                out,
+                "<li><strong>{}</strong> {}</li>",
+                escape(&e.question),
+                escape(&e.reading())
+            );
+        }
+        out.push_str("</ul></section>");
+    }
     out.push_str(
         "<footer><p>Made by cspi from the SSDA903 and CIN census returns; comparisons with DfE's published figures.</p></footer></body></html>\n",
     );

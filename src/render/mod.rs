@@ -8,6 +8,7 @@
 pub mod annex_a;
 pub mod charts;
 pub mod content;
+pub mod enquiry;
 pub mod html;
 pub mod packs;
 pub mod pdf;

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 use crate::indicators::catalogue::{
-    Area, Catalogue, CatalogueError, Definition, expression_columns,
+    Area, Catalogue, CatalogueError, Definition, Unit, expression_columns,
 };
 use crate::indicators::period::PeriodType;
 
@@ -101,6 +101,33 @@ pub struct Section {
     pub charts: Vec<SectionChart>,
 }
 
+/// Which of an indicator's children a line of enquiry is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnquiryChildren {
+    /// The children in the figure's numerator (missing, on a plan for 2 years, …).
+    #[default]
+    Numerator,
+    /// The cohort's children outside the numerator (care leavers not in suitable
+    /// accommodation, from the suitable-accommodation figure).
+    OutsideNumerator,
+}
+
+/// A line of enquiry an inspection team would follow from the data, with the children behind
+/// it (listed in a separate child-level file, never in the pack itself).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Enquiry {
+    /// The indicator whose children the line is about.
+    pub id: String,
+    /// The question, as the team would ask it.
+    pub question: String,
+    #[serde(default)]
+    pub children: EnquiryChildren,
+    /// The figure's period: the latest of this type (snapshot, rolling_12m, year, …).
+    pub period: PeriodType,
+}
+
 /// Going below the public floor of [`SUPPRESSION_FLOOR`]: allowed only when the pack says so
 /// and why, and the pack states it on its cover.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -130,6 +157,8 @@ struct PackFile {
     suppress_below: Option<u32>,
     suppression_override: Option<SuppressionOverride>,
     sections: Vec<Section>,
+    #[serde(default)]
+    lines_of_enquiry: Vec<Enquiry>,
 }
 
 /// One pack definition.
@@ -149,6 +178,8 @@ pub struct Pack {
     /// The documented reason for suppressing below the floor (public packs only).
     pub suppression_override: Option<SuppressionOverride>,
     pub sections: Vec<Section>,
+    /// Lines of enquiry drawn from the data (inspectors' and performance packs only).
+    pub lines_of_enquiry: Vec<Enquiry>,
 }
 
 fn err(file: &str, field: &str, message: impl Into<String>) -> CatalogueError {
@@ -229,7 +260,41 @@ impl Pack {
             suppress_below: 0,
             suppression_override: raw.suppression_override,
             sections: raw.sections,
+            lines_of_enquiry: raw.lines_of_enquiry,
         };
+        if pack.is_public() && !pack.lines_of_enquiry.is_empty() {
+            return Err(err(
+                file,
+                "lines_of_enquiry",
+                "a members' pack has no lines of enquiry: they are about named children",
+            ));
+        }
+        for e in &pack.lines_of_enquiry {
+            let Some(def) = catalogue.get(&e.id) else {
+                return Err(err(
+                    file,
+                    "lines_of_enquiry.id",
+                    format!("no indicator `{}` in the catalogue", e.id),
+                ));
+            };
+            if !def.periods.contains(&e.period) {
+                return Err(err(
+                    file,
+                    "lines_of_enquiry.period",
+                    format!("`{}` has no {} period", e.id, e.period.name()),
+                ));
+            }
+            if e.children == EnquiryChildren::OutsideNumerator && def.unit != Unit::Percent {
+                return Err(err(
+                    file,
+                    "lines_of_enquiry.children",
+                    format!(
+                        "`{}` is not a percentage: it has no children outside a numerator",
+                        e.id
+                    ),
+                ));
+            }
+        }
         if pack.is_public() && pack.child_level {
             return Err(err(
                 file,
