@@ -389,3 +389,117 @@ fn a_903_xml_child_with_uasc_1_and_no_duc_is_uasc() {
         Some(1.0)
     );
 }
+
+#[test]
+fn each_special_guardianship_and_child_arrangements_code_reads_as_dfes_guide_says() {
+    let rec = cspi::domain::codes::CodeLists::ssda903().list("REC");
+    // E45–E48: special guardianship (former foster carers / other carers; relatives or friends
+    // or not), from 2018/19. E43/E44: special guardianship before that, to 2017/18. E41:
+    // residence or child arrangements order, every year.
+    for (code, first, last, sgo) in [
+        ("E41", 2013, 2027, false),
+        ("E43", 2013, 2018, true),
+        ("E44", 2013, 2018, true),
+        ("E45", 2019, 2027, true),
+        ("E46", 2019, 2027, true),
+        ("E47", 2019, 2027, true),
+        ("E48", 2019, 2027, true),
+    ] {
+        for year in 2013..=2027 {
+            assert_eq!(
+                rec.check(code, year).is_ok(),
+                (first..=last).contains(&year),
+                "{code} in {year}"
+            );
+        }
+        let label = rec.label(code).unwrap().to_lowercase();
+        assert_eq!(
+            label.contains("special guardianship"),
+            sgo,
+            "{code}: {label}"
+        );
+        if !sgo {
+            assert!(label.contains("child arrangement"), "{code}: {label}");
+        }
+    }
+    assert!(
+        rec.label("E45")
+            .unwrap()
+            .contains("former foster carers who are relatives or friends")
+    );
+    assert!(
+        rec.label("E48")
+            .unwrap()
+            .contains("other carers who are not relatives or friends")
+    );
+    // Placed for adoption: A3/A4 with consent, A5/A6 with a placement order; A3/A5 with the
+    // current foster carer.
+    let place = cspi::domain::codes::CodeLists::ssda903().list("PLACE");
+    for (code, order, current) in [
+        ("A3", false, true),
+        ("A4", false, false),
+        ("A5", true, true),
+        ("A6", true, false),
+    ] {
+        let label = place.label(code).unwrap();
+        assert_eq!(
+            label.contains("with placement order"),
+            order,
+            "{code}: {label}"
+        );
+        assert_eq!(
+            label.contains("consent") && !label.contains("dispensed"),
+            !order,
+            "{code}: {label}"
+        );
+        assert_eq!(
+            label.contains("not with current foster carer"),
+            !current,
+            "{code}: {label}"
+        );
+    }
+    // A decision to place for adoption is reversed for RD1-RD4, never "adopted".
+    let reversed = cspi::domain::codes::CodeLists::ssda903().list("REASON_PLACED_CEASED");
+    assert!(reversed.check("E11", 2021).is_err() && reversed.check("RD1", 2021).is_ok());
+}
+
+/// A 2024/25 return where one child each leaves care with E41 and E45–E48.
+#[test]
+fn sgo_count_counts_every_special_guardianship_code_and_not_e41() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("in/925/2025/ssda903");
+    let mut header = String::from("CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n");
+    let mut episodes = String::from(
+        "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n",
+    );
+    for code in ["E41", "E45", "E46", "E47", "E48"] {
+        header.push_str(&format!("{code}c,M,01/01/2015,WBRI,,,\n"));
+        episodes.push_str(&format!(
+            "{code}c,01/05/2024,S,C2,N1,U4,PR1,01/12/2024,{code},,LN1 3AB,LN2 4CD,\n"
+        ));
+    }
+    std::fs::create_dir_all(&base).unwrap();
+    std::fs::write(base.join("header.csv"), header).unwrap();
+    std::fs::write(base.join("episodes.csv"), episodes).unwrap();
+    let store = Store::new(dir.path().join("store"));
+    cspi::ingest::ingest(&[dir.path().join("in")], &store, &Hints::default()).unwrap();
+    let facts = Facts::new(&store, ReferenceTables::embedded());
+    let e = evaluate(
+        &Catalogue::embedded().unwrap(),
+        &facts,
+        &[Period::year(2025)],
+        &Options {
+            drilldown: true,
+            only: vec!["sgo_count".into()],
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        common::figure(&e.values, "sgo_count", Some(&Period::year(2025))).map(|f| f.0),
+        Some(4.0)
+    );
+    assert_eq!(
+        common::drilldown_children(&e.drilldown, "sgo_count", &Period::year(2025), false),
+        ["E45c", "E46c", "E47c", "E48c"]
+    );
+}

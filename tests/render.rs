@@ -513,6 +513,18 @@ fn referral_rows(path: &std::path::Path) -> usize {
         .count()
 }
 
+/// The header row of an Annex A workbook's sheet.
+fn sheet_header(path: &std::path::Path, name: &str) -> Vec<String> {
+    use calamine::Reader;
+    let mut book = calamine::open_workbook_auto(path).unwrap();
+    let range = book.worksheet_range(name).unwrap();
+    range
+        .rows()
+        .next()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .unwrap_or_default()
+}
+
 #[test]
 fn each_framework_gives_its_own_packs_context_and_annex_a() {
     let run_with = |framework: &str| {
@@ -526,7 +538,8 @@ fn each_framework_gives_its_own_packs_context_and_annex_a() {
         let read = |rel: &str| std::fs::read_to_string(out.path().join(rel)).unwrap();
         let html = read("packs/pre-inspection.html");
         let context = read("context/context_925_2025-03-31.txt");
-        let lists = referral_rows(&out.path().join("annex_a/annex_a_925_2025-03-31.xlsx"));
+        let workbook = out.path().join("annex_a/annex_a_925_2025-03-31.xlsx");
+        let lists = (referral_rows(&workbook), sheet_header(&workbook, "List 9"));
         let enquiries = read("packs/pre-inspection_lines_of_enquiry_CHILD_LEVEL.csv");
         (html, context, lists, enquiries, out)
     };
@@ -554,7 +567,22 @@ fn each_framework_gives_its_own_packs_context_and_annex_a() {
     ), "{ilacs_context}");
     // Annex A: referrals over 3 months (SIF: R3's of 31/03/2025) or 6 (ILACS: R12's of
     // 20/10/2024 too).
-    assert_eq!((sif_lists, ilacs_lists), (1, 2));
+    assert_eq!((sif_lists.0, ilacs_lists.0), (1, 2));
+    // Care leavers: ILACS's list 9 asks for the personal adviser, the pathway plan review, the
+    // latest contact and UASC or former UASC; the 2015 list does not.
+    for h in [
+        "Allocated Personal Advisor",
+        "Latest Pathway Plan Review Date",
+        "Latest Date of Contact",
+        "Unaccompanied Asylum Seeking Child (UASC), or formerly UASC if 18 or over (Y/N)",
+    ] {
+        assert!(
+            ilacs_lists.1.iter().any(|c| c == h),
+            "{h}: {:?}",
+            ilacs_lists.1
+        );
+        assert!(!sif_lists.1.iter().any(|c| c == h), "{h}");
+    }
     // Lines of enquiry: the pack says how many; the children are in the child-level file only.
     assert!(ilacs_html.contains("Lines of enquiry from the data"));
     // Missing in the 12 months to 31/03/2025: L2, L3 (cla_missing's hand-worked figure).

@@ -95,11 +95,13 @@ fn age_at(birth: &str, date: NaiveDate) -> Expr {
     .cast(DataType::Int64)
 }
 
-/// Puts a frame into the list's column order and types; columns it lacks are null.
-fn shape(spec: &ListSpec, lf: LazyFrame, have: &[&str]) -> LazyFrame {
+/// Puts a frame into the list's column order and types, with the framework's columns only;
+/// columns it lacks are null.
+fn shape(spec: &ListSpec, lf: LazyFrame, have: &[&str], framework: Framework) -> LazyFrame {
     lf.select(
         spec.columns
             .iter()
+            .filter(|c| c.in_framework(framework))
             .map(|c| {
                 if have.contains(&c.name.as_str()) {
                     col(c.name.as_str()).cast(dtype(c.kind))
@@ -579,7 +581,16 @@ pub fn produce(
                 col("activ").alias("activity"),
                 col("dob").alias("birth_date"),
                 age_at("dob", d).alias("age"),
-            ]),
+            ])
+            // ILACS asks whether a care leaver is (or was) an unaccompanied asylum-seeking
+            // child: any UASC row in the history says so.
+            .join(
+                ever_uasc(facts, la)?,
+                [col("child")],
+                [col("child")],
+                JoinArgs::new(JoinType::Left),
+            )
+            .with_column(col("uasc_or_former_uasc").fill_null(lit(false))),
     );
 
     // List 10: adopted in the 12 months before, or subject to a placement order at the date.
@@ -672,7 +683,7 @@ pub fn produce(
             .map(|s| s.as_str())
             .filter(|n| spec.column(n).is_some())
             .collect();
-        let mut shaped = shape(spec, df.clone().lazy(), &have)
+        let mut shaped = shape(spec, df.clone().lazy(), &have, w.framework)
             .sort(
                 spec.columns
                     .iter()
@@ -690,6 +701,15 @@ pub fn produce(
     Ok(result)
 }
 
+/// Children with a UASC row in the LA's 903 history (UASC now or formerly).
+fn ever_uasc(facts: &Facts, la: &str) -> PolarsResult<LazyFrame> {
+    Ok(facts
+        .canonical("uasc")?
+        .filter(col("la_code").eq(lit(la)))
+        .select([col("child"), lit(true).alias("uasc_or_former_uasc")])
+        .unique_stable(None, UniqueKeepStrategy::First))
+}
+
 fn cin_dis_for(facts: &Facts, la: &str) -> PolarsResult<LazyFrame> {
     Ok(cin_identity(facts)?
         .filter(col("la_code").eq(lit(la)))
@@ -699,11 +719,16 @@ fn cin_dis_for(facts: &Facts, la: &str) -> PolarsResult<LazyFrame> {
 /// Fills each list's empty cells from local data (one row per child; columns named as the
 /// list's fields), keeping what the returns gave.
 fn fill_from_local(spec: &ListSpec, df: DataFrame, local: &DataFrame) -> PolarsResult<DataFrame> {
+    let columns: Vec<String> = df
+        .get_column_names()
+        .into_iter()
+        .map(|s| s.to_string())
+        .collect();
     let names: Vec<String> = local
         .get_column_names()
         .into_iter()
         .map(|s| s.to_string())
-        .filter(|n| n != "child" && spec.column(n).is_some())
+        .filter(|n| n != "child" && spec.column(n).is_some() && columns.contains(n))
         .collect();
     if names.is_empty() {
         return Ok(df);
@@ -736,13 +761,14 @@ fn fill_from_local(spec: &ListSpec, df: DataFrame, local: &DataFrame) -> PolarsR
                 .alias(n.as_str()),
         );
     }
-    lf.select(
-        spec.columns
-            .iter()
-            .map(|c| col(c.name.as_str()))
-            .collect::<Vec<_>>(),
-    )
-    .collect()
+    // The list's own columns, as shaped for its framework.
+    let shaped: Vec<Expr> = spec
+        .columns
+        .iter()
+        .filter(|c| columns.contains(&c.name))
+        .map(|c| col(c.name.as_str()))
+        .collect();
+    lf.select(shaped).collect()
 }
 
 /// The fields of each list that are entirely blank (neither the returns nor the local data

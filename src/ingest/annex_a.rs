@@ -47,6 +47,17 @@ pub struct ListColumn {
     #[serde(default)]
     pub aliases: Vec<String>,
     pub kind: Kind,
+    /// The framework versions whose Annex A has the column (empty: every version). Reading
+    /// accepts every column; producing writes only the framework's.
+    #[serde(default)]
+    pub frameworks: Vec<String>,
+}
+
+impl ListColumn {
+    /// Whether the framework's Annex A asks for this column.
+    pub fn in_framework(&self, framework: crate::domain::framework::Framework) -> bool {
+        self.frameworks.is_empty() || self.frameworks.iter().any(|f| f == framework.id())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -64,7 +64,6 @@ impl Inspection {
 
     fn kind_in_words(&self) -> String {
         self.kind
-            .replace("ILACS", "ILACS")
             .replace("LA ", "")
             .to_lowercase()
             .replace("ilacs", "ILACS")

@@ -99,7 +99,9 @@ pub fn write_workbook(
         let sheet = book.add_worksheet();
         sheet.set_name(format!("List {}", spec.list))?;
         sheet.set_freeze_panes(1, 0)?;
-        for (c, col) in spec.columns.iter().enumerate() {
+        // The framework's columns: those the produced list holds, in the list's order.
+        let columns = spec.columns.iter().filter(|c| df.column(&c.name).is_ok());
+        for (c, col) in columns.enumerate() {
             sheet.write_string_with_format(0, c as u16, &col.header, &header)?;
             sheet.set_column_width(c as u16, 16)?;
             let Ok(values) = df.column(&col.name) else {
