@@ -386,8 +386,10 @@ pub fn analyse(
 
     progress.step("benchmarking", None);
     let index = ReferenceIndex::new(&tables)?;
+    let framework = config.framework()?;
     let mut options = CompareOptions {
         sn_model: config.neighbour_model.unwrap_or(2025),
+        framework,
         ..CompareOptions::default()
     };
     if let Some(n) = &config.neighbours {
@@ -451,7 +453,6 @@ pub fn analyse(
         las: vec![la.to_string()],
     };
     let facts_la = Facts::new(&only, &tables);
-    let framework = config.framework()?;
     let template = context::load_template(framework, config.context_template.as_deref())?;
     let section = context::context(
         &catalogue,

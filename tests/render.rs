@@ -541,9 +541,12 @@ fn each_framework_gives_its_own_packs_context_and_annex_a() {
         let workbook = out.path().join("annex_a/annex_a_925_2025-03-31.xlsx");
         let lists = (referral_rows(&workbook), sheet_header(&workbook, "List 9"));
         let enquiries = read("packs/pre-inspection_lines_of_enquiry_CHILD_LEVEL.csv");
-        (html, context, lists, enquiries, out)
+        let comparison = read("comparison/comparison_published.csv");
+        (html, context, lists, enquiries + &comparison, out)
     };
-    let (sif_html, sif_context, sif_lists, _, _sif) = run_with("sif2015");
+    let (sif_html, sif_context, sif_lists, sif_files, _sif) = run_with("sif2015");
+    // The comparison table's rows carry their framework's judgement.
+    assert!(sif_files.contains("Children looked after and achieving permanence"));
     let (ilacs_html, ilacs_context, ilacs_lists, enquiries, _ilacs) = run_with("ilacs2026");
     // Packs: each area under its framework's judgement.
     assert!(sif_html.contains(
@@ -585,6 +588,7 @@ fn each_framework_gives_its_own_packs_context_and_annex_a() {
     }
     // Lines of enquiry: the pack says how many; the children are in the child-level file only.
     assert!(ilacs_html.contains("Lines of enquiry from the data"));
+    assert!(enquiries.contains(",The experiences and progress of care leavers,"));
     // Missing in the 12 months to 31/03/2025: L2, L3 (cla_missing's hand-worked figure).
     assert!(
         enquiries

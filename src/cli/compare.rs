@@ -31,6 +31,10 @@ pub struct Args {
     /// Use these neighbours instead of DfE's (comma-separated LA codes; one LA only).
     #[arg(long, value_delimiter = ',')]
     neighbours: Vec<String>,
+    /// The inspection framework whose judgements label the rows (`judgement`): sif2015,
+    /// ilacs2024, ilacs2026 (default: the current one).
+    #[arg(long, value_parser = super::framework)]
+    framework: Option<cspi::domain::framework::Framework>,
     /// Output folder.
     #[arg(long, default_value = "out/comparison")]
     out: PathBuf,
@@ -72,6 +76,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let mut compare_options = CompareOptions {
         sn_model: args.sn_model,
+        framework: args
+            .framework
+            .unwrap_or(cspi::domain::framework::Framework::CURRENT),
         ..CompareOptions::default()
     };
     if !args.neighbours.is_empty() {

@@ -33,6 +33,8 @@ pub struct CompareOptions {
     pub trend_years: usize,
     /// A trend moving the value by less than this share of its mean over the span is stable.
     pub trend_threshold: f64,
+    /// The inspection framework whose judgements the rows are grouped by (`judgement`).
+    pub framework: crate::domain::framework::Framework,
 }
 
 impl Default for CompareOptions {
@@ -43,6 +45,7 @@ impl Default for CompareOptions {
             rag_tolerance: 0.10,
             trend_years: 5,
             trend_threshold: 0.05,
+            framework: crate::domain::framework::Framework::CURRENT,
         }
     }
 }
@@ -168,12 +171,13 @@ impl Columns {
 }
 
 /// The comparison table's columns, in order.
-pub const COLUMNS: [&str; 46] = [
+pub const COLUMNS: [&str; 47] = [
     "la_code",
     "la_name",
     "indicator_id",
     "short_title",
     "area",
+    "judgement",
     "period_type",
     "period_start",
     "period_end",
@@ -358,6 +362,13 @@ pub fn compare(
         out.s("indicator_id", Some(id.into()));
         out.s("short_title", Some(def.short_title.clone()));
         out.s("area", Some(def.area.title().into()));
+        out.s(
+            "judgement",
+            options
+                .framework
+                .judgement_of(def.area.id())
+                .map(|j| j.title.clone()),
+        );
         out.s("period_type", Some(kind_name.into()));
         out.d("period_start", start.get(i));
         out.d("period_end", Some(end_days));
