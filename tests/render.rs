@@ -496,16 +496,11 @@ fn the_members_pdf_text_reads_back_without_child_identifiers() {
     }
 }
 
-/// The rows of an Annex A workbook's sheet for list 3 (referrals), header left out.
-fn referral_rows(path: &std::path::Path) -> usize {
+/// The rows of an Annex A workbook's sheet, header left out.
+fn list_rows(path: &std::path::Path, sheet: &str) -> usize {
     use calamine::Reader;
     let mut book = calamine::open_workbook_auto(path).unwrap();
-    let sheet = book
-        .sheet_names()
-        .into_iter()
-        .find(|s| s.starts_with("List 3"))
-        .unwrap_or_else(|| panic!("no List 3 sheet in {}", path.display()));
-    let range = book.worksheet_range(&sheet).unwrap();
+    let range = book.worksheet_range(sheet).unwrap();
     range
         .rows()
         .skip(1)
@@ -539,7 +534,11 @@ fn each_framework_gives_its_own_packs_context_and_annex_a() {
         let html = read("packs/pre-inspection.html");
         let context = read("context/context_925_2025-03-31.txt");
         let workbook = out.path().join("annex_a/annex_a_925_2025-03-31.xlsx");
-        let lists = (referral_rows(&workbook), sheet_header(&workbook, "List 9"));
+        let lists = (
+            list_rows(&workbook, "List 3"),
+            sheet_header(&workbook, "List 9"),
+            list_rows(&workbook, "List 6"),
+        );
         let enquiries = read("packs/pre-inspection_lines_of_enquiry_CHILD_LEVEL.csv");
         let comparison = read("comparison/comparison_published.csv");
         (html, context, lists, enquiries + &comparison, out)
@@ -586,6 +585,11 @@ fn each_framework_gives_its_own_packs_context_and_annex_a() {
         );
         assert!(!sif_lists.1.iter().any(|c| c == h), "{h}");
     }
+    let hmo = "Living in housing of multiple occupancy?";
+    assert!(sif_lists.1.iter().any(|c| c == hmo) && !ilacs_lists.1.iter().any(|c| c == hmo));
+    // Children in need closed before the date: 3 months under the SIF, 6 under ILACS, so R6's
+    // episode closed 31/12/2024 is listed only under ILACS.
+    assert_eq!(ilacs_lists.2, sif_lists.2 + 1);
     // Lines of enquiry: the pack says how many; the children are in the child-level file only.
     assert!(ilacs_html.contains("Lines of enquiry from the data"));
     assert!(enquiries.contains(",The experiences and progress of care leavers,"));

@@ -33,6 +33,9 @@ pub struct Windows {
     /// First day of the referrals list's window: 3 months under the 2015 framework, 6 under
     /// ILACS (`annex_a.referrals_months` in the framework's file).
     pub referrals: NaiveDate,
+    /// First day of the window in which closed CIN episodes (list 6) and ended plans (list 7)
+    /// are listed: 3 months under the 2015 framework, 6 under ILACS.
+    pub closures: NaiveDate,
     /// The framework whose Annex A the windows are.
     pub framework: Framework,
 }
@@ -51,6 +54,7 @@ impl Windows {
             six_months: back(6),
             twelve_months: back(12),
             referrals: back(framework.definition().annex_a.referrals_months),
+            closures: back(framework.definition().annex_a.closures_months),
             framework,
         }
     }
@@ -301,11 +305,12 @@ pub fn produce(
         .select([col("child"), lit(true).alias("on_plan")])
         .unique(None, UniqueKeepStrategy::First);
 
-    // List 6: children in need at the date or whose episode closed in the 6 months before.
+    // List 6: children in need at the date or whose episode closed in the framework's window
+    // before (6 months under ILACS, 3 under the SIF); list 7 likewise for plans.
     let open_or_recent = |start: &str, end: &str| {
         col(start)
             .lt_eq(lit(d))
-            .and(col(end).is_null().or(col(end).gt_eq(lit(w.six_months))))
+            .and(col(end).is_null().or(col(end).gt_eq(lit(w.closures))))
     };
     let after_date_null = |c: &str| {
         when(col(c).lt_eq(lit(d)))

@@ -45,6 +45,9 @@ pub struct InForce {
 pub struct AnnexA {
     /// Months of referrals list 3 covers (3 under the SIF, 6 under ILACS).
     pub referrals_months: i32,
+    /// Months before the date in which closed CIN episodes (list 6) and ended plans (list 7)
+    /// are listed (3 under the SIF, 6 under ILACS).
+    pub closures_months: i32,
     pub title: String,
 }
 
