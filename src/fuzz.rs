@@ -40,6 +40,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("annex_a_sheet", annex_a_sheet),
     ("indicator_yaml", indicator_yaml),
     ("pack_yaml", pack_yaml),
+    ("context_template", context_template),
+    ("population_csv", population_csv),
 ];
 
 /// For the libFuzzer harness, whose panic hook aborts before any unwinding: let a panic
@@ -173,6 +175,18 @@ pub fn pack_yaml(data: &[u8]) {
     };
     let text = String::from_utf8_lossy(data);
     let _ = crate::render::packs::Pack::parse("fuzz.yaml", &text, catalogue);
+}
+
+/// A user's context section template (YAML), parsed and checked.
+pub fn context_template(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let _ = crate::compare::context::Template::parse("fuzz.yaml", &text);
+    let _ = crate::compare::context::parse_groups("fuzz.csv", &text);
+}
+
+/// A user's population file (CSV).
+pub fn population_csv(data: &[u8]) {
+    let _ = crate::ingest::population::parse(std::path::Path::new("fuzz.csv"), data);
 }
 
 fn xml_return(collection: Collection, data: &[u8]) {

@@ -592,6 +592,10 @@ fn each_framework_gives_its_own_packs_context_and_annex_a() {
     assert_eq!(ilacs_lists.2, sif_lists.2 + 1);
     // Lines of enquiry: the pack says how many; the children are in the child-level file only.
     assert!(ilacs_html.contains("Lines of enquiry from the data"));
+    // The pack says which population its rates are over.
+    assert!(ilacs_html.contains(
+        "Rates per 10,000 children use ONS mid-year estimates (2012-2020 as revised after the 2021 census)"
+    ));
     assert!(enquiries.contains(",The experiences and progress of care leavers,"));
     // Missing in the 12 months to 31/03/2025: L2, L3 (cla_missing's hand-worked figure).
     assert!(

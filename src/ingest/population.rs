@@ -37,12 +37,17 @@ pub fn with_estimate_column(population: DataFrame) -> PolarsResult<DataFrame> {
 /// A user's setting is all or nothing: any unreadable row is an error naming the file, the row
 /// and the field, and nothing is used.
 pub fn read(path: &Path) -> Result<DataFrame, ReferenceError> {
+    let bytes = std::fs::read(path).map_err(|e| ReferenceError::Io(path.into(), e))?;
+    parse(path, &bytes)
+}
+
+/// [`read`] over a file's bytes (`path` names it in errors and gives the default label).
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<DataFrame, ReferenceError> {
     let bad = |row: usize, field: &str, message: String| ReferenceError::Format {
         file: path.into(),
         message: format!("row {row}, {field}: {message}"),
     };
-    let bytes = std::fs::read(path).map_err(|e| ReferenceError::Io(path.into(), e))?;
-    let (text, _) = super::text::decode(&bytes);
+    let (text, _) = super::text::decode(bytes);
     let mut records = super::csv_lines::records(&text).filter(|r| !r.is_blank());
     let header: Vec<String> = records
         .next()

@@ -872,6 +872,8 @@ pub struct Content {
     /// The pack's lines of enquiry, with how many children each concerns (the children are
     /// listed in a separate child-level file).
     pub enquiries: Vec<EnquiryLine>,
+    /// Which population estimate the pack's rates per 10,000 divide by.
+    pub population_note: Option<String>,
 }
 
 /// A line of enquiry as the pack states it.
@@ -1209,7 +1211,56 @@ pub fn build(pack: &Pack, input: &PackInput) -> Result<Content, super::RenderErr
         figures,
         validation: validation_lines(pack, input.validation),
         enquiries: enquiries(pack, input)?,
+        population_note: population_note(pack, input)?,
     })
+}
+
+/// "Rates per 10,000 children use …": the estimates behind the pack's rates (the shipped ONS
+/// series or the LA's own), so a reader can tell which population a rate is over.
+fn population_note(pack: &Pack, input: &PackInput) -> PolarsResult<Option<String>> {
+    let rates: Vec<String> = pack
+        .sections
+        .iter()
+        .flat_map(|s| &s.indicators)
+        .filter(|i| {
+            input
+                .catalogue
+                .get(&i.id)
+                .is_some_and(|d| d.unit == Unit::RatePer10k)
+        })
+        .map(|i| i.id.clone())
+        .collect();
+    let Ok(estimates) = input.values.column("population_estimate") else {
+        return Ok(None);
+    };
+    let ids = input.values.column("indicator_id")?.str()?;
+    let mut used: Vec<String> = estimates
+        .str()?
+        .iter()
+        .zip(ids.iter())
+        .filter_map(|(e, id)| {
+            let e = e?.to_string();
+            rates.iter().any(|r| Some(r.as_str()) == id).then_some(e)
+        })
+        .collect();
+    used.sort();
+    used.dedup();
+    // One label per mid-year: keep the distinct series, not every year's.
+    let mut series: Vec<String> = used
+        .iter()
+        .map(|e| {
+            e.rsplit_once(", mid-")
+                .map_or(e.clone(), |(s, _)| s.to_string())
+        })
+        .collect();
+    series.sort();
+    series.dedup();
+    Ok((!series.is_empty()).then(|| {
+        format!(
+            "Rates per 10,000 children use {} (the mid-year before each 31 March).",
+            series.join("; ")
+        )
+    }))
 }
 
 /// The readings of the figures the DfE errors move, for a performance team's pack only (they

@@ -43,6 +43,9 @@ pub fn render(content: &Content) -> String {
     if let Some(note) = &content.suppression {
         let _ = write!(out, "<p class=\"suppression\">{}</p>", escape(note));
     }
+    if let Some(note) = &content.population_note {
+        let _ = write!(out, "<p class=\"population\">{}</p>", escape(note));
+    }
     // The symbols, so zero, hidden and missing figures read differently.
     out.push_str("<dl class=\"legend\">");
     for (symbol, meaning) in &content.legend {

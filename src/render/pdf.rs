@@ -307,6 +307,9 @@ fn cover(content: &Content, contents: &[(String, usize)]) -> Page {
     if let Some(note) = &content.suppression {
         y = paragraph(&mut body, MARGIN, y, 10.0, false, WIDTH, note) + 8.0;
     }
+    if let Some(note) = &content.population_note {
+        y = paragraph(&mut body, MARGIN, y, 10.0, false, WIDTH, note) + 8.0;
+    }
     // The symbols, one line each: "c  suppressed to protect …".
     for (symbol, meaning) in &content.legend {
         text(&mut body, MARGIN, y, 9.0, true, "#111111", symbol);
