@@ -120,7 +120,7 @@ fn the_sif_section_states_each_figure_as_the_reports_print_it() {
     // Children's homes (K2): L3, in Lincolnshire. Secure children's homes (K1): none, a line of
     // their own. Foster (U1–U6): L1, L2 (U4), L11 (U6, postcode in no directory): 1 of the 2
     // known out of area.
-    has("1 live in children's homes, of whom 0.0% live out of the authority area.");
+    has("1 live in residential children's homes, of whom 0.0% live out of the authority area.");
     has("0 live in secure children's homes, of whom none live out of the authority area.");
     has(
         "3 live with foster families, of whom 50.0% (of the 2 whose placement location is known) live out of the authority area.",
@@ -214,7 +214,7 @@ fn a_template_edited_by_the_user_changes_the_section_without_rust() {
         &out,
         "2 live with U4 foster carers, of whom 50.0% live out of the authority area.",
     );
-    assert!(!out.contains("live in children's homes"));
+    assert!(!out.contains("live in residential children's homes"));
     // A typo in a placeholder is refused before any work.
     std::fs::write(&path, "title: T\nsections:\n  - heading: H\n    lines:\n      - text: \"{cla_cuont:now:count}\"\n").unwrap();
     let t = load_template(Framework::Sif2015, Some(&path)).unwrap();
