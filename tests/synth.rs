@@ -162,6 +162,12 @@ fn ssda903_xml_and_csv_hold_the_same_children() {
         "{:?}",
         o_xml.report.issues.first()
     );
+    // Every child's header states a UASC status (DfE's XML has the element for all children),
+    // and the UASC table is the same either way (a row only for UASC children).
+    let header = s_xml.history("header", "873").unwrap();
+    let uasc = header.column("uasc").unwrap().str().unwrap();
+    assert_eq!(uasc.null_count(), 0, "a child's <HEADER> lacks <UASC>");
+    assert!(uasc.iter().any(|v| v == Some("0")));
     for (table, columns) in [
         (
             "header",

@@ -893,7 +893,8 @@ pub struct EnquiryLine {
 }
 
 impl EnquiryLine {
-    /// "5 of 48 (Care leavers aged 19-21 in suitable accommodation, not in it; year to 31 March 2025)".
+    /// "50 of 311 (Care leavers aged 19-21 in suitable accommodation: those not; the year to 31
+    /// March 2025)".
     pub fn reading(&self) -> String {
         let how_many = match (self.count, self.of) {
             (Some(c), Some(of)) => format!("{} of {}", whole(c), whole(of)),
@@ -901,15 +902,19 @@ impl EnquiryLine {
             _ => "no figure in the returns held".into(),
         };
         let whose = match self.children {
-            super::packs::EnquiryChildren::Numerator => String::new(),
-            super::packs::EnquiryChildren::OutsideNumerator => ", the others".into(),
+            super::packs::EnquiryChildren::Numerator => "",
+            super::packs::EnquiryChildren::OutsideNumerator => ": those not",
         };
-        format!(
-            "{how_many} ({}{whose}; {} to {})",
-            self.title,
-            self.period_type.name().replace('_', " "),
-            from_epoch_days(self.period_end).format("%-d %B %Y")
-        )
+        let date = from_epoch_days(self.period_end).format("%-d %B %Y");
+        let when = match self.period_type {
+            PeriodType::Snapshot => format!("at {date}"),
+            PeriodType::Rolling12m => format!("the 12 months to {date}"),
+            PeriodType::Year => format!("the year to {date}"),
+            PeriodType::YearToDate => format!("the year to date, {date}"),
+            PeriodType::ThreeYear => format!("the 3 years to {date}"),
+            PeriodType::Window => format!("the window to {date}"),
+        };
+        format!("{how_many} ({}{whose}; {when})", self.title)
     }
 }
 

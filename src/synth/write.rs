@@ -576,9 +576,13 @@ fn ssda903_xml(tables: &BTreeMap<&'static str, Vec<Row>>) -> String {
         element(&mut out, 6, "SEX", h.get("sex"));
         element(&mut out, 6, "DOB", h.get("dob"));
         element(&mut out, 6, "ETHNIC", h.get("ethnic"));
+        // DfE's XML states every child's UASC status: 1 with the DUC for a UASC child, 0 for
+        // every other child.
         if let Some(u) = uasc.get(id).and_then(|v| v.first()) {
             out.push_str("      <UASC>1</UASC>\n");
             element(&mut out, 6, "DUC", u.get("duc"));
+        } else {
+            out.push_str("      <UASC>0</UASC>\n");
         }
         if let Some(a) = ad1.get(id).and_then(|v| v.first()) {
             for (tag, key) in [
