@@ -95,8 +95,8 @@ fn synthetic_returns_pass_validation_and_overlap_like_real_ones() {
         .collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     // DfE's rules that the generator is already held to (issue 12 is the rest): every social
-    // worker episode has a valid SW_REASON.
-    let held_to = ["SW01", "SW01b", "SW03", "SW13"];
+    // worker episode has a valid SW_REASON; every child has a UPN or, under school age, UN1.
+    let held_to = ["SW01", "SW01b", "SW03", "SW13", "442", "168", "209"];
     let failing: Vec<String> = outcome
         .report
         .issues

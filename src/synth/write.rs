@@ -213,13 +213,16 @@ pub fn ssda903_rows(
             ("sex", sex_903(child.female, year).to_string()),
             ("dob", dmy(child.dob)),
             ("ethnic", child.ethnic.to_string()),
+            // A school-age child's UPN; otherwise DfE's unknown codes (rules 442, 168, 209): UN1
+            // under school age, UN4 newly arrived (UASC), UN2 never attended school.
             (
                 "upn",
-                child
-                    .upn
-                    .clone()
-                    .filter(|_| age_at_cut >= 4)
-                    .unwrap_or_default(),
+                match (&child.upn, age_at_cut >= 4) {
+                    (Some(upn), true) => upn.clone(),
+                    (_, false) => "UN1".to_string(),
+                    (None, true) if child.uasc => "UN4".to_string(),
+                    (None, true) => "UN2".to_string(),
+                },
             ),
         ]);
         if child.female && age_at_cut >= 12 {
