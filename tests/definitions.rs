@@ -245,28 +245,16 @@ fn run() -> &'static Run {
         let dir = tempfile::tempdir().unwrap();
         let input = dir.path().join("in");
         write_returns(&input);
-        let store = Store::new(dir.path().join("store"));
-        let outcome = cspi::ingest::ingest(&[input], &store, &Hints::default()).unwrap();
-        assert_eq!(outcome.report.errors(), 0, "{:?}", outcome.report.issues);
-        let facts = Facts::new(&store, ReferenceTables::embedded());
-        let periods = vec![
+        let periods = [
             Period::year(2025),
             Period::three_year(2025),
             Period::snapshot(d("2024-10-31")),
         ];
-        let evaluation = evaluate(
-            &Catalogue::embedded().unwrap(),
-            &facts,
-            &periods,
-            &Options {
-                drilldown: true,
-                only: vec![],
-            },
-        )
-        .unwrap();
+        let (evaluation, report) = common::ingest_and_evaluate(&input, &periods, &[], true);
+        assert_eq!(report.errors(), 0, "{:?}", report.issues);
         Run {
             evaluation,
-            issues: outcome.report.issues,
+            issues: report.issues,
         }
     })
 }
@@ -481,19 +469,12 @@ fn sgo_count_counts_every_special_guardianship_code_and_not_e41() {
     std::fs::create_dir_all(&base).unwrap();
     std::fs::write(base.join("header.csv"), header).unwrap();
     std::fs::write(base.join("episodes.csv"), episodes).unwrap();
-    let store = Store::new(dir.path().join("store"));
-    cspi::ingest::ingest(&[dir.path().join("in")], &store, &Hints::default()).unwrap();
-    let facts = Facts::new(&store, ReferenceTables::embedded());
-    let e = evaluate(
-        &Catalogue::embedded().unwrap(),
-        &facts,
+    let (e, _) = common::ingest_and_evaluate(
+        &dir.path().join("in"),
         &[Period::year(2025)],
-        &Options {
-            drilldown: true,
-            only: vec!["sgo_count".into()],
-        },
-    )
-    .unwrap();
+        &["sgo_count"],
+        true,
+    );
     assert_eq!(
         common::figure(&e.values, "sgo_count", Some(&Period::year(2025))).map(|f| f.0),
         Some(4.0)

@@ -672,19 +672,13 @@ fn sw_and_dolo_figures() -> DataFrame {
     for (name, text) in files {
         std::fs::write(base.join(name), text).unwrap();
     }
-    let store = Store::new(dir.path().join("store"));
-    cspi::ingest::ingest(&[dir.path().join("in")], &store, &Hints::default()).unwrap();
-    let facts = Facts::new(&store, ReferenceTables::embedded());
-    evaluate(
-        &Catalogue::embedded().unwrap(),
-        &facts,
+    common::ingest_and_evaluate(
+        &dir.path().join("in"),
         &[Period::year(2027)],
-        &Options {
-            drilldown: false,
-            only: vec!["cla_social_workers_3plus".into(), "cla_dolo".into()],
-        },
+        &["cla_social_workers_3plus", "cla_dolo"],
+        false,
     )
-    .unwrap()
+    .0
     .values
 }
 

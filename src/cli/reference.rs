@@ -31,26 +31,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 .write(&out)
                 .with_context(|| format!("writing {}", out.display()))?;
             // Ofsted's inspection outcomes, for the context section's previous inspections.
-            let ofsted = std::fs::read_dir(&from)
-                .into_iter()
-                .flatten()
-                .flatten()
-                .map(|e| e.path())
-                .chain(
-                    std::fs::read_dir(from.join("dfe-csc"))
-                        .into_iter()
-                        .flatten()
-                        .flatten()
-                        .map(|e| e.path()),
-                )
-                .filter(|p| {
-                    p.file_name().is_some_and(|n| {
-                        let n = n.to_string_lossy().to_ascii_lowercase();
-                        n.starts_with("la_inspection_outcomes")
-                            && (n.ends_with(".ods") || n.ends_with(".xlsx"))
-                    })
-                })
-                .max();
+            let ofsted = inspections::find(&from);
             match ofsted {
                 Some(path) => {
                     let map = tables.la_of_ons()?;

@@ -21,6 +21,7 @@ use thiserror::Error;
 use crate::derive::Facts;
 use crate::domain::dates::{collection_year, to_epoch_days};
 use crate::domain::framework::Framework;
+use crate::domain::numbers::whole;
 use crate::indicators::catalogue::Catalogue;
 use crate::indicators::evaluate::{EvalError, Options, evaluate};
 use crate::indicators::period::{Period, PeriodType};
@@ -315,18 +316,36 @@ pub fn parse_groups(file: &str, text: &str) -> Result<Vec<PlacementGroup>, Conte
 }
 
 /// The `{…}` placeholders of a text.
-fn placeholders(text: &str) -> Result<Vec<String>, String> {
+/// A template text as literal runs and `{…}` placeholders.
+enum Segment<'a> {
+    Text(&'a str),
+    Placeholder(&'a str),
+}
+
+fn segments(text: &str) -> Result<Vec<Segment<'_>>, String> {
     let mut out = vec![];
     let mut rest = text;
     while let Some(open) = rest.find('{') {
+        out.push(Segment::Text(&rest[..open]));
         let after = &rest[open + 1..];
         let close = after
             .find('}')
             .ok_or_else(|| format!("an unclosed {{ in «{text}»"))?;
-        out.push(after[..close].trim().to_string());
+        out.push(Segment::Placeholder(after[..close].trim()));
         rest = &after[close + 1..];
     }
+    out.push(Segment::Text(rest));
     Ok(out)
+}
+
+fn placeholders(text: &str) -> Result<Vec<String>, String> {
+    Ok(segments(text)?
+        .into_iter()
+        .filter_map(|s| match s {
+            Segment::Placeholder(p) => Some(p.to_string()),
+            Segment::Text(_) => None,
+        })
+        .collect())
 }
 
 fn check_placeholder(p: &str, in_group_line: bool) -> Result<(), String> {
@@ -436,20 +455,6 @@ impl Figures {
             breakdown.map(str::to_string),
         ))
     }
-}
-
-/// Whole numbers with thousands separators, as the reports print counts.
-fn whole(x: f64) -> String {
-    let n = x.round() as i64;
-    let s = n.abs().to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
 }
 
 /// A value as its unit reads in the reports: rates and percentages to one decimal place.
@@ -617,27 +622,26 @@ impl Filler<'_> {
         })
     }
 
-    /// A line's text with every placeholder filled; None when a figure is missing.
+    /// A line's text with every placeholder filled, and whether every figure was there.
     fn fill(&mut self, text: &str, group: Option<&PlacementGroup>) -> (String, bool) {
+        // Templates are checked when read, so a text here always splits.
+        let Ok(parts) = segments(text) else {
+            return (text.to_string(), true);
+        };
         let mut out = String::new();
         let mut complete = true;
-        let mut rest = text;
-        while let Some(open) = rest.find('{') {
-            out.push_str(&rest[..open]);
-            let after = &rest[open + 1..];
-            let Some(close) = after.find('}') else {
-                break;
-            };
-            match self.resolve(after[..close].trim(), group) {
-                Some(v) => out.push_str(&v),
-                None => {
-                    complete = false;
-                    out.push_str(MISSING);
-                }
+        for part in parts {
+            match part {
+                Segment::Text(t) => out.push_str(t),
+                Segment::Placeholder(p) => match self.resolve(p, group) {
+                    Some(v) => out.push_str(&v),
+                    None => {
+                        complete = false;
+                        out.push_str(MISSING);
+                    }
+                },
             }
-            rest = &after[close + 1..];
         }
-        out.push_str(rest);
         (out, complete)
     }
 

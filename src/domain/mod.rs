@@ -8,5 +8,6 @@ pub mod dates;
 pub mod framework;
 pub mod io;
 pub mod la;
+pub mod numbers;
 pub mod sql;
 pub mod threads;

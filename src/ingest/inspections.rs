@@ -225,6 +225,21 @@ impl Inspections {
     }
 }
 
+/// Ofsted's outcomes workbook under `dir` (searched recursively, as `cspi reference build`
+/// searches for every public file): the last `LA_Inspection_Outcomes_*.ods` or `.xlsx` by name.
+pub fn find(dir: &Path) -> Option<std::path::PathBuf> {
+    super::reference::files_under(dir)
+        .into_iter()
+        .filter(|p| {
+            p.file_name().is_some_and(|n| {
+                let n = n.to_string_lossy().to_ascii_lowercase();
+                n.starts_with("la_inspection_outcomes")
+                    && (n.ends_with(".ods") || n.ends_with(".xlsx"))
+            })
+        })
+        .max()
+}
+
 /// A cell of Ofsted's workbook as text (dates ISO).
 fn cell_text(c: &calamine::Data) -> String {
     use calamine::Data;

@@ -248,13 +248,7 @@ fn format_number(def: &Definition, v: f64) -> String {
         .split_once('.')
         .map_or((text.as_str(), ""), |(a, b)| (a, b));
     let (sign, digits) = int.strip_prefix('-').map_or(("", int), |x| ("-", x));
-    let mut grouped = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
+    let grouped = crate::domain::numbers::group_thousands(digits);
     let number = if frac.is_empty() {
         format!("{sign}{grouped}")
     } else {
@@ -897,8 +891,8 @@ impl EnquiryLine {
     /// March 2025)".
     pub fn reading(&self) -> String {
         let how_many = match (self.count, self.of) {
-            (Some(c), Some(of)) => format!("{} of {}", whole(c), whole(of)),
-            (Some(c), None) => whole(c),
+            (Some(c), Some(of)) => format!("{} of {}", c.round() as i64, of.round() as i64),
+            (Some(c), None) => format!("{}", c.round() as i64),
             _ => "no figure in the returns held".into(),
         };
         let whose = match self.children {
@@ -916,10 +910,6 @@ impl EnquiryLine {
         };
         format!("{how_many} ({}{whose}; {when})", self.title)
     }
-}
-
-fn whole(x: f64) -> String {
-    format!("{}", x.round() as i64)
 }
 
 /// Each line of enquiry's figure: the latest of its period type in the LA's long table.

@@ -107,3 +107,38 @@ pub fn drilldown_children(
     out.sort();
     out
 }
+
+/// Ingests the returns under `input` into a fresh store and evaluates the shipped catalogue
+/// (`only` these indicators when not empty) for `periods`: the evaluation and the ingest's
+/// report.
+pub fn ingest_and_evaluate(
+    input: &Path,
+    periods: &[cspi::indicators::period::Period],
+    only: &[&str],
+    drilldown: bool,
+) -> (
+    cspi::indicators::evaluate::Evaluation,
+    cspi::ingest::report::Report,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = cspi::ingest::store::Store::new(dir.path().join("store"));
+    let outcome = cspi::ingest::ingest(
+        &[input.to_path_buf()],
+        &store,
+        &cspi::ingest::returns::Hints::default(),
+    )
+    .unwrap();
+    let facts =
+        cspi::derive::Facts::new(&store, cspi::ingest::reference::ReferenceTables::embedded());
+    let evaluation = cspi::indicators::evaluate::evaluate(
+        &cspi::indicators::catalogue::Catalogue::embedded().unwrap(),
+        &facts,
+        periods,
+        &cspi::indicators::evaluate::Options {
+            drilldown,
+            only: only.iter().map(|s| s.to_string()).collect(),
+        },
+    )
+    .unwrap();
+    (evaluation, outcome.report)
+}
