@@ -9,9 +9,13 @@
 //! synth (writes returns in the statutory formats, for demos, tests and benchmarks)
 //! ```
 //!
+//! `pipeline` (`cspi run`), `validate` (`cspi validate`) and `calibration` (`cspi synth
+//! --report`) sit above the layers and only wire them together.
+//!
 //! `fuzz` holds every reader of outside input as a plain `fn(&[u8])`, for the fuzzers and
 //! their regression tests.
 
+pub mod calibration;
 pub mod compare;
 pub mod derive;
 pub mod domain;

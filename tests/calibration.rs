@@ -146,3 +146,59 @@ fn figures_from_synthetic_returns_match_the_calibration_targets() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Indicators whose generated figure is still more than 10% from DfE's (issue 12's residue).
+/// Every other benchmarked indicator must be within 10%; the list only shrinks.
+const NOT_YET_CALIBRATED: &[&str] = &[
+    // Child protection plans of 2 years or more (ceased +34%, open +37% at the last
+    // measurement): the plan length distribution's tail is too long, and thinning it raised
+    // the 31 March stock past its target.
+    "cpp_ceased_2y",
+    "cpp_open_2y",
+    // +11%.
+    "adoptions_pct",
+    // -15%, on 23 LA-years of small counts.
+    "care_leavers_not_in_touch_19_21",
+];
+
+#[test]
+fn the_default_data_is_within_ten_percent_of_published_figures() {
+    // The embedded default (Lincolnshire and its 10 neighbours, 2020/21-2024/25): the median
+    // over LA-years of (generated - published) / published, as `cspi synth --report` prints it.
+    let lines = cspi::calibration::report(&Recipe::embedded_default()).unwrap();
+    let catalogue = Catalogue::embedded().unwrap();
+    let mut failures = vec![];
+    for def in &catalogue.definitions {
+        if def.benchmark.lait.is_none() && def.benchmark.ees.is_none() {
+            continue;
+        }
+        let line = lines.iter().find(|l| l.indicator == def.id);
+        let Some(line) = line else {
+            failures.push(format!("{}: no line in the report", def.id));
+            continue;
+        };
+        let Some(bias) = line.bias else {
+            // Benchmarks published for England only (the adoption stage means) have no LA
+            // figure to calibrate to.
+            assert_eq!(line.la_years, 0, "{}", def.id);
+            continue;
+        };
+        assert!(
+            line.la_years >= 11,
+            "{}: {} LA-years",
+            def.id,
+            line.la_years
+        );
+        let listed = NOT_YET_CALIBRATED.contains(&def.id.as_str());
+        if bias.abs() > 0.10 && !listed {
+            failures.push(format!(
+                "{}: bias {:+.0}% (generated {:.1}, published {:.1})",
+                def.id,
+                100.0 * bias,
+                line.generated.unwrap_or(f64::NAN),
+                line.published.unwrap_or(f64::NAN)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -462,6 +462,13 @@ fn cla_over_20_miles() {
 }
 
 #[test]
+fn cla_outside_la_over_20_miles() {
+    // DfE's measure needs both: L2's placement in Nottingham (NG1 5, another LA) is 50,852 m
+    // from home; the other four are within Lincolnshire and within 2 km. 1 of 5.
+    assert_percent("cla_outside_la_over_20_miles", 1.0, 5.0);
+}
+
+#[test]
 fn cla_uasc() {
     // L13 is the one unaccompanied asylum-seeking child looked after at 31/03/2025.
     assert_eq!(fig("cla_uasc").0, 1.0);
@@ -469,7 +476,9 @@ fn cla_uasc() {
 
 #[test]
 fn cla_health_check() {
-    // OC2 2024/25: L1, L2, L14 had a health assessment; L4 did not. 3 of 4.
+    // OC2 2024/25: L1, L2, L14 had their annual health assessment (HEALTH_ASSESSMENT); L4 did
+    // not. L4's HEALTH_CHECK (the under-5s' health promotion checks, the only one given) is 1
+    // and is not what DfE publishes as health checks. 3 of 4.
     assert_percent("cla_health_check", 3.0, 4.0);
 }
 

@@ -41,6 +41,13 @@ pub struct Args {
     /// A recipe file (YAML, as data/default.yaml) instead of the options above.
     #[arg(long)]
     recipe: Option<PathBuf>,
+    /// Instead of writing returns to --out, generate them in a scratch folder, compute every
+    /// indicator with a published DfE measure from them and print the calibration table: per
+    /// indicator, the generated and published figures (medians over the LA-years) and the bias
+    /// (median of (generated − published) ÷ published). Also written to
+    /// <out>/calibration_report.csv.
+    #[arg(long)]
+    report: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -96,6 +103,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         recipe.as_at = Some(as_at);
     }
+    if args.report {
+        return report(&recipe, &args.out);
+    }
     let bar = ProgressBar::new(recipe.las.len() as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} LAs {msg}").expect("valid template"),
@@ -119,6 +129,45 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         summary.cin_episodes,
         summary.care_periods,
         args.out.display()
+    );
+    Ok(())
+}
+
+fn report(recipe: &Recipe, out: &std::path::Path) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let lines = cspi::calibration::report(recipe)?;
+    println!(
+        "{:<40} {:<34} {:>8} {:>10} {:>10} {:>7}",
+        "indicator", "published measure", "LA-years", "generated", "published", "bias"
+    );
+    let show = |v: Option<f64>, dp: usize| v.map_or("-".to_string(), |v| format!("{v:.dp$}"));
+    for l in &lines {
+        println!(
+            "{:<40} {:<34} {:>8} {:>10} {:>10} {:>7}",
+            l.indicator,
+            l.measure,
+            l.la_years,
+            show(l.generated, 1),
+            show(l.published, 1),
+            l.bias
+                .map_or("-".to_string(), |b| format!("{:+.0}%", 100.0 * b)),
+        );
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let path = out.join("calibration_report.csv");
+    cspi::calibration::write_csv(&lines, &path)?;
+    let within = lines
+        .iter()
+        .filter(|l| l.bias.is_some_and(|b| b.abs() <= 0.10))
+        .count();
+    let measured = lines.iter().filter(|l| l.bias.is_some()).count();
+    println!(
+        "{within} of {measured} benchmarked indicators within 10% ({} LAs, {}–{}, {:.1} s) → {}",
+        recipe.las.len(),
+        recipe.first_year,
+        recipe.last_year,
+        started.elapsed().as_secs_f64(),
+        path.display()
     );
     Ok(())
 }

@@ -69,15 +69,16 @@ pub struct BenchPeriod {
     pub label: String,
 }
 
-fn year_key(year: i32) -> String {
-    format!("Y{year}")
-}
-
 fn period_key(kind: &str, end_days: i32) -> String {
     format!("{kind}:{end_days}")
 }
 
 impl Benchmarks {
+    /// The period key of a published DfE year (collection year ending 31 March `year`).
+    pub fn year_key(year: i32) -> String {
+        format!("Y{year}")
+    }
+
     /// DfE's published figures for each catalogue indicator with a benchmark key. LAIT values
     /// are used as published (the indicator's unit); where LAIT has none, the EES figure is
     /// used, a count converted to a rate per 10,000 with the ONS population when the indicator
@@ -152,7 +153,7 @@ impl Benchmarks {
                         _ => None,
                     };
                 }
-                let key = (id.clone(), year_key(y), c.to_string());
+                let key = (id.clone(), Benchmarks::year_key(y), c.to_string());
                 if let (Some(n), Some(d)) = (b.numerator, b.denominator) {
                     counts.entry(key.clone()).or_insert((n, d));
                 }
@@ -314,7 +315,7 @@ impl Benchmarks {
                     .rev()
                     .find(|&&y| y <= year)?;
                 Some(BenchPeriod {
-                    key: year_key(y),
+                    key: Benchmarks::year_key(y),
                     label: format!("{}-{:02}", y - 1, y % 100),
                 })
             }

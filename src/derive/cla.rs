@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use polars::prelude::*;
 
-use super::{FactTable, Facts, Sectors, sector_of};
+use super::{FactTable, Facts, Locations};
 use crate::domain::dates::{
     age_on, birthday, collection_year_end, collection_year_start, from_epoch_days, to_epoch_days,
 };
@@ -210,16 +210,14 @@ pub fn episodes(facts: &Facts) -> PolarsResult<DataFrame> {
         group.push(placement_group(pl));
         context.push(context_group(pl));
     }
-    // Placement location from postcode sectors.
-    let sectors = Sectors::new(facts.reference)?;
+    // Placement location and distance from the postcodes (exact where listed, else sectors).
+    let locations = Locations::new(facts.reference)?;
     let mut placement_la: Vec<Option<String>> = Vec::with_capacity(n);
     let mut outside: Vec<Option<bool>> = Vec::with_capacity(n);
     let mut distance: Vec<Option<f64>> = Vec::with_capacity(n);
     for i in 0..n {
-        let place_sector = pl_post.get(i).and_then(sector_of);
-        let home_sector = home_post.get(i).and_then(sector_of);
-        let p = place_sector.as_deref().and_then(|s| sectors.get(s));
-        let h = home_sector.as_deref().and_then(|s| sectors.get(s));
+        let p = pl_post.get(i).and_then(|pc| locations.locate(pc));
+        let h = home_post.get(i).and_then(|pc| locations.locate(pc));
         // An unmapped placement postcode (not in the ONS directory) is unknown, not "outside".
         let pla = p.map(|p| p.0.clone().unwrap_or_else(|| "non-English".to_string()));
         outside.push(pla.as_ref().map(|code| Some(code.as_str()) != la.get(i)));
@@ -451,10 +449,17 @@ pub fn health(facts: &Facts) -> PolarsResult<DataFrame> {
             col("child"),
             col("source_year").alias("year"),
             col("dob").fill_null(col("header_dob")).alias("dob"),
+            // HEALTH_CHECK is the under-5s' health promotion (development) checks, asked only
+            // of children under 5 (DfE rules 545/546); HEALTH_ASSESSMENT is the annual health
+            // assessment every child has, which DfE publishes as "health checks".
             col("health_check")
                 .eq(lit("1"))
                 .fill_null(lit(false))
                 .alias("health_check"),
+            col("health_assessment")
+                .eq(lit("1"))
+                .fill_null(lit(false))
+                .alias("health_assessment"),
             col("teeth_check")
                 .eq(lit("1"))
                 .fill_null(lit(false))

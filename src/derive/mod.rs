@@ -327,29 +327,46 @@ pub fn sector_of(postcode: &str) -> Option<String> {
     Some(format!("{outward} {first}"))
 }
 
-/// Postcode sectors: LA (3-digit code, None outside England) and grid centroid.
-pub struct Sectors {
-    map: HashMap<String, (Option<String>, f64, f64)>,
+/// Where a postcode is: its LA (3-digit code, None outside England) and OS grid reference.
+///
+/// DfE derives placement distance and location from the exact postcodes, so a postcode in the
+/// reference tables' postcode list (the shipped sample, or a user's full ONS directory) is
+/// placed exactly; any other falls back to its sector's centroid and majority LA, within about
+/// a kilometre of the truth.
+pub struct Locations {
+    sectors: HashMap<String, Location>,
+    postcodes: HashMap<String, Location>,
 }
 
-impl Sectors {
-    pub fn new(reference: &ReferenceTables) -> PolarsResult<Sectors> {
-        let s = &reference.sectors;
-        let sector = s.column("sector")?.str()?;
-        let code = s.column("la_code")?.str()?;
-        let east = s.column("easting")?.f64()?;
-        let north = s.column("northing")?.f64()?;
-        let mut map = HashMap::with_capacity(s.height());
-        for i in 0..s.height() {
-            if let (Some(sec), Some(e), Some(n)) = (sector.get(i), east.get(i), north.get(i)) {
-                map.insert(sec.to_string(), (code.get(i).map(str::to_string), e, n));
+/// LA code (None outside England), easting, northing.
+pub type Location = (Option<String>, f64, f64);
+
+impl Locations {
+    pub fn new(reference: &ReferenceTables) -> PolarsResult<Locations> {
+        let read = |df: &DataFrame, key: &str| -> PolarsResult<HashMap<String, Location>> {
+            let k = df.column(key)?.str()?;
+            let code = df.column("la_code")?.str()?;
+            let east = df.column("easting")?.f64()?;
+            let north = df.column("northing")?.f64()?;
+            let mut map = HashMap::with_capacity(df.height());
+            for i in 0..df.height() {
+                if let (Some(k), Some(e), Some(n)) = (k.get(i), east.get(i), north.get(i)) {
+                    map.insert(k.to_string(), (code.get(i).map(str::to_string), e, n));
+                }
             }
-        }
-        Ok(Sectors { map })
+            Ok(map)
+        };
+        Ok(Locations {
+            sectors: read(&reference.sectors, "sector")?,
+            postcodes: read(&reference.postcodes, "postcode")?,
+        })
     }
 
-    pub fn get(&self, sector: &str) -> Option<&(Option<String>, f64, f64)> {
-        self.map.get(sector)
+    /// The postcode's own location when it is listed, else its sector's.
+    pub fn locate(&self, postcode: &str) -> Option<&Location> {
+        self.postcodes
+            .get(postcode.trim())
+            .or_else(|| self.sectors.get(&sector_of(postcode)?))
     }
 }
 

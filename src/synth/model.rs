@@ -85,20 +85,21 @@ impl Draw {
     }
 }
 
-/// A postcode sector available to the LA (home addresses and placements).
+/// A real postcode available to the LA (home addresses and placements), with its OS grid
+/// reference, so that the distances and placement LAs DfE derives from it are real ones.
 #[derive(Debug, Clone)]
-pub struct Sector {
-    pub sector: String,
+pub struct Place {
+    pub postcode: String,
     pub easting: f64,
     pub northing: f64,
 }
 
-/// The LA's geography: its own sectors, other LAs' sectors within and beyond 20 miles.
+/// The LA's geography: its own postcodes, and other LAs' postcodes within and beyond 20 miles.
 #[derive(Debug, Clone, Default)]
 pub struct Geography {
-    pub own: Vec<Sector>,
-    pub near: Vec<Sector>,
-    pub far: Vec<Sector>,
+    pub own: Vec<Place>,
+    pub near: Vec<Place>,
+    pub far: Vec<Place>,
 }
 
 #[derive(Debug, Clone)]
@@ -432,8 +433,10 @@ impl YearParams {
             review_late: (1.0 - t.cpp_reviewed_share).clamp(0.0, 0.5) / 2.5,
             cla_starts_per_day: t.cla_starts * (1.0 + route_mix.short_break_share) / 365.25,
             moves_per_year,
-            missing_teen: (t.cla_missing_share / 0.55).clamp(0.0, 0.9),
-            away_teen: (t.cla_away_share / 0.55).clamp(0.0, 0.5),
+            // Per teenager-year in care, scaled so that the share of all children looked after
+            // with an incident meets the target (factors read off `cspi synth --report`).
+            missing_teen: (t.cla_missing_share / 0.73).clamp(0.0, 0.9),
+            away_teen: (t.cla_away_share / 0.83).clamp(0.0, 0.5),
             far_share: t.cla_distance_share.clamp(0.0, 0.6),
         }
     }
@@ -448,6 +451,10 @@ struct RouteMix {
     short_break_share: f64,
 }
 
+/// Returns home relative to the first estimate: DfE's published share of children ceasing care
+/// who return home is under half of what the first estimate gave (`cspi synth --report`).
+const RETURN_HOME: f64 = 0.4;
+
 fn base_routes(age: i32, mix: &RouteMix) -> Vec<(Route, f64)> {
     let k = mix.until18_scale;
     match age {
@@ -455,31 +462,38 @@ fn base_routes(age: i32, mix: &RouteMix) -> Vec<(Route, f64)> {
             (Route::Adoption, mix.adoption_under5),
             (Route::AdoptionReversed, mix.adoption_under5 * 0.05),
             (Route::Sgo, mix.sgo * 1.5),
-            (Route::ReturnHome, 0.30),
+            (Route::ReturnHome, 0.30 * RETURN_HOME),
             (Route::Until18, 0.06 * k),
             (Route::Other, 0.08),
         ],
         5..=9 => vec![
             (Route::Sgo, mix.sgo * 1.2),
-            (Route::ReturnHome, 0.38),
+            (Route::ReturnHome, 0.38 * RETURN_HOME),
             (Route::Until18, 0.30 * k),
             (Route::Other, 0.12),
         ],
         10..=15 => vec![
             (Route::Sgo, mix.sgo * 0.5),
-            (Route::ReturnHome, 0.40),
+            (Route::ReturnHome, 0.40 * RETURN_HOME),
             (Route::Until18, 0.38 * k),
             (Route::Other, 0.12),
             (Route::Remand, 0.04),
         ],
         _ => vec![
-            (Route::ReturnHome, 0.25),
+            (Route::ReturnHome, 0.25 * RETURN_HOME),
             (Route::Until18, 0.60 * k),
             (Route::Other, 0.10),
             (Route::Remand, 0.05),
         ],
     }
 }
+
+/// The placement move rate in the first, second and later years of a period of care, relative
+/// to the calibrated rate (read off `cspi synth --report`: 3+ placements in the year and
+/// long-term stability together).
+const MOVES_FIRST_YEAR: f64 = 2.0;
+const MOVES_SECOND_YEAR: f64 = 0.7;
+const MOVES_LATER: f64 = 0.35;
 
 const ENTRY_AGE: &[(i32, f64)] = &[
     (0, 19.0),
@@ -541,7 +555,7 @@ fn calibrate_routes(t: &Targets, seed: u64) -> RouteMix {
         / ENTRY_AGE.iter().map(|a| a.1).sum::<f64>();
     let mut mix = RouteMix {
         adoption_under5: (t.adopted_share_of_ceased / under5).clamp(0.02, 0.6),
-        sgo: t.sgo_share_of_ceased.clamp(0.02, 0.35),
+        sgo: (t.sgo_share_of_ceased * 1.1).clamp(0.02, 0.4),
         until18_scale: 1.0,
         short_break_share: 0.02,
     };
@@ -689,7 +703,10 @@ impl<'a> Simulation<'a> {
                 ep.s47.retain(|s| s.start < eighteen);
                 for s in &mut ep.s47 {
                     if s.icpc.is_some_and(|i| i > eighteen) {
+                        // No conference once the child is an adult: the enquiry closes
+                        // without one (rule 8868).
                         s.icpc = None;
+                        s.icpc_not_required = true;
                     }
                 }
                 ep.assessments.retain(|a| a.authorised <= eighteen);
@@ -723,8 +740,7 @@ impl<'a> Simulation<'a> {
         } else {
             vec![]
         };
-        let home = self.own_sector();
-        let home_post = format!("{home}{}", inward_letters(&mut self.draw));
+        let home_post = self.own_postcode();
         let ethnic = self.draw.pick(ETHNICITY);
         self.history.children.push(Child {
             id,
@@ -751,20 +767,22 @@ impl<'a> Simulation<'a> {
             .filter(char::is_ascii_digit)
             .take(3)
             .collect();
-        let school = self.draw.uniform(1000, 7999);
+        // School and serial from the child's number, so no two children share a UPN (CIN
+        // rule 1520).
+        let n = self.history.children.len() as i32;
+        let school = 1000 + (n / 1000) % 7000;
         let entry_year = (from_epoch_days(dob + 4 * 365).format("%y")).to_string();
-        let serial = self.draw.uniform(0, 999);
+        let serial = n % 1000;
         let rest = format!("{la:0>3}{school:04}{entry_year}{serial:03}");
         crate::ingest::table::upn_check_letter(rest.as_bytes())
             .map(|c| format!("{}{rest}", c as char))
     }
 
-    fn own_sector(&mut self) -> String {
+    /// A real postcode in the LA (an LA without any in the reference tables cannot be
+    /// generated: `generate` refuses it first).
+    fn own_postcode(&mut self) -> String {
         let g = self.geography;
-        if g.own.is_empty() {
-            return "ZZ9 9".into();
-        }
-        g.own[self.draw.index(g.own.len())].sector.clone()
+        g.own[self.draw.index(g.own.len())].postcode.clone()
     }
 
     fn referral_age_days(&mut self) -> i32 {
@@ -849,7 +867,8 @@ impl<'a> Simulation<'a> {
         if !for_care && self.draw.chance(p.nfa) {
             ep.nfa = true;
             ep.closure = Some(cal.add_working_days_epoch(day, self.draw.uniform(0, 2) as u32));
-            ep.closure_reason = "RC8";
+            // No assessment, so not "closed after assessment" (RC8/RC9: query 8825Q).
+            ep.closure_reason = "RC7";
             return self.push_episode(ep);
         }
         let a_start = cal.add_working_days_epoch(
@@ -870,6 +889,10 @@ impl<'a> Simulation<'a> {
             (0..n_factors).map(|_| self.draw.pick(FACTORS)).collect();
         factors.sort_unstable();
         factors.dedup();
+        // 21 (no factors identified) stands alone (rule 8869).
+        if factors.len() > 1 {
+            factors.retain(|&f| f != "21");
+        }
         ep.assessments.push(Assessment {
             start: a_start,
             authorised,
@@ -910,7 +933,9 @@ impl<'a> Simulation<'a> {
                     start: s_start,
                     icpc_target,
                     icpc: None,
-                    icpc_not_required: self.draw.chance(0.9),
+                    // An enquiry that led to no conference says so, so that its episode can
+                    // close (rule 8868).
+                    icpc_not_required: true,
                 });
             }
         }
@@ -921,7 +946,14 @@ impl<'a> Simulation<'a> {
         if self.draw.chance(NOT_IN_NEED) {
             ep.closure =
                 Some(cal.add_working_days_epoch(authorised, self.draw.uniform(0, 3) as u32));
-            ep.closure_reason = if self.draw.chance(0.4) { "RC9" } else { "RC8" };
+            // Closed after assessment (RC8/RC9) only when nothing else happened: an enquiry
+            // makes it RC7 (rule 2990).
+            let after_assessment = if self.draw.chance(0.4) { "RC9" } else { "RC8" };
+            ep.closure_reason = if ep.s47.is_empty() {
+                after_assessment
+            } else {
+                "RC7"
+            };
         } else {
             let days = self
                 .draw
@@ -934,9 +966,7 @@ impl<'a> Simulation<'a> {
             ep.cin_plans
                 .push((authorised + self.draw.uniform(0, 10), Some(closure)));
             ep.closure = Some(closure);
-            ep.closure_reason =
-                self.draw
-                    .pick(&[("RC7", 92.0), ("RC5", 4.0), ("RC6", 1.0), ("RC9", 3.0)]);
+            ep.closure_reason = self.draw.pick(&[("RC7", 95.0), ("RC5", 4.0), ("RC6", 1.0)]);
         }
         self.push_episode(ep)
     }
@@ -1085,7 +1115,9 @@ impl<'a> Simulation<'a> {
     fn care_period(&mut self, child: usize, start: i32, p: &YearParams) {
         let c = self.history.children[child].clone();
         let age_days = (start - c.dob).max(0);
-        let age = age_days / 365;
+        // Whole years as DfE counts them (days ÷ 365 runs ahead near a birthday, which put
+        // 15-year-olds in 16+ placements: rule 371).
+        let age = years_on(c.dob, start);
         let eighteen = to_epoch_days(birthday(from_epoch_days(c.dob), 18));
         let mut route = if c.uasc {
             self.draw
@@ -1107,20 +1139,40 @@ impl<'a> Simulation<'a> {
                 self.draw
                     .pick(&[("C1", 50.0), ("V2", 38.0), ("L2", 7.0), ("L1", 5.0)])
             }
-            _ => self.draw.pick(&[
+            _ => match self.draw.pick(&[
                 ("V2", 52.0),
                 ("C1", 36.0),
                 ("L1", 6.0),
                 ("L2", 3.0),
                 ("J2", 1.0),
                 ("C2", 2.0),
-            ]),
+            ]) {
+                // Remanded or detained only from the age of criminal responsibility (rule 358).
+                "J2" if age < 10 => "V2",
+                ls => ls,
+            },
         };
-        let first_place = self.placement_type(age, c.uasc, route);
+        let mut first_place = self.placement_type(age, c.uasc, route);
+        // A child placed with parents is never accommodated under a single period of s20
+        // (DfE rule 378).
+        if first_ls == "V2" && first_place == "P1" {
+            first_place = "U6";
+        }
         let mut ls = first_ls;
         if matches!(first_ls, "L1" | "L2" | "J2") {
-            ls = if self.draw.chance(0.6) { "C1" } else { "V2" };
-            events.push((start + self.draw.uniform(1, 8), Some(ls), None, false));
+            let s20 = self.draw.chance(0.4);
+            ls = if s20 && first_place != "P1" {
+                "V2"
+            } else {
+                "C1"
+            };
+            // Police protection lasts at most 72 hours (rule 361); an EPO up to 8 days.
+            let lasts = if first_ls == "L1" {
+                self.draw.uniform(1, 3)
+            } else {
+                self.draw.uniform(1, 8)
+            };
+            events.push((start + lasts, Some(ls), None, false));
         }
         if matches!(route, Route::Adoption | Route::AdoptionReversed) {
             let decision = start + self.draw.lognormal(290.0, 0.3).round() as i32;
@@ -1162,6 +1214,17 @@ impl<'a> Simulation<'a> {
                     by_foster_carer,
                 ));
                 let couple = self.draw.chance(0.82);
+                let sex_adopters = if couple {
+                    self.draw.pick(&[("MF", 85.0), ("MM", 8.0), ("FF", 7.0)])
+                } else {
+                    self.draw.pick(&[("F1", 90.0), ("M1", 10.0)])
+                };
+                // The adopters' legal status agrees with their sexes (rules 514-524).
+                let ls_adopters = match sex_adopters {
+                    "MF" => self.draw.pick(&[("L11", 80.0), ("L3", 18.0), ("L2", 2.0)]),
+                    "MM" | "FF" => self.draw.pick(&[("L12", 45.0), ("L2", 35.0), ("L4", 20.0)]),
+                    _ => "L0",
+                };
                 adoption = Some(Adoption {
                     decision,
                     placement_order: po,
@@ -1170,18 +1233,8 @@ impl<'a> Simulation<'a> {
                     order,
                     by_foster_carer,
                     nb_adopters: if couple { "2" } else { "1" },
-                    sex_adopters: if couple {
-                        self.draw.pick(&[("MF", 85.0), ("MM", 8.0), ("FF", 7.0)])
-                    } else {
-                        self.draw.pick(&[("F1", 90.0), ("M1", 10.0)])
-                    },
-                    ls_adopters: if by_foster_carer {
-                        "L4"
-                    } else if couple {
-                        self.draw.pick(&[("L11", 90.0), ("L12", 10.0)])
-                    } else {
-                        "L0"
-                    },
+                    sex_adopters,
+                    ls_adopters,
                 });
             }
         } else if ls == "C1" && end - start > 200 {
@@ -1232,14 +1285,25 @@ impl<'a> Simulation<'a> {
                 ("E2", 1.0),
             ]),
         };
-        // Placement moves: a Poisson process, busier in the first months and for teenagers.
+        // Placement moves: a Poisson process, busier in the first year and for teenagers, and
+        // settling after it (most children who stay long stay with one carer: DfE's long-term
+        // stability measure). Drawn by thinning at the first year's rate.
         let moves_rate = p.moves_per_year * if age >= 11 { 1.3 } else { 0.8 };
+        let peak = moves_rate * MOVES_FIRST_YEAR;
         let mut t = start;
         loop {
-            let gap = (-(1.0 - self.draw.unit()).ln() / (moves_rate / 365.0)).round() as i32;
+            let gap = (-(1.0 - self.draw.unit()).ln() / (peak / 365.0)).round() as i32;
             t += gap.max(1);
             if t >= end {
                 break;
+            }
+            let settled = match t - start {
+                ..=364 => MOVES_FIRST_YEAR,
+                365..=729 => MOVES_SECOND_YEAR,
+                _ => MOVES_LATER,
+            };
+            if !self.draw.chance(settled / MOVES_FIRST_YEAR) {
+                continue;
             }
             if let Some(a) = &adoption
                 && t >= a.placed - 10
@@ -1308,16 +1372,35 @@ impl<'a> Simulation<'a> {
             };
             ep.reason_change = None;
             if moved {
+                // A move with the same carer is a short-term foster placement becoming a
+                // long-term one (or, from the events, foster carers adopting): the placement
+                // code changes, so DfE's rule 435 sees a placement change. Any other move is to
+                // a new carer.
+                let same_carer_place = match prev.place {
+                    "U6" => Some("U4"),
+                    "U3" => Some("U1"),
+                    _ => None,
+                };
+                if same && new_place.is_none() && same_carer_place.is_none() {
+                    same = false;
+                }
+                // Placed for adoption with the current carers only from foster care (rule 336).
+                let mut new_place = new_place;
+                if same && new_place == Some("A3") && !prev.place.starts_with('U') {
+                    new_place = Some("A4");
+                    same = false;
+                }
                 let place = match new_place {
                     Some(pl) => pl,
-                    None if same => match prev.place {
-                        "U6" => "U4",
-                        "U3" => "U1",
-                        other => other,
-                    },
+                    None if same => same_carer_place.expect("checked above"),
                     None => {
-                        let age_now = (day - c.dob) / 365;
-                        self.placement_type(age_now, c.uasc, route)
+                        let age_now = years_on(c.dob, day);
+                        // A move is to a new placement: never from parents back to parents
+                        // (rule 435 would see nothing change), never s20 with parents (378).
+                        match self.placement_type(age_now, c.uasc, route) {
+                            "P1" if ls_now == "V2" || prev.place == "P1" => "U6",
+                            pl => pl,
+                        }
                     }
                 };
                 if same {
@@ -1325,8 +1408,21 @@ impl<'a> Simulation<'a> {
                     if place.starts_with('A') {
                         ep.provider = "PR1";
                     }
+                    ep.reason_change = Some("CARPL");
                 } else {
-                    let (pl, pr, post, urn) = self.placement_details(place, &c.home_post, p);
+                    // A move changes something DfE can see (rule 435): redraw the rare exact
+                    // repeat of the placement left.
+                    let mut details = self.placement_details(place, &c.home_post, p);
+                    for _ in 0..5 {
+                        let (pl, pr, post, urn) = &details;
+                        if (*pl, *pr, post, urn)
+                            != (prev.place, prev.provider, &prev.pl_post, &prev.urn)
+                        {
+                            break;
+                        }
+                        details = self.placement_details(place, &c.home_post, p);
+                    }
+                    let (pl, pr, post, urn) = details;
                     ep.place = pl;
                     ep.provider = pr;
                     ep.pl_post = post;
@@ -1351,6 +1447,21 @@ impl<'a> Simulation<'a> {
             }
             episodes.push(ep);
         }
+        // Adopted by the foster carers only when placed with them (A3: rule 335).
+        if let Some(a) = adoption.as_mut()
+            && a.by_foster_carer
+            && !episodes.iter().any(|e| e.place == "A3")
+        {
+            a.by_foster_carer = false;
+        }
+        // A special guardianship order to former foster carers needs the child to have been
+        // in foster care at the end (rule 516); otherwise it went to other carers.
+        let fostered_at_end = episodes.last().is_some_and(|e| e.place.starts_with('U'));
+        let rec = match rec {
+            "E45" if !fostered_at_end => "E47",
+            "E46" if !fostered_at_end => "E48",
+            r => r,
+        };
         // Reviews: within 20 working days, then 3 months, then every 6 months.
         let mut reviews = vec![];
         let mut at = self
@@ -1358,7 +1469,7 @@ impl<'a> Simulation<'a> {
             .add_working_days_epoch(start, self.draw.uniform(10, 21) as u32);
         let mut k = 0;
         while at < end {
-            let age_now = (at - c.dob) / 365;
+            let age_now = years_on(c.dob, at);
             let code = if age_now < 4 {
                 "PN0"
             } else {
@@ -1403,7 +1514,15 @@ impl<'a> Simulation<'a> {
             }
         }
         missing.sort_by_key(|m| (m.1, m.0));
-        missing.dedup_by_key(|m| m.1);
+        // Periods never overlap: one may start the day the last ended, not before (rule 574).
+        let (mut last_start, mut last_end) = (i32::MIN, i32::MIN);
+        missing.retain(|m| {
+            let keep = m.1 > last_start && m.1 >= last_end;
+            if keep {
+                (last_start, last_end) = (m.1, m.2);
+            }
+            keep
+        });
         // Social workers: a change every 9–18 months.
         let mut social_workers = vec![];
         let mut at = start;
@@ -1446,7 +1565,8 @@ impl<'a> Simulation<'a> {
                 ep.closure_reason = closure_reason;
                 for plan in &mut ep.plans {
                     if plan.start <= start && plan.end.is_none_or(|x| x > start) {
-                        let plan_end = start + self.draw.uniform(0, 30);
+                        // A plan lasts at least a day (rule 8840).
+                        let plan_end = (start + self.draw.uniform(0, 30)).max(plan.start + 1);
                         plan.end = Some(plan_end);
                         plan.reviews.retain(|&r| r < plan_end);
                     }
@@ -1472,14 +1592,12 @@ impl<'a> Simulation<'a> {
             ("AUT", 40.0),
             ("MOB", 20.0),
         ])];
-        let home = self.history.children[child].home_post.clone();
         let months = self.draw.uniform(6, 30);
-        let place = if self.draw.chance(0.7) { "K2" } else { "U4" };
+        // Short breaks are never a long-term foster placement (rule 384), and carry no
+        // placement postcode or URN (rules 214, 398, 420).
+        let place = if self.draw.chance(0.7) { "K2" } else { "U6" };
         let provider = "PR1";
-        let (_, _, post, urn) = {
-            let p = self.params(day).clone();
-            self.placement_details(place, &home, &p)
-        };
+        let (post, urn) = (String::new(), None);
         let mut at = day;
         for _ in 0..months {
             let stay = self.draw.uniform(2, 4);
@@ -1555,9 +1673,10 @@ impl<'a> Simulation<'a> {
                 ("U3", 6.0),
                 ("K2", 18.0),
                 ("K3", 18.0),
-                ("H5", 12.0),
+                // Independent living (P2) is not drawn: it could not be used from 28 October
+                // 2023 (rule 217t), and a placement open over that day would fail.
+                ("H5", 15.0),
                 ("P1", 3.0),
-                ("P2", 3.0),
             ]),
         }
     }
@@ -1600,39 +1719,68 @@ impl<'a> Simulation<'a> {
             "R5" => "PR3",
             _ => self.draw.pick(&[("PR4", 60.0), ("PR5", 40.0)]),
         };
+        // Own provision other than foster and adoption placements is in the LA's own area
+        // (rule 1015); a placement is never at the home address unless with parents (392d).
+        let own_only = provider == "PR1" && !place.starts_with('U') && !place.starts_with('A');
         let post = if place == "P1" {
             home_post.to_string()
         } else {
             let g = self.geography;
-            let far = self.draw.chance(p.far_share * 1.15);
-            let pool = if far && !g.far.is_empty() {
+            // DfE's distance share counts placements outside the LA and over 20 miles; the far
+            // pool is both, and some near and own placements are too (the factor is read off
+            // `cspi synth --report`).
+            let far = self.draw.chance(p.far_share * 0.6);
+            let pool = if own_only {
+                &g.own
+            } else if far && !g.far.is_empty() {
                 &g.far
             } else if !far && self.draw.chance(0.25) && !g.near.is_empty() {
                 &g.near
             } else {
                 &g.own
             };
-            if pool.is_empty() {
-                home_post.to_string()
-            } else {
-                let s = pool[self.draw.index(pool.len())].sector.clone();
-                format!("{s}{}", inward_letters(&mut self.draw))
+            let mut post = pool[self.draw.index(pool.len())].postcode.clone();
+            for _ in 0..8 {
+                if post != home_post {
+                    break;
+                }
+                post = pool[self.draw.index(pool.len())].postcode.clone();
             }
+            post
         };
-        let urn = matches!(place, "K1" | "K2" | "K3" | "R1" | "S1" | "H5")
-            .then(|| format!("SC{:06}", self.draw.uniform(100_000, 999_999)));
+        let urn = needs_urn(place).then(|| self.urn(place, provider));
         (place, provider, post, urn)
+    }
+
+    /// An Ofsted URN for the placement's provider: the LA's own fostering service or adoption
+    /// agency (one each), or one of a few agencies and homes per kind, fixed for the LA so the
+    /// same provider keeps its number from year to year.
+    fn urn(&mut self, place: &str, provider: &str) -> String {
+        let kind = place.chars().next().unwrap_or('X');
+        let pool = if provider == "PR1" && matches!(kind, 'U' | 'A') {
+            1
+        } else {
+            12
+        };
+        let k = self.draw.index(pool);
+        let key = format!("{}:{kind}:{provider}:{k}", self.la_code);
+        let h = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        format!("SC{:06}", 100_000 + h % 900_000)
     }
 }
 
-/// Two letters that can end a postcode (the inward code never uses C, I, K, M, O, V).
-fn inward_letters(draw: &mut Draw) -> String {
-    const L: &[u8] = b"ABDEFGHJLNPQRSTUWXYZ";
-    format!(
-        "{}{}",
-        L[draw.index(L.len())] as char,
-        L[draw.index(L.len())] as char
-    )
+/// Whether a placement type is one Ofsted registers, so that its episodes carry the provider's
+/// URN (DfE rule 218 as it reads from 2024/25; the writer blanks it for the types earlier years
+/// exempt, rule 222).
+fn needs_urn(place: &str) -> bool {
+    !matches!(place, "P1" | "P3" | "R1" | "R2" | "R5" | "Z1") && !place.starts_with('T')
+}
+
+/// Whole years of age on a day (both as day numbers).
+fn years_on(dob: i32, day: i32) -> i32 {
+    crate::domain::dates::age_on(from_epoch_days(dob), from_epoch_days(day))
 }
 
 /// The end of a collection year as a day number.

@@ -8,7 +8,9 @@ use std::path::Path;
 
 use super::calibrate::Targets;
 use super::model::{CarePeriod, Child, Draw, History, year_end_day, year_start_day};
-use crate::domain::dates::{birthday, format_dmy, format_iso, from_epoch_days, to_epoch_days};
+use crate::domain::dates::{
+    age_on, birthday, format_dmy, format_iso, from_epoch_days, to_epoch_days,
+};
 use crate::domain::io::write_atomic;
 use crate::ingest::spec::FormatSpec;
 
@@ -54,13 +56,28 @@ fn sex_903(female: bool, year: i32) -> &'static str {
     }
 }
 
-/// A placement code as the year's list has it (semi-independent H5 became supported
-/// accommodation K3 in 2024/25; independent living P2 ended with 2024/25).
-fn place_for_year(place: &'static str, year: i32) -> &'static str {
+/// A placement code as the year's list has it: semi-independent H5 became supported
+/// accommodation K3 in 2024/25; independent living P2 could not be started from 28 October
+/// 2023, when supported accommodation had to be registered (rule 217), and ended with 2024/25.
+fn place_for_year(place: &'static str, decom: i32, year: i32) -> &'static str {
+    let registered = to_epoch_days(chrono::NaiveDate::from_ymd_opt(2023, 10, 28).expect("date"));
     match place {
+        "P2" if decom >= registered || year >= 2026 => place_for_year("K3", decom, year),
         "K3" if year < 2025 => "H5",
-        "H5" | "P2" if year >= 2026 => "K3",
+        // DfE let an open H5 placement continue as K3 in 2024/25 only (rule 503D), so H5 is
+        // written as K3 from then on.
+        "H5" if year >= 2025 => "K3",
         other => other,
+    }
+}
+
+/// The URN as the year's rules want it: Ofsted registered supported accommodation (H5) from
+/// 2023/24 and independent living (P2) from 2024/25; before that neither carries one (rule 222).
+fn urn_for_year(place: &str, urn: &Option<String>, year: i32) -> String {
+    match place {
+        "H5" if year < 2024 => String::new(),
+        "P2" if year < 2025 => String::new(),
+        _ => urn.clone().unwrap_or_default(),
     }
 }
 
@@ -79,13 +96,13 @@ pub fn ssda903_rows(
     let ys = year_start_day(year);
     let ye = year_end_day(year);
     let cut = as_at.map_or(ye, |a| a.min(ye));
-    let complete_year = cut == ye;
     let mut tables: BTreeMap<&'static str, Vec<Row>> = BTreeMap::new();
     let mut by_child: BTreeMap<usize, Vec<&CarePeriod>> = BTreeMap::new();
     for p in &h.care {
         by_child.entry(p.child).or_default().push(p);
     }
     let mut in_return: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut care_leavers = std::collections::BTreeSet::new();
     for (&c, periods) in &by_child {
         let child = &h.children[c];
         let looked_after = periods
@@ -112,20 +129,29 @@ pub fn ssda903_rows(
                 if bd < ys || bd > cut {
                     continue;
                 }
-                let in_care = real
+                // Care leaver information is for young people no longer looked after (1007: not
+                // on the birthday, nor back in care at the end of the year) whose care was not
+                // transferred to another LA (1011).
+                let in_care = real.iter().any(|p| {
+                    (p.start <= bd && p.end.is_none_or(|e| e > bd))
+                        || (p.start <= cut && p.end.is_none_or(|e| e > cut))
+                });
+                let transferred = real
                     .iter()
-                    .any(|p| p.start <= bd && p.end.is_none_or(|e| e > bd));
-                if in_care {
+                    .max_by_key(|p| p.start)
+                    .is_some_and(|p| p.rec == "E3");
+                if in_care || transferred {
                     continue;
                 }
-                let died = periods.iter().any(|p| p.rec == "E2");
+                // A young person who died in care is no care leaver (rule 1000).
+                if periods.iter().any(|p| p.rec == "E2") {
+                    continue;
+                }
                 let mut d = draw_for(seed, &child.id, year, 3);
-                let in_touch = if died {
-                    "DIED"
-                } else if age <= 18 {
+                let in_touch = if age <= 18 {
                     d.pick(&[("YES", 93.0), ("NO", 2.0), ("REFU", 1.5), ("RHOM", 3.5)])
                 } else {
-                    d.pick(&[("YES", 88.0), ("NO", 3.0), ("REFU", 2.0), ("NREQ", 7.0)])
+                    d.pick(&[("YES", 89.5), ("NO", 2.0), ("REFU", 1.5), ("NREQ", 7.0)])
                 };
                 let (eet, suitable) = if age <= 18 {
                     (t.eet_17_18_share, t.suitable_17_18_share)
@@ -133,8 +159,12 @@ pub fn ssda903_rows(
                     (t.eet_19_21_share, t.suitable_19_21_share)
                 };
                 let known = in_touch == "YES";
+                // Only those in touch have an activity and accommodation, but every young
+                // person is in the shares' denominators, so the draws are scaled up by the
+                // share in touch.
+                let in_touch_share = if age <= 18 { 0.93 } else { 0.895 };
                 let (activ, accom) = if known {
-                    let eet_given = (eet / 0.95).clamp(0.05, 0.99);
+                    let eet_given = (eet / in_touch_share).clamp(0.05, 0.99);
                     let activ = if d.chance(eet_given) {
                         if age >= 19 && d.chance(t.he_19_21_share / eet.max(0.05)) {
                             d.pick(&[("F1", 80.0), ("P1", 20.0)])
@@ -152,9 +182,10 @@ pub fn ssda903_rows(
                         d.pick(&[("G4", 20.0), ("G5", 65.0), ("G6", 15.0)])
                     };
                     let letter = if age <= 18 {
+                        let z = if age == 18 { 15.0 } else { 0.0 };
                         d.pick(&[
-                            ("B", 25.0),
-                            ("Z", 15.0),
+                            ("B", 25.0 + 15.0 - z),
+                            ("Z", z),
                             ("D", 30.0),
                             ("E", 10.0),
                             ("U", 12.0),
@@ -182,7 +213,8 @@ pub fn ssda903_rows(
                     // 2 of the 100 weights at 17-18; S and X 4 of 102 at 19-21). The draw is made
                     // either way, so the rest of the stream stays as it was.
                     let can_be_suitable = if age <= 18 { 0.98 } else { 0.96 };
-                    let drawn = d.chance((suitable / 0.97 / can_be_suitable).clamp(0.05, 0.99));
+                    let drawn =
+                        d.chance((suitable / in_touch_share / can_be_suitable).clamp(0.05, 0.99));
                     let ok = drawn && !matches!(letter, "S" | "X");
                     (
                         activ.to_string(),
@@ -192,6 +224,7 @@ pub fn ssda903_rows(
                     ("0".to_string(), "0".to_string())
                 };
                 in_return.insert(&child.id, c);
+                care_leavers.insert(c);
                 tables.entry("oc3").or_default().push(Row::from([
                     ("child", child.id.clone()),
                     ("dob", dmy(child.dob)),
@@ -207,7 +240,27 @@ pub fn ssda903_rows(
         let periods = by_child.get(&c).map(Vec::as_slice).unwrap_or(&[]);
         let mut d = draw_for(seed, id, year, 1);
         let age_at_cut = (cut - child.dob) / 365;
-        let mother = child.female && age_at_cut >= 13 && draw_for(seed, id, 0, 2).chance(0.03);
+        let in_year = |p: &&&CarePeriod| p.start <= cut && p.end.is_none_or(|e| e >= ys);
+        let looked_after = periods.iter().any(|p| in_year(&p));
+        let non_respite = periods.iter().any(|p| !p.short_break && in_year(&p));
+        // MOTHER is asked of every girl looked after in the year other than for short breaks
+        // only (rules 165, 393, 399), and not of care leavers (628). The first child's date of
+        // birth is fixed for the girl, so every year reports the same one (624), and lies
+        // before the end of the year and of her care (625).
+        let last_dec = periods
+            .iter()
+            .filter(|p| !p.short_break && p.start <= cut)
+            .filter_map(|p| p.end)
+            .filter(|&e| e <= cut)
+            .max();
+        let open_at_cut = periods
+            .iter()
+            .any(|p| p.start <= cut && p.end.is_none_or(|e| e > cut));
+        let first_child = child.dob + draw_for(seed, id, 0, 4).uniform(14 * 365, 19 * 365);
+        let mother = child.female
+            && draw_for(seed, id, 0, 2).chance(0.05)
+            && first_child <= cut
+            && (open_at_cut || last_dec.is_none_or(|d| first_child <= d));
         let mut header = Row::from([
             ("child", id.to_string()),
             ("sex", sex_903(child.female, year).to_string()),
@@ -220,22 +273,21 @@ pub fn ssda903_rows(
                 match (&child.upn, age_at_cut >= 4) {
                     (Some(upn), true) => upn.clone(),
                     (_, false) => "UN1".to_string(),
-                    (None, true) if child.uasc => "UN4".to_string(),
+                    // UN4 is only for a child looked after for a week or less (rule 210).
+                    (None, true) if child.uasc => "UN2".to_string(),
                     (None, true) => "UN2".to_string(),
                 },
             ),
         ]);
-        if child.female && age_at_cut >= 12 {
+        if child.female && non_respite {
             header.insert("mother", if mother { "1" } else { "0" }.into());
             if mother {
-                header.insert(
-                    "mc_dob",
-                    dmy(cut - draw_for(seed, id, 0, 4).uniform(30, 300)),
-                );
+                header.insert("mc_dob", dmy(first_child));
             }
         }
         tables.entry("header").or_default().push(header);
-        if child.uasc {
+        // UASC information only for children looked after in the year (rule 1014).
+        if child.uasc && looked_after {
             tables.entry("uasc").or_default().push(Row::from([
                 ("child", id.to_string()),
                 ("sex", sex_903(child.female, year).to_string()),
@@ -244,11 +296,16 @@ pub fn ssda903_rows(
             ]));
         }
         let mut continuous_12m = false;
+        let mut prev_perm_written = false;
         for p in periods {
             if p.start > cut || p.end.is_some_and(|e| e < ys) {
                 continue;
             }
-            if !p.short_break && p.start <= ye - 365 && p.end.is_none_or(|e| e > ye) {
+            // Continuously looked after for 12 months at 31 March as DfE's validation reads it:
+            // a period ending on 31 March itself still counts (the OC2 cohort, rule 191).
+            // An in-year extract carries the OC2 of the children the year-end return will
+            // (rule 191 holds it to that), their items as recorded so far.
+            if !p.short_break && p.start <= ys && p.end.is_none_or(|e| e >= ye || e > cut) {
                 continuous_12m = true;
             }
             for (i, ep) in p.episodes.iter().enumerate() {
@@ -268,7 +325,26 @@ pub fn ssda903_rows(
                     ),
                     _ => (String::new(), String::new()),
                 };
-                let place = place_for_year(ep.place, year);
+                let place = place_for_year(ep.place, ep.decom, year);
+                // The reason for a placement change is recorded on the episode that ended with
+                // it (rule 225), the next episode's RNE saying what changed.
+                let reason_change = match (&dec_text.is_empty(), p.episodes.get(i + 1)) {
+                    (false, Some(next)) => next.reason_change.unwrap_or(""),
+                    _ => "",
+                };
+                // No postcodes for short breaks (rules 214, 398); no home postcode for an
+                // unaccompanied asylum-seeking child, whom DfE gives no distance (406).
+                let respite = matches!(ep.ls, "V3" | "V4");
+                let home_post = if respite || child.uasc {
+                    String::new()
+                } else {
+                    child.home_post.clone()
+                };
+                let (pl_post, urn) = if respite {
+                    (String::new(), String::new())
+                } else {
+                    (ep.pl_post.clone(), urn_for_year(place, &ep.urn, year))
+                };
                 tables.entry("episodes").or_default().push(Row::from([
                     ("child", id.to_string()),
                     ("decom", dmy(ep.decom)),
@@ -279,13 +355,10 @@ pub fn ssda903_rows(
                     ("place_provider", ep.provider.to_string()),
                     ("dec", dec_text),
                     ("rec", rec_text),
-                    (
-                        "reason_place_change",
-                        ep.reason_change.unwrap_or("").to_string(),
-                    ),
-                    ("home_post", child.home_post.clone()),
-                    ("pl_post", ep.pl_post.clone()),
-                    ("urn", ep.urn.clone().unwrap_or_default()),
+                    ("reason_place_change", reason_change.to_string()),
+                    ("home_post", home_post),
+                    ("pl_post", pl_post),
+                    ("urn", urn),
                 ]));
             }
             for &(day, code) in &p.reviews {
@@ -298,8 +371,9 @@ pub fn ssda903_rows(
                     ]));
                 }
             }
+            // A period still open at the start of the year is reported again (rule 576).
             for &(kind, start, end) in &p.missing {
-                if start >= ys && start <= cut {
+                if start <= cut && (start >= ys || end >= ys) {
                     tables.entry("missing").or_default().push(Row::from([
                         ("child", id.to_string()),
                         ("dob", dmy(child.dob)),
@@ -309,12 +383,15 @@ pub fn ssda903_rows(
                     ]));
                 }
             }
-            if p.start >= ys && p.start <= cut && !p.short_break {
+            // One previous-permanence row per child starting a period of care in the year
+            // (rule 630 asks it of every new start, short breaks too).
+            if p.start >= ys && p.start <= cut && !prev_perm_written {
+                prev_perm_written = true;
                 let mut pd = draw_for(seed, id, to_epoch_days(from_epoch_days(p.start)), 5);
                 let prev = pd.pick(&[
-                    // Z1: no previous permanence option; P4: not known.
-                    ("Z1", 85.0),
-                    ("P4", 5.0),
+                    // Z1: no previous permanence option. P4 (not known) is not drawn: DfE's rule
+                    // 630 asks an LA and date of any option other than Z1.
+                    ("Z1", 90.0),
                     ("P1", 2.0),
                     ("P2", 5.0),
                     ("P3", 3.0),
@@ -343,7 +420,11 @@ pub fn ssda903_rows(
                 .as_ref()
                 .map(|a| a.decision)
                 .or(p.reversed_decision.map(|r| r.0));
-            if let Some(decision) = decision.filter(|&x| x <= cut) {
+            // A reversed decision is reported up to the year it was reversed in, not after
+            // (rule 118: a reversal before the collection year).
+            let reversed_before =
+                p.adoption.is_none() && p.reversed_decision.is_some_and(|(_, when, _)| when < ys);
+            if let Some(decision) = decision.filter(|&x| x <= cut && !reversed_before) {
                 // An adopted child's decision was never reversed: its ceased date and reason stay
                 // blank (DfE rule 558); only a reversed decision carries them.
                 let (ceased, reason) = match (&p.adoption, p.reversed_decision) {
@@ -401,89 +482,99 @@ pub fn ssda903_rows(
                 }
             }
         }
-        if continuous_12m && complete_year {
-            let age = (ye - child.dob) / 365;
-            let sdq = (4..=16).contains(&age) && d.chance(0.8);
-            let score = (t.sdq_mean + 7.0 * (d.unit() + d.unit() + d.unit() - 1.5) * 2.0)
-                .round()
-                .clamp(0.0, 40.0) as i32;
-            let misuse = age >= 11 && d.chance(0.04);
-            tables.entry("oc2").or_default().push(Row::from([
-                ("child", id.to_string()),
-                ("dob", dmy(child.dob)),
-                (
-                    "sdq_score",
-                    if sdq {
-                        score.to_string()
-                    } else {
-                        String::new()
-                    },
-                ),
-                (
-                    "sdq_reason",
-                    if sdq {
-                        String::new()
-                    } else if !(4..=16).contains(&age) {
-                        "SDQ1".into()
-                    } else {
-                        d.pick(&[("SDQ2", 30.0), ("SDQ4", 50.0), ("SDQ5", 20.0)])
-                            .into()
-                    },
-                ),
-                (
-                    "convicted",
-                    if age >= 10 && d.chance(0.03) {
-                        "1"
-                    } else {
-                        "0"
-                    }
-                    .into(),
-                ),
-                (
-                    "health_check",
-                    if d.chance(t.health_check_share) {
-                        "1"
-                    } else {
-                        "0"
-                    }
-                    .into(),
-                ),
-                (
-                    "immunisations",
-                    if d.chance(0.86) { "1" } else { "0" }.into(),
-                ),
-                (
-                    "teeth_check",
-                    if d.chance(t.dental_check_share) {
-                        "1"
-                    } else {
-                        "0"
-                    }
-                    .into(),
-                ),
-                (
-                    "health_assessment",
-                    if d.chance(0.9) { "1" } else { "0" }.into(),
-                ),
-                ("substance_misuse", if misuse { "1" } else { "0" }.into()),
-                (
-                    "intervention_received",
-                    if misuse && d.chance(0.6) {
-                        "1".into()
-                    } else if misuse {
-                        "0".into()
-                    } else {
-                        String::new()
-                    },
-                ),
-                (
-                    "intervention_offered",
-                    if misuse { "1".into() } else { String::new() },
-                ),
-            ]));
+        // A care leaver this year is not in the OC2 cohort too (rule 187).
+        if continuous_12m && !care_leavers.contains(&c) {
+            tables
+                .entry("oc2")
+                .or_default()
+                .push(oc2_row(id, child, ys, ye, &mut d, t));
         }
     }
     tables
+}
+
+/// A child's OC2 row (looked after continuously for 12 months at 31 March), each item asked
+/// only at the ages DfE asks it: the SDQ from 4 to 16 (rules 157, 188), convictions from 10
+/// (542), health promotion checks under 5 (545, 546); the annual health assessment, dental
+/// check, immunisations and substance misuse of every child (191).
+fn oc2_row(id: &str, child: &Child, ys: i32, ye: i32, d: &mut Draw, t: &Targets) -> Row {
+    let age_start = age_on(from_epoch_days(child.dob), from_epoch_days(ys));
+    let age_end = age_on(from_epoch_days(child.dob), from_epoch_days(ye));
+    let sdq_age = age_start >= 4 && age_end <= 16;
+    let sdq = sdq_age && d.chance(0.8);
+    let score = (t.sdq_mean + 7.0 * (d.unit() + d.unit() + d.unit() - 1.5) * 2.0)
+        .round()
+        .clamp(0.0, 40.0) as i32;
+    let misuse = age_end >= 11 && d.chance(0.04);
+    let yes_no = |yes: bool| if yes { "1" } else { "0" }.to_string();
+    let received = misuse && d.chance(0.6);
+    let convicted = d.chance(0.03);
+    let health_check = d.chance(0.88);
+    let health_assessment = d.chance(t.health_check_share);
+    Row::from([
+        ("child", id.to_string()),
+        ("dob", dmy(child.dob)),
+        (
+            "sdq_score",
+            if sdq {
+                score.to_string()
+            } else {
+                String::new()
+            },
+        ),
+        (
+            "sdq_reason",
+            if sdq || age_end < 4 {
+                String::new()
+            } else if !sdq_age && age_start < 17 {
+                // SDQ1 (under 4 or over 16 at the assessment) for those turning 4 or 17 in
+                // the year; nothing at all from 17 (rule 189).
+                "SDQ1".into()
+            } else if !sdq_age {
+                String::new()
+            } else {
+                d.pick(&[("SDQ2", 30.0), ("SDQ4", 50.0), ("SDQ5", 20.0)])
+                    .into()
+            },
+        ),
+        (
+            "convicted",
+            if age_end >= 10 {
+                yes_no(convicted)
+            } else {
+                String::new()
+            },
+        ),
+        (
+            "health_check",
+            if age_end < 5 {
+                yes_no(health_check)
+            } else {
+                String::new()
+            },
+        ),
+        ("immunisations", yes_no(d.chance(0.86))),
+        ("teeth_check", yes_no(d.chance(t.dental_check_share))),
+        ("health_assessment", yes_no(health_assessment)),
+        ("substance_misuse", yes_no(misuse)),
+        (
+            "intervention_received",
+            if misuse {
+                yes_no(received)
+            } else {
+                String::new()
+            },
+        ),
+        // Whether an intervention was offered is asked only when none was received (158).
+        (
+            "intervention_offered",
+            if misuse && !received {
+                yes_no(d.chance(0.7))
+            } else {
+                String::new()
+            },
+        ),
+    ])
 }
 
 /// Writes a year's 903 as CSV files (one per table) or one XML file.
@@ -754,7 +845,14 @@ pub fn write_cin(path: &Path, h: &History, year: i32, as_at: Option<i32>) -> io:
             if year >= 2025 {
                 out.push_str(&format!(
                     "        <Sex>{}</Sex>\n",
-                    if child.female { "F" } else { "M" }
+                    // An unborn child's sex is U (rule 8750).
+                    if !born {
+                        "U"
+                    } else if child.female {
+                        "F"
+                    } else {
+                        "M"
+                    }
                 ));
             } else {
                 out.push_str(&format!(
@@ -798,7 +896,18 @@ pub fn write_cin(path: &Path, h: &History, year: i32, as_at: Option<i32>) -> io:
                 if let Some(closure) = ep.closure.filter(|&x| x <= cut) {
                     out.push_str(&format!("        <CINclosureDate>{}</CINclosureDate>\n        <ReasonForClosure>{}</ReasonForClosure>\n", iso(closure), ep.closure_reason));
                 }
-                if let Some(icpc) = ep.s47.iter().filter_map(|s| s.icpc).find(|&i| i <= cut) {
+                // The conference is recorded once (rule 2884): on its Section 47 module when that
+                // is in the return, else at the episode's level.
+                let in_return = |s: &&super::model::Section47| {
+                    s.start <= cut && s.icpc.unwrap_or(s.start + 14) >= ys
+                };
+                if let Some(icpc) = ep
+                    .s47
+                    .iter()
+                    .filter(|s| !in_return(s))
+                    .filter_map(|s| s.icpc)
+                    .find(|&i| i <= cut)
+                {
                     out.push_str(&format!(
                         "        <DateOfInitialCPC>{}</DateOfInitialCPC>\n",
                         iso(icpc)
@@ -851,8 +960,7 @@ pub fn write_cin(path: &Path, h: &History, year: i32, as_at: Option<i32>) -> io:
                 for s in &ep.s47 {
                     // An enquiry is in the year's return while it is open: from its start to its
                     // conference (or, without one, a fortnight later).
-                    let closes = s.icpc.unwrap_or(s.start + 14);
-                    if s.start > cut || closes < ys {
+                    if !in_return(&s) {
                         continue;
                     }
                     out.push_str(&format!("        <Section47>\n          <S47ActualStartDate>{}</S47ActualStartDate>\n", iso(s.start)));
