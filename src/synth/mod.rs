@@ -176,9 +176,7 @@ fn geography(tables: &ReferenceTables, la: &str) -> Result<Geography, SynthError
 }
 
 fn la_seed(seed: u64, la: &str) -> u64 {
-    la.bytes().fold(seed ^ 0xcb_f2_9c_e4_84_22_23_25, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    model::fnv1a(seed ^ model::FNV_OFFSET, la)
 }
 
 /// The targets an LA's data is calibrated to, per collection year.

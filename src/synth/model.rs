@@ -1764,10 +1764,7 @@ impl<'a> Simulation<'a> {
         };
         let k = self.draw.index(pool);
         let key = format!("{}:{kind}:{provider}:{k}", self.la_code);
-        let h = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
-        format!("SC{:06}", 100_000 + h % 900_000)
+        format!("SC{:06}", 100_000 + fnv1a(FNV_OFFSET, &key) % 900_000)
     }
 }
 
@@ -1776,6 +1773,17 @@ impl<'a> Simulation<'a> {
 /// exempt, rule 222).
 fn needs_urn(place: &str) -> bool {
     !matches!(place, "P1" | "P3" | "R1" | "R2" | "R5" | "Z1") && !place.starts_with('T')
+}
+
+/// FNV-1a's offset basis: the start of a hash of text that does not depend on anything else.
+pub(super) const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a over `text` from `start`: a stable, platform-independent hash, so that seeds and
+/// identifiers derived from names are the same on every machine and in every run.
+pub(super) fn fnv1a(start: u64, text: &str) -> u64 {
+    text.bytes().fold(start, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Whole years of age on a day (both as day numbers).

@@ -103,12 +103,10 @@ pub fn ssda903_rows(
     }
     let mut in_return: BTreeMap<&str, usize> = BTreeMap::new();
     let mut care_leavers = std::collections::BTreeSet::new();
+    let in_year = |p: &CarePeriod| p.start <= cut && p.end.is_none_or(|e| e >= ys);
     for (&c, periods) in &by_child {
         let child = &h.children[c];
-        let looked_after = periods
-            .iter()
-            .any(|p| p.start <= cut && p.end.is_none_or(|e| e >= ys));
-        if looked_after {
+        if periods.iter().any(|p| in_year(p)) {
             in_return.insert(&child.id, c);
         }
         // Care leavers: looked after for 13 weeks or more after the 14th birthday, including
@@ -240,9 +238,8 @@ pub fn ssda903_rows(
         let periods = by_child.get(&c).map(Vec::as_slice).unwrap_or(&[]);
         let mut d = draw_for(seed, id, year, 1);
         let age_at_cut = (cut - child.dob) / 365;
-        let in_year = |p: &&&CarePeriod| p.start <= cut && p.end.is_none_or(|e| e >= ys);
-        let looked_after = periods.iter().any(|p| in_year(&p));
-        let non_respite = periods.iter().any(|p| !p.short_break && in_year(&p));
+        let looked_after = periods.iter().any(|p| in_year(p));
+        let non_respite = periods.iter().any(|p| !p.short_break && in_year(p));
         // MOTHER is asked of every girl looked after in the year other than for short breaks
         // only (rules 165, 393, 399), and not of care leavers (628). The first child's date of
         // birth is fixed for the girl, so every year reports the same one (624), and lies
