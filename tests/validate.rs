@@ -260,6 +260,20 @@ fn cspi_validate_reads_903_xml_and_the_cin_census_and_writes_the_report() {
         .output()
         .unwrap();
     assert!(status.status.success(), "{status:?}");
+    // The generated 903 passes DfE's rules: take its social worker episodes out, so that
+    // the social worker rules (SW12) have children to flag in the XML.
+    let xml_path = data.join("857/2025/ssda903.xml");
+    let xml = std::fs::read_to_string(&xml_path).unwrap();
+    let mut kept = String::new();
+    let mut rest = xml.as_str();
+    while let Some(start) = rest.find("<SWEPISODE>") {
+        kept.push_str(&rest[..start]);
+        let end = rest[start..].find("</SWEPISODE>").unwrap() + start + "</SWEPISODE>".len();
+        rest = &rest[end..];
+    }
+    kept.push_str(rest);
+    assert!(kept.len() < xml.len());
+    std::fs::write(&xml_path, kept).unwrap();
     let out = dir.path().join("report");
     let run = std::process::Command::new(cspi)
         .arg("validate")
@@ -285,7 +299,7 @@ fn cspi_validate_reads_903_xml_and_the_cin_census_and_writes_the_report() {
     assert!(
         errors
             .lines()
-            .any(|l| l.contains(",SSDA903,") && l.contains("ssda903.xml"))
+            .any(|l| l.contains(",SSDA903,") && l.contains("ssda903.xml") && l.contains(",SW"))
     );
     assert!(
         errors

@@ -25,6 +25,10 @@ pub enum Ssda903Format {
 type Row = BTreeMap<&'static str, String>;
 
 /// Deterministic draws for one record (child, year, purpose), independent of generation order.
+/// Care leavers aged 19-21 not in touch, relative to the LA's published share (the median
+/// bias over the default LA-years came out +11% at 1.0: `cspi synth --report`).
+const NOT_IN_TOUCH: f64 = 0.92;
+
 fn draw_for(seed: u64, child: &str, year: i32, purpose: u64) -> Draw {
     let mut h: u64 = seed ^ 0x9e37_79b9_7f4a_7c15;
     for b in child
@@ -114,123 +118,144 @@ pub fn ssda903_rows(
         let fourteen = to_epoch_days(birthday(from_epoch_days(child.dob), 14));
         let sixteen = to_epoch_days(birthday(from_epoch_days(child.dob), 16));
         let real: Vec<&&CarePeriod> = periods.iter().filter(|p| !p.short_break).collect();
-        let days_after_14: i32 = real
-            .iter()
-            .map(|p| (p.end.unwrap_or(i32::MAX).min(cut) - p.start.max(fourteen)).max(0))
-            .sum();
-        let after_16 = real
-            .iter()
-            .any(|p| p.end.unwrap_or(i32::MAX) > sixteen && p.start <= cut);
-        if days_after_14 >= 91 && after_16 {
-            for age in 17..=21 {
-                let bd = to_epoch_days(birthday(from_epoch_days(child.dob), age));
-                if bd < ys || bd > cut {
-                    continue;
-                }
-                // Care leaver information is for young people no longer looked after (1007: not
-                // on the birthday, nor back in care at the end of the year) whose care was not
-                // transferred to another LA (1011).
-                let in_care = real.iter().any(|p| {
-                    (p.start <= bd && p.end.is_none_or(|e| e > bd))
-                        || (p.start <= cut && p.end.is_none_or(|e| e > cut))
-                });
-                let transferred = real
-                    .iter()
-                    .max_by_key(|p| p.start)
-                    .is_some_and(|p| p.rec == "E3");
-                if in_care || transferred {
-                    continue;
-                }
-                // A young person who died in care is no care leaver (rule 1000).
-                if periods.iter().any(|p| p.rec == "E2") {
-                    continue;
-                }
-                let mut d = draw_for(seed, &child.id, year, 3);
-                let in_touch = if age <= 18 {
-                    d.pick(&[("YES", 93.0), ("NO", 2.0), ("REFU", 1.5), ("RHOM", 3.5)])
-                } else {
-                    d.pick(&[("YES", 89.5), ("NO", 2.0), ("REFU", 1.5), ("NREQ", 7.0)])
-                };
-                let (eet, suitable) = if age <= 18 {
-                    (t.eet_17_18_share, t.suitable_17_18_share)
-                } else {
-                    (t.eet_19_21_share, t.suitable_19_21_share)
-                };
-                let known = in_touch == "YES";
-                // Only those in touch have an activity and accommodation, but every young
-                // person is in the shares' denominators, so the draws are scaled up by the
-                // share in touch.
-                let in_touch_share = if age <= 18 { 0.93 } else { 0.895 };
-                let (activ, accom) = if known {
-                    let eet_given = (eet / in_touch_share).clamp(0.05, 0.99);
-                    let activ = if d.chance(eet_given) {
-                        if age >= 19 && d.chance(t.he_19_21_share / eet.max(0.05)) {
-                            d.pick(&[("F1", 80.0), ("P1", 20.0)])
-                        } else {
-                            d.pick(&[
-                                ("F2", 45.0),
-                                ("P2", 8.0),
-                                ("F4", 8.0),
-                                ("P4", 2.0),
-                                ("F5", 27.0),
-                                ("P5", 10.0),
-                            ])
-                        }
-                    } else {
-                        d.pick(&[("G4", 20.0), ("G5", 65.0), ("G6", 15.0)])
-                    };
-                    let letter = if age <= 18 {
-                        let z = if age == 18 { 15.0 } else { 0.0 };
-                        d.pick(&[
-                            ("B", 25.0 + 15.0 - z),
-                            ("Z", z),
-                            ("D", 30.0),
-                            ("E", 10.0),
-                            ("U", 12.0),
-                            ("C", 3.0),
-                            ("X", 2.0),
-                            ("V", 3.0),
-                        ])
-                    } else {
-                        d.pick(&[
-                            ("U", 45.0),
-                            ("B", 20.0),
-                            ("D", 12.0),
-                            ("Z", 8.0),
-                            ("E", 4.0),
-                            ("K", 4.0),
-                            ("S", 2.0),
-                            ("X", 2.0),
-                            ("W", 1.0),
-                            ("G", 1.0),
-                            ("Y", 1.0),
-                        ])
-                    };
-                    // No fixed abode (S) and custody (X) are never suitable in DfE's code list, so
-                    // the other homes are suitable a little more often to keep the LA's share (X is
-                    // 2 of the 100 weights at 17-18; S and X 4 of 102 at 19-21). The draw is made
-                    // either way, so the rest of the stream stays as it was.
-                    let can_be_suitable = if age <= 18 { 0.98 } else { 0.96 };
-                    let drawn =
-                        d.chance((suitable / in_touch_share / can_be_suitable).clamp(0.05, 0.99));
-                    let ok = drawn && !matches!(letter, "S" | "X");
-                    (
-                        activ.to_string(),
-                        format!("{letter}{}", if ok { 1 } else { 2 }),
-                    )
-                } else {
-                    ("0".to_string(), "0".to_string())
-                };
-                in_return.insert(&child.id, c);
-                care_leavers.insert(c);
-                tables.entry("oc3").or_default().push(Row::from([
-                    ("child", child.id.clone()),
-                    ("dob", dmy(child.dob)),
-                    ("in_touch", in_touch.to_string()),
-                    ("activ", activ),
-                    ("accom", accom),
-                ]));
+        // The care counted is the care before the birthday: a young person who first came
+        // into care after it, or came back and left again after it, is no care leaver at that
+        // birthday (rule 1016: not required when care ended after the birthday).
+        let qualifies_at = |bd: i32| {
+            let days_after_14: i32 = real
+                .iter()
+                .map(|p| {
+                    (p.end.unwrap_or(i32::MAX).min(cut).min(bd) - p.start.max(fourteen)).max(0)
+                })
+                .sum();
+            let after_16 = real
+                .iter()
+                .any(|p| p.end.unwrap_or(i32::MAX) > sixteen && p.start <= bd);
+            let again_after = real.iter().any(|p| p.start > bd && p.start <= cut);
+            days_after_14 >= 91 && after_16 && !again_after
+        };
+        for age in 17..=21 {
+            let bd = to_epoch_days(birthday(from_epoch_days(child.dob), age));
+            if bd < ys || bd > cut || !qualifies_at(bd) {
+                continue;
             }
+            // Care leaver information is for young people no longer looked after (1007: not
+            // on the birthday, nor back in care at the end of the year) whose care was not
+            // transferred to another LA (1011). Care all year that ended on 31 March itself
+            // is DfE's OC2 cohort instead (187, 191).
+            let in_care = real.iter().any(|p| {
+                (p.start <= bd && p.end.is_none_or(|e| e > bd))
+                    || (p.start <= cut && p.end.is_none_or(|e| e > cut))
+                    || (p.start <= ys && p.end == Some(ye))
+            });
+            let transferred = real
+                .iter()
+                .max_by_key(|p| p.start)
+                .is_some_and(|p| p.rec == "E3");
+            if in_care || transferred {
+                continue;
+            }
+            // A young person who died in care is no care leaver (rule 1000).
+            if periods.iter().any(|p| p.rec == "E2") {
+                continue;
+            }
+            let mut d = draw_for(seed, &child.id, year, 3);
+            let in_touch = if age <= 18 {
+                d.pick(&[("YES", 93.0), ("NO", 2.0), ("REFU", 1.5), ("RHOM", 3.5)])
+            } else {
+                // Not in touch (NO, REFU) at the LA's published share; no longer requiring
+                // services (NREQ) 7%.
+                let lost = (t.not_in_touch_19_21_share * 100.0 * NOT_IN_TOUCH).clamp(0.5, 40.0);
+                d.pick(&[
+                    ("YES", 100.0 - lost - 7.0),
+                    ("NO", lost * 0.57),
+                    ("REFU", lost * 0.43),
+                    ("NREQ", 7.0),
+                ])
+            };
+            let (eet, suitable) = if age <= 18 {
+                (t.eet_17_18_share, t.suitable_17_18_share)
+            } else {
+                (t.eet_19_21_share, t.suitable_19_21_share)
+            };
+            let known = in_touch == "YES";
+            // Only those in touch have an activity and accommodation, but every young
+            // person is in the shares' denominators, so the draws are scaled up by the
+            // share in touch.
+            let in_touch_share = if age <= 18 {
+                0.93
+            } else {
+                (0.93 - t.not_in_touch_19_21_share).max(0.5)
+            };
+            let (activ, accom) = if known {
+                let eet_given = (eet / in_touch_share).clamp(0.05, 0.99);
+                let activ = if d.chance(eet_given) {
+                    if age >= 19 && d.chance(t.he_19_21_share / eet.max(0.05)) {
+                        d.pick(&[("F1", 80.0), ("P1", 20.0)])
+                    } else {
+                        d.pick(&[
+                            ("F2", 45.0),
+                            ("P2", 8.0),
+                            ("F4", 8.0),
+                            ("P4", 2.0),
+                            ("F5", 27.0),
+                            ("P5", 10.0),
+                        ])
+                    }
+                } else {
+                    d.pick(&[("G4", 20.0), ("G5", 65.0), ("G6", 15.0)])
+                };
+                let letter = if age <= 18 {
+                    let z = if age == 18 { 15.0 } else { 0.0 };
+                    d.pick(&[
+                        ("B", 25.0 + 15.0 - z),
+                        ("Z", z),
+                        ("D", 30.0),
+                        ("E", 10.0),
+                        ("U", 12.0),
+                        ("C", 3.0),
+                        ("X", 2.0),
+                        ("V", 3.0),
+                    ])
+                } else {
+                    d.pick(&[
+                        ("U", 45.0),
+                        ("B", 20.0),
+                        ("D", 12.0),
+                        ("Z", 8.0),
+                        ("E", 4.0),
+                        ("K", 4.0),
+                        ("S", 2.0),
+                        ("X", 2.0),
+                        ("W", 1.0),
+                        ("G", 1.0),
+                        ("Y", 1.0),
+                    ])
+                };
+                // No fixed abode (S) and custody (X) are never suitable in DfE's code list, so
+                // the other homes are suitable a little more often to keep the LA's share (X is
+                // 2 of the 100 weights at 17-18; S and X 4 of 102 at 19-21). The draw is made
+                // either way, so the rest of the stream stays as it was.
+                let can_be_suitable = if age <= 18 { 0.98 } else { 0.96 };
+                let drawn =
+                    d.chance((suitable / in_touch_share / can_be_suitable).clamp(0.05, 0.99));
+                let ok = drawn && !matches!(letter, "S" | "X");
+                (
+                    activ.to_string(),
+                    format!("{letter}{}", if ok { 1 } else { 2 }),
+                )
+            } else {
+                ("0".to_string(), "0".to_string())
+            };
+            in_return.insert(&child.id, c);
+            care_leavers.insert(c);
+            tables.entry("oc3").or_default().push(Row::from([
+                ("child", child.id.clone()),
+                ("dob", dmy(child.dob)),
+                ("in_touch", in_touch.to_string()),
+                ("activ", activ),
+                ("accom", accom),
+            ]));
         }
     }
     for (&id, &c) in &in_return {
@@ -460,8 +485,22 @@ pub fn ssda903_rows(
                 ]));
             }
             if year >= 2024 {
+                // A child back in care later in the year kept a social worker between the two
+                // periods: the last worker's episode runs to the next period's start, so the
+                // year's episodes follow on (rules SW10, SW11a).
+                let back_in_year = periods
+                    .iter()
+                    .filter(|q| q.start > p.start && !q.short_break && q.start <= cut)
+                    .map(|q| q.start)
+                    .min()
+                    .filter(|_| p.end.is_some_and(|e| e >= ys));
                 for (k, (worker, start)) in p.social_workers.iter().enumerate() {
-                    let end = p.social_workers.get(k + 1).map(|w| w.1).or(p.end);
+                    let end = p
+                        .social_workers
+                        .get(k + 1)
+                        .map(|w| w.1)
+                        .or(back_in_year)
+                        .or(p.end);
                     if *start > cut || end.is_some_and(|e| e < ys) {
                         continue;
                     }
@@ -523,9 +562,10 @@ fn oc2_row(id: &str, child: &Child, ys: i32, ye: i32, d: &mut Draw, t: &Targets)
             "sdq_reason",
             if sdq || age_end < 4 {
                 String::new()
-            } else if !sdq_age && age_start < 17 {
+            } else if !sdq_age && to_epoch_days(birthday(from_epoch_days(child.dob), 17)) >= ys {
                 // SDQ1 (under 4 or over 16 at the assessment) for those turning 4 or 17 in
-                // the year; nothing at all from 17 (rule 189).
+                // the year, 1 April included (rule 197B); nothing at all once 17 before the
+                // year began (rule 189).
                 "SDQ1".into()
             } else if !sdq_age {
                 String::new()
@@ -638,6 +678,15 @@ fn element(out: &mut String, indent: usize, name: &str, value: Option<&String>) 
     }
 }
 
+/// One of HEADER's groups (AMISSING, AREVIEW, OC2, …): the row's items as its elements.
+fn group(out: &mut String, name: &str, row: &Row, items: &[(&str, &str)]) {
+    out.push_str(&format!("      <{name}>\n"));
+    for (tag, key) in items {
+        element(out, 8, tag, row.get(*key));
+    }
+    out.push_str(&format!("      </{name}>\n"));
+}
+
 /// The 903 XML layout: CHILD › HEADER (with its groups) and EPISODE siblings.
 fn ssda903_xml(tables: &BTreeMap<&'static str, Vec<Row>>) -> String {
     let by_child = |table: &str| -> BTreeMap<String, Vec<&Row>> {
@@ -647,7 +696,7 @@ fn ssda903_xml(tables: &BTreeMap<&'static str, Vec<Row>>) -> String {
         }
         m
     };
-    let (episodes, reviews, missing, uasc, oc2, oc3, ad1, placed, perm) = (
+    let (episodes, reviews, missing, uasc, oc2, oc3, ad1, placed, perm, workers) = (
         by_child("episodes"),
         by_child("reviews"),
         by_child("missing"),
@@ -657,6 +706,7 @@ fn ssda903_xml(tables: &BTreeMap<&'static str, Vec<Row>>) -> String {
         by_child("ad1"),
         by_child("placed_adoption"),
         by_child("prev_perm"),
+        by_child("sw_episodes"),
     );
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<EXPSSDA903>\n");
     for h in tables.get("header").map(Vec::as_slice).unwrap_or(&[]) {
@@ -699,61 +749,80 @@ fn ssda903_xml(tables: &BTreeMap<&'static str, Vec<Row>>) -> String {
         element(&mut out, 6, "MOTHER", h.get("mother"));
         element(&mut out, 6, "MC_DOB", h.get("mc_dob"));
         for m in missing.get(id).map(Vec::as_slice).unwrap_or(&[]) {
-            out.push_str("      <AMISSING>\n");
-            for (tag, key) in [
-                ("MISSING", "missing"),
-                ("MIS_START", "mis_start"),
-                ("MIS_END", "mis_end"),
-            ] {
-                element(&mut out, 8, tag, m.get(key));
-            }
-            out.push_str("      </AMISSING>\n");
+            group(
+                &mut out,
+                "AMISSING",
+                m,
+                &[
+                    ("MISSING", "missing"),
+                    ("MIS_START", "mis_start"),
+                    ("MIS_END", "mis_end"),
+                ],
+            );
         }
         for r in reviews.get(id).map(Vec::as_slice).unwrap_or(&[]) {
-            out.push_str("      <AREVIEW>\n");
-            element(&mut out, 8, "REVIEW", r.get("review"));
-            element(&mut out, 8, "REVIEW_CODE", r.get("review_code"));
-            out.push_str("      </AREVIEW>\n");
+            group(
+                &mut out,
+                "AREVIEW",
+                r,
+                &[("REVIEW", "review"), ("REVIEW_CODE", "review_code")],
+            );
         }
         if let Some(p) = perm.get(id).and_then(|v| v.first()) {
-            out.push_str("      <PERMANENCE>\n");
-            for (tag, key) in [
-                ("PREV_PERM", "prev_perm"),
-                ("LA_PERM", "la_perm"),
-                ("DATE_PERM", "date_perm"),
-            ] {
-                element(&mut out, 8, tag, p.get(key));
-            }
-            out.push_str("      </PERMANENCE>\n");
+            group(
+                &mut out,
+                "PERMANENCE",
+                p,
+                &[
+                    ("PREV_PERM", "prev_perm"),
+                    ("LA_PERM", "la_perm"),
+                    ("DATE_PERM", "date_perm"),
+                ],
+            );
         }
         if let Some(o) = oc2.get(id).and_then(|v| v.first()) {
-            out.push_str("      <OC2>\n");
-            for (tag, key) in [
-                ("SDQ_SCORE", "sdq_score"),
-                ("SDQ_REASON", "sdq_reason"),
-                ("CONVICTED", "convicted"),
-                ("HEALTH_CHECK", "health_check"),
-                ("IMMUNISATIONS", "immunisations"),
-                ("TEETH_CHECK", "teeth_check"),
-                ("HEALTH_ASSESSMENT", "health_assessment"),
-                ("SUBSTANCE_MISUSE", "substance_misuse"),
-                ("INTERVENTION_RECEIVED", "intervention_received"),
-                ("INTERVENTION_OFFERED", "intervention_offered"),
-            ] {
-                element(&mut out, 8, tag, o.get(key));
-            }
-            out.push_str("      </OC2>\n");
+            group(
+                &mut out,
+                "OC2",
+                o,
+                &[
+                    ("SDQ_SCORE", "sdq_score"),
+                    ("SDQ_REASON", "sdq_reason"),
+                    ("CONVICTED", "convicted"),
+                    ("HEALTH_CHECK", "health_check"),
+                    ("IMMUNISATIONS", "immunisations"),
+                    ("TEETH_CHECK", "teeth_check"),
+                    ("HEALTH_ASSESSMENT", "health_assessment"),
+                    ("SUBSTANCE_MISUSE", "substance_misuse"),
+                    ("INTERVENTION_RECEIVED", "intervention_received"),
+                    ("INTERVENTION_OFFERED", "intervention_offered"),
+                ],
+            );
         }
         for p in placed.get(id).map(Vec::as_slice).unwrap_or(&[]) {
-            out.push_str("      <AD_PLACED>\n");
-            for (tag, key) in [
-                ("DATE_PLACED", "date_placed"),
-                ("DATE_PLACED_CEASED", "date_placed_ceased"),
-                ("REASON_PLACED_CEASED", "reason_placed_ceased"),
-            ] {
-                element(&mut out, 8, tag, p.get(key));
-            }
-            out.push_str("      </AD_PLACED>\n");
+            group(
+                &mut out,
+                "AD_PLACED",
+                p,
+                &[
+                    ("DATE_PLACED", "date_placed"),
+                    ("DATE_PLACED_CEASED", "date_placed_ceased"),
+                    ("REASON_PLACED_CEASED", "reason_placed_ceased"),
+                ],
+            );
+        }
+        for w in workers.get(id).map(Vec::as_slice).unwrap_or(&[]) {
+            group(
+                &mut out,
+                "SWEPISODE",
+                w,
+                &[
+                    ("SW_ID", "sw_id"),
+                    ("SW_DECOM", "sw_decom"),
+                    ("SW_DEC", "sw_dec"),
+                    ("SW_REASON", "sw_reason"),
+                ],
+            );
         }
         out.push_str("    </HEADER>\n");
         for e in episodes.get(id).map(Vec::as_slice).unwrap_or(&[]) {
