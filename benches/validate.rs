@@ -66,6 +66,7 @@ fn benches(c: &mut Criterion) {
                 let inputs = RuleInputs {
                     collection,
                     year: 2025,
+                    as_at: None,
                     la_code: LA,
                     tables: &data.tables,
                     file_values: &data.file_values,
@@ -96,7 +97,7 @@ fn benches(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("one_county_year", |b| {
         b.iter(|| {
-            let (returns, _) = read_returns_over(&files, &label, &held);
+            let (returns, _) = read_returns_over(&files, &label, &held, None);
             assert_eq!(returns.len(), 2);
             returns.len()
         })

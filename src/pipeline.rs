@@ -589,6 +589,7 @@ fn dfe_validation(
                 held.iter()
                     .any(|h| h.0 == k.la_code.as_str() && h.1 == k.collection && h.2 == k.year - 1)
             }),
+            as_at: None,
         },
     )?;
     let detail = format!(

@@ -71,9 +71,11 @@ pub fn validate(request: &Request) -> Result<Validation, ValidateError> {
     let store = Store::new(scratch.path().join("store"));
     let mut previous_read = false;
     if !request.previous.is_empty() {
+        // Last year's return is whole: an extract's date is this year's.
         let hints = Hints {
             la_code: request.hints.la_code,
             year: request.hints.year.map(|y| y - 1),
+            as_at: None,
         };
         let last = ingest::ingest(&request.previous, &store, &hints)?;
         previous_read = !last.returns.is_empty();

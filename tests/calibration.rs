@@ -149,22 +149,19 @@ fn figures_from_synthetic_returns_match_the_calibration_targets() {
 
 /// Indicators whose generated figure is still more than 10% from DfE's (issue 12's residue).
 /// Every other benchmarked indicator must be within 10%; the list only shrinks.
-const NOT_YET_CALIBRATED: &[&str] = &[
-    // Child protection plans open at 31 March for 2 years or more (-24% at the last
-    // measurement): 3-9 plans per LA-year, so the median moves by ±8 points from run to run;
-    // the tail is thinned to the published share of plans *ceasing* after 2 years, which is
-    // within 10%, and the open share stays below it.
-    "cpp_open_2y",
-    // Children returning home as part of the care plan (+16%; +6% and +10% in the two runs
-    // before it): the route mix's returns home trade off against adoptions and SGOs.
-    "cla_returned_home",
-];
+const NOT_YET_CALIBRATED: &[&str] = &[];
+
+/// Runs of the default recipe pooled (`cspi synth --report --seeds 3`): one run's median bias
+/// moves by up to ±15 points from seed to seed on the indicators that count a few children
+/// per LA-year (plans open two years, returns home, children away), more than the 10% held.
+const SEEDS: u32 = 3;
 
 #[test]
 fn the_default_data_is_within_ten_percent_of_published_figures() {
     // The embedded default (Lincolnshire and its 10 neighbours, 2020/21-2024/25): the median
-    // over LA-years of (generated - published) / published, as `cspi synth --report` prints it.
-    let lines = cspi::calibration::report(&Recipe::embedded_default()).unwrap();
+    // over LA-years of (generated - published) / published, as `cspi synth --report --seeds 3`
+    // prints it.
+    let lines = cspi::calibration::report(&Recipe::embedded_default(), SEEDS).unwrap();
     let catalogue = Catalogue::embedded().unwrap();
     let mut failures = vec![];
     for def in &catalogue.definitions {
@@ -183,7 +180,7 @@ fn the_default_data_is_within_ten_percent_of_published_figures() {
             continue;
         };
         assert!(
-            line.la_years >= 11,
+            line.la_years >= 11 * SEEDS as usize,
             "{}: {} LA-years",
             def.id,
             line.la_years

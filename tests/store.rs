@@ -242,7 +242,7 @@ fn an_lea_that_differs_from_the_folder_or_la_flag_is_a_warning_not_an_override()
     let other = Store::new(dir.path().join("store2"));
     let hints = Hints {
         la_code: Some(la()),
-        year: None,
+        ..Hints::default()
     };
     let outcome = ingest(&[loose], &other, &hints).unwrap();
     let warned = issues(&outcome, "la_code");

@@ -126,9 +126,9 @@ fn synthetic_returns_pass_validation_and_overlap_like_real_ones() {
 }
 
 /// Every DfE error in the generated returns, one line per rule (none are expected).
-fn dfe_errors(out: &Path) -> Vec<String> {
+fn dfe_errors(out: &Path, hints: &Hints) -> Vec<String> {
     let store = Store::new(out.join("store"));
-    let outcome = ingest(&[out.to_path_buf()], &store, &Hints::default()).unwrap();
+    let outcome = ingest(&[out.to_path_buf()], &store, hints).unwrap();
     let mut by_rule: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for i in &outcome.report.issues {
         if i.severity == cspi::ingest::report::Severity::DfeError {
@@ -152,16 +152,40 @@ fn generated_returns_pass_dfe_rules_in_every_year_and_layout() {
         &|_| {},
     )
     .unwrap();
-    let errors = dfe_errors(out.path());
+    let errors = dfe_errors(out.path(), &Hints::default());
     assert!(errors.is_empty(), "{}", errors.join("\n"));
-    // A metropolitan district as XML, social worker episodes included from 2023/24. (In-year
-    // extracts are left out: DfE's rules are year-end rules, and cspi runs them on an extract
-    // as if its date were 31 March.)
+    // A metropolitan district as XML, social worker episodes included from 2023/24.
     let out = tempfile::tempdir().unwrap();
     let xml = recipe(&["340"], 2021, 2026, Ssda903Format::Xml);
     synth::generate(&xml, out.path(), &|_| {}).unwrap();
-    let errors = dfe_errors(out.path());
+    let errors = dfe_errors(out.path(), &Hints::default());
     assert!(errors.is_empty(), "{}", errors.join("\n"));
+}
+
+#[test]
+fn in_year_extracts_pass_dfe_rules_judged_at_their_date() {
+    // A county's monthly extracts to 31 October and to 31 January, each after a whole year:
+    // the rules judge the extract's year to its date (`--as-at`).
+    for (format, date) in [
+        (Ssda903Format::Csv, (2024, 10, 31)),
+        (Ssda903Format::Xml, (2025, 1, 31)),
+    ] {
+        let as_at = chrono::NaiveDate::from_ymd_opt(date.0, date.1, date.2).unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let mut r = recipe(&["873"], 2024, 2025, format);
+        r.as_at = Some(as_at);
+        synth::generate(&r, out.path(), &|_| {}).unwrap();
+        let hints = Hints {
+            as_at: Some(as_at),
+            ..Hints::default()
+        };
+        let errors = dfe_errors(out.path(), &hints);
+        assert!(
+            errors.is_empty(),
+            "extract to {as_at}: {}",
+            errors.join("\n")
+        );
+    }
 }
 
 #[test]

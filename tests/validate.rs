@@ -152,6 +152,7 @@ fn the_report_has_the_same_sheets_in_every_format() {
         returns: &v.returns,
         moved: &v.moved,
         previous_read: v.previous_read,
+        as_at: None,
     };
     let out = tempfile::tempdir().unwrap();
     let written = write(out.path(), &input).unwrap();

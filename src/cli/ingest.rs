@@ -2,8 +2,7 @@
 
 use std::path::PathBuf;
 
-use cspi::domain::la::LaCode;
-use cspi::ingest::{self, returns::Hints, store::Store};
+use cspi::ingest::{self, store::Store};
 
 use super::Status;
 
@@ -22,20 +21,13 @@ pub struct Args {
     /// The history store folder (created if absent).
     #[arg(long, default_value = "out/store")]
     store: PathBuf,
-    /// The LA's 3-digit DfE code, for files not under a `<la_code>/<year>/` folder.
-    #[arg(long, value_parser = super::la_code)]
-    la: Option<LaCode>,
-    /// The collection year (year ending 31 March), for files not under a `<year>/` folder.
-    #[arg(long, value_parser = super::collection_year)]
-    year: Option<i32>,
+    #[command(flatten)]
+    hints: super::ReturnHints,
 }
 
 pub fn run(args: Args) -> anyhow::Result<Status> {
     let store = Store::new(&args.store);
-    let hints = Hints {
-        la_code: args.la,
-        year: args.year,
-    };
+    let hints = args.hints.hints();
     let outcome = ingest::ingest(&args.inputs, &store, &hints)
         .map_err(|e| anyhow::anyhow!("ingest failed; the history store is unchanged: {e}"))?;
     println!("{}", outcome.report.summary());

@@ -107,6 +107,46 @@ pub fn incomplete_if(files_not_read: &[String]) -> Status {
     Status::InputsNotRead
 }
 
+/// What the command line says of returns whose files do not: their LA, their collection year,
+/// and whether they are in-year extracts.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReturnHints {
+    /// The LA's 3-digit DfE code, for files not under a `<la_code>/<year>/` folder.
+    #[arg(long, value_parser = la_code)]
+    la: Option<LaCode>,
+    /// The collection year (year ending 31 March), for files not under a `<year>/` folder.
+    #[arg(long, value_parser = collection_year)]
+    year: Option<i32>,
+    /// The returns of this date's collection year are in-year extracts running to it
+    /// (YYYY-MM-DD, before 31 March): the DfE rules judge open episodes, ages and durations at
+    /// this date instead of 31 March.
+    #[arg(long, value_parser = extract_date)]
+    as_at: Option<chrono::NaiveDate>,
+}
+
+impl ReturnHints {
+    pub fn hints(&self) -> cspi::ingest::returns::Hints {
+        cspi::ingest::returns::Hints {
+            la_code: self.la,
+            year: self.year,
+            as_at: self.as_at,
+        }
+    }
+}
+
+/// `--as-at` of an extract: a date before the 31 March of a collection year the store can hold.
+fn extract_date(text: &str) -> Result<chrono::NaiveDate, String> {
+    let date = chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|e| format!("`{text}`: expected a date YYYY-MM-DD ({e})"))?;
+    let year = cspi::domain::dates::collection_year(date);
+    if !cspi::domain::dates::COLLECTION_YEARS.contains(&year) {
+        return Err(format!("{date} is not in a collection year cspi reads"));
+    }
+    cspi::ingest::returns::extract_date(date, year).ok_or_else(|| {
+        format!("{date} is the 31 March of collection year {year}: the whole year, not an extract")
+    })
+}
+
 /// `--la`: a DfE 3-digit code known to the reference tables.
 pub fn la_code(text: &str) -> Result<LaCode, String> {
     LaCode::parse(text).map_err(|e| e.to_string())

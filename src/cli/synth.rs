@@ -48,6 +48,11 @@ pub struct Args {
     /// <out>/calibration_report.csv.
     #[arg(long)]
     report: bool,
+    /// With --report: generate the recipe this many times (its seed, seed + 1, …) and pool their
+    /// LA-years, so that indicators counting a few children per LA-year are not read off one
+    /// lucky or unlucky draw.
+    #[arg(long, default_value_t = 1, requires = "report")]
+    seeds: u32,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -104,7 +109,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         recipe.as_at = Some(as_at);
     }
     if args.report {
-        return report(&recipe, &args.out);
+        return report(&recipe, args.seeds, &args.out);
     }
     let bar = ProgressBar::new(recipe.las.len() as u64);
     bar.set_style(
@@ -133,24 +138,25 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn report(recipe: &Recipe, out: &std::path::Path) -> anyhow::Result<()> {
+fn report(recipe: &Recipe, seeds: u32, out: &std::path::Path) -> anyhow::Result<()> {
     let started = Instant::now();
-    let lines = cspi::calibration::report(recipe)?;
+    let lines = cspi::calibration::report(recipe, seeds)?;
     println!(
-        "{:<40} {:<34} {:>8} {:>10} {:>10} {:>7}",
-        "indicator", "published measure", "LA-years", "generated", "published", "bias"
+        "{:<40} {:<34} {:>8} {:>10} {:>10} {:>7} {:>9}",
+        "indicator", "published measure", "LA-years", "generated", "published", "bias", "mean bias"
     );
     let show = |v: Option<f64>, dp: usize| v.map_or("-".to_string(), |v| format!("{v:.dp$}"));
+    let percent = |b: Option<f64>| b.map_or("-".to_string(), |b| format!("{:+.0}%", 100.0 * b));
     for l in &lines {
         println!(
-            "{:<40} {:<34} {:>8} {:>10} {:>10} {:>7}",
+            "{:<40} {:<34} {:>8} {:>10} {:>10} {:>7} {:>9}",
             l.indicator,
             l.measure,
             l.la_years,
             show(l.generated, 1),
             show(l.published, 1),
-            l.bias
-                .map_or("-".to_string(), |b| format!("{:+.0}%", 100.0 * b)),
+            percent(l.bias),
+            percent(l.mean_bias),
         );
     }
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;

@@ -2,9 +2,7 @@
 
 use std::path::PathBuf;
 
-use cspi::domain::la::LaCode;
 use cspi::ingest::report::Severity;
-use cspi::ingest::returns::Hints;
 use cspi::render::validation::{ValidationInput, moved_reading, write};
 use cspi::validate::{Request, validate};
 
@@ -26,12 +24,8 @@ pub struct Args {
     /// Last year's return (files or folders), so the cross-year rules run.
     #[arg(long)]
     previous: Vec<PathBuf>,
-    /// The LA's 3-digit DfE code, for files not under a `<la_code>/<year>/` folder.
-    #[arg(long, value_parser = super::la_code)]
-    la: Option<LaCode>,
-    /// The collection year (year ending 31 March), for files not under a `<year>/` folder.
-    #[arg(long, value_parser = super::collection_year)]
-    year: Option<i32>,
+    #[command(flatten)]
+    hints: super::ReturnHints,
     /// Where the report is written.
     #[arg(long, default_value = "out/validation")]
     out: PathBuf,
@@ -44,12 +38,10 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     let request = Request {
         inputs: args.inputs,
         previous: args.previous,
-        hints: Hints {
-            la_code: args.la,
-            year: args.year,
-        },
+        hints: args.hints.hints(),
         impact: !args.no_impact,
     };
+    let request_as_at = request.hints.as_at;
     let v = validate(&request)?;
     let written = write(
         &args.out,
@@ -58,6 +50,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
             returns: &v.returns,
             moved: &v.moved,
             previous_read: v.previous_read,
+            as_at: request_as_at,
         },
     )?;
     for (key, files) in &v.returns {
@@ -68,14 +61,28 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
                 .filter(|i| i.severity == s && i.in_files(files))
                 .count()
         };
+        let extract = request_as_at
+            .and_then(|d| cspi::ingest::returns::extract_date(d, key.year))
+            .map(|d| format!(" (in-year extract to {d})"))
+            .unwrap_or_default();
         println!(
-            "{} {} {}: {} DfE error rows, {} query rows, {} rows rejected by the reader",
+            "{} {} {}{extract}: {} DfE error rows, {} query rows, {} rows rejected by the reader",
             key.collection.name(),
             key.la_code,
             key.year,
             of(Severity::DfeError),
             of(Severity::DfeQuery),
             of(Severity::Error)
+        );
+    }
+    if let Some(date) = request_as_at
+        && !v
+            .returns
+            .iter()
+            .any(|(k, _)| cspi::ingest::returns::extract_date(date, k.year).is_some())
+    {
+        println!(
+            "--as-at {date}: no return of its collection year was read; every return was judged as a whole year"
         );
     }
     if !v.previous_read {

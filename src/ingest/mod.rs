@@ -93,22 +93,23 @@ pub fn ingest(
     let mut outcome = IngestOutcome::default();
     outcome.report.extend(found.drain(..));
     let mut writer = store.begin()?;
-    let written = write_returns(&files, &label, &mut writer, &mut outcome).and_then(|()| {
-        outcome.report.sort();
-        outcome.history_report.sort();
-        outcome.files_not_read = files_not_read(&outcome.report);
-        // Written under the lock, so they are this ingest's; the switch comes last, so a
-        // failure anywhere leaves the history as it was.
-        let dir = store.root.join("validation");
-        outcome.report_stem = dir.join("report");
-        store::write_report(&outcome.report, &outcome.report_stem)?;
-        store::write_report(&outcome.history_report, &dir.join("history_notes"))?;
-        // An ingest that changed no return makes no new generation.
-        if !outcome.returns.is_empty() {
-            writer.commit()?;
-        }
-        Ok(())
-    });
+    let written =
+        write_returns(&files, &label, hints.as_at, &mut writer, &mut outcome).and_then(|()| {
+            outcome.report.sort();
+            outcome.history_report.sort();
+            outcome.files_not_read = files_not_read(&outcome.report);
+            // Written under the lock, so they are this ingest's; the switch comes last, so a
+            // failure anywhere leaves the history as it was.
+            let dir = store.root.join("validation");
+            outcome.report_stem = dir.join("report");
+            store::write_report(&outcome.report, &outcome.report_stem)?;
+            store::write_report(&outcome.history_report, &dir.join("history_notes"))?;
+            // An ingest that changed no return makes no new generation.
+            if !outcome.returns.is_empty() {
+                writer.commit()?;
+            }
+            Ok(())
+        });
     let committed = written.is_ok() && !outcome.returns.is_empty();
     if !committed {
         writer.discard();
@@ -122,6 +123,7 @@ pub fn ingest(
 fn write_returns(
     files: &[returns::InputFile],
     label: &(dyn Fn(&Path) -> String + Sync),
+    as_at: Option<chrono::NaiveDate>,
     writer: &mut store::StoreWriter<'_>,
     outcome: &mut IngestOutcome,
 ) -> Result<(), IngestError> {
@@ -135,7 +137,7 @@ fn write_returns(
         let held = |la: &LaCode, year: i32, collection: Collection| {
             writer.held_tables(la, year, collection)
         };
-        let (mut returns, unassigned) = returns::read_returns_over(&group, label, &held);
+        let (mut returns, unassigned) = returns::read_returns_over(&group, label, &held, as_at);
         outcome.report.merge(unassigned);
         let mut las = BTreeSet::new();
         for r in &mut returns {

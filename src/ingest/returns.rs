@@ -12,6 +12,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use chrono::NaiveDate;
 use polars::prelude::*;
 use rayon::prelude::*;
 
@@ -98,6 +99,18 @@ pub struct InputFile {
 pub struct Hints {
     pub la_code: Option<LaCode>,
     pub year: Option<i32>,
+    /// The returns of this date's collection year are in-year extracts running to it (the
+    /// files themselves do not say: a 903 CSV has no header, and a CIN extract's ReferenceDate
+    /// is still the year's 31 March). The DfE rules then judge that year as the year so far.
+    pub as_at: Option<NaiveDate>,
+}
+
+/// `date` as the end of an in-year extract of collection year `year`: in that year and
+/// before its 31 March (an extract to 31 March is the whole year).
+pub fn extract_date(date: NaiveDate, year: i32) -> Option<NaiveDate> {
+    (crate::domain::dates::collection_year(date) == year
+        && date < crate::domain::dates::collection_year_end(year))
+    .then_some(date)
 }
 
 /// How completely a table of a return was read from its files.
@@ -120,6 +133,8 @@ pub struct ReturnData {
     /// The tables this ingest actually read, and how completely: only these may replace what
     /// the store holds (a table no readable file supplied must not wipe an earlier ingest's).
     pub supplied: BTreeMap<String, Supply>,
+    /// The date the return runs to when it is an in-year extract (see [`Hints::as_at`]).
+    pub as_at: Option<NaiveDate>,
     /// The file-level values (CIN header: LA, collection year, reference date …).
     pub file_values: BTreeMap<String, String>,
     /// The files the return was read from (report labels).
@@ -710,17 +725,19 @@ pub fn read_returns(
     files: &[InputFile],
     label: &(dyn Fn(&Path) -> String + Sync),
 ) -> (Vec<ReturnData>, Report) {
-    read_returns_over(files, label, &|_, _, _| Tables::new())
+    read_returns_over(files, label, &|_, _, _| Tables::new(), None)
 }
 
 /// As [`read_returns`], over what the store already holds: `held` gives the tables saved for
 /// a return (LA, year, collection). A table this ingest does not supply is kept from the store,
 /// so the cross-row checks see it too — a re-ingested episodes file is checked against the
 /// header already held, not against an empty one. Held tables are never counted as read.
+/// The returns of `as_at`'s collection year are in-year extracts to it ([`Hints::as_at`]).
 pub fn read_returns_over(
     files: &[InputFile],
     label: &(dyn Fn(&Path) -> String + Sync),
     held: &(dyn Fn(&LaCode, i32, Collection) -> Tables + Sync),
+    as_at: Option<NaiveDate>,
 ) -> (Vec<ReturnData>, Report) {
     let read: Vec<FileTables> = files
         .par_iter()
@@ -774,6 +791,7 @@ pub fn read_returns_over(
                     }
                     let mut data = assemble(la_code, year, collection, files);
                     data.supplied = supplied;
+                    data.as_at = as_at.and_then(|d| extract_date(d, year));
                     let last_year = out
                         .last()
                         .filter(|p| p.year == year - 1)
@@ -869,6 +887,7 @@ fn assemble(
         collection,
         tables,
         supplied: BTreeMap::new(),
+        as_at: None,
         file_values,
         files: labels,
         report,
@@ -986,6 +1005,7 @@ pub fn dfe_issues(
     let inputs = RuleInputs {
         collection: data.collection,
         year: data.year,
+        as_at: data.as_at,
         la_code: data.la_code.as_str(),
         tables: &data.tables,
         file_values: &data.file_values,

@@ -28,6 +28,8 @@ pub struct ValidationInput<'a> {
     pub moved: &'a [(ReturnKey, Vec<Moved>)],
     /// Whether last year's return was given (else the cross-year rules did not run).
     pub previous_read: bool,
+    /// The date the in-year extract of its collection year runs to, when one was validated.
+    pub as_at: Option<chrono::NaiveDate>,
 }
 
 /// The banner every format carries.
@@ -119,7 +121,7 @@ pub fn sheets(input: &ValidationInput) -> Vec<Sheet> {
             Some(k) => vec![
                 k.la_code.to_string().into(),
                 Cell::Number(f64::from(k.year)),
-                return_name(k).into(),
+                return_name(k, input.as_at).into(),
             ],
             None => vec![Cell::Empty, Cell::Empty, Cell::Empty],
         }
@@ -322,10 +324,15 @@ fn kind(severity: Severity) -> &'static str {
     }
 }
 
-fn return_name(key: &ReturnKey) -> &'static str {
-    match key.collection {
+/// The return's name, saying when it is an in-year extract (its rules were judged at its date).
+fn return_name(key: &ReturnKey, as_at: Option<chrono::NaiveDate>) -> String {
+    let name = match key.collection {
         crate::ingest::returns::Collection::Ssda903 => "SSDA903",
         crate::ingest::returns::Collection::Cin => "CIN census",
+    };
+    match as_at.and_then(|d| crate::ingest::returns::extract_date(d, key.year)) {
+        Some(d) => format!("{name} extract to {}", d.format("%d/%m/%Y")),
+        None => name.to_string(),
     }
 }
 
@@ -474,7 +481,7 @@ fn page(sheets: &[Sheet], input: &ValidationInput) -> String {
         let _ = write!(
             out,
             "<li>{} {} {}: {errors} rows failing DfE errors, {queries} rows with queries ({})</li>",
-            escape(return_name(key)),
+            escape(&return_name(key, input.as_at)),
             key.la_code,
             key.year,
             escape(&files.join(", "))

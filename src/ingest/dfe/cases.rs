@@ -65,11 +65,16 @@ struct CaseData {
     rejected: Vec<(String, u32, crate::ingest::report::Issue)>,
     previous: Option<Tables>,
     reference: RuleReference,
+    as_at: Option<chrono::NaiveDate>,
 }
 
 fn case_data(rule: &Rule, case: &Case, year: i32) -> Result<CaseData, String> {
     let la = case.la.clone().unwrap_or_else(|| "925".into());
     let file = case.file.as_deref().unwrap_or("case.csv");
+    let as_at = match case.as_at.as_deref() {
+        None => None,
+        Some(text) => Some(in_year_date(text, year)?),
+    };
     let (tables, rejected) = case_tables(rule.collection, &case.tables, &la, year, file)?;
     let previous = if case.previous.is_empty() {
         None
@@ -89,7 +94,18 @@ fn case_data(rule: &Rule, case: &Case, year: i32) -> Result<CaseData, String> {
         tables,
         rejected,
         previous,
+        as_at,
     })
+}
+
+/// A case's `as_at`: a date in the case's collection year before its 31 March, as an in-year
+/// extract's would be.
+fn in_year_date(text: &str, year: i32) -> Result<chrono::NaiveDate, String> {
+    crate::domain::dates::parse_date(text)
+        .filter(|d| crate::ingest::returns::extract_date(*d, year).is_some())
+        .ok_or_else(|| {
+            format!("as_at `{text}` is not a date in collection year {year} before 31 March")
+        })
 }
 
 impl CaseData {
@@ -97,6 +113,7 @@ impl CaseData {
         RuleInputs {
             collection: rule.collection,
             year,
+            as_at: self.as_at,
             la_code: &self.la,
             tables: &self.tables,
             file_values: &case.file_values,
@@ -128,6 +145,7 @@ pub fn case_views(
         &super::views::ViewInputs {
             collection: inputs.collection,
             year,
+            as_at: inputs.as_at,
             la_code: inputs.la_code,
             tables: inputs.tables,
             file_values: inputs.file_values,

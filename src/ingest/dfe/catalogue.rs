@@ -182,6 +182,8 @@ pub struct Case {
     pub name: String,
     /// The collection year the case is validated as (default: the rule's first year).
     pub year: Option<i32>,
+    /// The case is an in-year extract running to this date (`2022-10-31`), before 31 March.
+    pub as_at: Option<String>,
     /// This return's tables as CSV text (header row of canonical names or 903 CSV names).
     #[serde(default)]
     pub tables: BTreeMap<String, String>,

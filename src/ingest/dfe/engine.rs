@@ -31,6 +31,8 @@ pub struct PreviousReturn<'a> {
 pub struct RuleInputs<'a> {
     pub collection: Collection,
     pub year: i32,
+    /// The date an in-year extract runs to (see [`ViewInputs::as_at`]).
+    pub as_at: Option<chrono::NaiveDate>,
     pub la_code: &'a str,
     pub tables: &'a Tables,
     pub file_values: &'a BTreeMap<String, String>,
@@ -168,6 +170,7 @@ fn build_tables(
         &ViewInputs {
             collection: inputs.collection,
             year: inputs.year,
+            as_at: inputs.as_at,
             la_code: inputs.la_code,
             tables: inputs.tables,
             file_values: inputs.file_values,

@@ -4,7 +4,10 @@
 //! own cross-row rejections, so every row DfE would see is checked), plus
 //!
 //! - `row_id`: the row's position, which maps a flagged row back to its file and line;
-//! - `collection_year`, `collection_start` (1 April), `collection_end` (31 March);
+//! - `collection_year`, `collection_start` (1 April), `collection_end` (31 March, or for an
+//!   in-year extract the date it runs to: an open episode, an age "at the end of the year"
+//!   and a duration to date are then judged at that date, as the year so far), and
+//!   `year_end` (31 March always, for the rules about the return's own dates);
 //! - `<column>_invalid` for every typed column: the return had a value there that could not be
 //!   read (a code not in the year's list, an impossible date) — the typed column is then null,
 //!   so "missing" and "not valid" stay distinguishable;
@@ -20,6 +23,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::NaiveDate;
 use polars::prelude::*;
 use polars::sql::SQLContext;
 use serde::Deserialize;
@@ -216,6 +220,7 @@ pub fn is_rule_table(name: &str) -> bool {
 fn return_table(
     la_code: &str,
     year: i32,
+    as_at: Option<NaiveDate>,
     file_values: &BTreeMap<String, String>,
 ) -> PolarsResult<DataFrame> {
     let text = |k: &str| file_values.get(k).map(|s| s.trim().to_string());
@@ -245,17 +250,21 @@ fn return_table(
         columns.push(Column::new(k.into(), [text(k)]));
     }
     let mut df = DataFrame::new(1, columns)?;
-    df = with_params(df.lazy(), year).collect()?;
+    df = with_params(df.lazy(), year, as_at).collect()?;
     Ok(df)
 }
 
-fn with_params(lf: LazyFrame, year: i32) -> LazyFrame {
+/// The year's dates every rule table carries. `as_at` (an in-year extract's date, already
+/// checked to fall in the year) moves `collection_end` only.
+fn with_params(lf: LazyFrame, year: i32, as_at: Option<NaiveDate>) -> LazyFrame {
     let start = to_epoch_days(collection_year_start(year));
-    let end = to_epoch_days(collection_year_end(year));
+    let year_end = to_epoch_days(collection_year_end(year));
+    let end = as_at.map_or(year_end, to_epoch_days);
     lf.with_columns([
         lit(year).alias("collection_year"),
         lit(start).cast(DataType::Date).alias("collection_start"),
         lit(end).cast(DataType::Date).alias("collection_end"),
+        lit(year_end).cast(DataType::Date).alias("year_end"),
     ])
 }
 
@@ -265,6 +274,7 @@ fn rule_table(
     name: &str,
     df: &DataFrame,
     year: i32,
+    as_at: Option<NaiveDate>,
 ) -> PolarsResult<DataFrame> {
     let Some(spec) = collection.spec().table(name) else {
         return Ok(df.clone());
@@ -289,7 +299,7 @@ fn rule_table(
         })
         .collect();
     lf = lf.with_columns(flags);
-    let mut df = with_params(lf, year).collect()?;
+    let mut df = with_params(lf, year, as_at).collect()?;
     // `<column>_text`: the stored value, or for a value that could not be read the text as sent
     // (upper-cased) — what the UPN and code rules check the form of.
     let invalid: Option<StringChunked> = if has_invalid {
@@ -357,11 +367,12 @@ impl RuleTables {
     }
 }
 
-/// One return's rule tables and views (suffix "" for this year, "_last" for last year's).
 /// One return as the views see it: this year's or last year's.
 struct ReturnSide<'a> {
     collection: Collection,
     year: i32,
+    /// The date an in-year extract runs to (this year's return only).
+    as_at: Option<NaiveDate>,
     la_code: &'a str,
     tables: &'a Tables,
     file_values: &'a BTreeMap<String, String>,
@@ -376,6 +387,7 @@ fn return_views(
     let ReturnSide {
         collection,
         year,
+        as_at,
         la_code,
         tables,
         file_values,
@@ -383,17 +395,21 @@ fn return_views(
     let mut frames = BTreeMap::new();
     for table in &collection.spec().tables {
         let df = match tables.get(&table.name) {
-            Some(df) => rule_table(collection, &table.name, df, year)?,
+            Some(df) => rule_table(collection, &table.name, df, year, as_at)?,
             None => rule_table(
                 collection,
                 &table.name,
                 &empty_table(collection, table, la_code, year),
                 year,
+                as_at,
             )?,
         };
         frames.insert(table.name.clone(), df);
     }
-    frames.insert("return".into(), return_table(la_code, year, file_values)?);
+    frames.insert(
+        "return".into(),
+        return_table(la_code, year, as_at, file_values)?,
+    );
     for view in &specs.views {
         if needed.is_some_and(|n| !n.contains(&view.name)) {
             continue;
@@ -438,6 +454,8 @@ fn reference_frames(reference: &RuleReference) -> BTreeMap<String, DataFrame> {
 pub struct ViewInputs<'a> {
     pub collection: Collection,
     pub year: i32,
+    /// The date an in-year extract runs to, when the return is one (before 31 March).
+    pub as_at: Option<NaiveDate>,
     pub la_code: &'a str,
     pub tables: &'a Tables,
     pub file_values: &'a BTreeMap<String, String>,
@@ -457,6 +475,7 @@ pub fn build(
         ReturnSide {
             collection: inputs.collection,
             year: inputs.year,
+            as_at: inputs.as_at,
             la_code: inputs.la_code,
             tables: inputs.tables,
             file_values: inputs.file_values,
@@ -479,6 +498,7 @@ pub fn build(
             ReturnSide {
                 collection: inputs.collection,
                 year: last_year,
+                as_at: None,
                 la_code: inputs.la_code,
                 tables: last_tables,
                 file_values: &none,
@@ -539,6 +559,7 @@ pub fn schemas(
         &ViewInputs {
             collection,
             year: super::catalogue::FIRST_YEAR,
+            as_at: None,
             la_code: "000",
             tables: &tables,
             file_values: &values,
