@@ -1637,7 +1637,8 @@ impl<'a> Simulation<'a> {
                 _ => "RC7",
             };
             // A death closes the CIN episode that day (CIN 8585Q asks for the date of death
-            // with RC2; 8545Q for a death in the census year of the closure).
+            // with RC2; 8545Q for a death in the census year of the closure). The delay is
+            // drawn for every child, so a death leaves the draws after it as they were.
             let extra = self.draw.uniform(0, 45);
             let extra = if rec == "E2" { 0 } else { extra };
             let ep = &mut self.history.cin[e];

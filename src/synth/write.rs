@@ -532,9 +532,9 @@ pub fn ssda903_rows(
 /// A child's OC2 row (looked after continuously for 12 months at 31 March), each item asked
 /// only at the ages DfE asks it: the SDQ from 4 to 16 (rules 157, 188), convictions from 10
 /// (542), health promotion checks under 5 (545, 546); the annual health assessment, dental
-/// check, immunisations and substance misuse of every child (191).
-/// A child's OC2 row, its items by age at the start and end of the year (`end`: 31 March, or an
-/// in-year extract's date, which the rules then judge ages at).
+/// check, immunisations and substance misuse of every child (191). Ages are at the start and
+/// the end of the year, `end` being 31 March or an in-year extract's date (the rules judge an
+/// extract's ages at its date).
 fn oc2_row(id: &str, child: &Child, ys: i32, end: i32, d: &mut Draw, t: &Targets) -> Row {
     let age_start = age_on(from_epoch_days(child.dob), from_epoch_days(ys));
     let age_end = age_on(from_epoch_days(child.dob), from_epoch_days(end));
