@@ -1,6 +1,7 @@
 //! Writing the returns an LA would have sent: each collection year's 903 and CIN census are the
 //! simulated history seen from that year's 31 March (or an in-year date for an extract), with
-//! everything later left blank, in the statutory layouts and that year's code lists.
+//! everything later left blank, in the statutory layouts and that year's code lists. The CIN
+//! census is written in `write/cin.rs`, the 903's XML layout in `write/xml.rs`.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -13,6 +14,12 @@ use crate::domain::dates::{
 };
 use crate::domain::io::write_atomic;
 use crate::ingest::spec::FormatSpec;
+
+mod cin;
+mod xml;
+
+pub use cin::write_cin;
+use xml::ssda903_xml;
 
 /// Which 903 layout to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +97,28 @@ fn eighteenth(child: &Child) -> i32 {
     to_epoch_days(birthday(from_epoch_days(child.dob), 18))
 }
 
+/// A year's 903 tables: canonical table name → rows.
+type Tables = BTreeMap<&'static str, Vec<Row>>;
+
+/// Adds rows to a table, the table appearing only once it has a row.
+fn push_rows(tables: &mut Tables, name: &'static str, rows: impl IntoIterator<Item = Row>) {
+    for row in rows {
+        tables.entry(name).or_default().push(row);
+    }
+}
+
+/// A year's 903 as its return sees the history: the run's seed (for the writer's own draws),
+/// the year, its first day, the last day it sees (31 March or an extract's date) and the
+/// year's targets.
+struct Year903<'h> {
+    h: &'h History,
+    seed: u64,
+    year: i32,
+    ys: i32,
+    cut: i32,
+    t: &'h Targets,
+}
+
 /// The 903 tables of one year: canonical table name → rows.
 pub fn ssda903_rows(
     h: &History,
@@ -101,19 +130,50 @@ pub fn ssda903_rows(
     let ys = year_start_day(year);
     let ye = year_end_day(year);
     let cut = as_at.map_or(ye, |a| a.min(ye));
-    let mut tables: BTreeMap<&'static str, Vec<Row>> = BTreeMap::new();
+    let y = Year903 {
+        h,
+        seed,
+        year,
+        ys,
+        cut,
+        t,
+    };
+    let mut tables = Tables::new();
     let mut by_child: BTreeMap<usize, Vec<&CarePeriod>> = BTreeMap::new();
     for p in &h.care {
         by_child.entry(p.child).or_default().push(p);
     }
     let mut in_return: BTreeMap<&str, usize> = BTreeMap::new();
     let mut care_leavers = std::collections::BTreeSet::new();
-    let in_year = |p: &CarePeriod| p.start <= cut && p.end.is_none_or(|e| e >= ys);
     for (&c, periods) in &by_child {
         let child = &h.children[c];
-        if periods.iter().any(|p| in_year(p)) {
+        if periods.iter().any(|p| y.in_year(p)) {
             in_return.insert(&child.id, c);
         }
+        for row in y.care_leaver_rows(child, periods) {
+            in_return.insert(&child.id, c);
+            care_leavers.insert(c);
+            tables.entry("oc3").or_default().push(row);
+        }
+    }
+    for (&id, &c) in &in_return {
+        let periods = by_child.get(&c).map(Vec::as_slice).unwrap_or(&[]);
+        y.child_rows(&mut tables, id, c, periods, care_leavers.contains(&c));
+    }
+    tables
+}
+
+impl Year903<'_> {
+    /// Whether a period of care is in the year's return: begun by its last day and not ended
+    /// before its first.
+    fn in_year(&self, p: &CarePeriod) -> bool {
+        p.start <= self.cut && p.end.is_none_or(|e| e >= self.ys)
+    }
+
+    /// The OC3 rows of a young person at each 17th–21st birthday in the year at which they
+    /// are a care leaver.
+    fn care_leaver_rows(&self, child: &Child, periods: &[&CarePeriod]) -> Vec<Row> {
+        let (ys, cut) = (self.ys, self.cut);
         // Care leavers: looked after for 13 weeks or more after the 14th birthday, including
         // some time after the 16th, with a 17th–21st birthday in the year.
         let fourteen = to_epoch_days(birthday(from_epoch_days(child.dob), 14));
@@ -135,6 +195,7 @@ pub fn ssda903_rows(
             let again_after = real.iter().any(|p| p.start > bd && p.start <= cut);
             days_after_14 >= 91 && after_16 && !again_after
         };
+        let mut rows = vec![];
         for age in 17..=21 {
             let bd = to_epoch_days(birthday(from_epoch_days(child.dob), age));
             if bd < ys || bd > cut || !qualifies_at(bd) {
@@ -160,112 +221,105 @@ pub fn ssda903_rows(
             if periods.iter().any(|p| p.rec == "E2") {
                 continue;
             }
-            let mut d = draw_for(seed, &child.id, year, 3);
-            let in_touch = if age <= 18 {
-                d.pick(&[("YES", 93.0), ("NO", 2.0), ("REFU", 1.5), ("RHOM", 3.5)])
-            } else {
-                // Not in touch (NO, REFU) at the LA's published share; no longer requiring
-                // services (NREQ) 7%.
-                let lost = (t.not_in_touch_19_21_share * 100.0 * NOT_IN_TOUCH).clamp(0.5, 40.0);
-                d.pick(&[
-                    ("YES", 100.0 - lost - 7.0),
-                    ("NO", lost * 0.57),
-                    ("REFU", lost * 0.43),
-                    ("NREQ", 7.0),
-                ])
-            };
-            let (eet, suitable) = if age <= 18 {
-                (t.eet_17_18_share, t.suitable_17_18_share)
-            } else {
-                (t.eet_19_21_share, t.suitable_19_21_share)
-            };
-            let known = in_touch == "YES";
-            // Only those in touch have an activity and accommodation, but every young
-            // person is in the shares' denominators, so the draws are scaled up by the
-            // share in touch.
-            let in_touch_share = if age <= 18 {
-                0.93
-            } else {
-                (0.93 - t.not_in_touch_19_21_share).max(0.5)
-            };
-            let (activ, accom) = if known {
-                let eet_given = (eet / in_touch_share).clamp(0.05, 0.99);
-                let activ = if d.chance(eet_given) {
-                    if age >= 19 && d.chance(t.he_19_21_share / eet.max(0.05)) {
-                        d.pick(&[("F1", 80.0), ("P1", 20.0)])
-                    } else {
-                        d.pick(&[
-                            ("F2", 45.0),
-                            ("P2", 8.0),
-                            ("F4", 8.0),
-                            ("P4", 2.0),
-                            ("F5", 27.0),
-                            ("P5", 10.0),
-                        ])
-                    }
-                } else {
-                    d.pick(&[("G4", 20.0), ("G5", 65.0), ("G6", 15.0)])
-                };
-                let letter = if age <= 18 {
-                    let z = if age == 18 { 15.0 } else { 0.0 };
-                    d.pick(&[
-                        ("B", 25.0 + 15.0 - z),
-                        ("Z", z),
-                        ("D", 30.0),
-                        ("E", 10.0),
-                        ("U", 12.0),
-                        ("C", 3.0),
-                        ("X", 2.0),
-                        ("V", 3.0),
-                    ])
-                } else {
-                    d.pick(&[
-                        ("U", 45.0),
-                        ("B", 20.0),
-                        ("D", 12.0),
-                        ("Z", 8.0),
-                        ("E", 4.0),
-                        ("K", 4.0),
-                        ("S", 2.0),
-                        ("X", 2.0),
-                        ("W", 1.0),
-                        ("G", 1.0),
-                        ("Y", 1.0),
-                    ])
-                };
-                // No fixed abode (S) and custody (X) are never suitable in DfE's code list, so
-                // the other homes are suitable a little more often to keep the LA's share (X is
-                // 2 of the 100 weights at 17-18; S and X 4 of 102 at 19-21). The draw is made
-                // either way, so the rest of the stream stays as it was.
-                let can_be_suitable = if age <= 18 { 0.98 } else { 0.96 };
-                let drawn =
-                    d.chance((suitable / in_touch_share / can_be_suitable).clamp(0.05, 0.99));
-                let ok = drawn && !matches!(letter, "S" | "X");
-                (
-                    activ.to_string(),
-                    format!("{letter}{}", if ok { 1 } else { 2 }),
-                )
-            } else {
-                ("0".to_string(), "0".to_string())
-            };
-            in_return.insert(&child.id, c);
-            care_leavers.insert(c);
-            tables.entry("oc3").or_default().push(Row::from([
-                ("child", child.id.clone()),
-                ("dob", dmy(child.dob)),
-                ("in_touch", in_touch.to_string()),
-                ("activ", activ),
-                ("accom", accom),
-            ]));
+            rows.push(self.oc3_row(child, age));
+        }
+        rows
+    }
+
+    /// A care leaver's OC3 row at a birthday: in touch, activity and accommodation, at the
+    /// LA's published shares for the age.
+    fn oc3_row(&self, child: &Child, age: i32) -> Row {
+        let t = self.t;
+        let mut d = draw_for(self.seed, &child.id, self.year, 3);
+        let in_touch = in_touch_status(&mut d, age, t);
+        let (activ, accom) = if in_touch == "YES" {
+            activity_and_accommodation(&mut d, age, t)
+        } else {
+            ("0".to_string(), "0".to_string())
+        };
+        Row::from([
+            ("child", child.id.clone()),
+            ("dob", dmy(child.dob)),
+            ("in_touch", in_touch.to_string()),
+            ("activ", activ),
+            ("accom", accom),
+        ])
+    }
+
+    /// Every row of a child in the return but OC3: the header, UASC, each period's episodes,
+    /// reviews, missing incidents, previous permanence, adoption and social workers, and OC2.
+    fn child_rows(
+        &self,
+        tables: &mut Tables,
+        id: &str,
+        c: usize,
+        periods: &[&CarePeriod],
+        care_leaver: bool,
+    ) {
+        let (year, ys, cut) = (self.year, self.ys, self.cut);
+        let child = &self.h.children[c];
+        let mut d = draw_for(self.seed, id, year, 1);
+        let looked_after = periods.iter().any(|p| self.in_year(p));
+        push_rows(tables, "header", [self.header_row(id, child, periods)]);
+        // UASC information only for children looked after in the year (rule 1014).
+        if child.uasc && looked_after {
+            push_rows(
+                tables,
+                "uasc",
+                [Row::from([
+                    ("child", id.to_string()),
+                    ("sex", sex_903(child.female, year).to_string()),
+                    ("dob", dmy(child.dob)),
+                    ("duc", dmy(eighteenth(child))),
+                ])],
+            );
+        }
+        let mut continuous_12m = false;
+        let mut prev_perm_written = false;
+        for p in periods {
+            if p.start > cut || p.end.is_some_and(|e| e < ys) {
+                continue;
+            }
+            // Continuously looked after for 12 months at 31 March as DfE's validation reads it:
+            // a period ending on 31 March itself still counts (the OC2 cohort, rule 191). An
+            // in-year extract is judged at its date instead: care all year so far, to the date.
+            if !p.short_break && p.start <= ys && p.end.is_none_or(|e| e >= cut) {
+                continuous_12m = true;
+            }
+            push_rows(tables, "episodes", self.episode_rows(id, child, p));
+            push_rows(tables, "reviews", self.review_rows(id, child, p));
+            push_rows(tables, "missing", self.missing_rows(id, child, p));
+            // One previous-permanence row per child starting a period of care in the year
+            // (rule 630 asks it of every new start, short breaks too).
+            if p.start >= ys && p.start <= cut && !prev_perm_written {
+                prev_perm_written = true;
+                push_rows(tables, "prev_perm", [self.prev_perm_row(id, child, p)]);
+            }
+            push_rows(
+                tables,
+                "placed_adoption",
+                self.placed_adoption_row(id, child, p),
+            );
+            push_rows(tables, "ad1", self.ad1_row(id, child, p));
+            if year >= 2024 {
+                push_rows(
+                    tables,
+                    "sw_episodes",
+                    self.sw_episode_rows(id, child, p, periods),
+                );
+            }
+        }
+        // A care leaver this year is not in the OC2 cohort too (rule 187).
+        if continuous_12m && !care_leaver {
+            push_rows(tables, "oc2", [oc2_row(id, child, ys, cut, &mut d, self.t)]);
         }
     }
-    for (&id, &c) in &in_return {
-        let child = &h.children[c];
-        let periods = by_child.get(&c).map(Vec::as_slice).unwrap_or(&[]);
-        let mut d = draw_for(seed, id, year, 1);
+
+    /// A child's header row, with MOTHER for a girl looked after other than for short breaks.
+    fn header_row(&self, id: &str, child: &Child, periods: &[&CarePeriod]) -> Row {
+        let (seed, year, cut) = (self.seed, self.year, self.cut);
         let age_at_cut = (cut - child.dob) / 365;
-        let looked_after = periods.iter().any(|p| in_year(p));
-        let non_respite = periods.iter().any(|p| !p.short_break && in_year(p));
+        let non_respite = periods.iter().any(|p| !p.short_break && self.in_year(p));
         // MOTHER is asked of every girl looked after in the year other than for short breaks
         // only (rules 165, 393, 399), and not of care leavers (628). The first child's date of
         // birth is fixed for the girl, so every year reports the same one (624), and lies
@@ -308,225 +362,324 @@ pub fn ssda903_rows(
                 header.insert("mc_dob", dmy(first_child));
             }
         }
-        tables.entry("header").or_default().push(header);
-        // UASC information only for children looked after in the year (rule 1014).
-        if child.uasc && looked_after {
-            tables.entry("uasc").or_default().push(Row::from([
-                ("child", id.to_string()),
-                ("sex", sex_903(child.female, year).to_string()),
-                ("dob", dmy(child.dob)),
-                ("duc", dmy(eighteenth(child))),
-            ]));
-        }
-        let mut continuous_12m = false;
-        let mut prev_perm_written = false;
-        for p in periods {
-            if p.start > cut || p.end.is_some_and(|e| e < ys) {
+        header
+    }
+
+    /// The episodes of a period in the year, each as the year's code lists write it.
+    fn episode_rows(&self, id: &str, child: &Child, p: &CarePeriod) -> Vec<Row> {
+        let (year, ys, cut) = (self.year, self.ys, self.cut);
+        let mut rows = vec![];
+        for (i, ep) in p.episodes.iter().enumerate() {
+            let dec = p.episodes.get(i + 1).map(|n| n.decom).or(p.end);
+            if ep.decom > cut || dec.is_some_and(|x| x < ys) {
                 continue;
             }
-            // Continuously looked after for 12 months at 31 March as DfE's validation reads it:
-            // a period ending on 31 March itself still counts (the OC2 cohort, rule 191). An
-            // in-year extract is judged at its date instead: care all year so far, to the date.
-            if !p.short_break && p.start <= ys && p.end.is_none_or(|e| e >= cut) {
-                continuous_12m = true;
-            }
-            for (i, ep) in p.episodes.iter().enumerate() {
-                let dec = p.episodes.get(i + 1).map(|n| n.decom).or(p.end);
-                if ep.decom > cut || dec.is_some_and(|x| x < ys) {
-                    continue;
-                }
-                let last = i + 1 == p.episodes.len();
-                let (dec_text, rec_text) = match dec {
-                    Some(x) if x <= cut => (
-                        dmy(x),
-                        if last {
-                            p.rec.to_string()
-                        } else {
-                            "X1".to_string()
-                        },
-                    ),
-                    _ => (String::new(), String::new()),
-                };
-                let place = place_for_year(ep.place, ep.decom, year);
-                // The reason for a placement change is recorded on the episode that ended with
-                // it (rule 225), the next episode's RNE saying what changed.
-                let reason_change = match (&dec_text.is_empty(), p.episodes.get(i + 1)) {
-                    (false, Some(next)) => next.reason_change.unwrap_or(""),
-                    _ => "",
-                };
-                // No postcodes for short breaks (rules 214, 398); no home postcode for an
-                // unaccompanied asylum-seeking child, whom DfE gives no distance (406).
-                let respite = matches!(ep.ls, "V3" | "V4");
-                let home_post = if respite || child.uasc {
-                    String::new()
-                } else {
-                    child.home_post.clone()
-                };
-                let (pl_post, urn) = if respite {
-                    (String::new(), String::new())
-                } else {
-                    (ep.pl_post.clone(), urn_for_year(place, &ep.urn, year))
-                };
-                tables.entry("episodes").or_default().push(Row::from([
-                    ("child", id.to_string()),
-                    ("decom", dmy(ep.decom)),
-                    ("rne", ep.rne.to_string()),
-                    ("ls", ep.ls.to_string()),
-                    ("cin", ep.cin.to_string()),
-                    ("place", place.to_string()),
-                    ("place_provider", ep.provider.to_string()),
-                    ("dec", dec_text),
-                    ("rec", rec_text),
-                    ("reason_place_change", reason_change.to_string()),
-                    ("home_post", home_post),
-                    ("pl_post", pl_post),
-                    ("urn", urn),
-                ]));
-            }
-            for &(day, code) in &p.reviews {
-                if day >= ys && day <= cut {
-                    tables.entry("reviews").or_default().push(Row::from([
-                        ("child", id.to_string()),
-                        ("dob", dmy(child.dob)),
-                        ("review", dmy(day)),
-                        ("review_code", code.to_string()),
-                    ]));
-                }
-            }
-            // A period still open at the start of the year is reported again (rule 576).
-            for &(kind, start, end) in &p.missing {
-                if start <= cut && (start >= ys || end >= ys) {
-                    tables.entry("missing").or_default().push(Row::from([
-                        ("child", id.to_string()),
-                        ("dob", dmy(child.dob)),
-                        ("missing", kind.to_string()),
-                        ("mis_start", dmy(start)),
-                        ("mis_end", if end <= cut { dmy(end) } else { String::new() }),
-                    ]));
-                }
-            }
-            // One previous-permanence row per child starting a period of care in the year
-            // (rule 630 asks it of every new start, short breaks too).
-            if p.start >= ys && p.start <= cut && !prev_perm_written {
-                prev_perm_written = true;
-                let mut pd = draw_for(seed, id, to_epoch_days(from_epoch_days(p.start)), 5);
-                let prev = pd.pick(&[
-                    // Z1: no previous permanence option. P4 (not known) is not drawn: DfE's rule
-                    // 630 asks an LA and date of any option other than Z1.
-                    ("Z1", 90.0),
-                    ("P1", 2.0),
-                    ("P2", 5.0),
-                    ("P3", 3.0),
-                ]);
-                let (la_perm, date_perm) = if matches!(prev, "P1" | "P2" | "P3") {
-                    let when = p.start - pd.uniform(400, 3000);
-                    let date = if pd.chance(0.2) {
-                        format!("zz/zz/{}", from_epoch_days(when).format("%Y"))
+            let last = i + 1 == p.episodes.len();
+            let (dec_text, rec_text) = match dec {
+                Some(x) if x <= cut => (
+                    dmy(x),
+                    if last {
+                        p.rec.to_string()
                     } else {
-                        dmy(when)
-                    };
-                    (h.la_code.clone(), date)
-                } else {
-                    (String::new(), String::new())
-                };
-                tables.entry("prev_perm").or_default().push(Row::from([
-                    ("child", id.to_string()),
-                    ("dob", dmy(child.dob)),
-                    ("prev_perm", prev.to_string()),
-                    ("la_perm", la_perm),
-                    ("date_perm", date_perm),
-                ]));
-            }
-            let decision = p
-                .adoption
-                .as_ref()
-                .map(|a| a.decision)
-                .or(p.reversed_decision.map(|r| r.0));
-            // A reversed decision is reported up to the year it was reversed in, not after
-            // (rule 118: a reversal before the collection year).
-            let reversed_before =
-                p.adoption.is_none() && p.reversed_decision.is_some_and(|(_, when, _)| when < ys);
-            if let Some(decision) = decision.filter(|&x| x <= cut && !reversed_before) {
-                // An adopted child's decision was never reversed: its ceased date and reason stay
-                // blank (DfE rule 558); only a reversed decision carries them.
-                let (ceased, reason) = match (&p.adoption, p.reversed_decision) {
-                    (None, Some((_, when, reason))) if when <= cut => {
-                        (dmy(when), reason.to_string())
-                    }
-                    _ => (String::new(), String::new()),
-                };
-                tables
-                    .entry("placed_adoption")
-                    .or_default()
-                    .push(Row::from([
-                        ("child", id.to_string()),
-                        ("dob", dmy(child.dob)),
-                        ("date_placed", dmy(decision)),
-                        ("date_placed_ceased", ceased),
-                        ("reason_placed_ceased", reason),
-                    ]));
-            }
-            if let Some(a) = &p.adoption
-                && a.order >= ys
-                && a.order <= cut
-            {
-                tables.entry("ad1").or_default().push(Row::from([
-                    ("child", id.to_string()),
-                    ("dob", dmy(child.dob)),
-                    ("date_int", dmy(a.decision)),
-                    ("date_match", dmy(a.matched)),
-                    (
-                        "foster_care",
-                        if a.by_foster_carer { "1" } else { "0" }.to_string(),
-                    ),
-                    ("nb_adoptr", a.nb_adopters.to_string()),
-                    ("sex_adoptr", a.sex_adopters.to_string()),
-                    ("ls_adoptr", a.ls_adopters.to_string()),
-                ]));
-            }
-            if year >= 2024 {
-                // A child back in care later in the year kept a social worker between the two
-                // periods: the last worker's episode runs to the next period's start, so the
-                // year's episodes follow on (rules SW10, SW11a).
-                let back_in_year = periods
-                    .iter()
-                    .filter(|q| q.start > p.start && !q.short_break && q.start <= cut)
-                    .map(|q| q.start)
-                    .min()
-                    .filter(|_| p.end.is_some_and(|e| e >= ys));
-                for (k, (worker, start)) in p.social_workers.iter().enumerate() {
-                    let end = p
-                        .social_workers
-                        .get(k + 1)
-                        .map(|w| w.1)
-                        .or(back_in_year)
-                        .or(p.end);
-                    if *start > cut || end.is_some_and(|e| e < ys) {
-                        continue;
-                    }
-                    tables.entry("sw_episodes").or_default().push(Row::from([
-                        ("child", id.to_string()),
-                        ("dob", dmy(child.dob)),
-                        ("sw_id", worker.clone()),
-                        ("sw_decom", dmy(*start)),
-                        (
-                            "sw_dec",
-                            end.filter(|&e| e <= cut).map(dmy).unwrap_or_default(),
-                        ),
-                        ("sw_reason", sw_reason(k, worker).to_string()),
-                    ]));
-                }
-            }
+                        "X1".to_string()
+                    },
+                ),
+                _ => (String::new(), String::new()),
+            };
+            let place = place_for_year(ep.place, ep.decom, year);
+            // The reason for a placement change is recorded on the episode that ended with
+            // it (rule 225), the next episode's RNE saying what changed.
+            let reason_change = match (&dec_text.is_empty(), p.episodes.get(i + 1)) {
+                (false, Some(next)) => next.reason_change.unwrap_or(""),
+                _ => "",
+            };
+            // No postcodes for short breaks (rules 214, 398); no home postcode for an
+            // unaccompanied asylum-seeking child, whom DfE gives no distance (406).
+            let respite = matches!(ep.ls, "V3" | "V4");
+            let home_post = if respite || child.uasc {
+                String::new()
+            } else {
+                child.home_post.clone()
+            };
+            let (pl_post, urn) = if respite {
+                (String::new(), String::new())
+            } else {
+                (ep.pl_post.clone(), urn_for_year(place, &ep.urn, year))
+            };
+            rows.push(Row::from([
+                ("child", id.to_string()),
+                ("decom", dmy(ep.decom)),
+                ("rne", ep.rne.to_string()),
+                ("ls", ep.ls.to_string()),
+                ("cin", ep.cin.to_string()),
+                ("place", place.to_string()),
+                ("place_provider", ep.provider.to_string()),
+                ("dec", dec_text),
+                ("rec", rec_text),
+                ("reason_place_change", reason_change.to_string()),
+                ("home_post", home_post),
+                ("pl_post", pl_post),
+                ("urn", urn),
+            ]));
         }
-        // A care leaver this year is not in the OC2 cohort too (rule 187).
-        if continuous_12m && !care_leavers.contains(&c) {
-            tables
-                .entry("oc2")
-                .or_default()
-                .push(oc2_row(id, child, ys, cut, &mut d, t));
-        }
+        rows
     }
-    tables
+
+    /// The period's reviews held in the year.
+    fn review_rows(&self, id: &str, child: &Child, p: &CarePeriod) -> Vec<Row> {
+        let mut rows = vec![];
+        for &(day, code) in &p.reviews {
+            if day >= self.ys && day <= self.cut {
+                rows.push(Row::from([
+                    ("child", id.to_string()),
+                    ("dob", dmy(child.dob)),
+                    ("review", dmy(day)),
+                    ("review_code", code.to_string()),
+                ]));
+            }
+        }
+        rows
+    }
+
+    /// The period's missing and away incidents in the year.
+    fn missing_rows(&self, id: &str, child: &Child, p: &CarePeriod) -> Vec<Row> {
+        let (ys, cut) = (self.ys, self.cut);
+        let mut rows = vec![];
+        // A period still open at the start of the year is reported again (rule 576).
+        for &(kind, start, end) in &p.missing {
+            if start <= cut && (start >= ys || end >= ys) {
+                rows.push(Row::from([
+                    ("child", id.to_string()),
+                    ("dob", dmy(child.dob)),
+                    ("missing", kind.to_string()),
+                    ("mis_start", dmy(start)),
+                    ("mis_end", if end <= cut { dmy(end) } else { String::new() }),
+                ]));
+            }
+        }
+        rows
+    }
+
+    /// The previous permanence option of a child starting a period of care in the year.
+    fn prev_perm_row(&self, id: &str, child: &Child, p: &CarePeriod) -> Row {
+        let mut pd = draw_for(self.seed, id, to_epoch_days(from_epoch_days(p.start)), 5);
+        let prev = pd.pick(&[
+            // Z1: no previous permanence option. P4 (not known) is not drawn: DfE's rule
+            // 630 asks an LA and date of any option other than Z1.
+            ("Z1", 90.0),
+            ("P1", 2.0),
+            ("P2", 5.0),
+            ("P3", 3.0),
+        ]);
+        let (la_perm, date_perm) = if matches!(prev, "P1" | "P2" | "P3") {
+            let when = p.start - pd.uniform(400, 3000);
+            let date = if pd.chance(0.2) {
+                format!("zz/zz/{}", from_epoch_days(when).format("%Y"))
+            } else {
+                dmy(when)
+            };
+            (self.h.la_code.clone(), date)
+        } else {
+            (String::new(), String::new())
+        };
+        Row::from([
+            ("child", id.to_string()),
+            ("dob", dmy(child.dob)),
+            ("prev_perm", prev.to_string()),
+            ("la_perm", la_perm),
+            ("date_perm", date_perm),
+        ])
+    }
+
+    /// The period's decision to place for adoption, when made by the year's last day and not
+    /// reversed before the year.
+    fn placed_adoption_row(&self, id: &str, child: &Child, p: &CarePeriod) -> Option<Row> {
+        let (ys, cut) = (self.ys, self.cut);
+        let decision = p
+            .adoption
+            .as_ref()
+            .map(|a| a.decision)
+            .or(p.reversed_decision.map(|r| r.0));
+        // A reversed decision is reported up to the year it was reversed in, not after
+        // (rule 118: a reversal before the collection year).
+        let reversed_before =
+            p.adoption.is_none() && p.reversed_decision.is_some_and(|(_, when, _)| when < ys);
+        let decision = decision.filter(|&x| x <= cut && !reversed_before)?;
+        // An adopted child's decision was never reversed: its ceased date and reason stay
+        // blank (DfE rule 558); only a reversed decision carries them.
+        let (ceased, reason) = match (&p.adoption, p.reversed_decision) {
+            (None, Some((_, when, reason))) if when <= cut => (dmy(when), reason.to_string()),
+            _ => (String::new(), String::new()),
+        };
+        Some(Row::from([
+            ("child", id.to_string()),
+            ("dob", dmy(child.dob)),
+            ("date_placed", dmy(decision)),
+            ("date_placed_ceased", ceased),
+            ("reason_placed_ceased", reason),
+        ]))
+    }
+
+    /// The period's adoption, when the order was made in the year.
+    fn ad1_row(&self, id: &str, child: &Child, p: &CarePeriod) -> Option<Row> {
+        let a = p
+            .adoption
+            .as_ref()
+            .filter(|a| a.order >= self.ys && a.order <= self.cut)?;
+        Some(Row::from([
+            ("child", id.to_string()),
+            ("dob", dmy(child.dob)),
+            ("date_int", dmy(a.decision)),
+            ("date_match", dmy(a.matched)),
+            (
+                "foster_care",
+                if a.by_foster_carer { "1" } else { "0" }.to_string(),
+            ),
+            ("nb_adoptr", a.nb_adopters.to_string()),
+            ("sex_adoptr", a.sex_adopters.to_string()),
+            ("ls_adoptr", a.ls_adopters.to_string()),
+        ]))
+    }
+
+    /// The period's social worker episodes in the year (asked from 2023/24).
+    fn sw_episode_rows(
+        &self,
+        id: &str,
+        child: &Child,
+        p: &CarePeriod,
+        periods: &[&CarePeriod],
+    ) -> Vec<Row> {
+        let (ys, cut) = (self.ys, self.cut);
+        // A child back in care later in the year kept a social worker between the two
+        // periods: the last worker's episode runs to the next period's start, so the
+        // year's episodes follow on (rules SW10, SW11a).
+        let back_in_year = periods
+            .iter()
+            .filter(|q| q.start > p.start && !q.short_break && q.start <= cut)
+            .map(|q| q.start)
+            .min()
+            .filter(|_| p.end.is_some_and(|e| e >= ys));
+        let mut rows = vec![];
+        for (k, (worker, start)) in p.social_workers.iter().enumerate() {
+            let end = p
+                .social_workers
+                .get(k + 1)
+                .map(|w| w.1)
+                .or(back_in_year)
+                .or(p.end);
+            if *start > cut || end.is_some_and(|e| e < ys) {
+                continue;
+            }
+            rows.push(Row::from([
+                ("child", id.to_string()),
+                ("dob", dmy(child.dob)),
+                ("sw_id", worker.clone()),
+                ("sw_decom", dmy(*start)),
+                (
+                    "sw_dec",
+                    end.filter(|&e| e <= cut).map(dmy).unwrap_or_default(),
+                ),
+                ("sw_reason", sw_reason(k, worker).to_string()),
+            ]));
+        }
+        rows
+    }
+}
+
+/// Whether a care leaver is in touch at a birthday (YES, or why not).
+fn in_touch_status(d: &mut Draw, age: i32, t: &Targets) -> &'static str {
+    if age <= 18 {
+        d.pick(&[("YES", 93.0), ("NO", 2.0), ("REFU", 1.5), ("RHOM", 3.5)])
+    } else {
+        // Not in touch (NO, REFU) at the LA's published share; no longer requiring
+        // services (NREQ) 7%.
+        let lost = (t.not_in_touch_19_21_share * 100.0 * NOT_IN_TOUCH).clamp(0.5, 40.0);
+        d.pick(&[
+            ("YES", 100.0 - lost - 7.0),
+            ("NO", lost * 0.57),
+            ("REFU", lost * 0.43),
+            ("NREQ", 7.0),
+        ])
+    }
+}
+
+/// A care leaver in touch: their activity (ACTIV) and accommodation with whether it is
+/// suitable (ACCOM), at the LA's shares in education, employment or training and in suitable
+/// accommodation.
+fn activity_and_accommodation(d: &mut Draw, age: i32, t: &Targets) -> (String, String) {
+    let (eet, suitable) = if age <= 18 {
+        (t.eet_17_18_share, t.suitable_17_18_share)
+    } else {
+        (t.eet_19_21_share, t.suitable_19_21_share)
+    };
+    // Only those in touch have an activity and accommodation, but every young
+    // person is in the shares' denominators, so the draws are scaled up by the
+    // share in touch.
+    let in_touch_share = if age <= 18 {
+        0.93
+    } else {
+        (0.93 - t.not_in_touch_19_21_share).max(0.5)
+    };
+    let eet_given = (eet / in_touch_share).clamp(0.05, 0.99);
+    let activ = if d.chance(eet_given) {
+        if age >= 19 && d.chance(t.he_19_21_share / eet.max(0.05)) {
+            d.pick(&[("F1", 80.0), ("P1", 20.0)])
+        } else {
+            d.pick(&[
+                ("F2", 45.0),
+                ("P2", 8.0),
+                ("F4", 8.0),
+                ("P4", 2.0),
+                ("F5", 27.0),
+                ("P5", 10.0),
+            ])
+        }
+    } else {
+        d.pick(&[("G4", 20.0), ("G5", 65.0), ("G6", 15.0)])
+    };
+    let letter = accommodation_type(d, age);
+    // No fixed abode (S) and custody (X) are never suitable in DfE's code list, so
+    // the other homes are suitable a little more often to keep the LA's share (X is
+    // 2 of the 100 weights at 17-18; S and X 4 of 102 at 19-21). The draw is made
+    // either way, so the rest of the stream stays as it was.
+    let can_be_suitable = if age <= 18 { 0.98 } else { 0.96 };
+    let drawn = d.chance((suitable / in_touch_share / can_be_suitable).clamp(0.05, 0.99));
+    let ok = drawn && !matches!(letter, "S" | "X");
+    (
+        activ.to_string(),
+        format!("{letter}{}", if ok { 1 } else { 2 }),
+    )
+}
+
+/// The letter of a care leaver's accommodation code (ACCOM without its suitability digit).
+fn accommodation_type(d: &mut Draw, age: i32) -> &'static str {
+    if age <= 18 {
+        let z = if age == 18 { 15.0 } else { 0.0 };
+        d.pick(&[
+            ("B", 25.0 + 15.0 - z),
+            ("Z", z),
+            ("D", 30.0),
+            ("E", 10.0),
+            ("U", 12.0),
+            ("C", 3.0),
+            ("X", 2.0),
+            ("V", 3.0),
+        ])
+    } else {
+        d.pick(&[
+            ("U", 45.0),
+            ("B", 20.0),
+            ("D", 12.0),
+            ("Z", 8.0),
+            ("E", 4.0),
+            ("K", 4.0),
+            ("S", 2.0),
+            ("X", 2.0),
+            ("W", 1.0),
+            ("G", 1.0),
+            ("Y", 1.0),
+        ])
+    }
 }
 
 /// A child's OC2 row (looked after continuously for 12 months at 31 March), each item asked
@@ -664,445 +817,6 @@ pub fn write_ssda903(
             write_atomic(&dir.join("ssda903.xml"), |w| w.write_all(text.as_bytes()))?;
         }
     }
-    Ok(bytes)
-}
-
-fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-fn element(out: &mut String, indent: usize, name: &str, value: Option<&String>) {
-    if let Some(v) = value.filter(|v| !v.is_empty()) {
-        out.push_str(&" ".repeat(indent));
-        out.push_str(&format!("<{name}>{}</{name}>\n", xml_escape(v)));
-    }
-}
-
-/// One of HEADER's groups (AMISSING, AREVIEW, OC2, …): the row's items as its elements.
-fn group(out: &mut String, name: &str, row: &Row, items: &[(&str, &str)]) {
-    out.push_str(&format!("      <{name}>\n"));
-    for (tag, key) in items {
-        element(out, 8, tag, row.get(*key));
-    }
-    out.push_str(&format!("      </{name}>\n"));
-}
-
-/// The 903 XML layout: CHILD › HEADER (with its groups) and EPISODE siblings.
-fn ssda903_xml(tables: &BTreeMap<&'static str, Vec<Row>>) -> String {
-    let by_child = |table: &str| -> BTreeMap<String, Vec<&Row>> {
-        let mut m: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
-        for r in tables.get(table).map(Vec::as_slice).unwrap_or(&[]) {
-            m.entry(r["child"].clone()).or_default().push(r);
-        }
-        m
-    };
-    let (episodes, reviews, missing, uasc, oc2, oc3, ad1, placed, perm, workers) = (
-        by_child("episodes"),
-        by_child("reviews"),
-        by_child("missing"),
-        by_child("uasc"),
-        by_child("oc2"),
-        by_child("oc3"),
-        by_child("ad1"),
-        by_child("placed_adoption"),
-        by_child("prev_perm"),
-        by_child("sw_episodes"),
-    );
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<EXPSSDA903>\n");
-    for h in tables.get("header").map(Vec::as_slice).unwrap_or(&[]) {
-        let id = &h["child"];
-        out.push_str("  <CHILD>\n    <HEADER>\n");
-        element(&mut out, 6, "CHILDID", h.get("child"));
-        element(&mut out, 6, "UPN", h.get("upn"));
-        element(&mut out, 6, "SEX", h.get("sex"));
-        element(&mut out, 6, "DOB", h.get("dob"));
-        element(&mut out, 6, "ETHNIC", h.get("ethnic"));
-        // DfE's XML states every child's UASC status: 1 with the DUC for a UASC child, 0 for
-        // every other child.
-        if let Some(u) = uasc.get(id).and_then(|v| v.first()) {
-            out.push_str("      <UASC>1</UASC>\n");
-            element(&mut out, 6, "DUC", u.get("duc"));
-        } else {
-            out.push_str("      <UASC>0</UASC>\n");
-        }
-        if let Some(a) = ad1.get(id).and_then(|v| v.first()) {
-            for (tag, key) in [
-                ("DATE_INT", "date_int"),
-                ("DATE_MATCH", "date_match"),
-                ("FOSTER_CARE", "foster_care"),
-                ("NB_ADOPTR", "nb_adoptr"),
-                ("SEX_ADOPTR", "sex_adoptr"),
-                ("LS_ADOPTR", "ls_adoptr"),
-            ] {
-                element(&mut out, 6, tag, a.get(key));
-            }
-        }
-        if let Some(o) = oc3.get(id).and_then(|v| v.first()) {
-            for (tag, key) in [
-                ("IN_TOUCH", "in_touch"),
-                ("ACTIV", "activ"),
-                ("ACCOM", "accom"),
-            ] {
-                element(&mut out, 6, tag, o.get(key));
-            }
-        }
-        element(&mut out, 6, "MOTHER", h.get("mother"));
-        element(&mut out, 6, "MC_DOB", h.get("mc_dob"));
-        for m in missing.get(id).map(Vec::as_slice).unwrap_or(&[]) {
-            group(
-                &mut out,
-                "AMISSING",
-                m,
-                &[
-                    ("MISSING", "missing"),
-                    ("MIS_START", "mis_start"),
-                    ("MIS_END", "mis_end"),
-                ],
-            );
-        }
-        for r in reviews.get(id).map(Vec::as_slice).unwrap_or(&[]) {
-            group(
-                &mut out,
-                "AREVIEW",
-                r,
-                &[("REVIEW", "review"), ("REVIEW_CODE", "review_code")],
-            );
-        }
-        if let Some(p) = perm.get(id).and_then(|v| v.first()) {
-            group(
-                &mut out,
-                "PERMANENCE",
-                p,
-                &[
-                    ("PREV_PERM", "prev_perm"),
-                    ("LA_PERM", "la_perm"),
-                    ("DATE_PERM", "date_perm"),
-                ],
-            );
-        }
-        if let Some(o) = oc2.get(id).and_then(|v| v.first()) {
-            group(
-                &mut out,
-                "OC2",
-                o,
-                &[
-                    ("SDQ_SCORE", "sdq_score"),
-                    ("SDQ_REASON", "sdq_reason"),
-                    ("CONVICTED", "convicted"),
-                    ("HEALTH_CHECK", "health_check"),
-                    ("IMMUNISATIONS", "immunisations"),
-                    ("TEETH_CHECK", "teeth_check"),
-                    ("HEALTH_ASSESSMENT", "health_assessment"),
-                    ("SUBSTANCE_MISUSE", "substance_misuse"),
-                    ("INTERVENTION_RECEIVED", "intervention_received"),
-                    ("INTERVENTION_OFFERED", "intervention_offered"),
-                ],
-            );
-        }
-        for p in placed.get(id).map(Vec::as_slice).unwrap_or(&[]) {
-            group(
-                &mut out,
-                "AD_PLACED",
-                p,
-                &[
-                    ("DATE_PLACED", "date_placed"),
-                    ("DATE_PLACED_CEASED", "date_placed_ceased"),
-                    ("REASON_PLACED_CEASED", "reason_placed_ceased"),
-                ],
-            );
-        }
-        for w in workers.get(id).map(Vec::as_slice).unwrap_or(&[]) {
-            group(
-                &mut out,
-                "SWEPISODE",
-                w,
-                &[
-                    ("SW_ID", "sw_id"),
-                    ("SW_DECOM", "sw_decom"),
-                    ("SW_DEC", "sw_dec"),
-                    ("SW_REASON", "sw_reason"),
-                ],
-            );
-        }
-        out.push_str("    </HEADER>\n");
-        for e in episodes.get(id).map(Vec::as_slice).unwrap_or(&[]) {
-            out.push_str("    <EPISODE>\n");
-            for (tag, key) in [
-                ("DECOM", "decom"),
-                ("RNE", "rne"),
-                ("LS", "ls"),
-                ("CIN", "cin"),
-                ("PL", "place"),
-                ("PL_POST", "pl_post"),
-                ("HOME_POST", "home_post"),
-                ("URN", "urn"),
-                ("PLACE_PROVIDER", "place_provider"),
-                ("DEC", "dec"),
-                ("REC", "rec"),
-                ("REASON_PLACE_CHANGE", "reason_place_change"),
-            ] {
-                element(&mut out, 6, tag, e.get(key));
-            }
-            out.push_str("    </EPISODE>\n");
-        }
-        out.push_str("  </CHILD>\n");
-    }
-    out.push_str("</EXPSSDA903>\n");
-    out
-}
-
-/// Writes a year's CIN census XML, streaming child by child. Returns bytes written.
-pub fn write_cin(path: &Path, h: &History, year: i32, as_at: Option<i32>) -> io::Result<u64> {
-    let ys = year_start_day(year);
-    let ye = year_end_day(year);
-    let cut = as_at.map_or(ye, |a| a.min(ye));
-    let mut episodes_of: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for (i, ep) in h.cin.iter().enumerate() {
-        if ep.referral <= cut && ep.closure.is_none_or(|c| c >= ys) {
-            episodes_of.entry(ep.child).or_default().push(i);
-        }
-    }
-    let mut children: Vec<(&str, usize)> = episodes_of
-        .keys()
-        .map(|&c| (h.children[c].id.as_str(), c))
-        .collect();
-    children.sort();
-    let mut bytes = 0u64;
-    write_atomic(path, |w| {
-        let mut out = String::with_capacity(64 * 1024);
-        out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Message>\n  <Header>\n    <CollectionDetails>\n");
-        out.push_str(&format!("      <Collection>CIN</Collection>\n      <Year>{year}</Year>\n      <ReferenceDate>{}</ReferenceDate>\n", iso(ye)));
-        out.push_str(
-            "    </CollectionDetails>\n    <Source>\n      <SourceLevel>L</SourceLevel>\n",
-        );
-        out.push_str(&format!("      <LEA>{}</LEA>\n      <SoftwareCode>cspi-synth</SoftwareCode>\n      <Release>1</Release>\n      <SerialNo>1</SerialNo>\n      <DateTime>{}T00:00:00</DateTime>\n", h.la_code, iso(cut)));
-        out.push_str("    </Source>\n  </Header>\n  <Children>\n");
-        for (id, c) in children {
-            let child = &h.children[c];
-            out.push_str("    <Child>\n      <ChildIdentifiers>\n");
-            out.push_str(&format!("        <LAchildID>{id}</LAchildID>\n"));
-            let born = child.dob <= cut;
-            let age = (cut - child.dob) / 365;
-            match (&child.upn, born && age >= 4) {
-                (Some(upn), true) => out.push_str(&format!("        <UPN>{upn}</UPN>\n")),
-                _ => out.push_str(&format!(
-                    "        <UPNunknown>{}</UPNunknown>\n",
-                    if !born {
-                        // Not of school age (the CIN census has no code of its own for unborn).
-                        "UN1"
-                    } else if child.uasc {
-                        "UN4"
-                    } else {
-                        "UN6"
-                    }
-                )),
-            }
-            if born {
-                out.push_str(&format!(
-                    "        <PersonBirthDate>{}</PersonBirthDate>\n",
-                    iso(child.dob)
-                ));
-            } else {
-                out.push_str(&format!(
-                    "        <ExpectedPersonBirthDate>{}</ExpectedPersonBirthDate>\n",
-                    iso(child.dob)
-                ));
-            }
-            if year >= 2025 {
-                out.push_str(&format!(
-                    "        <Sex>{}</Sex>\n",
-                    // An unborn child's sex is U (rule 8750).
-                    if !born {
-                        "U"
-                    } else if child.female {
-                        "F"
-                    } else {
-                        "M"
-                    }
-                ));
-            } else {
-                out.push_str(&format!(
-                    "        <GenderCurrent>{}</GenderCurrent>\n",
-                    if !born {
-                        "0"
-                    } else if child.female {
-                        "2"
-                    } else {
-                        "1"
-                    }
-                ));
-            }
-            if let Some(died) = child.died.filter(|&d| d <= cut) {
-                out.push_str(&format!(
-                    "        <PersonDeathDate>{}</PersonDeathDate>\n",
-                    iso(died)
-                ));
-            }
-            out.push_str("      </ChildIdentifiers>\n      <ChildCharacteristics>\n");
-            out.push_str(&format!(
-                "        <Ethnicity>{}</Ethnicity>\n        <Disabilities>\n",
-                child.ethnic
-            ));
-            if child.disabilities.is_empty() {
-                out.push_str("          <Disability>NONE</Disability>\n");
-            }
-            for d in &child.disabilities {
-                out.push_str(&format!("          <Disability>{d}</Disability>\n"));
-            }
-            out.push_str("        </Disabilities>\n      </ChildCharacteristics>\n");
-            for &e in &episodes_of[&c] {
-                let ep = &h.cin[e];
-                out.push_str("      <CINdetails>\n");
-                out.push_str(&format!(
-                    "        <CINreferralDate>{}</CINreferralDate>\n",
-                    iso(ep.referral)
-                ));
-                out.push_str(&format!(
-                    "        <ReferralSource>{}</ReferralSource>\n",
-                    ep.source
-                ));
-                out.push_str(&format!(
-                    "        <PrimaryNeedCode>{}</PrimaryNeedCode>\n",
-                    ep.need
-                ));
-                if let Some(closure) = ep.closure.filter(|&x| x <= cut) {
-                    out.push_str(&format!("        <CINclosureDate>{}</CINclosureDate>\n        <ReasonForClosure>{}</ReasonForClosure>\n", iso(closure), ep.closure_reason));
-                }
-                // The conference is recorded once (rule 2884): on its Section 47 module when that
-                // is in the return, else at the episode's level.
-                let in_return = |s: &&super::model::Section47| {
-                    s.start <= cut && s.icpc.unwrap_or(s.start + 14) >= ys
-                };
-                if let Some(icpc) = ep
-                    .s47
-                    .iter()
-                    .filter(|s| !in_return(s))
-                    .filter_map(|s| s.icpc)
-                    .find(|&i| i <= cut)
-                {
-                    out.push_str(&format!(
-                        "        <DateOfInitialCPC>{}</DateOfInitialCPC>\n",
-                        iso(icpc)
-                    ));
-                }
-                out.push_str(&format!(
-                    "        <ReferralNFA>{}</ReferralNFA>\n",
-                    if year >= 2022 {
-                        if ep.nfa { "true" } else { "false" }
-                    } else if ep.nfa {
-                        "1"
-                    } else {
-                        "0"
-                    }
-                ));
-                for a in &ep.assessments {
-                    if a.start > cut || a.authorised < ys {
-                        continue;
-                    }
-                    out.push_str("        <Assessments>\n");
-                    out.push_str(&format!(
-                        "          <AssessmentActualStartDate>{}</AssessmentActualStartDate>\n",
-                        iso(a.start)
-                    ));
-                    if a.authorised <= cut {
-                        out.push_str(&format!("          <AssessmentAuthorisationDate>{}</AssessmentAuthorisationDate>\n", iso(a.authorised)));
-                        out.push_str("          <FactorsIdentifiedAtAssessment>\n");
-                        for f in &a.factors {
-                            out.push_str(&format!(
-                                "            <AssessmentFactors>{f}</AssessmentFactors>\n"
-                            ));
-                        }
-                        out.push_str("          </FactorsIdentifiedAtAssessment>\n");
-                    }
-                    out.push_str("        </Assessments>\n");
-                }
-                for &(start, end) in &ep.cin_plans {
-                    if start > cut || end.is_some_and(|e| e < ys) {
-                        continue;
-                    }
-                    out.push_str(&format!("        <CINPlanDates>\n          <CINPlanStartDate>{}</CINPlanStartDate>\n", iso(start)));
-                    if let Some(end) = end.filter(|&e| e <= cut) {
-                        out.push_str(&format!(
-                            "          <CINPlanEndDate>{}</CINPlanEndDate>\n",
-                            iso(end)
-                        ));
-                    }
-                    out.push_str("        </CINPlanDates>\n");
-                }
-                for s in &ep.s47 {
-                    // An enquiry is in the year's return while it is open: from its start to its
-                    // conference (or, without one, a fortnight later).
-                    if !in_return(&s) {
-                        continue;
-                    }
-                    out.push_str(&format!("        <Section47>\n          <S47ActualStartDate>{}</S47ActualStartDate>\n", iso(s.start)));
-                    out.push_str(&format!(
-                        "          <InitialCPCtarget>{}</InitialCPCtarget>\n",
-                        iso(s.icpc_target)
-                    ));
-                    if let Some(icpc) = s.icpc.filter(|&i| i <= cut) {
-                        out.push_str(&format!(
-                            "          <DateOfInitialCPC>{}</DateOfInitialCPC>\n",
-                            iso(icpc)
-                        ));
-                    }
-                    out.push_str(&format!(
-                        "          <ICPCnotRequired>{}</ICPCnotRequired>\n",
-                        if s.icpc_not_required { "true" } else { "false" }
-                    ));
-                    out.push_str("        </Section47>\n");
-                }
-                for p in &ep.plans {
-                    if p.start > cut || p.end.is_some_and(|e| e < ys) {
-                        continue;
-                    }
-                    out.push_str(&format!("        <ChildProtectionPlans>\n          <CPPstartDate>{}</CPPstartDate>\n", iso(p.start)));
-                    if let Some(end) = p.end.filter(|&e| e <= cut) {
-                        out.push_str(&format!(
-                            "          <CPPendDate>{}</CPPendDate>\n",
-                            iso(end)
-                        ));
-                    }
-                    out.push_str(&format!(
-                        "          <InitialCategoryOfAbuse>{}</InitialCategoryOfAbuse>\n",
-                        p.initial_category
-                    ));
-                    out.push_str(&format!(
-                        "          <LatestCategoryOfAbuse>{}</LatestCategoryOfAbuse>\n",
-                        p.latest_category
-                    ));
-                    out.push_str(&format!(
-                        "          <NumberOfPreviousCPP>{}</NumberOfPreviousCPP>\n",
-                        p.previous
-                    ));
-                    let reviews: Vec<&i32> = p.reviews.iter().filter(|&&r| r <= cut).collect();
-                    if !reviews.is_empty() {
-                        out.push_str("          <Reviews>\n");
-                        for r in reviews {
-                            out.push_str(&format!(
-                                "            <CPPreviewDate>{}</CPPreviewDate>\n",
-                                iso(*r)
-                            ));
-                        }
-                        out.push_str("          </Reviews>\n");
-                    }
-                    out.push_str("        </ChildProtectionPlans>\n");
-                }
-                out.push_str("      </CINdetails>\n");
-            }
-            out.push_str("    </Child>\n");
-            if out.len() > 60 * 1024 {
-                w.write_all(out.as_bytes())?;
-                bytes += out.len() as u64;
-                out.clear();
-            }
-        }
-        out.push_str("  </Children>\n</Message>\n");
-        bytes += out.len() as u64;
-        w.write_all(out.as_bytes())
-    })?;
     Ok(bytes)
 }
 
