@@ -139,112 +139,164 @@ fn cin_identity(facts: &Facts) -> PolarsResult<LazyFrame> {
         ]))
 }
 
-/// Lists 3–10 for `la` at `windows.date`, from the facts, with `local` (child + Annex A
-/// column names) filling what the returns lack.
-pub fn produce(
-    facts: &Facts,
-    la: &str,
-    windows: Windows,
-    local: Option<&DataFrame>,
-) -> PolarsResult<BTreeMap<u8, DataFrame>> {
-    let w = windows;
-    let d = w.date;
-    let mine = || col("la_code").eq(lit(la));
-    let ident = cin_identity(facts)?;
-    let keys = [col("la_code"), col("child")];
-    let join_ident = |lf: LazyFrame| {
-        lf.join(
-            ident.clone(),
-            keys.clone(),
-            keys.clone(),
+/// What every list is built from: one LA's facts at the inspection date, and the children's
+/// identity from the CIN census (which the CIN lists join for sex, ethnicity and age).
+struct ListInputs<'f, 'a> {
+    facts: &'f Facts<'a>,
+    la: &'f str,
+    w: Windows,
+    ident: LazyFrame,
+}
+
+/// The lists' joins of per-child counts and flags onto their rows.
+trait JoinChild {
+    /// Left join on `child` (the other frame has at most one row per child).
+    fn left_join_child(self, other: LazyFrame) -> LazyFrame;
+}
+
+impl JoinChild for LazyFrame {
+    fn left_join_child(self, other: LazyFrame) -> LazyFrame {
+        self.join(
+            other,
+            [col("child")],
+            [col("child")],
             JoinArgs::new(JoinType::Left),
         )
-    };
-    let mut out: BTreeMap<u8, LazyFrame> = BTreeMap::new();
+    }
+}
 
-    // List 3: referrals in the 3 months before the date.
-    let referrals = facts.get(FactTable::Referrals)?.lazy().filter(mine());
-    let counts_12m = referrals
-        .clone()
-        .filter(in_window("referral_date", w.twelve_months, d))
-        .group_by([col("child")])
-        .agg([len().cast(DataType::Int64).alias("referrals_12m")]);
-    out.insert(
-        3,
-        referrals
-            .clone()
-            .filter(in_window("referral_date", w.referrals, d))
-            .join(
-                counts_12m,
-                [col("child")],
-                [col("child")],
-                JoinArgs::new(JoinType::Left),
-            )
-            .with_columns([age_at("birth_date", d).alias("age")]),
-    );
+/// Rows per child, as the Int64 column `name` (the lists' "in the last 12 months" counts).
+fn count_per_child(lf: LazyFrame, name: &str) -> LazyFrame {
+    lf.group_by([col("child")])
+        .agg([len().cast(DataType::Int64).alias(name)])
+}
 
-    // List 4: assessments started or authorised in the 6 months before.
-    let assessments = facts
-        .get(FactTable::Assessments)?
-        .lazy()
-        .filter(mine())
-        .filter(in_window("assessment_start", w.six_months, d).or(in_window(
-            "authorisation_date",
-            w.six_months,
-            d,
-        )));
-    out.insert(
-        4,
-        join_ident(
-            assessments.select([
-                col("la_code"),
-                col("child"),
-                col("assessment_start"),
-                // An authorisation after the date is not known at the date.
-                when(col("authorisation_date").lt_eq(lit(d)))
-                    .then(col("authorisation_date"))
-                    .otherwise(lit(NULL).cast(DataType::Date))
-                    .alias("assessment_authorised"),
-            ]),
+impl ListInputs<'_, '_> {
+    /// Rows of the LA whose lists these are.
+    fn mine(&self) -> Expr {
+        col("la_code").eq(lit(self.la))
+    }
+
+    /// A fact table's rows for the LA.
+    fn fact(&self, table: FactTable) -> PolarsResult<LazyFrame> {
+        Ok(self.facts.get(table)?.lazy().filter(self.mine()))
+    }
+
+    /// Adds the children's CIN identity (sex, ethnicity, birth date, disability).
+    fn join_ident(&self, lf: LazyFrame) -> LazyFrame {
+        let keys = [col("la_code"), col("child")];
+        lf.join(
+            self.ident.clone(),
+            keys.clone(),
+            keys,
+            JoinArgs::new(JoinType::Left),
         )
-        .with_columns([age_at("birth_date", d).alias("age")]),
-    );
+    }
 
-    // List 5: section 47 enquiries started, or conferences held, in the 6 months before.
-    let s47 = facts.get(FactTable::S47Enquiries)?.lazy().filter(mine());
-    let plans = facts.get(FactTable::CpPlans)?.lazy().filter(mine());
-    let plan_starts = plans
-        .clone()
-        .select([
-            col("child"),
-            col("cpp_start").alias("icpc_date"),
-            lit(true).alias("icpc_led_to_plan"),
-        ])
-        .unique(None, UniqueKeepStrategy::First);
-    let s47_12m = s47
-        .clone()
-        .filter(in_window("s47_start", w.twelve_months, d))
-        .group_by([col("child")])
-        .agg([len().cast(DataType::Int64).alias("s47_12m")]);
-    let icpc_12m = s47
-        .clone()
-        .filter(in_window("icpc_date", w.twelve_months, d))
-        .group_by([col("child")])
-        .agg([len().cast(DataType::Int64).alias("icpc_12m")]);
-    out.insert(
-        5,
-        join_ident(
-            s47.filter(in_window("s47_start", w.six_months, d).or(in_window(
+    /// The LA's children's CIN identity (for lists built from the 903).
+    fn own_identity(&self) -> LazyFrame {
+        self.ident.clone().filter(self.mine())
+    }
+
+    /// The LA's children's CIN disability flag.
+    fn cin_disability(&self) -> LazyFrame {
+        self.own_identity()
+            .select([col("child"), col("disability")])
+    }
+
+    /// The child's age at the date, from `birth_date`.
+    fn age(&self) -> Expr {
+        age_at("birth_date", self.w.date).alias("age")
+    }
+
+    /// A date column as known at the date: a date after it (an authorisation, a closure, an
+    /// end recorded later) is not known yet, so null.
+    fn known_at(&self, c: &str) -> Expr {
+        when(col(c).lt_eq(lit(self.w.date)))
+            .then(col(c))
+            .otherwise(lit(NULL).cast(DataType::Date))
+    }
+
+    /// Started by the date and still open, or ended in the closures window before it
+    /// (6 months under ILACS, 3 under the SIF).
+    fn open_or_recent(&self, start: &str, end: &str) -> Expr {
+        col(start)
+            .lt_eq(lit(self.w.date))
+            .and(col(end).is_null().or(col(end).gt_eq(lit(self.w.closures))))
+    }
+
+    /// List 3: referrals in the framework's referrals window before the date, with each
+    /// child's referrals in the 12 months.
+    fn referrals(&self) -> PolarsResult<LazyFrame> {
+        let (w, d) = (self.w, self.w.date);
+        let referrals = self.fact(FactTable::Referrals)?;
+        let counts_12m = count_per_child(
+            referrals
+                .clone()
+                .filter(in_window("referral_date", w.twelve_months, d)),
+            "referrals_12m",
+        );
+        Ok(referrals
+            .filter(in_window("referral_date", w.referrals, d))
+            .left_join_child(counts_12m)
+            .with_columns([self.age()]))
+    }
+
+    /// List 4: assessments started or authorised in the 6 months before.
+    fn assessments(&self) -> PolarsResult<LazyFrame> {
+        let (w, d) = (self.w, self.w.date);
+        let assessments = self.fact(FactTable::Assessments)?.filter(
+            in_window("assessment_start", w.six_months, d).or(in_window(
+                "authorisation_date",
+                w.six_months,
+                d,
+            )),
+        );
+        Ok(self
+            .join_ident(
+                assessments.select([
+                    col("la_code"),
+                    col("child"),
+                    col("assessment_start"),
+                    // An authorisation after the date is not known at the date.
+                    self.known_at("authorisation_date")
+                        .alias("assessment_authorised"),
+                ]),
+            )
+            .with_columns([self.age()]))
+    }
+
+    /// List 5: section 47 enquiries started, or conferences held, in the 6 months before;
+    /// whether the conference led to a plan, and each child's enquiries and conferences in
+    /// the 12 months.
+    fn enquiries(&self) -> PolarsResult<LazyFrame> {
+        let (w, d) = (self.w, self.w.date);
+        let s47 = self.fact(FactTable::S47Enquiries)?;
+        let plan_starts = self
+            .fact(FactTable::CpPlans)?
+            .select([
+                col("child"),
+                col("cpp_start").alias("icpc_date"),
+                lit(true).alias("icpc_led_to_plan"),
+            ])
+            .unique(None, UniqueKeepStrategy::First);
+        let s47_12m = count_per_child(
+            s47.clone()
+                .filter(in_window("s47_start", w.twelve_months, d)),
+            "s47_12m",
+        );
+        let icpc_12m = count_per_child(
+            s47.clone()
+                .filter(in_window("icpc_date", w.twelve_months, d)),
+            "icpc_12m",
+        );
+        let enquiries = s47
+            .filter(in_window("s47_start", w.six_months, d).or(in_window(
                 "icpc_date",
                 w.six_months,
                 d,
             )))
-            .with_column(
-                when(col("icpc_date").lt_eq(lit(d)))
-                    .then(col("icpc_date"))
-                    .otherwise(lit(NULL).cast(DataType::Date))
-                    .alias("icpc_date"),
-            )
+            .with_column(self.known_at("icpc_date").alias("icpc_date"))
             .join(
                 plan_starts,
                 [col("child"), col("icpc_date")],
@@ -256,89 +308,69 @@ pub fn produce(
                     .then(col("icpc_led_to_plan").fill_null(lit(false)))
                     .otherwise(lit(NULL).cast(DataType::Boolean))
                     .alias("icpc_led_to_plan"),
+            );
+        Ok(self
+            .join_ident(
+                enquiries
+                    .left_join_child(s47_12m)
+                    .left_join_child(icpc_12m)
+                    .select([
+                        col("la_code"),
+                        col("child"),
+                        col("s47_start"),
+                        col("icpc_not_required"),
+                        col("icpc_date"),
+                        col("icpc_led_to_plan"),
+                        col("s47_12m"),
+                        col("icpc_12m"),
+                    ]),
             )
-            .join(
-                s47_12m,
-                [col("child")],
-                [col("child")],
-                JoinArgs::new(JoinType::Left),
-            )
-            .join(
-                icpc_12m,
-                [col("child")],
-                [col("child")],
-                JoinArgs::new(JoinType::Left),
-            )
-            .select([
-                col("la_code"),
-                col("child"),
-                col("s47_start"),
-                col("icpc_not_required"),
-                col("icpc_date"),
-                col("icpc_led_to_plan"),
-                col("s47_12m"),
-                col("icpc_12m"),
-            ]),
-        )
-        .with_columns([age_at("birth_date", d).alias("age")]),
-    );
+            .with_columns([self.age()]))
+    }
 
-    // Looked after at the date (for case status and list 8).
-    let episodes = facts.get(FactTable::ClaEpisodes)?.lazy().filter(mine());
-    let cla_now = episodes
-        .clone()
-        .filter(
-            col("decom")
-                .lt_eq(lit(d))
-                .and(col("dec").is_null().or(col("dec").gt(lit(d))))
-                .and(col("short_break").not()),
-        )
-        .select([col("child"), lit(true).alias("looked_after")])
-        .unique(None, UniqueKeepStrategy::First);
-    let on_plan = plans
-        .clone()
-        .filter(
-            col("cpp_start")
-                .lt_eq(lit(d))
-                .and(col("cpp_end").is_null().or(col("cpp_end").gt(lit(d)))),
-        )
-        .select([col("child"), lit(true).alias("on_plan")])
-        .unique(None, UniqueKeepStrategy::First);
+    /// Children looked after at the date (for list 6's case status).
+    fn looked_after_now(&self) -> PolarsResult<LazyFrame> {
+        let d = self.w.date;
+        Ok(self
+            .fact(FactTable::ClaEpisodes)?
+            .filter(
+                col("decom")
+                    .lt_eq(lit(d))
+                    .and(col("dec").is_null().or(col("dec").gt(lit(d))))
+                    .and(col("short_break").not()),
+            )
+            .select([col("child"), lit(true).alias("looked_after")])
+            .unique(None, UniqueKeepStrategy::First))
+    }
 
-    // List 6: children in need at the date or whose episode closed in the framework's window
-    // before (6 months under ILACS, 3 under the SIF); list 7 likewise for plans.
-    let open_or_recent = |start: &str, end: &str| {
-        col(start)
-            .lt_eq(lit(d))
-            .and(col(end).is_null().or(col(end).gt_eq(lit(w.closures))))
-    };
-    let after_date_null = |c: &str| {
-        when(col(c).lt_eq(lit(d)))
-            .then(col(c))
-            .otherwise(lit(NULL).cast(DataType::Date))
-            .alias(c)
-    };
-    out.insert(
-        6,
-        referrals
-            .clone()
-            .filter(open_or_recent("referral_date", "closure_date"))
+    /// Children on a plan at the date (for list 6's case status).
+    fn on_plan_now(&self) -> PolarsResult<LazyFrame> {
+        let d = self.w.date;
+        Ok(self
+            .fact(FactTable::CpPlans)?
+            .filter(
+                col("cpp_start")
+                    .lt_eq(lit(d))
+                    .and(col("cpp_end").is_null().or(col("cpp_end").gt(lit(d)))),
+            )
+            .select([col("child"), lit(true).alias("on_plan")])
+            .unique(None, UniqueKeepStrategy::First))
+    }
+
+    /// List 6: children in need at the date or whose episode closed in the framework's
+    /// window before (6 months under ILACS, 3 under the SIF), with their case status.
+    fn children_in_need(&self) -> PolarsResult<LazyFrame> {
+        let referrals = self.fact(FactTable::Referrals)?;
+        let cla_now = self.looked_after_now()?;
+        let on_plan = self.on_plan_now()?;
+        Ok(referrals
+            .filter(self.open_or_recent("referral_date", "closure_date"))
             .with_columns([
-                after_date_null("closure_date"),
-                age_at("birth_date", d).alias("age"),
+                self.known_at("closure_date").alias("closure_date"),
+                self.age(),
             ])
-            .join(
-                cla_now.clone(),
-                [col("child")],
-                [col("child")],
-                JoinArgs::new(JoinType::Left),
-            )
-            .join(
-                on_plan,
-                [col("child")],
-                [col("child")],
-                JoinArgs::new(JoinType::Left),
-            )
+            .left_join_child(cla_now)
+            .left_join_child(on_plan)
             .with_columns([
                 col("referral_date").alias("cin_start"),
                 col("closure_date").alias("cin_closure"),
@@ -352,156 +384,182 @@ pub fn produce(
                     .then(lit("Child protection plan"))
                     .otherwise(lit("Child in need"))
                     .alias("case_status"),
-            ]),
-    );
+            ]))
+    }
 
-    // List 7: plans open at the date or ended in the 6 months before.
-    let reviews = facts
-        .canonical("cin_cpp_review")?
-        .filter(mine())
-        .filter(col("review_date").lt_eq(lit(d)))
-        .group_by([col("child"), col("cpp_start")])
-        .agg([col("review_date").max().alias("last_review")]);
-    out.insert(
-        7,
-        join_ident(
-            plans
-                .filter(open_or_recent("cpp_start", "cpp_end"))
-                .with_column(after_date_null("cpp_end"))
-                .join(
-                    reviews,
-                    [col("child"), col("cpp_start")],
-                    [col("child"), col("cpp_start")],
-                    JoinArgs::new(JoinType::Left),
-                )
-                .select([
-                    col("la_code"),
-                    col("child"),
-                    col("cpp_start"),
-                    col("initial_category"),
-                    col("latest_category"),
-                    col("last_review"),
-                    col("cpp_end"),
-                    col("previous_cpp_count")
-                        .cast(DataType::Int64)
-                        .alias("previous_cpp"),
-                ]),
-        )
-        .with_columns([age_at("birth_date", d).alias("age")]),
-    );
+    /// List 7: plans open at the date or ended in the framework's window before, with the
+    /// latest review up to the date.
+    fn plans(&self) -> PolarsResult<LazyFrame> {
+        let d = self.w.date;
+        let reviews = self
+            .facts
+            .canonical("cin_cpp_review")?
+            .filter(self.mine())
+            .filter(col("review_date").lt_eq(lit(d)))
+            .group_by([col("child"), col("cpp_start")])
+            .agg([col("review_date").max().alias("last_review")]);
+        let plans = self.fact(FactTable::CpPlans)?;
+        Ok(self
+            .join_ident(
+                plans
+                    .filter(self.open_or_recent("cpp_start", "cpp_end"))
+                    .with_column(self.known_at("cpp_end").alias("cpp_end"))
+                    .join(
+                        reviews,
+                        [col("child"), col("cpp_start")],
+                        [col("child"), col("cpp_start")],
+                        JoinArgs::new(JoinType::Left),
+                    )
+                    .select([
+                        col("la_code"),
+                        col("child"),
+                        col("cpp_start"),
+                        col("initial_category"),
+                        col("latest_category"),
+                        col("last_review"),
+                        col("cpp_end"),
+                        col("previous_cpp_count")
+                            .cast(DataType::Int64)
+                            .alias("previous_cpp"),
+                    ]),
+            )
+            .with_columns([self.age()]))
+    }
 
-    // List 8: looked after at the date, or ceased in the 6 months before; the child's latest
-    // episode up to the date.
-    let periods = facts.get(FactTable::ClaPeriods)?.lazy().filter(mine());
-    let latest = episodes
-        .clone()
-        .filter(col("decom").lt_eq(lit(d)).and(col("short_break").not()))
-        .sort(["child", "decom"], SortMultipleOptions::default())
-        .group_by([col("child")])
-        .agg([
-            col("decom").last().alias("last_decom"),
-            col("dec").last().alias("last_dec"),
-            col("period_of_care_seq").last(),
-            col("period_of_care_start").last().alias("cla_start"),
-            col("cin").last().alias("category_of_need"),
-            col("ls").last().alias("legal_status"),
-            col("rec").last().alias("rec"),
-            col("placement_start").last(),
-            col("place").last().alias("placement_type"),
-            col("place_provider").last().alias("placement_provider"),
-            col("pl_post").last().alias("placement_postcode"),
-            col("urn").last().alias("placement_urn"),
-            col("placement_la").last(),
-            col("outside_la").last(),
-            col("uasc").last().alias("uasc_flag"),
-            col("sex").last(),
-            col("ethnic").last().alias("ethnicity"),
-            col("dob").last().alias("birth_date"),
-        ]);
-    // Start of the current legal status: the earliest episode start in the current period of
-    // care from which the legal status has not changed.
-    let ls_start = episodes
-        .clone()
-        .filter(col("decom").lt_eq(lit(d)).and(col("short_break").not()))
-        .sort(["child", "decom"], SortMultipleOptions::default())
-        .with_column(
-            (col("ls")
-                .neq(col("ls").shift(lit(1)))
-                .or(col("child").neq(col("child").shift(lit(1))))
-                .or(col("period_of_care_seq").neq(col("period_of_care_seq").shift(lit(1)))))
-            .fill_null(lit(true))
-            .alias("ls_changed"),
-        )
-        .filter(col("ls_changed"))
-        .group_by([col("child")])
-        .agg([col("decom").last().alias("legal_status_start")]);
-    let moves_12m = facts
-        .get(FactTable::Placements)?
-        .lazy()
-        .filter(mine())
-        .filter(col("short_break").not().and(col("temporary").not()))
-        .filter(
-            col("placement_start").lt_eq(lit(d)).and(
-                col("placement_end")
-                    .is_null()
-                    .or(col("placement_end").gt_eq(lit(w.twelve_months))),
-            ),
-        )
-        .group_by([col("child")])
-        .agg([len().cast(DataType::Int64).alias("placements_12m")]);
-    let events = facts.get(FactTable::ClaEvents)?.lazy().filter(mine());
-    let event_count = |kind: &str, name: &str| {
-        events
+    /// The episodes (not short breaks) begun by the date, by child and start.
+    fn episodes_to_date(&self, episodes: &LazyFrame) -> LazyFrame {
+        episodes
             .clone()
             .filter(
-                col("kind")
-                    .eq(lit(kind))
-                    .and(in_window("start_date", w.twelve_months, d)),
+                col("decom")
+                    .lt_eq(lit(self.w.date))
+                    .and(col("short_break").not()),
             )
+            .sort(["child", "decom"], SortMultipleOptions::default())
+    }
+
+    /// Each child's latest episode up to the date: the current (or last) placement, legal
+    /// status and identity from the 903.
+    fn latest_episodes(&self, episodes: &LazyFrame) -> LazyFrame {
+        self.episodes_to_date(episodes)
             .group_by([col("child")])
-            .agg([len().cast(DataType::Int64).alias(name)])
-    };
-    let earlier_period_12m = periods
-        .clone()
-        .filter(
-            col("period_of_care_end")
-                .is_not_null()
-                .and(col("short_breaks_only").not()),
+            .agg([
+                col("decom").last().alias("last_decom"),
+                col("dec").last().alias("last_dec"),
+                col("period_of_care_seq").last(),
+                col("period_of_care_start").last().alias("cla_start"),
+                col("cin").last().alias("category_of_need"),
+                col("ls").last().alias("legal_status"),
+                col("rec").last().alias("rec"),
+                col("placement_start").last(),
+                col("place").last().alias("placement_type"),
+                col("place_provider").last().alias("placement_provider"),
+                col("pl_post").last().alias("placement_postcode"),
+                col("urn").last().alias("placement_urn"),
+                col("placement_la").last(),
+                col("outside_la").last(),
+                col("uasc").last().alias("uasc_flag"),
+                col("sex").last(),
+                col("ethnic").last().alias("ethnicity"),
+                col("dob").last().alias("birth_date"),
+            ])
+    }
+
+    /// Start of the current legal status: the earliest episode start in the current period of
+    /// care from which the legal status has not changed.
+    fn legal_status_starts(&self, episodes: &LazyFrame) -> LazyFrame {
+        self.episodes_to_date(episodes)
+            .with_column(
+                (col("ls")
+                    .neq(col("ls").shift(lit(1)))
+                    .or(col("child").neq(col("child").shift(lit(1))))
+                    .or(col("period_of_care_seq").neq(col("period_of_care_seq").shift(lit(1)))))
+                .fill_null(lit(true))
+                .alias("ls_changed"),
+            )
+            .filter(col("ls_changed"))
+            .group_by([col("child")])
+            .agg([col("decom").last().alias("legal_status_start")])
+    }
+
+    /// Each child's placements (not short breaks or temporary) open at some time in the 12
+    /// months before the date.
+    fn placements_12m(&self) -> PolarsResult<LazyFrame> {
+        let (w, d) = (self.w, self.w.date);
+        let placements = self
+            .fact(FactTable::Placements)?
+            .filter(col("short_break").not().and(col("temporary").not()))
+            .filter(
+                col("placement_start").lt_eq(lit(d)).and(
+                    col("placement_end")
+                        .is_null()
+                        .or(col("placement_end").gt_eq(lit(w.twelve_months))),
+                ),
+            );
+        Ok(count_per_child(placements, "placements_12m"))
+    }
+
+    /// Each child's events of `kind` (missing, away) begun in the 12 months before the date.
+    fn events_12m(&self, events: &LazyFrame, kind: &str, name: &str) -> LazyFrame {
+        count_per_child(
+            events
+                .clone()
+                .filter(col("kind").eq(lit(kind)).and(in_window(
+                    "start_date",
+                    self.w.twelve_months,
+                    self.w.date,
+                ))),
+            name,
         )
-        .select([col("child"), col("period_of_care_end").alias("earlier_end")]);
-    let second = latest
-        .clone()
-        .select([col("child"), col("cla_start")])
-        .join(
-            earlier_period_12m,
-            [col("child")],
-            [col("child")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .filter(
-            col("earlier_end")
-                .lt_eq(col("cla_start"))
-                .and(col("earlier_end").gt_eq(col("cla_start").dt().offset_by(lit("-12mo")))),
-        )
-        .select([col("child"), lit(true).alias("second_period_12m")])
-        .unique(None, UniqueKeepStrategy::First);
-    let cin_dis = ident
-        .clone()
-        .filter(mine())
-        .select([col("child"), col("disability")]);
-    out.insert(
-        8,
+    }
+
+    /// Children whose latest period of care began within 12 months of an earlier one ending.
+    fn second_periods_12m(&self, latest: &LazyFrame, periods: LazyFrame) -> LazyFrame {
+        let earlier_period_12m = periods
+            .filter(
+                col("period_of_care_end")
+                    .is_not_null()
+                    .and(col("short_breaks_only").not()),
+            )
+            .select([col("child"), col("period_of_care_end").alias("earlier_end")]);
         latest
+            .clone()
+            .select([col("child"), col("cla_start")])
+            .join(
+                earlier_period_12m,
+                [col("child")],
+                [col("child")],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .filter(
+                col("earlier_end")
+                    .lt_eq(col("cla_start"))
+                    .and(col("earlier_end").gt_eq(col("cla_start").dt().offset_by(lit("-12mo")))),
+            )
+            .select([col("child"), lit(true).alias("second_period_12m")])
+            .unique(None, UniqueKeepStrategy::First)
+    }
+
+    /// List 8: looked after at the date, or ceased in the 6 months before; the child's latest
+    /// episode up to the date, with its legal status's start and the 12 months' placements,
+    /// missing and away episodes and a second period of care.
+    fn looked_after(&self) -> PolarsResult<LazyFrame> {
+        let (w, d) = (self.w, self.w.date);
+        let periods = self.fact(FactTable::ClaPeriods)?;
+        let episodes = self.fact(FactTable::ClaEpisodes)?;
+        let latest = self.latest_episodes(&episodes);
+        let ls_start = self.legal_status_starts(&episodes);
+        let moves_12m = self.placements_12m()?;
+        let events = self.fact(FactTable::ClaEvents)?;
+        let second = self.second_periods_12m(&latest, periods);
+        Ok(latest
             .filter(
                 col("last_dec")
                     .is_null()
                     .or(col("last_dec").gt(lit(d)))
                     .or(col("last_dec").gt_eq(lit(w.six_months))),
             )
-            .with_columns([when(col("last_dec").lt_eq(lit(d)))
-                .then(col("last_dec"))
-                .otherwise(lit(NULL).cast(DataType::Date))
-                .alias("ceased")])
+            .with_columns([self.known_at("last_dec").alias("ceased")])
             .with_columns([
                 when(col("ceased").is_not_null())
                     .then(col("rec"))
@@ -514,66 +572,31 @@ pub fn produce(
                     .then(lit("Out of LA"))
                     .otherwise(lit("In LA"))
                     .alias("placement_location"),
-                lit(la).alias("la_code"),
-                age_at("birth_date", d).alias("age"),
+                lit(self.la).alias("la_code"),
+                self.age(),
             ])
-            .join(
-                ls_start,
-                [col("child")],
-                [col("child")],
-                JoinArgs::new(JoinType::Left),
-            )
-            .join(
-                moves_12m,
-                [col("child")],
-                [col("child")],
-                JoinArgs::new(JoinType::Left),
-            )
-            .join(
-                event_count("missing", "missing_12m"),
-                [col("child")],
-                [col("child")],
-                JoinArgs::new(JoinType::Left),
-            )
-            .join(
-                event_count("away", "absent_12m"),
-                [col("child")],
-                [col("child")],
-                JoinArgs::new(JoinType::Left),
-            )
-            .join(
-                second,
-                [col("child")],
-                [col("child")],
-                JoinArgs::new(JoinType::Left),
-            )
-            .join(
-                cin_dis,
-                [col("child")],
-                [col("child")],
-                JoinArgs::new(JoinType::Left),
-            )
+            .left_join_child(ls_start)
+            .left_join_child(moves_12m)
+            .left_join_child(self.events_12m(&events, "missing", "missing_12m"))
+            .left_join_child(self.events_12m(&events, "away", "absent_12m"))
+            .left_join_child(second)
+            .left_join_child(self.cin_disability())
             .with_columns([
                 col("missing_12m").fill_null(lit(0i64)),
                 col("absent_12m").fill_null(lit(0i64)),
                 col("second_period_12m").fill_null(lit(false)),
-            ]),
-    );
+            ]))
+    }
 
-    // List 9: care leavers of the latest return up to the date.
-    let leavers = facts.get(FactTable::CareLeavers)?.lazy().filter(mine());
-    let year = crate::domain::dates::collection_year(d);
-    out.insert(
-        9,
-        leavers
+    /// List 9: care leavers of the latest return up to the date.
+    fn care_leavers(&self) -> PolarsResult<LazyFrame> {
+        let d = self.w.date;
+        let leavers = self.fact(FactTable::CareLeavers)?;
+        let year = crate::domain::dates::collection_year(d);
+        Ok(leavers
             .filter(col("year").eq(col("year").filter(col("year").lt_eq(lit(year))).max()))
             .filter(col("excluded").not())
-            .join(
-                cin_dis_for(facts, la)?,
-                [col("child")],
-                [col("child")],
-                JoinArgs::new(JoinType::Left),
-            )
+            .left_join_child(self.cin_disability())
             .with_columns([
                 col("in_touch"),
                 col("accom").alias("accommodation"),
@@ -589,121 +612,156 @@ pub fn produce(
             ])
             // ILACS asks whether a care leaver is (or was) an unaccompanied asylum-seeking
             // child: any UASC row in the history says so.
-            .join(
-                ever_uasc(facts, la)?,
-                [col("child")],
-                [col("child")],
-                JoinArgs::new(JoinType::Left),
-            )
-            .with_column(col("uasc_or_former_uasc").fill_null(lit(false))),
-    );
+            .left_join_child(ever_uasc(self.facts, self.la)?)
+            .with_column(col("uasc_or_former_uasc").fill_null(lit(false))))
+    }
 
-    // List 10: adopted in the 12 months before, or subject to a placement order at the date.
-    let adopted = facts
-        .get(FactTable::Adoptions)?
-        .lazy()
-        .filter(mine())
-        .filter(in_window("date_adopted", w.twelve_months, d))
-        .select([
-            col("child"),
-            col("date_entered_care").alias("entered_care"),
-            col("date_decision").alias("decision_date"),
-            col("date_court_authority").alias("placement_order_date"),
-            col("date_match").alias("match_date"),
-            col("adoptive_placement_start").alias("placed_date"),
-            col("date_adopted").alias("adoption_order_date"),
-            col("dob").alias("birth_date"),
-            col("sex"),
-        ]);
-    let on_order = episodes
-        .clone()
-        .filter(col("ls").eq(lit("E1")).and(col("decom").lt_eq(lit(d))))
-        .sort(["child", "decom"], SortMultipleOptions::default())
-        .group_by([col("child")])
-        .agg([
-            col("period_of_care_start").last().alias("entered_care"),
-            col("decom").first().alias("placement_order_date"),
-            col("dec").last().alias("order_last_dec"),
-            col("placement_start")
-                .filter(col("place").is_in(
-                    lit(Series::new("a".into(), ["A3", "A4", "A5", "A6"])).implode(false),
-                    false,
-                ))
-                .first()
-                .alias("placed_date"),
-            col("dob").last().alias("birth_date"),
-            col("sex").last(),
-        ])
-        .filter(
-            col("order_last_dec")
-                .is_null()
-                .or(col("order_last_dec").gt(lit(d))),
-        )
-        .join(
-            adopted.clone().select([col("child")]),
-            [col("child")],
-            [col("child")],
-            JoinArgs::new(JoinType::Anti),
-        )
-        .select([
-            col("child"),
-            col("entered_care"),
-            col("placement_order_date"),
-            col("placed_date"),
-            col("birth_date"),
-            col("sex"),
-        ]);
-    out.insert(
-        10,
-        concat(
+    /// Children adopted in the 12 months before the date, with the scorecard's dates.
+    fn adopted_12m(&self) -> PolarsResult<LazyFrame> {
+        Ok(self
+            .fact(FactTable::Adoptions)?
+            .filter(in_window("date_adopted", self.w.twelve_months, self.w.date))
+            .select([
+                col("child"),
+                col("date_entered_care").alias("entered_care"),
+                col("date_decision").alias("decision_date"),
+                col("date_court_authority").alias("placement_order_date"),
+                col("date_match").alias("match_date"),
+                col("adoptive_placement_start").alias("placed_date"),
+                col("date_adopted").alias("adoption_order_date"),
+                col("dob").alias("birth_date"),
+                col("sex"),
+            ]))
+    }
+
+    /// Children subject to a placement order (legal status E1) at the date and not among
+    /// `adopted`: when the order began and when they were placed for adoption.
+    fn on_placement_order(&self, adopted: &LazyFrame) -> PolarsResult<LazyFrame> {
+        let d = self.w.date;
+        Ok(self
+            .fact(FactTable::ClaEpisodes)?
+            .filter(col("ls").eq(lit("E1")).and(col("decom").lt_eq(lit(d))))
+            .sort(["child", "decom"], SortMultipleOptions::default())
+            .group_by([col("child")])
+            .agg([
+                col("period_of_care_start").last().alias("entered_care"),
+                col("decom").first().alias("placement_order_date"),
+                col("dec").last().alias("order_last_dec"),
+                col("placement_start")
+                    .filter(col("place").is_in(
+                        lit(Series::new("a".into(), ["A3", "A4", "A5", "A6"])).implode(false),
+                        false,
+                    ))
+                    .first()
+                    .alias("placed_date"),
+                col("dob").last().alias("birth_date"),
+                col("sex").last(),
+            ])
+            .filter(
+                col("order_last_dec")
+                    .is_null()
+                    .or(col("order_last_dec").gt(lit(d))),
+            )
+            .join(
+                adopted.clone().select([col("child")]),
+                [col("child")],
+                [col("child")],
+                JoinArgs::new(JoinType::Anti),
+            )
+            .select([
+                col("child"),
+                col("entered_care"),
+                col("placement_order_date"),
+                col("placed_date"),
+                col("birth_date"),
+                col("sex"),
+            ]))
+    }
+
+    /// List 10: adopted in the 12 months before, or subject to a placement order at the date.
+    fn adoptions(&self) -> PolarsResult<LazyFrame> {
+        let adopted = self.adopted_12m()?;
+        let on_order = self.on_placement_order(&adopted)?;
+        Ok(concat(
             [adopted, on_order],
             UnionArgs {
                 diagonal: true,
                 ..Default::default()
             },
         )?
-        .with_columns([
-            age_at("birth_date", d).alias("age"),
-            lit(la).alias("la_code"),
-        ])
-        .join(
-            ident.clone().filter(mine()).select([
-                col("child"),
-                col("ethnicity"),
-                col("disability"),
-            ]),
-            [col("child")],
-            [col("child")],
-            JoinArgs::new(JoinType::Left),
-        ),
-    );
+        .with_columns([self.age(), lit(self.la).alias("la_code")])
+        .left_join_child(self.own_identity().select([
+            col("child"),
+            col("ethnicity"),
+            col("disability"),
+        ])))
+    }
+}
 
+/// Lists 3–10 for `la` at `windows.date`, from the facts, with `local` (child + Annex A
+/// column names) filling what the returns lack.
+pub fn produce(
+    facts: &Facts,
+    la: &str,
+    windows: Windows,
+    local: Option<&DataFrame>,
+) -> PolarsResult<BTreeMap<u8, DataFrame>> {
+    let inputs = ListInputs {
+        facts,
+        la,
+        w: windows,
+        ident: cin_identity(facts)?,
+    };
+    // Every list's plan is built before any is collected, in list order.
+    let out: BTreeMap<u8, LazyFrame> = BTreeMap::from([
+        (3, inputs.referrals()?),
+        (4, inputs.assessments()?),
+        (5, inputs.enquiries()?),
+        (6, inputs.children_in_need()?),
+        (7, inputs.plans()?),
+        (8, inputs.looked_after()?),
+        (9, inputs.care_leavers()?),
+        (10, inputs.adoptions()?),
+    ]);
     let mut result = BTreeMap::new();
     for (list, lf) in out {
-        let spec = spec(list);
-        let df = lf.collect()?;
-        let have: Vec<&str> = df
-            .get_column_names()
-            .into_iter()
-            .map(|s| s.as_str())
-            .filter(|n| spec.column(n).is_some())
-            .collect();
-        let mut shaped = shape(spec, df.clone().lazy(), &have, w.framework)
-            .sort(
-                spec.columns
-                    .iter()
-                    .take(1)
-                    .map(|c| c.name.as_str())
-                    .collect::<Vec<_>>(),
-                SortMultipleOptions::default().with_maintain_order(true),
-            )
-            .collect()?;
-        if let Some(local) = local {
-            shaped = fill_from_local(spec, shaped, local)?;
-        }
-        result.insert(list, shaped);
+        result.insert(
+            list,
+            collect_list(spec(list), lf, windows.framework, local)?,
+        );
     }
     Ok(result)
+}
+
+/// Collects one list in its declared shape (the framework's columns, in order, sorted by the
+/// first with ties kept in the order built), then fills its blanks from local data.
+fn collect_list(
+    spec: &ListSpec,
+    lf: LazyFrame,
+    framework: Framework,
+    local: Option<&DataFrame>,
+) -> PolarsResult<DataFrame> {
+    let df = lf.collect()?;
+    let have: Vec<&str> = df
+        .get_column_names()
+        .into_iter()
+        .map(|s| s.as_str())
+        .filter(|n| spec.column(n).is_some())
+        .collect();
+    let mut shaped = shape(spec, df.clone().lazy(), &have, framework)
+        .sort(
+            spec.columns
+                .iter()
+                .take(1)
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>(),
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+        .collect()?;
+    if let Some(local) = local {
+        shaped = fill_from_local(spec, shaped, local)?;
+    }
+    Ok(shaped)
 }
 
 /// Children with a UASC row in the LA's 903 history (UASC now or formerly).
@@ -713,12 +771,6 @@ fn ever_uasc(facts: &Facts, la: &str) -> PolarsResult<LazyFrame> {
         .filter(col("la_code").eq(lit(la)))
         .select([col("child"), lit(true).alias("uasc_or_former_uasc")])
         .unique_stable(None, UniqueKeepStrategy::First))
-}
-
-fn cin_dis_for(facts: &Facts, la: &str) -> PolarsResult<LazyFrame> {
-    Ok(cin_identity(facts)?
-        .filter(col("la_code").eq(lit(la)))
-        .select([col("child"), col("disability")]))
 }
 
 /// Fills each list's empty cells from local data (one row per child; columns named as the
@@ -816,6 +868,120 @@ impl FromLists {
         self.lists.get(&n).map(|df| df.clone().lazy())
     }
 
+    /// List `n`'s columns renamed to a canonical table's (`(list column, table column)`).
+    fn pick(&self, n: u8, cols: &[(&str, &str)]) -> Option<LazyFrame> {
+        self.list(n).map(|lf| {
+            lf.select(
+                cols.iter()
+                    .map(|(from, to)| col(*from).alias(*to))
+                    .collect::<Vec<_>>(),
+            )
+        })
+    }
+
+    /// [`FromLists::pick`] as the parts of a table: none when the list is not held.
+    fn parts(&self, n: u8, cols: &[(&str, &str)]) -> Vec<LazyFrame> {
+        self.pick(n, cols).into_iter().collect()
+    }
+
+    /// `cin_child`: the children of lists 3–7, each once (as the first list has them).
+    fn cin_children(&self) -> Vec<LazyFrame> {
+        [3u8, 4, 5, 6, 7]
+            .iter()
+            .filter_map(|&n| {
+                self.pick(
+                    n,
+                    &[
+                        ("child", "child"),
+                        ("birth_date", "birth_date"),
+                        ("sex", "sex"),
+                        ("ethnicity", "ethnicity"),
+                    ],
+                )
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .reduce(|a, b| concat([a, b], UnionArgs::default()).expect("same columns"))
+            .map(|lf| vec![lf.unique_stable(Some(cols(["child"])), UniqueKeepStrategy::First)])
+            .unwrap_or_default()
+    }
+
+    /// `cin_episode`: list 6's episodes and list 3's referrals merged into one row per child
+    /// and referral date, each field from whichever list gives it.
+    fn cin_episodes(&self) -> PolarsResult<Vec<LazyFrame>> {
+        let parts: Vec<LazyFrame> = [
+            self.pick(
+                6,
+                &[
+                    ("child", "child"),
+                    ("cin_start", "referral_date"),
+                    ("primary_need", "primary_need"),
+                    ("cin_closure", "closure_date"),
+                    ("closure_reason", "reason_for_closure"),
+                ],
+            ),
+            self.pick(
+                3,
+                &[
+                    ("child", "child"),
+                    ("referral_date", "referral_date"),
+                    ("referral_source", "referral_source"),
+                    ("referral_nfa", "referral_nfa"),
+                ],
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if parts.is_empty() {
+            return Ok(vec![]);
+        }
+        let merged = concat(
+            parts,
+            UnionArgs {
+                diagonal: true,
+                ..Default::default()
+            },
+        )?;
+        let names = merged.clone().collect_schema()?;
+        let aggs: Vec<Expr> = names
+            .iter_names()
+            .filter(|n| !matches!(n.as_str(), "child" | "referral_date"))
+            .map(|n| col(n.clone()).drop_nulls().first())
+            .collect();
+        Ok(vec![
+            merged
+                .group_by_stable([col("child"), col("referral_date")])
+                .agg(aggs),
+        ])
+    }
+
+    /// `episodes`: one 903 episode per child of list 8, its current placement and legal
+    /// status (open unless the list says it ceased).
+    fn episodes(&self) -> Vec<LazyFrame> {
+        self.list(8)
+            .map(|lf| {
+                lf.select([
+                    col("child"),
+                    col("placement_start").alias("decom"),
+                    lit("P").alias("rne"),
+                    col("legal_status").alias("ls"),
+                    col("category_of_need").alias("cin"),
+                    col("placement_type").alias("place"),
+                    col("placement_provider").alias("place_provider"),
+                    col("ceased").alias("dec"),
+                    when(col("ceased").is_not_null())
+                        .then(col("reason_ceased"))
+                        .otherwise(lit("X1"))
+                        .alias("rec"),
+                    col("placement_postcode").alias("pl_post"),
+                    col("placement_urn").alias("urn"),
+                ])
+            })
+            .into_iter()
+            .collect()
+    }
+
     /// The canonical frame for `name` from `parts` (each with some of its columns).
     fn aligned(&self, name: &str, parts: Vec<LazyFrame>) -> PolarsResult<LazyFrame> {
         let empty = super::Empty.table(name)?;
@@ -868,93 +1034,18 @@ impl Canonical for FromLists {
     }
 
     fn table(&self, name: &str) -> PolarsResult<LazyFrame> {
-        let pick = |n: u8, cols: &[(&str, &str)]| -> Option<LazyFrame> {
-            self.list(n).map(|lf| {
-                lf.select(
-                    cols.iter()
-                        .map(|(from, to)| col(*from).alias(*to))
-                        .collect::<Vec<_>>(),
-                )
-            })
-        };
         let parts: Vec<LazyFrame> = match name {
-            "cin_child" => [3u8, 4, 5, 6, 7]
-                .iter()
-                .filter_map(|&n| {
-                    pick(
-                        n,
-                        &[
-                            ("child", "child"),
-                            ("birth_date", "birth_date"),
-                            ("sex", "sex"),
-                            ("ethnicity", "ethnicity"),
-                        ],
-                    )
-                })
-                .collect::<Vec<_>>()
-                .into_iter()
-                .reduce(|a, b| concat([a, b], UnionArgs::default()).expect("same columns"))
-                .map(|lf| vec![lf.unique_stable(Some(cols(["child"])), UniqueKeepStrategy::First)])
-                .unwrap_or_default(),
-            "cin_episode" => {
-                let parts: Vec<LazyFrame> = [
-                    pick(
-                        6,
-                        &[
-                            ("child", "child"),
-                            ("cin_start", "referral_date"),
-                            ("primary_need", "primary_need"),
-                            ("cin_closure", "closure_date"),
-                            ("closure_reason", "reason_for_closure"),
-                        ],
-                    ),
-                    pick(
-                        3,
-                        &[
-                            ("child", "child"),
-                            ("referral_date", "referral_date"),
-                            ("referral_source", "referral_source"),
-                            ("referral_nfa", "referral_nfa"),
-                        ],
-                    ),
-                ]
-                .into_iter()
-                .flatten()
-                .collect();
-                if parts.is_empty() {
-                    vec![]
-                } else {
-                    let merged = concat(
-                        parts,
-                        UnionArgs {
-                            diagonal: true,
-                            ..Default::default()
-                        },
-                    )?;
-                    let names = merged.clone().collect_schema()?;
-                    let aggs: Vec<Expr> = names
-                        .iter_names()
-                        .filter(|n| !matches!(n.as_str(), "child" | "referral_date"))
-                        .map(|n| col(n.clone()).drop_nulls().first())
-                        .collect();
-                    vec![
-                        merged
-                            .group_by_stable([col("child"), col("referral_date")])
-                            .agg(aggs),
-                    ]
-                }
-            }
-            "cin_assessment" => pick(
+            "cin_child" => self.cin_children(),
+            "cin_episode" => self.cin_episodes()?,
+            "cin_assessment" => self.parts(
                 4,
                 &[
                     ("child", "child"),
                     ("assessment_start", "assessment_start"),
                     ("assessment_authorised", "authorisation_date"),
                 ],
-            )
-            .into_iter()
-            .collect(),
-            "cin_s47" => pick(
+            ),
+            "cin_s47" => self.parts(
                 5,
                 &[
                     ("child", "child"),
@@ -962,10 +1053,8 @@ impl Canonical for FromLists {
                     ("icpc_date", "icpc_date"),
                     ("icpc_not_required", "icpc_not_required"),
                 ],
-            )
-            .into_iter()
-            .collect(),
-            "cin_cpp" => pick(
+            ),
+            "cin_cpp" => self.parts(
                 7,
                 &[
                     ("child", "child"),
@@ -975,21 +1064,20 @@ impl Canonical for FromLists {
                     ("latest_category", "latest_category"),
                     ("previous_cpp", "previous_cpp_count"),
                 ],
-            )
-            .into_iter()
-            .collect(),
-            "cin_cpp_review" => pick(
-                7,
-                &[
-                    ("child", "child"),
-                    ("cpp_start", "cpp_start"),
-                    ("last_review", "review_date"),
-                ],
-            )
-            .map(|lf| lf.filter(col("review_date").is_not_null()))
-            .into_iter()
-            .collect(),
-            "header" => pick(
+            ),
+            "cin_cpp_review" => self
+                .pick(
+                    7,
+                    &[
+                        ("child", "child"),
+                        ("cpp_start", "cpp_start"),
+                        ("last_review", "review_date"),
+                    ],
+                )
+                .map(|lf| lf.filter(col("review_date").is_not_null()))
+                .into_iter()
+                .collect(),
+            "header" => self.parts(
                 8,
                 &[
                     ("child", "child"),
@@ -997,32 +1085,9 @@ impl Canonical for FromLists {
                     ("birth_date", "dob"),
                     ("ethnicity", "ethnic"),
                 ],
-            )
-            .into_iter()
-            .collect(),
-            "episodes" => self
-                .list(8)
-                .map(|lf| {
-                    lf.select([
-                        col("child"),
-                        col("placement_start").alias("decom"),
-                        lit("P").alias("rne"),
-                        col("legal_status").alias("ls"),
-                        col("category_of_need").alias("cin"),
-                        col("placement_type").alias("place"),
-                        col("placement_provider").alias("place_provider"),
-                        col("ceased").alias("dec"),
-                        when(col("ceased").is_not_null())
-                            .then(col("reason_ceased"))
-                            .otherwise(lit("X1"))
-                            .alias("rec"),
-                        col("placement_postcode").alias("pl_post"),
-                        col("placement_urn").alias("urn"),
-                    ])
-                })
-                .into_iter()
-                .collect(),
-            "oc3" => pick(
+            ),
+            "episodes" => self.episodes(),
+            "oc3" => self.parts(
                 9,
                 &[
                     ("child", "child"),
@@ -1031,9 +1096,7 @@ impl Canonical for FromLists {
                     ("activity", "activ"),
                     ("accommodation", "accom"),
                 ],
-            )
-            .into_iter()
-            .collect(),
+            ),
             _ => vec![],
         };
         self.aligned(name, parts)

@@ -243,7 +243,27 @@ pub fn review_late_from(start: i32, end: Option<i32>, reviews: &[i32]) -> Option
 /// long ago. `days_open_incl_end`: days from start to end counting both (a plan starting and
 /// ending on the same day lasted 1 day); "2 years or more" is more than 729.
 pub fn cp_plans(facts: &Facts) -> PolarsResult<DataFrame> {
-    let mut df = facts
+    let mut df = plans_with_children(facts)?;
+    let reviews = reviews_by_plan(facts, &df)?;
+    let per_plan = PerPlan::from_reviews(&df, &reviews)?;
+    df.with_column(
+        Int32Chunked::from_iter_options("review_late_from".into(), per_plan.late.into_iter())
+            .into_date()
+            .into_column(),
+    )?;
+    df.with_column(Column::new("review_count".into(), per_plan.count))?;
+    df.with_column(Column::new("plan_number".into(), per_plan.plan_number))?;
+    df.with_column(
+        Int32Chunked::from_iter_options("days_open_incl_end".into(), per_plan.days.into_iter())
+            .into_column(),
+    )?;
+    Ok(df)
+}
+
+/// The plans sorted by LA, child and start, with whether the child had a previous plan and
+/// the child's birth date and sex.
+fn plans_with_children(facts: &Facts) -> PolarsResult<DataFrame> {
+    facts
         .canonical("cin_cpp")?
         .select([
             col("la_code"),
@@ -285,16 +305,20 @@ pub fn cp_plans(facts: &Facts) -> PolarsResult<DataFrame> {
                 ..JoinArgs::new(JoinType::Left)
             },
         )
-        .collect()?;
-    // Each plan's reviews, in date order, joined by key (not a map of strings: a national
-    // history has millions of reviews).
+        .collect()
+}
+
+/// Each plan's reviews, in date order, joined by key (not a map of strings: a national
+/// history has millions of reviews): `plan_index` (the plan's row in `plans`) and
+/// `review_date`, sorted by both.
+fn reviews_by_plan(facts: &Facts, plans: &DataFrame) -> PolarsResult<DataFrame> {
     let keys = [col("la_code"), col("child"), col("cpp_start")];
-    let plan_keys = df
+    let plan_keys = plans
         .clone()
         .lazy()
         .select([col("la_code"), col("child"), col("cpp_start")])
         .with_row_index("plan_index", None);
-    let reviews = facts
+    facts
         .canonical("cin_cpp_review")?
         .select([
             col("la_code"),
@@ -313,62 +337,72 @@ pub fn cp_plans(facts: &Facts) -> PolarsResult<DataFrame> {
             SortMultipleOptions::default(),
         )
         .select([col("plan_index"), col("review_date")])
-        .collect()?;
-    let plan_index: Vec<IdxSize> = reviews
-        .column("plan_index")?
-        .idx()?
-        .iter()
-        .flatten()
-        .collect();
-    let review_dates: Vec<i32> = reviews
-        .column("review_date")?
-        .date()?
-        .physical()
-        .iter()
-        .map(|d| d.unwrap_or(i32::MIN))
-        .collect();
-    let start = df.column("cpp_start")?.date()?.physical().clone();
-    let end = df.column("cpp_end")?.date()?.physical().clone();
-    let mut late = Vec::with_capacity(df.height());
-    let mut count = Vec::with_capacity(df.height());
-    let mut days = Vec::with_capacity(df.height());
-    let mut at = 0usize;
-    // Plan number within the child (the frame is sorted by LA, child and start).
-    let (la, child) = (
-        df.column("la_code")?.str()?.clone(),
-        df.column("child")?.str()?.clone(),
-    );
-    let mut plan_number = Vec::with_capacity(df.height());
-    for i in 0..df.height() {
-        let same_child = i > 0 && la.get(i) == la.get(i - 1) && child.get(i) == child.get(i - 1);
-        let previous = if same_child { plan_number[i - 1] } else { 0u32 };
-        plan_number.push(previous + 1);
-        let from = at;
-        while at < plan_index.len() && plan_index[at] as usize == i {
-            at += 1;
+        .collect()
+}
+
+/// The columns computed plan by plan in one pass over the plans and their sorted reviews.
+struct PerPlan {
+    late: Vec<Option<i32>>,
+    count: Vec<u32>,
+    days: Vec<Option<i32>>,
+    plan_number: Vec<u32>,
+}
+
+impl PerPlan {
+    /// Each plan's review lateness, review count, days open and number within the child, from
+    /// `plans` (sorted by LA, child and start) and [`reviews_by_plan`].
+    fn from_reviews(plans: &DataFrame, reviews: &DataFrame) -> PolarsResult<PerPlan> {
+        let plan_index: Vec<IdxSize> = reviews
+            .column("plan_index")?
+            .idx()?
+            .iter()
+            .flatten()
+            .collect();
+        let review_dates: Vec<i32> = reviews
+            .column("review_date")?
+            .date()?
+            .physical()
+            .iter()
+            .map(|d| d.unwrap_or(i32::MIN))
+            .collect();
+        let start = plans.column("cpp_start")?.date()?.physical().clone();
+        let end = plans.column("cpp_end")?.date()?.physical().clone();
+        let mut late = Vec::with_capacity(plans.height());
+        let mut count = Vec::with_capacity(plans.height());
+        let mut days = Vec::with_capacity(plans.height());
+        let mut at = 0usize;
+        // Plan number within the child (the frame is sorted by LA, child and start).
+        let (la, child) = (
+            plans.column("la_code")?.str()?.clone(),
+            plans.column("child")?.str()?.clone(),
+        );
+        let mut plan_number = Vec::with_capacity(plans.height());
+        for i in 0..plans.height() {
+            let same_child =
+                i > 0 && la.get(i) == la.get(i - 1) && child.get(i) == child.get(i - 1);
+            let previous = if same_child { plan_number[i - 1] } else { 0u32 };
+            plan_number.push(previous + 1);
+            let from = at;
+            while at < plan_index.len() && plan_index[at] as usize == i {
+                at += 1;
+            }
+            let Some(s) = start.get(i) else {
+                late.push(None);
+                count.push(0u32);
+                days.push(None);
+                continue;
+            };
+            late.push(review_late_from(s, end.get(i), &review_dates[from..at]));
+            count.push((at - from) as u32);
+            days.push(end.get(i).map(|e| e - s + 1));
         }
-        let Some(s) = start.get(i) else {
-            late.push(None);
-            count.push(0u32);
-            days.push(None);
-            continue;
-        };
-        late.push(review_late_from(s, end.get(i), &review_dates[from..at]));
-        count.push((at - from) as u32);
-        days.push(end.get(i).map(|e| e - s + 1));
+        Ok(PerPlan {
+            late,
+            count,
+            days,
+            plan_number,
+        })
     }
-    df.with_column(
-        Int32Chunked::from_iter_options("review_late_from".into(), late.into_iter())
-            .into_date()
-            .into_column(),
-    )?;
-    df.with_column(Column::new("review_count".into(), count))?;
-    df.with_column(Column::new("plan_number".into(), plan_number))?;
-    df.with_column(
-        Int32Chunked::from_iter_options("days_open_incl_end".into(), days.into_iter())
-            .into_column(),
-    )?;
-    Ok(df)
 }
 
 #[cfg(test)]

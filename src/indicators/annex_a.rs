@@ -130,151 +130,186 @@ pub fn analyse(
     })
 }
 
+/// The summary's columns, one entry per list held.
+#[derive(Default)]
+struct SummaryColumns {
+    list_no: Vec<i32>,
+    title: Vec<String>,
+    rows: Vec<i64>,
+    children: Vec<i64>,
+    key_field: Vec<String>,
+    missing: Vec<i64>,
+    missing_pct: Vec<Option<f64>>,
+    oldest_open: Vec<Option<i64>>,
+    oldest_child: Vec<Option<String>>,
+    open_items: Vec<Option<i64>>,
+    notes: Vec<Option<String>>,
+}
+
+impl SummaryColumns {
+    fn into_frame(self) -> PolarsResult<DataFrame> {
+        DataFrame::new_infer_height(vec![
+            Column::new("list".into(), self.list_no),
+            Column::new("title".into(), self.title),
+            Column::new("rows".into(), self.rows),
+            Column::new("children".into(), self.children),
+            Column::new("key_date".into(), self.key_field),
+            Column::new("missing_key_date".into(), self.missing),
+            Column::new("missing_key_date_pct".into(), self.missing_pct),
+            Column::new("open_items".into(), self.open_items),
+            Column::new("oldest_open_days".into(), self.oldest_open),
+            Column::new("oldest_open".into(), self.oldest_child),
+            Column::new("notes".into(), self.notes),
+        ])
+    }
+}
+
 /// One row per list: rows, children, the key date's missing share, the oldest open item;
 /// for list 8 the share with 3+ placements and the share missing in the last 12 months.
 pub fn summarise(lists: &BTreeMap<u8, DataFrame>, date: NaiveDate) -> PolarsResult<DataFrame> {
     let titles = titles();
-    let mut list_no = vec![];
-    let mut title = vec![];
-    let mut rows = vec![];
-    let mut children = vec![];
-    let mut key_field = vec![];
-    let mut missing = vec![];
-    let mut missing_pct = vec![];
-    let mut oldest_open = vec![];
-    let mut oldest_child = vec![];
-    let mut open_items = vec![];
-    let mut notes = vec![];
+    let mut out = SummaryColumns::default();
     for rule in list_summaries() {
         let Some(df) = lists.get(&rule.list) else {
             continue;
         };
         let n = df.height();
-        list_no.push(i32::from(rule.list));
-        title.push(titles.get(&rule.list).copied().unwrap_or("").to_string());
-        rows.push(n as i64);
-        children.push(
+        out.list_no.push(i32::from(rule.list));
+        out.title
+            .push(titles.get(&rule.list).copied().unwrap_or("").to_string());
+        out.rows.push(n as i64);
+        out.children.push(
             df.column("child")
                 .map(|c| c.n_unique().unwrap_or(0) as i64)
                 .unwrap_or(0),
         );
-        key_field.push(rule.key_date.clone());
+        out.key_field.push(rule.key_date.clone());
         let m = df.column(&rule.key_date).map_or(n, |c| c.null_count());
-        missing.push(m as i64);
-        missing_pct.push(if n > 0 {
+        out.missing.push(m as i64);
+        out.missing_pct.push(if n > 0 {
             Some(100.0 * m as f64 / n as f64)
         } else {
             None
         });
         let (oldest, who, count) = match &rule.open_while_empty {
-            Some(end) => {
-                let open = df
-                    .clone()
-                    .lazy()
-                    .filter(
-                        col(end.as_str())
-                            .is_null()
-                            .and(col(rule.key_date.as_str()).is_not_null()),
-                    )
-                    .sort([rule.key_date.as_str()], SortMultipleOptions::default())
-                    .collect()?;
-                // A list with nothing open (every plan ended, a small LA's empty list) has no
-                // first row: `get(0)` and `first()` panic on an empty column, `iter` does not.
-                let first_date = open
-                    .column(&rule.key_date)?
-                    .date()?
-                    .physical()
-                    .iter()
-                    .next()
-                    .flatten()
-                    .map(crate::domain::dates::from_epoch_days);
-                let first_child = open
-                    .column("child")?
-                    .str()?
-                    .iter()
-                    .next()
-                    .flatten()
-                    .map(str::to_string);
-                (first_date, first_child, Some(open.height() as i64))
-            }
+            Some(end) => oldest_open(df, &rule.key_date, end)?,
             None => (None, None, None),
         };
-        oldest_open.push(oldest.map(|d| (date - d).num_days()));
-        oldest_child
+        out.oldest_open.push(oldest.map(|d| (date - d).num_days()));
+        out.oldest_child
             .push(oldest.map(|d| format!("{who} since {d}", who = who.unwrap_or_default())));
-        open_items.push(count);
-        let note = if rule.list == 8 {
-            let share = |c: &str, at_least: i64| -> Option<f64> {
-                let col = df.column(c).ok()?.i64().ok()?.clone();
-                (n > 0).then(|| {
-                    100.0
-                        * col
-                            .iter()
-                            .filter(|v| v.is_some_and(|v| v >= at_least))
-                            .count() as f64
-                        / n as f64
-                })
-            };
-            Some(format!(
-                "{:.0}% had 3 or more placements in the last 12 months; {:.0}% went missing at least once",
-                share("placements_12m", 3).unwrap_or(f64::NAN),
-                share("missing_12m", 1).unwrap_or(f64::NAN)
-            ))
-        } else if rule.list == 9 {
-            // EET: activity codes F* (full-time) and P* (part-time) education, training or
-            // employment, as the catalogue's care-leaver definitions.
-            let activity = df.column("activity")?.str()?.clone();
-            let known = activity.iter().flatten().count();
-            let eet = activity
-                .iter()
-                .flatten()
-                .filter(|a| a.starts_with('F') || a.starts_with('P'))
-                .count();
-            (known > 0).then(|| {
-                format!(
-                    "{:.0}% in education, employment or training ({eet} of {known} with an activity)",
-                    100.0 * eet as f64 / known as f64
-                )
-            })
-        } else if rule.list == 10 {
-            let adopted = df
-                .clone()
-                .lazy()
-                .filter(
-                    col("adoption_order_date")
-                        .is_not_null()
-                        .and(col("placed_date").is_not_null())
-                        .and(col("entered_care").is_not_null()),
-                )
-                .select([(col("placed_date") - col("entered_care"))
-                    .dt()
-                    .total_days(false)
-                    .alias("days")])
-                .collect()?;
-            let days = adopted.column("days")?.cast(&DataType::Float64)?;
-            let days = days.f64()?;
-            days.mean().map(|m| {
-                format!(
-                    "adopted children moved in with their adoptive family on average {m:.0} days after entering care ({} children; the scorecard's A1 without its foster-carer adjustment)",
-                    days.len()
-                )
-            })
-        } else {
-            None
-        };
-        notes.push(note);
+        out.open_items.push(count);
+        out.notes.push(note(rule.list, df)?);
     }
-    DataFrame::new_infer_height(vec![
-        Column::new("list".into(), list_no),
-        Column::new("title".into(), title),
-        Column::new("rows".into(), rows),
-        Column::new("children".into(), children),
-        Column::new("key_date".into(), key_field),
-        Column::new("missing_key_date".into(), missing),
-        Column::new("missing_key_date_pct".into(), missing_pct),
-        Column::new("open_items".into(), open_items),
-        Column::new("oldest_open_days".into(), oldest_open),
-        Column::new("oldest_open".into(), oldest_child),
-        Column::new("notes".into(), notes),
-    ])
+    out.into_frame()
+}
+
+/// The items still open (`end` empty, `key_date` given): the oldest's key date and child, and
+/// how many there are.
+fn oldest_open(
+    df: &DataFrame,
+    key_date: &str,
+    end: &str,
+) -> PolarsResult<(Option<NaiveDate>, Option<String>, Option<i64>)> {
+    let open = df
+        .clone()
+        .lazy()
+        .filter(col(end).is_null().and(col(key_date).is_not_null()))
+        .sort([key_date], SortMultipleOptions::default())
+        .collect()?;
+    // A list with nothing open (every plan ended, a small LA's empty list) has no
+    // first row: `get(0)` and `first()` panic on an empty column, `iter` does not.
+    let first_date = open
+        .column(key_date)?
+        .date()?
+        .physical()
+        .iter()
+        .next()
+        .flatten()
+        .map(crate::domain::dates::from_epoch_days);
+    let first_child = open
+        .column("child")?
+        .str()?
+        .iter()
+        .next()
+        .flatten()
+        .map(str::to_string);
+    Ok((first_date, first_child, Some(open.height() as i64)))
+}
+
+/// The figures of a list that speak for themselves, as a sentence (lists 8, 9 and 10).
+fn note(list: u8, df: &DataFrame) -> PolarsResult<Option<String>> {
+    match list {
+        8 => Ok(Some(placements_note(df))),
+        9 => eet_note(df),
+        10 => adoption_note(df),
+        _ => Ok(None),
+    }
+}
+
+/// List 8: the shares with 3 or more placements and missing at least once in 12 months.
+fn placements_note(df: &DataFrame) -> String {
+    let n = df.height();
+    let share = |c: &str, at_least: i64| -> Option<f64> {
+        let col = df.column(c).ok()?.i64().ok()?.clone();
+        (n > 0).then(|| {
+            100.0
+                * col
+                    .iter()
+                    .filter(|v| v.is_some_and(|v| v >= at_least))
+                    .count() as f64
+                / n as f64
+        })
+    };
+    format!(
+        "{:.0}% had 3 or more placements in the last 12 months; {:.0}% went missing at least once",
+        share("placements_12m", 3).unwrap_or(f64::NAN),
+        share("missing_12m", 1).unwrap_or(f64::NAN)
+    )
+}
+
+/// List 9: the share of care leavers with an activity who are in education, employment or
+/// training.
+fn eet_note(df: &DataFrame) -> PolarsResult<Option<String>> {
+    // EET: activity codes F* (full-time) and P* (part-time) education, training or
+    // employment, as the catalogue's care-leaver definitions.
+    let activity = df.column("activity")?.str()?.clone();
+    let known = activity.iter().flatten().count();
+    let eet = activity
+        .iter()
+        .flatten()
+        .filter(|a| a.starts_with('F') || a.starts_with('P'))
+        .count();
+    Ok((known > 0).then(|| {
+        format!(
+            "{:.0}% in education, employment or training ({eet} of {known} with an activity)",
+            100.0 * eet as f64 / known as f64
+        )
+    }))
+}
+
+/// List 10: the mean days from entering care to moving in with the adoptive family.
+fn adoption_note(df: &DataFrame) -> PolarsResult<Option<String>> {
+    let adopted = df
+        .clone()
+        .lazy()
+        .filter(
+            col("adoption_order_date")
+                .is_not_null()
+                .and(col("placed_date").is_not_null())
+                .and(col("entered_care").is_not_null()),
+        )
+        .select([(col("placed_date") - col("entered_care"))
+            .dt()
+            .total_days(false)
+            .alias("days")])
+        .collect()?;
+    let days = adopted.column("days")?.cast(&DataType::Float64)?;
+    let days = days.f64()?;
+    Ok(days.mean().map(|m| {
+        format!(
+            "adopted children moved in with their adoptive family on average {m:.0} days after entering care ({} children; the scorecard's A1 without its foster-carer adjustment)",
+            days.len()
+        )
+    }))
 }

@@ -504,6 +504,31 @@ fn check_columns(
 /// Semantic checks: a known fact table, expressions over its columns, the fields each unit
 /// needs.
 pub fn check(file: &str, def: &Definition) -> Result<(), CatalogueError> {
+    check_id(file, def)?;
+    let table = source_table(file, def)?;
+    let schema = Facts::schema(table).map_err(|e| err(file, "source", e))?;
+    let mut row_columns: BTreeSet<String> = schema.iter_names().map(|n| n.to_string()).collect();
+    row_columns.extend(PERIOD_COLUMNS.iter().map(|c| c.to_string()));
+    check_periods(file, def, &schema)?;
+    if let Some(w) = &def.where_ {
+        check_columns(file, "where", w, &row_columns, &def.source)?;
+    }
+    for (name, agg) in &def.per_child {
+        check_columns(
+            file,
+            &format!("per_child.{name}"),
+            agg,
+            &row_columns,
+            &def.source,
+        )?;
+    }
+    let unit_columns = unit_columns(def, &row_columns);
+    check_unit_expressions(file, def, &unit_columns)?;
+    check_unit_fields(file, def)
+}
+
+/// The id is the file's name (so a definition is found where its id says).
+fn check_id(file: &str, def: &Definition) -> Result<(), CatalogueError> {
     let stem = Path::new(file)
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -515,7 +540,12 @@ pub fn check(file: &str, def: &Definition) -> Result<(), CatalogueError> {
             format!("the id `{}` must match the file name `{stem}.yaml`", def.id),
         ));
     }
-    let table = FactTable::from_name(&def.source).ok_or_else(|| {
+    Ok(())
+}
+
+/// The fact table the definition's `source` names.
+fn source_table(file: &str, def: &Definition) -> Result<FactTable, CatalogueError> {
+    FactTable::from_name(&def.source).ok_or_else(|| {
         err(
             file,
             "source",
@@ -525,10 +555,12 @@ pub fn check(file: &str, def: &Definition) -> Result<(), CatalogueError> {
                 FactTable::ALL.map(|t| t.name()).join(", ")
             ),
         )
-    })?;
-    let schema = Facts::schema(table).map_err(|e| err(file, "source", e))?;
-    let mut row_columns: BTreeSet<String> = schema.iter_names().map(|n| n.to_string()).collect();
-    row_columns.extend(PERIOD_COLUMNS.iter().map(|c| c.to_string()));
+    })
+}
+
+/// At least one period type, and exactly one `in_period` rule over date columns of the
+/// fact table.
+fn check_periods(file: &str, def: &Definition, schema: &Schema) -> Result<(), CatalogueError> {
     if def.periods.is_empty() {
         return Err(err(
             file,
@@ -567,19 +599,13 @@ pub fn check(file: &str, def: &Definition) -> Result<(), CatalogueError> {
             }
         }
     }
-    if let Some(w) = &def.where_ {
-        check_columns(file, "where", w, &row_columns, &def.source)?;
-    }
-    for (name, agg) in &def.per_child {
-        check_columns(
-            file,
-            &format!("per_child.{name}"),
-            agg,
-            &row_columns,
-            &def.source,
-        )?;
-    }
-    let unit_columns: BTreeSet<String> = if def.per_child.is_empty() {
+    Ok(())
+}
+
+/// The columns a unit has: the fact table's row, or after `per_child` only the LA, child,
+/// the aggregates and the period.
+fn unit_columns(def: &Definition, row_columns: &BTreeSet<String>) -> BTreeSet<String> {
+    if def.per_child.is_empty() {
         row_columns.clone()
     } else {
         ["la_code", "child"]
@@ -588,22 +614,31 @@ pub fn check(file: &str, def: &Definition) -> Result<(), CatalogueError> {
             .chain(def.per_child.keys().cloned())
             .chain(PERIOD_COLUMNS.iter().map(|c| c.to_string()))
             .collect()
-    };
+    }
+}
+
+/// The expressions over units (cohort, numerator, value, measures) and the breakdown and
+/// drill-down columns name columns a unit has.
+fn check_unit_expressions(
+    file: &str,
+    def: &Definition,
+    unit_columns: &BTreeSet<String>,
+) -> Result<(), CatalogueError> {
     if let Some(c) = &def.cohort {
-        check_columns(file, "cohort", c, &unit_columns, &def.source)?;
+        check_columns(file, "cohort", c, unit_columns, &def.source)?;
     }
     if let Some(n) = &def.numerator {
-        check_columns(file, "numerator", n, &unit_columns, &def.source)?;
+        check_columns(file, "numerator", n, unit_columns, &def.source)?;
     }
     if let Some(v) = &def.value {
-        check_columns(file, "value", v, &unit_columns, &def.source)?;
+        check_columns(file, "value", v, unit_columns, &def.source)?;
     }
     for m in &def.measures {
         check_columns(
             file,
             &format!("measures.{}", m.name),
             &m.value,
-            &unit_columns,
+            unit_columns,
             &def.source,
         )?;
     }
@@ -617,6 +652,12 @@ pub fn check(file: &str, def: &Definition) -> Result<(), CatalogueError> {
             return Err(err(file, "drilldown", format!("unknown column `{d}`")));
         }
     }
+    Ok(())
+}
+
+/// The fields each unit needs: a percent's numerator, a mean's value; per-child aggregates
+/// count children.
+fn check_unit_fields(file: &str, def: &Definition) -> Result<(), CatalogueError> {
     match def.unit {
         Unit::Percent if def.numerator.is_none() => {
             return Err(err(

@@ -204,7 +204,31 @@ pub fn evaluate_one(
         .filter(|p| supports(def, p.kind))
         .collect();
     let table = def.fact_table();
-    let full = facts.get(table)?;
+    let src = columns_used(def, &facts.get(table)?)?;
+    let pf = period_frame(&periods)?;
+    let rows = rows_per_period(def, &src, &periods)?;
+    let cover = coverage(facts, table)?;
+    let units = cohort(def, rows, &pf, &cover)?;
+    let children = def.count == CountOf::Children || !def.per_child.is_empty();
+    let measures = unit_measures(def)?;
+    let units = units.cache();
+    // Drill-downs list children; a table without them (population) has none.
+    let drill_children = drilldown && src.schema().contains("child");
+    let (parts, drill) = aggregate(def, &units, &measures, children, drill_children);
+    let agg = concat(parts, UnionArgs::default())?;
+    let all = figure_rows(def, covered_grid(cover, pf), agg)?;
+    let all = with_denominators(def, facts, all)?;
+    let values = values_table(def, all)?;
+    let drill = if drilldown && !drill.is_empty() {
+        Some(drilldown_table(def, drill)?)
+    } else {
+        None
+    };
+    Ok((values, drill))
+}
+
+/// The fact table with only the columns the definition reads.
+fn columns_used(def: &Definition, full: &DataFrame) -> PolarsResult<DataFrame> {
     let used = def.columns_used();
     let keep: Vec<PlSmallStr> = full
         .get_column_names()
@@ -212,15 +236,37 @@ pub fn evaluate_one(
         .filter(|c| used.contains(c.as_str()))
         .cloned()
         .collect();
-    let src = full.select(keep)?;
-    let pf = period_frame(&periods)?;
-    let (rows, ids) = assign_periods(&src, &def.in_period, &periods)?;
-    let taken = src.take(&IdxCa::from_vec("rows".into(), rows))?;
-    let ids = Column::new("period_id".into(), ids);
-    let mut joined = taken;
-    joined.with_column(ids)?;
-    let cover = coverage(facts, table)?;
-    let mut lf = joined
+    full.select(keep)
+}
+
+/// Each row repeated once per period it belongs to, with that period's `period_id`.
+fn rows_per_period(
+    def: &Definition,
+    src: &DataFrame,
+    periods: &[Period],
+) -> PolarsResult<DataFrame> {
+    let (rows, ids) = assign_periods(src, &def.in_period, periods)?;
+    let mut taken = src.take(&IdxCa::from_vec("rows".into(), rows))?;
+    taken.with_column(Column::new("period_id".into(), ids))?;
+    Ok(taken)
+}
+
+/// The period lies within the LA's coverage (`cover_start`..`cover_end`).
+fn covered() -> Expr {
+    col("period_start")
+        .gt_eq(col("cover_start"))
+        .and(col("period_end").lt_eq(col("cover_end")))
+}
+
+/// The units of the denominator: rows in the periods the LA's returns cover, filtered by
+/// `where`, aggregated per child and period when `per_child` asks, then the `cohort`.
+fn cohort(
+    def: &Definition,
+    rows: DataFrame,
+    pf: &DataFrame,
+    cover: &DataFrame,
+) -> PolarsResult<LazyFrame> {
+    let mut lf = rows
         .lazy()
         .join(
             pf.clone().lazy(),
@@ -234,15 +280,10 @@ pub fn evaluate_one(
             [col("la_code")],
             JoinArgs::new(JoinType::Inner),
         )
-        .filter(
-            col("period_start")
-                .gt_eq(col("cover_start"))
-                .and(col("period_end").lt_eq(col("cover_end"))),
-        );
+        .filter(covered());
     if let Some(w) = &def.where_ {
         lf = lf.filter(sql(w)?);
     }
-    let unit_keys = [col("la_code"), col("period_id")];
     if !def.per_child.is_empty() {
         let mut aggs: Vec<Expr> = vec![
             col("period_type").first(),
@@ -259,29 +300,43 @@ pub fn evaluate_one(
     if let Some(c) = &def.cohort {
         lf = lf.filter(sql(c)?);
     }
-    let children = def.count == CountOf::Children || !def.per_child.is_empty();
-    // The per-unit measure: 1/0 in the numerator for percentages, the value for means.
-    let measures: Vec<(Option<String>, Expr)> = if !def.measures.is_empty() {
-        def.measures
+    Ok(lf)
+}
+
+/// The per-unit measure: 1/0 in the numerator for percentages, the value for means; one per
+/// named measure of a multi-measure definition.
+fn unit_measures(def: &Definition) -> PolarsResult<Vec<(Option<String>, Expr)>> {
+    if !def.measures.is_empty() {
+        return def
+            .measures
             .iter()
             .map(|m| Ok((Some(m.name.clone()), sql(&m.value)?.cast(DataType::Float64))))
-            .collect::<PolarsResult<_>>()?
-    } else {
-        let e = match def.unit {
-            Unit::Percent => sql(def.numerator.as_deref().expect("checked"))?
-                .fill_null(lit(false))
-                .cast(DataType::Float64),
-            _ => match &def.value {
-                Some(v) => sql(v)?.cast(DataType::Float64),
-                None => lit(1.0),
-            },
-        };
-        vec![(None, e)]
+            .collect::<PolarsResult<_>>();
+    }
+    let e = match def.unit {
+        Unit::Percent => sql(def.numerator.as_deref().expect("checked"))?
+            .fill_null(lit(false))
+            .cast(DataType::Float64),
+        _ => match &def.value {
+            Some(v) => sql(v)?.cast(DataType::Float64),
+            None => lit(1.0),
+        },
     };
-    let units = lf.cache();
+    Ok(vec![(None, e)])
+}
+
+/// The aggregates per LA and period (and breakdown) of each measure, and the drill-down rows
+/// (of the headline measure, when `drill_children`).
+fn aggregate(
+    def: &Definition,
+    units: &LazyFrame,
+    measures: &[(Option<String>, Expr)],
+    children: bool,
+    drill_children: bool,
+) -> (Vec<LazyFrame>, Vec<LazyFrame>) {
     let mut parts = vec![];
     let mut drill = vec![];
-    for (measure_name, measure) in &measures {
+    for (measure_name, measure) in measures {
         let with_measure = units
             .clone()
             .with_column(measure.clone().alias("unit_value"));
@@ -290,103 +345,130 @@ pub fn evaluate_one(
             None => vec![None],
         };
         for breakdown in groupings {
-            let mut keys = unit_keys.to_vec();
-            if let Some(b) = breakdown {
-                keys.push(col(b).cast(DataType::String).alias("breakdown"));
-            }
-            let in_num = col("unit_value").gt(lit(0.0));
-            let mut aggs = match (def.unit, children) {
-                (Unit::Percent, false) => vec![
-                    col("unit_value").sum().alias("numerator"),
-                    len().cast(DataType::Float64).alias("denominator"),
-                ],
-                (Unit::Percent, true) => vec![
-                    col("child")
-                        .filter(in_num.clone())
-                        .n_unique()
-                        .cast(DataType::Float64)
-                        .alias("numerator"),
-                    col("child")
-                        .n_unique()
-                        .cast(DataType::Float64)
-                        .alias("denominator"),
-                ],
-                (Unit::RatePer10k | Unit::Count, false) => vec![
-                    col("unit_value").sum().alias("numerator"),
-                    lit(NULL).cast(DataType::Float64).alias("denominator"),
-                ],
-                (Unit::RatePer10k | Unit::Count, true) => vec![
-                    col("child")
-                        .n_unique()
-                        .cast(DataType::Float64)
-                        .alias("numerator"),
-                    lit(NULL).cast(DataType::Float64).alias("denominator"),
-                ],
-                (Unit::MeanDays | Unit::Mean, _) => vec![
-                    col("unit_value").sum().alias("numerator"),
-                    col("unit_value")
-                        .count()
-                        .cast(DataType::Float64)
-                        .alias("denominator"),
-                ],
-            };
-            // The spread of a mean's unit values: significance tests for mean days need it.
-            aggs.push(if matches!(def.unit, Unit::MeanDays | Unit::Mean) {
-                col("unit_value").std(1).alias("spread")
-            } else {
-                lit(NULL).cast(DataType::Float64).alias("spread")
-            });
-            let label = match (breakdown, measure_name) {
-                (_, Some(m)) => lit(m.clone()),
-                (Some(_), None) => col("breakdown"),
-                (None, None) => lit(NULL).cast(DataType::String),
-            };
-            let part = with_measure
-                .clone()
-                .group_by(keys)
-                .agg(aggs)
-                .with_column(label.alias("breakdown"))
-                .select([
-                    col("la_code"),
-                    col("period_id"),
-                    col("breakdown"),
-                    col("numerator"),
-                    col("denominator"),
-                    col("spread"),
-                ]);
-            parts.push(part);
+            parts.push(aggregate_part(
+                def,
+                &with_measure,
+                breakdown,
+                measure_name,
+                children,
+            ));
         }
-        // Drill-downs list children; a table without them (population) has none.
-        if drilldown && measure_name.is_none() && src.schema().contains("child") {
-            let mut cols = vec![
-                col("la_code"),
-                col("period_type"),
-                col("period_start"),
-                col("period_end"),
-                col("child"),
-            ];
-            cols.push(match def.unit {
-                Unit::Percent => col("unit_value").gt(lit(0.0)).alias("in_numerator"),
-                _ => col("unit_value").alias("value"),
-            });
-            for d in &def.drilldown {
-                if d != "child" {
-                    cols.push(col(d.as_str()));
-                }
-            }
-            drill.push(with_measure.select(cols));
+        if drill_children && measure_name.is_none() {
+            drill.push(drilldown_rows(def, with_measure));
         }
     }
-    let agg = concat(parts, UnionArgs::default())?;
-    // Every LA × covered period appears (a count of zero is a figure), then population, value.
-    let grid = cover
+    (parts, drill)
+}
+
+/// One measure aggregated per LA and period, and by `breakdown` when given; labelled with
+/// the measure's name, or the breakdown's category.
+fn aggregate_part(
+    def: &Definition,
+    with_measure: &LazyFrame,
+    breakdown: Option<&str>,
+    measure_name: &Option<String>,
+    children: bool,
+) -> LazyFrame {
+    let mut keys = vec![col("la_code"), col("period_id")];
+    if let Some(b) = breakdown {
+        keys.push(col(b).cast(DataType::String).alias("breakdown"));
+    }
+    let label = match (breakdown, measure_name) {
+        (_, Some(m)) => lit(m.clone()),
+        (Some(_), None) => col("breakdown"),
+        (None, None) => lit(NULL).cast(DataType::String),
+    };
+    with_measure
+        .clone()
+        .group_by(keys)
+        .agg(unit_aggregates(def.unit, children))
+        .with_column(label.alias("breakdown"))
+        .select([
+            col("la_code"),
+            col("period_id"),
+            col("breakdown"),
+            col("numerator"),
+            col("denominator"),
+            col("spread"),
+        ])
+}
+
+/// The numerator, denominator and spread of a unit of measure, counting children (distinct)
+/// or records.
+fn unit_aggregates(unit: Unit, children: bool) -> Vec<Expr> {
+    let in_num = col("unit_value").gt(lit(0.0));
+    let mut aggs = match (unit, children) {
+        (Unit::Percent, false) => vec![
+            col("unit_value").sum().alias("numerator"),
+            len().cast(DataType::Float64).alias("denominator"),
+        ],
+        (Unit::Percent, true) => vec![
+            col("child")
+                .filter(in_num)
+                .n_unique()
+                .cast(DataType::Float64)
+                .alias("numerator"),
+            col("child")
+                .n_unique()
+                .cast(DataType::Float64)
+                .alias("denominator"),
+        ],
+        (Unit::RatePer10k | Unit::Count, false) => vec![
+            col("unit_value").sum().alias("numerator"),
+            lit(NULL).cast(DataType::Float64).alias("denominator"),
+        ],
+        (Unit::RatePer10k | Unit::Count, true) => vec![
+            col("child")
+                .n_unique()
+                .cast(DataType::Float64)
+                .alias("numerator"),
+            lit(NULL).cast(DataType::Float64).alias("denominator"),
+        ],
+        (Unit::MeanDays | Unit::Mean, _) => vec![
+            col("unit_value").sum().alias("numerator"),
+            col("unit_value")
+                .count()
+                .cast(DataType::Float64)
+                .alias("denominator"),
+        ],
+    };
+    // The spread of a mean's unit values: significance tests for mean days need it.
+    aggs.push(if matches!(unit, Unit::MeanDays | Unit::Mean) {
+        col("unit_value").std(1).alias("spread")
+    } else {
+        lit(NULL).cast(DataType::Float64).alias("spread")
+    });
+    aggs
+}
+
+/// The children behind the figures: each unit with whether it is in the numerator (or its
+/// value) and the definition's drill-down columns.
+fn drilldown_rows(def: &Definition, with_measure: LazyFrame) -> LazyFrame {
+    let mut cols = vec![
+        col("la_code"),
+        col("period_type"),
+        col("period_start"),
+        col("period_end"),
+        col("child"),
+    ];
+    cols.push(match def.unit {
+        Unit::Percent => col("unit_value").gt(lit(0.0)).alias("in_numerator"),
+        _ => col("unit_value").alias("value"),
+    });
+    for d in &def.drilldown {
+        if d != "child" {
+            cols.push(col(d.as_str()));
+        }
+    }
+    with_measure.select(cols)
+}
+
+/// Every LA × covered period: a count of zero is a figure.
+fn covered_grid(cover: DataFrame, pf: DataFrame) -> LazyFrame {
+    cover
         .lazy()
         .cross_join(pf.lazy(), None)
-        .filter(
-            col("period_start")
-                .gt_eq(col("cover_start"))
-                .and(col("period_end").lt_eq(col("cover_end"))),
-        )
+        .filter(covered())
         .select([
             col("la_code"),
             col("period_id"),
@@ -394,7 +476,12 @@ pub fn evaluate_one(
             col("period_start"),
             col("period_end"),
             col("cover_start"),
-        ]);
+        ])
+}
+
+/// The figures on the grid: the headline (and each measure) for every LA and period, then
+/// each breakdown group's rows.
+fn figure_rows(def: &Definition, grid: LazyFrame, agg: LazyFrame) -> PolarsResult<LazyFrame> {
     let totals = grid.clone().join(
         agg.clone()
             .filter(col("breakdown").is_null().or(lit(!def.measures.is_empty()))),
@@ -403,31 +490,7 @@ pub fn evaluate_one(
         JoinArgs::new(JoinType::Left),
     );
     let breakdowns = if def.breakdown.is_some() && def.measures.is_empty() {
-        let rows = grid.clone().join(
-            agg.clone().filter(col("breakdown").is_not_null()),
-            [col("la_code"), col("period_id")],
-            [col("la_code"), col("period_id")],
-            JoinArgs::new(JoinType::Inner),
-        );
-        Some(match def.breakdown_denominator {
-            BreakdownDenominator::Group => rows,
-            BreakdownDenominator::Total => {
-                // Each group's count out of all units: the total row's denominator.
-                let total = agg.filter(col("breakdown").is_null()).select([
-                    col("la_code"),
-                    col("period_id"),
-                    col("denominator").alias("total_denominator"),
-                ]);
-                rows.join(
-                    total,
-                    [col("la_code"), col("period_id")],
-                    [col("la_code"), col("period_id")],
-                    JoinArgs::new(JoinType::Left),
-                )
-                .with_column(col("total_denominator").alias("denominator"))
-                .drop(cols(["total_denominator"]))
-            }
-        })
+        Some(breakdown_rows(def, grid, agg))
     } else {
         None
     };
@@ -435,6 +498,42 @@ pub fn evaluate_one(
     if let Some(b) = breakdowns {
         all = concat([all, b], UnionArgs::default())?;
     }
+    Ok(all)
+}
+
+/// The breakdown groups' rows, each out of its group or (as the definition says) out of all
+/// units.
+fn breakdown_rows(def: &Definition, grid: LazyFrame, agg: LazyFrame) -> LazyFrame {
+    let rows = grid.join(
+        agg.clone().filter(col("breakdown").is_not_null()),
+        [col("la_code"), col("period_id")],
+        [col("la_code"), col("period_id")],
+        JoinArgs::new(JoinType::Inner),
+    );
+    match def.breakdown_denominator {
+        BreakdownDenominator::Group => rows,
+        BreakdownDenominator::Total => {
+            // Each group's count out of all units: the total row's denominator.
+            let total = agg.filter(col("breakdown").is_null()).select([
+                col("la_code"),
+                col("period_id"),
+                col("denominator").alias("total_denominator"),
+            ]);
+            rows.join(
+                total,
+                [col("la_code"), col("period_id")],
+                [col("la_code"), col("period_id")],
+                JoinArgs::new(JoinType::Left),
+            )
+            .with_column(col("total_denominator").alias("denominator"))
+            .drop(cols(["total_denominator"]))
+        }
+    }
+}
+
+/// Zero for a count, rate or percentage with no units; for a rate per 10,000 the ONS
+/// population of the period's collection year as the denominator.
+fn with_denominators(def: &Definition, facts: &Facts, all: LazyFrame) -> PolarsResult<LazyFrame> {
     let zero_fill = matches!(def.unit, Unit::Count | Unit::RatePer10k | Unit::Percent);
     let mut all = all.with_column(if zero_fill {
         col("numerator").fill_null(lit(0.0))
@@ -461,7 +560,12 @@ pub fn evaluate_one(
             )
             .with_column(col("population_0_17").alias("denominator"));
     }
-    let value = match def.unit {
+    Ok(all)
+}
+
+/// The figure from its numerator and denominator, as the unit reads it.
+fn value_of(unit: Unit) -> Expr {
+    match unit {
         Unit::Percent => when(col("denominator").gt(lit(0.0)))
             .then(col("numerator") * lit(100.0) / col("denominator"))
             .otherwise(lit(NULL)),
@@ -472,10 +576,13 @@ pub fn evaluate_one(
         Unit::MeanDays | Unit::Mean => when(col("denominator").gt(lit(0.0)))
             .then(col("numerator") / col("denominator"))
             .otherwise(lit(NULL)),
-    };
+    }
+}
+
+/// The definition's rows of the long table (see [`Evaluation::values`]).
+fn values_table(def: &Definition, all: LazyFrame) -> PolarsResult<DataFrame> {
     let needed = def.history_months as i32;
-    let values = all
-        .with_column(value.cast(DataType::Float64).alias("value"))
+    all.with_column(value_of(def.unit).cast(DataType::Float64).alias("value"))
         .with_column(history_complete(needed).alias("history_complete"))
         .select([
             col("la_code"),
@@ -499,21 +606,18 @@ pub fn evaluate_one(
                     .alias("population_estimate")
             },
         ])
-        .collect()?;
-    let drill = if drilldown && !drill.is_empty() {
-        Some(
-            concat(drill, UnionArgs::default())?
-                .with_column(lit(def.id.clone()).alias("indicator_id"))
-                .sort(
-                    ["la_code", "period_type", "period_end", "child"],
-                    SortMultipleOptions::default().with_maintain_order(true),
-                )
-                .collect()?,
+        .collect()
+}
+
+/// The definition's drill-down: its children, sorted by LA, period and child.
+fn drilldown_table(def: &Definition, drill: Vec<LazyFrame>) -> PolarsResult<DataFrame> {
+    concat(drill, UnionArgs::default())?
+        .with_column(lit(def.id.clone()).alias("indicator_id"))
+        .sort(
+            ["la_code", "period_type", "period_end", "child"],
+            SortMultipleOptions::default().with_maintain_order(true),
         )
-    } else {
-        None
-    };
-    Ok((values, drill))
+        .collect()
 }
 
 /// The collection year a period ends in, from `period_end` (an April–March year).

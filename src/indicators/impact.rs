@@ -111,13 +111,7 @@ pub fn moved_figures(
         Period::year(key.year),
         Period::snapshot(collection_year_end(key.year)),
     ];
-    let ids: Vec<String> = catalogue
-        .definitions
-        .iter()
-        .filter(|d| d.fact_table().collection() == Some(key.collection))
-        .filter(|d| periods.iter().any(|p| supports(d, p.kind)))
-        .map(|d| d.id.clone())
-        .collect();
+    let ids = collection_indicators(catalogue, key.collection, &periods);
     if ids.is_empty() {
         return Ok(vec![]);
     }
@@ -164,44 +158,74 @@ pub fn moved_figures(
             })?;
             by_children.insert(&rule.children, figures);
         }
-        let after = &by_children[&rule.children];
-        let mut moved: Vec<Moved> = vec![];
-        let keys: BTreeSet<&FigureKey> = baseline.keys().chain(after.keys()).collect();
-        for k in keys {
-            let with = baseline.get(k).copied().flatten();
-            let without = after.get(k).copied().flatten();
-            if !differs(with, without) {
-                continue;
-            }
-            let Some(def) = catalogue.definitions.iter().find(|d| d.id == k.0) else {
-                continue;
-            };
-            moved.push(Moved {
-                rule: rule.rule.clone(),
-                severity: rule.severity,
-                message: rule.message.clone(),
-                children: rule.children.len(),
-                rows: rule.rows,
-                indicator_id: k.0.clone(),
-                title: def.title.clone(),
-                unit: def.unit,
-                period_type: k.1,
-                period_end: k.2,
-                breakdown: k.3.clone(),
-                with,
-                without,
-            });
-        }
-        moved.sort_by(|a, b| {
-            let size = |m: &Moved| m.change().map_or(f64::INFINITY, f64::abs);
-            size(b)
-                .total_cmp(&size(a))
-                .then_with(|| a.indicator_id.cmp(&b.indicator_id))
-                .then_with(|| a.breakdown.cmp(&b.breakdown))
-        });
-        out.extend(moved);
+        out.extend(moved_by_rule(
+            catalogue,
+            rule,
+            &baseline,
+            &by_children[&rule.children],
+        ));
     }
     Ok(out)
+}
+
+/// The ids of the indicators computed from `collection` for any of `periods`.
+fn collection_indicators(
+    catalogue: &Catalogue,
+    collection: Collection,
+    periods: &[Period],
+) -> Vec<String> {
+    catalogue
+        .definitions
+        .iter()
+        .filter(|d| d.fact_table().collection() == Some(collection))
+        .filter(|d| periods.iter().any(|p| supports(d, p.kind)))
+        .map(|d| d.id.clone())
+        .collect()
+}
+
+/// The figures that differ between `baseline` and `after` (the rule's children left out),
+/// largest change first, then by indicator and breakdown.
+fn moved_by_rule(
+    catalogue: &Catalogue,
+    rule: &FlaggedChildren,
+    baseline: &BTreeMap<FigureKey, Option<f64>>,
+    after: &BTreeMap<FigureKey, Option<f64>>,
+) -> Vec<Moved> {
+    let mut moved: Vec<Moved> = vec![];
+    let keys: BTreeSet<&FigureKey> = baseline.keys().chain(after.keys()).collect();
+    for k in keys {
+        let with = baseline.get(k).copied().flatten();
+        let without = after.get(k).copied().flatten();
+        if !differs(with, without) {
+            continue;
+        }
+        let Some(def) = catalogue.definitions.iter().find(|d| d.id == k.0) else {
+            continue;
+        };
+        moved.push(Moved {
+            rule: rule.rule.clone(),
+            severity: rule.severity,
+            message: rule.message.clone(),
+            children: rule.children.len(),
+            rows: rule.rows,
+            indicator_id: k.0.clone(),
+            title: def.title.clone(),
+            unit: def.unit,
+            period_type: k.1,
+            period_end: k.2,
+            breakdown: k.3.clone(),
+            with,
+            without,
+        });
+    }
+    moved.sort_by(|a, b| {
+        let size = |m: &Moved| m.change().map_or(f64::INFINITY, f64::abs);
+        size(b)
+            .total_cmp(&size(a))
+            .then_with(|| a.indicator_id.cmp(&b.indicator_id))
+            .then_with(|| a.breakdown.cmp(&b.breakdown))
+    });
+    moved
 }
 
 /// (indicator, period type, period end, breakdown).
