@@ -21,6 +21,9 @@ use crate::ingest::reference::{ReferenceIndex, ReferenceTables};
 /// Every LA's value by (indicator, period key).
 type LaValues = HashMap<(String, String), Vec<(String, Option<f64>)>>;
 
+/// A benchmark's key: (indicator, period key, area code).
+type BenchKey = (String, String, String);
+
 /// Where the benchmark values came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -88,106 +91,35 @@ impl Benchmarks {
         tables: &ReferenceTables,
         index: &ReferenceIndex,
     ) -> PolarsResult<Benchmarks> {
-        // measure → [(indicator, priority, unit)]
-        let mut wanted: HashMap<String, Vec<(String, u8, Unit)>> = HashMap::new();
-        for def in &catalogue.definitions {
-            if let Some(l) = &def.benchmark.lait {
-                wanted
-                    .entry(format!("lait:{l}"))
-                    .or_default()
-                    .push((def.id.clone(), 0, def.unit));
-            }
-            if let Some(e) = &def.benchmark.ees {
-                wanted
-                    .entry(e.clone())
-                    .or_default()
-                    .push((def.id.clone(), 1, def.unit));
-            }
-        }
+        let wanted = wanted_measures(catalogue);
         let p = &tables.published;
-        let s = |c: &str| -> PolarsResult<StringChunked> {
-            Ok(p.column(c)?.cast(&DataType::String)?.str()?.clone())
-        };
-        let (measure, code, status) = (s("measure")?, s("code")?, s("status")?);
-        let year = p.column("year")?.cast(&DataType::Int32)?.i32()?.clone();
-        let f = |c: &str| -> PolarsResult<Float64Chunked> {
-            Ok(p.column(c)?.cast(&DataType::Float64)?.f64()?.clone())
-        };
-        let (value, num, den) = (f("value")?, f("numerator")?, f("denominator")?);
-        let measure_units: HashMap<String, String> = {
-            let m = &tables.measures;
-            let ids = m.column("measure")?.str()?.clone();
-            let units = m.column("unit")?.str()?.clone();
-            ids.iter()
-                .zip(units.iter())
-                .filter_map(|(a, b)| Some((a?.to_string(), b?.to_string())))
-                .collect()
-        };
-        let mut chosen: HashMap<(String, String, String), (u8, Bench)> = HashMap::new();
-        // The counts behind a figure (EES publishes them, LAIT does not): kept whichever
-        // source's value is chosen, for funnel plots of every LA.
-        let mut counts: HashMap<(String, String, String), (f64, f64)> = HashMap::new();
-        let mut years: HashMap<String, Vec<i32>> = HashMap::new();
+        let cols = PublishedColumns::read(p)?;
+        let measure_units = measure_units(tables)?;
+        let mut chosen = Chosen::default();
         for i in 0..p.height() {
-            let (Some(m), Some(c), Some(y)) = (measure.get(i), code.get(i), year.get(i)) else {
+            let (Some(m), Some(c), Some(y)) =
+                (cols.measure.get(i), cols.code.get(i), cols.year.get(i))
+            else {
                 continue;
             };
             let Some(targets) = wanted.get(m) else {
                 continue;
             };
+            let is_count = measure_units.get(m).is_some_and(|u| u == "count");
             for (id, priority, unit) in targets {
-                let mut b = Bench {
-                    value: value.get(i),
-                    status: status.get(i).filter(|s| !s.is_empty()).map(str::to_string),
-                    numerator: num.get(i),
-                    denominator: den.get(i),
-                    measure: m.to_string(),
-                };
-                let is_count = measure_units.get(m).is_some_and(|u| u == "count");
+                let mut b = cols.bench(i, m);
                 if *unit == Unit::RatePer10k && is_count {
-                    let pop = index.population(c, y);
-                    b.numerator = b.value;
-                    b.denominator = pop;
-                    b.value = match (b.value, pop) {
-                        (Some(v), Some(p)) if p > 0.0 => Some(v * 10_000.0 / p),
-                        _ => None,
-                    };
+                    per_10k(&mut b, index.population(c, y));
                 }
                 let key = (id.clone(), Benchmarks::year_key(y), c.to_string());
-                if let (Some(n), Some(d)) = (b.numerator, b.denominator) {
-                    counts.entry(key.clone()).or_insert((n, d));
-                }
-                let keep = match chosen.get(&key) {
-                    None => true,
-                    Some((p0, old)) => {
-                        // A lower priority number wins unless it has no value and this has.
-                        (*priority < *p0 && (b.value.is_some() || old.value.is_none()))
-                            || (*priority > *p0 && old.value.is_none() && b.value.is_some())
-                    }
-                };
-                if keep {
-                    chosen.insert(key, (*priority, b));
-                }
-                let ys = years.entry(id.clone()).or_default();
-                if !ys.contains(&y) {
-                    ys.push(y);
-                }
+                chosen.offer(key, *priority, b);
+                chosen.saw_year(id, y);
             }
         }
-        for ys in years.values_mut() {
-            ys.sort();
-        }
-        for (key, (_, b)) in chosen.iter_mut() {
-            if b.denominator.is_none()
-                && let Some((n, d)) = counts.get(key)
-            {
-                b.numerator = Some(*n);
-                b.denominator = Some(*d);
-            }
-        }
+        let (values, years) = chosen.finish();
         Ok(Benchmarks {
             source: Source::Published,
-            values: chosen.into_iter().map(|(k, (_, b))| (k, b)).collect(),
+            values,
             years,
             members: BTreeMap::new(),
             la_values: HashMap::new(),
@@ -349,5 +281,156 @@ impl Benchmarks {
             .get(&(indicator.to_string(), period.key.clone()))
             .map(Vec::as_slice)
             .unwrap_or(&[])
+    }
+}
+
+/// The published measures each indicator is benchmarked by: measure → [(indicator, priority,
+/// unit)], LAIT's (priority 0) before EES's (1).
+fn wanted_measures(catalogue: &Catalogue) -> HashMap<String, Vec<(String, u8, Unit)>> {
+    let mut wanted: HashMap<String, Vec<(String, u8, Unit)>> = HashMap::new();
+    for def in &catalogue.definitions {
+        if let Some(l) = &def.benchmark.lait {
+            wanted
+                .entry(format!("lait:{l}"))
+                .or_default()
+                .push((def.id.clone(), 0, def.unit));
+        }
+        if let Some(e) = &def.benchmark.ees {
+            wanted
+                .entry(e.clone())
+                .or_default()
+                .push((def.id.clone(), 1, def.unit));
+        }
+    }
+    wanted
+}
+
+/// Each published measure's unit (`count`, `percent`, …), to know which counts become rates.
+fn measure_units(tables: &ReferenceTables) -> PolarsResult<HashMap<String, String>> {
+    let m = &tables.measures;
+    let ids = m.column("measure")?.str()?.clone();
+    let units = m.column("unit")?.str()?.clone();
+    Ok(ids
+        .iter()
+        .zip(units.iter())
+        .filter_map(|(a, b)| Some((a?.to_string(), b?.to_string())))
+        .collect())
+}
+
+/// The published table's columns, cast once to the types read.
+struct PublishedColumns {
+    measure: StringChunked,
+    code: StringChunked,
+    status: StringChunked,
+    year: Int32Chunked,
+    value: Float64Chunked,
+    num: Float64Chunked,
+    den: Float64Chunked,
+}
+
+impl PublishedColumns {
+    fn read(p: &DataFrame) -> PolarsResult<PublishedColumns> {
+        let s = |c: &str| -> PolarsResult<StringChunked> {
+            Ok(p.column(c)?.cast(&DataType::String)?.str()?.clone())
+        };
+        let (measure, code, status) = (s("measure")?, s("code")?, s("status")?);
+        let year = p.column("year")?.cast(&DataType::Int32)?.i32()?.clone();
+        let f = |c: &str| -> PolarsResult<Float64Chunked> {
+            Ok(p.column(c)?.cast(&DataType::Float64)?.f64()?.clone())
+        };
+        let (value, num, den) = (f("value")?, f("numerator")?, f("denominator")?);
+        Ok(PublishedColumns {
+            measure,
+            code,
+            status,
+            year,
+            value,
+            num,
+            den,
+        })
+    }
+
+    /// Row `i` of measure `m` as published (an empty status is none).
+    fn bench(&self, i: usize, m: &str) -> Bench {
+        Bench {
+            value: self.value.get(i),
+            status: self
+                .status
+                .get(i)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
+            numerator: self.num.get(i),
+            denominator: self.den.get(i),
+            measure: m.to_string(),
+        }
+    }
+}
+
+/// A published count as a rate per 10,000 of `pop` (the count and population become its
+/// numerator and denominator); no value without a population.
+fn per_10k(b: &mut Bench, pop: Option<f64>) {
+    b.numerator = b.value;
+    b.denominator = pop;
+    b.value = match (b.value, pop) {
+        (Some(v), Some(p)) if p > 0.0 => Some(v * 10_000.0 / p),
+        _ => None,
+    };
+}
+
+/// The published figure chosen so far for each (indicator, year, area), with the counts
+/// behind it and the years each indicator has.
+#[derive(Default)]
+struct Chosen {
+    chosen: HashMap<BenchKey, (u8, Bench)>,
+    /// The counts behind a figure (EES publishes them, LAIT does not): kept whichever
+    /// source's value is chosen, for funnel plots of every LA.
+    counts: HashMap<BenchKey, (f64, f64)>,
+    years: HashMap<String, Vec<i32>>,
+}
+
+impl Chosen {
+    /// Offers a source's figure for `key`: its counts are kept if the first seen, and it
+    /// replaces the figure held when it is the better source.
+    fn offer(&mut self, key: BenchKey, priority: u8, b: Bench) {
+        if let (Some(n), Some(d)) = (b.numerator, b.denominator) {
+            self.counts.entry(key.clone()).or_insert((n, d));
+        }
+        let keep = match self.chosen.get(&key) {
+            None => true,
+            Some((p0, old)) => {
+                // A lower priority number wins unless it has no value and this has.
+                (priority < *p0 && (b.value.is_some() || old.value.is_none()))
+                    || (priority > *p0 && old.value.is_none() && b.value.is_some())
+            }
+        };
+        if keep {
+            self.chosen.insert(key, (priority, b));
+        }
+    }
+
+    /// Notes that DfE published indicator `id` for year `y`.
+    fn saw_year(&mut self, id: &str, y: i32) {
+        let ys = self.years.entry(id.to_string()).or_default();
+        if !ys.contains(&y) {
+            ys.push(y);
+        }
+    }
+
+    /// The chosen figures, each given the counts behind it where its own source had none,
+    /// and each indicator's years in order.
+    fn finish(mut self) -> (HashMap<BenchKey, Bench>, HashMap<String, Vec<i32>>) {
+        for ys in self.years.values_mut() {
+            ys.sort();
+        }
+        for (key, (_, b)) in self.chosen.iter_mut() {
+            if b.denominator.is_none()
+                && let Some((n, d)) = self.counts.get(key)
+            {
+                b.numerator = Some(*n);
+                b.denominator = Some(*d);
+            }
+        }
+        let values = self.chosen.into_iter().map(|(k, (_, b))| (k, b)).collect();
+        (values, self.years)
     }
 }

@@ -221,179 +221,371 @@ pub const COLUMNS: [&str; 47] = [
     "trend_years",
 ];
 
-/// Builds the comparison table for every LA figure (totals, not breakdowns) in `values`.
-pub fn compare(
-    catalogue: &Catalogue,
-    values: &DataFrame,
-    benchmarks: &Benchmarks,
-    index: &ReferenceIndex,
-    options: &CompareOptions,
-) -> PolarsResult<DataFrame> {
-    let totals = values
-        .clone()
-        .lazy()
-        .filter(col("breakdown").is_null())
-        .sort(
-            ["la_code", "indicator_id", "period_type", "period_end"],
-            SortMultipleOptions::default(),
-        )
-        .collect()?;
-    let s = |c: &str| -> PolarsResult<StringChunked> { Ok(totals.column(c)?.str()?.clone()) };
-    let f = |c: &str| -> PolarsResult<Float64Chunked> { Ok(totals.column(c)?.f64()?.clone()) };
-    let (la, id, kind) = (s("la_code")?, s("indicator_id")?, s("period_type")?);
-    let start = totals.column("period_start")?.date()?.physical().clone();
-    let end = totals.column("period_end")?.date()?.physical().clone();
-    let (num, den, value) = (f("numerator")?, f("denominator")?, f("value")?);
-    let spread = match totals.column("spread") {
-        Ok(c) => c.f64()?.clone(),
-        Err(_) => Float64Chunked::full_null("spread".into(), totals.height()),
-    };
-    // The LA's own series, for trends.
-    let mut own: HashMap<(&str, &str, &str, i32), f64> = HashMap::new();
-    for i in 0..totals.height() {
-        if let (Some(a), Some(b), Some(c), Some(e), Some(v)) =
-            (la.get(i), id.get(i), kind.get(i), end.get(i), value.get(i))
-        {
-            own.insert((a, b, c, e), v);
-        }
+/// The LA totals a comparison reads, column by column, in row order (LA, indicator, period
+/// type, period end).
+struct Totals {
+    height: usize,
+    la: StringChunked,
+    id: StringChunked,
+    kind: StringChunked,
+    start: Int32Chunked,
+    end: Int32Chunked,
+    num: Float64Chunked,
+    den: Float64Chunked,
+    value: Float64Chunked,
+    spread: Float64Chunked,
+}
+
+impl Totals {
+    /// The figures without a breakdown, sorted so each LA's series is contiguous and oldest
+    /// first; `spread` is optional (only means have one).
+    fn read(values: &DataFrame) -> PolarsResult<Totals> {
+        let totals = values
+            .clone()
+            .lazy()
+            .filter(col("breakdown").is_null())
+            .sort(
+                ["la_code", "indicator_id", "period_type", "period_end"],
+                SortMultipleOptions::default(),
+            )
+            .collect()?;
+        let s = |c: &str| -> PolarsResult<StringChunked> { Ok(totals.column(c)?.str()?.clone()) };
+        let f = |c: &str| -> PolarsResult<Float64Chunked> { Ok(totals.column(c)?.f64()?.clone()) };
+        let (la, id, kind) = (s("la_code")?, s("indicator_id")?, s("period_type")?);
+        let start = totals.column("period_start")?.date()?.physical().clone();
+        let end = totals.column("period_end")?.date()?.physical().clone();
+        let (num, den, value) = (f("numerator")?, f("denominator")?, f("value")?);
+        let spread = match totals.column("spread") {
+            Ok(c) => c.f64()?.clone(),
+            Err(_) => Float64Chunked::full_null("spread".into(), totals.height()),
+        };
+        Ok(Totals {
+            height: totals.height(),
+            la,
+            id,
+            kind,
+            start,
+            end,
+            num,
+            den,
+            value,
+            spread,
+        })
     }
-    let defs: HashMap<&str, &Definition> = catalogue
-        .definitions
-        .iter()
-        .map(|d| (d.id.as_str(), d))
-        .collect();
-    let mut out = Columns::default();
-    for i in 0..totals.height() {
-        let (Some(la), Some(id), Some(kind_name), Some(end_days)) =
-            (la.get(i), id.get(i), kind.get(i), end.get(i))
-        else {
-            continue;
+
+    /// The LA's own series, for trends: value by (LA, indicator, period type, period end).
+    fn own_series(&self) -> HashMap<(&str, &str, &str, i32), f64> {
+        let mut own = HashMap::new();
+        for i in 0..self.height {
+            if let (Some(a), Some(b), Some(c), Some(e), Some(v)) = (
+                self.la.get(i),
+                self.id.get(i),
+                self.kind.get(i),
+                self.end.get(i),
+                self.value.get(i),
+            ) {
+                own.insert((a, b, c, e), v);
+            }
+        }
+        own
+    }
+
+    /// Row `i` as a figure to compare, or None when it lacks a key or its indicator or period
+    /// type is unknown (such rows are left out of the table).
+    fn figure<'a>(
+        &'a self,
+        i: usize,
+        defs: &HashMap<&str, &'a Definition>,
+    ) -> Option<LaFigure<'a>> {
+        let (Some(la), Some(id), Some(kind_name), Some(end_days)) = (
+            self.la.get(i),
+            self.id.get(i),
+            self.kind.get(i),
+            self.end.get(i),
+        ) else {
+            return None;
         };
-        let Some(def) = defs.get(id) else { continue };
-        let Some(kind) = PeriodType::from_name(kind_name) else {
-            continue;
-        };
-        let (n, d, v, sd) = (num.get(i), den.get(i), value.get(i), spread.get(i));
-        let bp: Option<BenchPeriod> = benchmarks.period_for(id, kind, end_days);
-        let get = |area: &str| {
-            bp.as_ref()
-                .and_then(|p| benchmarks.get(id, p, area))
-                .and_then(|b| b.value)
-        };
-        let neighbours: Vec<String> = options
-            .neighbours
+        let def = *defs.get(id)?;
+        let kind = PeriodType::from_name(kind_name)?;
+        Some(LaFigure {
+            la,
+            id,
+            kind_name,
+            kind,
+            start: self.start.get(i),
+            end_days,
+            def,
+            n: self.num.get(i),
+            d: self.den.get(i),
+            v: self.value.get(i),
+            sd: self.spread.get(i),
+        })
+    }
+}
+
+/// One LA figure of the totals and the definition it is judged by.
+struct LaFigure<'a> {
+    la: &'a str,
+    id: &'a str,
+    kind_name: &'a str,
+    kind: PeriodType,
+    start: Option<i32>,
+    end_days: i32,
+    def: &'a Definition,
+    n: Option<f64>,
+    d: Option<f64>,
+    v: Option<f64>,
+    sd: Option<f64>,
+}
+
+/// What every row is compared against: the benchmarks, the reference data, the options and
+/// the LAs' own series.
+struct Against<'a> {
+    benchmarks: &'a Benchmarks,
+    index: &'a ReferenceIndex,
+    options: &'a CompareOptions,
+    own: HashMap<(&'a str, &'a str, &'a str, i32), f64>,
+}
+
+/// A figure's statistical neighbours' benchmark values for its period.
+struct NeighbourValues {
+    /// The neighbour list used (the LA's own or DfE's).
+    list: Vec<String>,
+    /// The neighbours' published values.
+    values: Vec<f64>,
+    /// Neighbours whose figure DfE suppressed.
+    suppressed: i32,
+}
+
+/// Everything a row of the table states beyond the figure itself.
+struct Comparison {
+    bp: Option<BenchPeriod>,
+    neighbours: NeighbourValues,
+    sn_mean: Option<f64>,
+    region: Option<String>,
+    region_value: Option<f64>,
+    england: Option<f64>,
+    rank: Option<u32>,
+    rank_of: Option<u32>,
+    rag: Option<&'static str>,
+    rag_against: Option<&'static str>,
+    own_ci: Option<Limits>,
+    eng95: Option<Limits>,
+    eng998: Option<Limits>,
+    sig_england: Option<String>,
+    sig_sn: Option<String>,
+    previous: Option<f64>,
+    trend: Option<(&'static str, f64)>,
+    trend_years: usize,
+}
+
+impl CompareOptions {
+    /// The LA's statistical neighbours: its own list from its config, else DfE's for the model.
+    pub fn neighbours_of(&self, index: &ReferenceIndex, la: &str) -> Vec<String> {
+        self.neighbours
             .get(la)
             .cloned()
-            .unwrap_or_else(|| index.neighbours(options.sn_model, la).to_vec());
-        let mut sn_values = vec![];
+            .unwrap_or_else(|| index.neighbours(self.sn_model, la).to_vec())
+    }
+}
+
+impl Against<'_> {
+    /// Compares one figure with its neighbours, region and England, ranks it, tests it
+    /// against the funnel limits and reads its trend.
+    fn compare(&self, fig: &LaFigure) -> Comparison {
+        let def = fig.def;
+        let bp: Option<BenchPeriod> = self.benchmarks.period_for(fig.id, fig.kind, fig.end_days);
+        let get = |area: &str| {
+            bp.as_ref()
+                .and_then(|p| self.benchmarks.get(fig.id, p, area))
+                .and_then(|b| b.value)
+        };
+        let neighbours = self.neighbour_values(fig, bp.as_ref());
+        let sn_mean = mean(&neighbours.values);
+        let region = self.index.la(fig.la).map(|l| l.region_code.clone());
+        let region_value = region.as_deref().and_then(get);
+        let england = get(ENGLAND);
+        let (rank, rank_of) = self.rank(fig, bp.as_ref());
+        let (rag, rag_against) = rag_against(fig, sn_mean, england, self.options.rag_tolerance);
+        let limits = |c: Option<f64>, level: f64| {
+            c.and_then(|c| funnel(def.unit, c, fig.n, fig.d, fig.sd, level))
+        };
+        let eng95 = limits(england, LEVELS[0]);
+        let eng998 = limits(england, LEVELS[1]);
+        let sn95 = limits(sn_mean, LEVELS[0]);
+        let own_ci = fig
+            .v
+            .and_then(|v| own_interval(def.unit, v, fig.n, fig.d, fig.sd));
+        let series = self.trend_series(fig);
+        let previous = self
+            .own
+            .get(&(fig.la, fig.id, fig.kind_name, year_before(fig.end_days)))
+            .copied();
+        let trend = stats::trend(&series, def.polarity, self.options.trend_threshold);
+        Comparison {
+            bp,
+            neighbours,
+            sn_mean,
+            region,
+            region_value,
+            england,
+            rank,
+            rank_of,
+            rag,
+            rag_against,
+            own_ci,
+            eng95,
+            eng998,
+            sig_england: significance(fig, eng95, eng998),
+            sig_sn: significance(fig, sn95, None),
+            previous,
+            trend,
+            trend_years: series.len(),
+        }
+    }
+
+    /// The neighbours' values for the benchmark period, counting those DfE suppressed.
+    fn neighbour_values(&self, fig: &LaFigure, bp: Option<&BenchPeriod>) -> NeighbourValues {
+        let list = self.options.neighbours_of(self.index, fig.la);
+        let mut values = vec![];
         let mut suppressed = 0;
-        for nb in &neighbours {
-            match bp.as_ref().and_then(|p| benchmarks.get(id, p, nb)) {
-                Some(b) if b.value.is_some() => sn_values.push(b.value.unwrap_or_default()),
+        for nb in &list {
+            match bp.and_then(|p| self.benchmarks.get(fig.id, p, nb)) {
+                Some(b) if b.value.is_some() => values.push(b.value.unwrap_or_default()),
                 Some(b) if b.status.is_some() => suppressed += 1,
                 _ => {}
             }
         }
-        let sn_mean = mean(&sn_values);
-        let region = index.la(la).map(|l| l.region_code.clone());
-        let region_value = region.as_deref().and_then(get);
-        let england = get(ENGLAND);
-        // Rank among all LAs with a value: the others' benchmark values and this LA's own.
-        let (rank, rank_of) = match (v, bp.as_ref()) {
+        NeighbourValues {
+            list,
+            values,
+            suppressed,
+        }
+    }
+
+    /// Rank among all LAs with a value: the others' benchmark values and this LA's own.
+    fn rank(&self, fig: &LaFigure, bp: Option<&BenchPeriod>) -> (Option<u32>, Option<u32>) {
+        match (fig.v, bp) {
             (Some(v), Some(p)) => {
-                let mut pool: Vec<Option<f64>> = benchmarks
-                    .las(id, p)
+                let mut pool: Vec<Option<f64>> = self
+                    .benchmarks
+                    .las(fig.id, p)
                     .iter()
-                    .filter(|(code, _)| code != la)
+                    .filter(|(code, _)| code != fig.la)
                     .map(|(_, x)| *x)
                     .collect();
                 pool.push(Some(v));
-                let r = stats::ranks(&pool, def.polarity);
+                let r = stats::ranks(&pool, fig.def.polarity);
                 (
                     r.last().copied().flatten(),
                     Some(pool.iter().flatten().count() as u32),
                 )
             }
             _ => (None, None),
-        };
-        let (rag, rag_against) = match (v, sn_mean, england) {
-            (Some(v), Some(c), _) => (
-                stats::rag(v, c, def.polarity, options.rag_tolerance),
-                Some("statistical neighbours"),
-            ),
-            (Some(v), None, Some(c)) => (
-                stats::rag(v, c, def.polarity, options.rag_tolerance),
-                Some("England"),
-            ),
-            _ => (None, None),
-        };
-        let limits =
-            |c: Option<f64>, level: f64| c.and_then(|c| funnel(def.unit, c, n, d, sd, level));
-        let eng95 = limits(england, LEVELS[0]);
-        let eng998 = limits(england, LEVELS[1]);
-        let sn95 = limits(sn_mean, LEVELS[0]);
-        let verdict = |l: Option<Limits>, strong: Option<Limits>| -> Option<String> {
-            let (v, l) = (v?, l?);
-            let verdict = stats::verdict(v, l, def.polarity);
-            Some(match (verdict, strong) {
-                (Verdict::WithinExpected, _) => verdict.text().to_string(),
-                (_, Some(s)) if stats::verdict(v, s, def.polarity) != Verdict::WithinExpected => {
-                    format!("{} (99.8%)", verdict.text())
-                }
-                _ => format!("{} (95%)", verdict.text()),
-            })
-        };
-        let own_ci = v.and_then(|v| own_interval(def.unit, v, n, d, sd));
-        // Trend: the same period type at yearly steps back.
+        }
+    }
+
+    /// Trend: the same period type at yearly steps back, oldest first, as (years back, value).
+    fn trend_series(&self, fig: &LaFigure) -> Vec<(i32, f64)> {
         let mut series = vec![];
-        let mut e = end_days;
-        for k in 0..options.trend_years {
-            if let Some(x) = own.get(&(la, id, kind_name, e)) {
+        let mut e = fig.end_days;
+        for k in 0..self.options.trend_years {
+            if let Some(x) = self.own.get(&(fig.la, fig.id, fig.kind_name, e)) {
                 series.push((-(k as i32), *x));
             }
             e = year_before(e);
         }
         series.reverse();
-        let previous = own.get(&(la, id, kind_name, year_before(end_days)));
-        let trend = stats::trend(&series, def.polarity, options.trend_threshold);
+        series
+    }
+}
 
-        out.s("la_code", Some(la.into()));
-        out.s("la_name", index.la(la).map(|l| l.name.clone()));
-        out.s("indicator_id", Some(id.into()));
-        out.s("short_title", Some(def.short_title.clone()));
-        out.s("area", Some(def.area.title().into()));
-        out.s(
+/// RAG against the statistical neighbours' mean, or England's value where the neighbours have
+/// none, with which one it was judged against.
+fn rag_against(
+    fig: &LaFigure,
+    sn_mean: Option<f64>,
+    england: Option<f64>,
+    tolerance: f64,
+) -> (Option<&'static str>, Option<&'static str>) {
+    let polarity = fig.def.polarity;
+    match (fig.v, sn_mean, england) {
+        (Some(v), Some(c), _) => (
+            stats::rag(v, c, polarity, tolerance),
+            Some("statistical neighbours"),
+        ),
+        (Some(v), None, Some(c)) => (stats::rag(v, c, polarity, tolerance), Some("England")),
+        _ => (None, None),
+    }
+}
+
+/// The funnel verdict in words, with the level it holds at ("(99.8%)" when it holds at the
+/// `strong` limits too, else "(95%)"); None without a value or limits.
+fn significance(fig: &LaFigure, l: Option<Limits>, strong: Option<Limits>) -> Option<String> {
+    let polarity = fig.def.polarity;
+    let (v, l) = (fig.v?, l?);
+    let verdict = stats::verdict(v, l, polarity);
+    Some(match (verdict, strong) {
+        (Verdict::WithinExpected, _) => verdict.text().to_string(),
+        (_, Some(s)) if stats::verdict(v, s, polarity) != Verdict::WithinExpected => {
+            format!("{} (99.8%)", verdict.text())
+        }
+        _ => format!("{} (95%)", verdict.text()),
+    })
+}
+
+impl Columns {
+    /// Appends a figure's row: what it is, then how it compares.
+    fn push_row(&mut self, against: &Against, fig: &LaFigure, c: &Comparison) {
+        self.push_figure(against, fig, c);
+        self.push_comparison(fig, c);
+    }
+
+    /// The row's identity, the figure and where its benchmarks came from.
+    fn push_figure(&mut self, against: &Against, fig: &LaFigure, c: &Comparison) {
+        let (def, la, options) = (fig.def, fig.la, against.options);
+        self.s("la_code", Some(la.into()));
+        self.s("la_name", against.index.la(la).map(|l| l.name.clone()));
+        self.s("indicator_id", Some(fig.id.into()));
+        self.s("short_title", Some(def.short_title.clone()));
+        self.s("area", Some(def.area.title().into()));
+        self.s(
             "judgement",
             options
                 .framework
                 .judgement_of(def.area.id())
                 .map(|j| j.title.clone()),
         );
-        out.s("period_type", Some(kind_name.into()));
-        out.d("period_start", start.get(i));
-        out.d("period_end", Some(end_days));
-        out.s("unit", Some(def.unit.name().into()));
-        out.s("polarity", Some(def.polarity.name().into()));
-        out.f("numerator", n);
-        out.f("denominator", d);
-        out.f("value", v);
-        out.s("source", Some(benchmarks.source.name().into()));
-        out.s("benchmark_period", bp.as_ref().map(|p| p.label.clone()));
-        out.i(
+        self.s("period_type", Some(fig.kind_name.into()));
+        self.d("period_start", fig.start);
+        self.d("period_end", Some(fig.end_days));
+        self.s("unit", Some(def.unit.name().into()));
+        self.s("polarity", Some(def.polarity.name().into()));
+        self.f("numerator", fig.n);
+        self.f("denominator", fig.d);
+        self.f("value", fig.v);
+        self.s("source", Some(against.benchmarks.source.name().into()));
+        self.s("benchmark_period", c.bp.as_ref().map(|p| p.label.clone()));
+        self.i(
             "sn_model",
             (!options.neighbours.contains_key(la)).then_some(options.sn_model),
         );
-        out.f("sn_mean", sn_mean);
-        out.f("sn_median", median(&sn_values));
-        out.i("sn_count", Some(sn_values.len() as i32));
-        out.i("sn_group_size", Some(neighbours.len() as i32));
-        out.i("sn_suppressed", Some(suppressed));
-        out.s("region_code", region.clone());
-        out.f("region_value", region_value);
-        out.f("england_value", england);
-        out.i("rank", rank.map(|r| r as i32));
-        out.i("rank_of", rank_of.map(|r| r as i32));
-        out.s(
+    }
+
+    /// The row's benchmarks, rank, differences, RAG, significance and trend.
+    fn push_comparison(&mut self, fig: &LaFigure, c: &Comparison) {
+        let (def, v) = (fig.def, fig.v);
+        self.f("sn_mean", c.sn_mean);
+        self.f("sn_median", median(&c.neighbours.values));
+        self.i("sn_count", Some(c.neighbours.values.len() as i32));
+        self.i("sn_group_size", Some(c.neighbours.list.len() as i32));
+        self.i("sn_suppressed", Some(c.neighbours.suppressed));
+        self.s("region_code", c.region.clone());
+        self.f("region_value", c.region_value);
+        self.f("england_value", c.england);
+        self.i("rank", c.rank.map(|r| r as i32));
+        self.i("rank_of", c.rank_of.map(|r| r as i32));
+        self.s(
             "rank_order",
             Some(
                 if def.polarity == Polarity::Neutral {
@@ -404,54 +596,90 @@ pub fn compare(
                 .into(),
             ),
         );
-        out.s(
+        self.s(
             "quartile",
-            rank.zip(rank_of)
+            c.rank
+                .zip(c.rank_of)
                 .and_then(|(r, n)| stats::quartile(r, n, def.polarity))
                 .map(String::from),
         );
-        let diff = |c: Option<f64>| v.zip(c).map(|(v, c)| v - c);
-        let rel = |c: Option<f64>| {
-            v.zip(c)
-                .filter(|(_, c)| *c != 0.0)
-                .map(|(v, c)| 100.0 * (v - c) / c)
+        let diff = |against: Option<f64>| v.zip(against).map(|(v, a)| v - a);
+        let rel = |against: Option<f64>| {
+            v.zip(against)
+                .filter(|(_, a)| *a != 0.0)
+                .map(|(v, a)| 100.0 * (v - a) / a)
         };
-        out.f("diff_sn", diff(sn_mean));
-        out.f("diff_sn_pct", rel(sn_mean));
-        out.f("diff_england", diff(england));
-        out.f("diff_england_pct", rel(england));
-        out.s("rag", rag.map(String::from));
-        out.s("rag_against", rag_against.map(String::from));
-        out.f("la_lower_95", own_ci.map(|l| l.lower));
-        out.f("la_upper_95", own_ci.map(|l| l.upper));
-        out.f("england_lower_95", eng95.map(|l| l.lower));
-        out.f("england_upper_95", eng95.map(|l| l.upper));
-        out.f("england_lower_998", eng998.map(|l| l.lower));
-        out.f("england_upper_998", eng998.map(|l| l.upper));
-        out.s("sig_england", verdict(eng95, eng998));
-        out.s("sig_sn", verdict(sn95, None));
-        out.f("change_previous", v.zip(previous).map(|(v, p)| v - p));
-        out.s("trend", trend.map(|t| t.0.to_string()));
-        out.f("trend_slope", trend.map(|t| t.1));
-        out.i("trend_years", Some(series.len() as i32));
+        self.f("diff_sn", diff(c.sn_mean));
+        self.f("diff_sn_pct", rel(c.sn_mean));
+        self.f("diff_england", diff(c.england));
+        self.f("diff_england_pct", rel(c.england));
+        self.s("rag", c.rag.map(String::from));
+        self.s("rag_against", c.rag_against.map(String::from));
+        self.f("la_lower_95", c.own_ci.map(|l| l.lower));
+        self.f("la_upper_95", c.own_ci.map(|l| l.upper));
+        self.f("england_lower_95", c.eng95.map(|l| l.lower));
+        self.f("england_upper_95", c.eng95.map(|l| l.upper));
+        self.f("england_lower_998", c.eng998.map(|l| l.lower));
+        self.f("england_upper_998", c.eng998.map(|l| l.upper));
+        self.s("sig_england", c.sig_england.clone());
+        self.s("sig_sn", c.sig_sn.clone());
+        self.f("change_previous", v.zip(c.previous).map(|(v, p)| v - p));
+        self.s("trend", c.trend.map(|t| t.0.to_string()));
+        self.f("trend_slope", c.trend.map(|t| t.1));
+        self.i("trend_years", Some(c.trend_years as i32));
     }
-    let height = out.s.get("la_code").map_or(0, Vec::len);
-    let mut columns = vec![];
-    for name in COLUMNS {
-        let c = if let Some(v) = out.s.remove(name) {
-            Column::new(name.into(), v)
-        } else if let Some(v) = out.f.remove(name) {
-            Column::new(name.into(), v)
-        } else if let Some(v) = out.i.remove(name) {
-            Column::new(name.into(), v)
-        } else if let Some(v) = out.d.remove(name) {
-            Int32Chunked::new(name.into(), v).into_date().into_column()
-        } else {
-            Column::full_null(name.into(), height, &DataType::String)
+
+    /// The table in [`COLUMNS`] order; a column no row filled is all null.
+    fn into_frame(mut self) -> PolarsResult<DataFrame> {
+        let height = self.s.get("la_code").map_or(0, Vec::len);
+        let mut columns = vec![];
+        for name in COLUMNS {
+            let c = if let Some(v) = self.s.remove(name) {
+                Column::new(name.into(), v)
+            } else if let Some(v) = self.f.remove(name) {
+                Column::new(name.into(), v)
+            } else if let Some(v) = self.i.remove(name) {
+                Column::new(name.into(), v)
+            } else if let Some(v) = self.d.remove(name) {
+                Int32Chunked::new(name.into(), v).into_date().into_column()
+            } else {
+                Column::full_null(name.into(), height, &DataType::String)
+            };
+            columns.push(c);
+        }
+        DataFrame::new_infer_height(columns)
+    }
+}
+
+/// Builds the comparison table for every LA figure (totals, not breakdowns) in `values`.
+pub fn compare(
+    catalogue: &Catalogue,
+    values: &DataFrame,
+    benchmarks: &Benchmarks,
+    index: &ReferenceIndex,
+    options: &CompareOptions,
+) -> PolarsResult<DataFrame> {
+    let totals = Totals::read(values)?;
+    let against = Against {
+        benchmarks,
+        index,
+        options,
+        own: totals.own_series(),
+    };
+    let defs: HashMap<&str, &Definition> = catalogue
+        .definitions
+        .iter()
+        .map(|d| (d.id.as_str(), d))
+        .collect();
+    let mut out = Columns::default();
+    for i in 0..totals.height {
+        let Some(fig) = totals.figure(i, &defs) else {
+            continue;
         };
-        columns.push(c);
+        let comparison = against.compare(&fig);
+        out.push_row(&against, &fig, &comparison);
     }
-    DataFrame::new_infer_height(columns)
+    out.into_frame()
 }
 
 /// The rows of a long table for some LAs.

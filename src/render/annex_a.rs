@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use polars::prelude::*;
-use rust_xlsxwriter::{Format, XlsxError};
+use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
 use crate::derive::annex_a::{Windows, unfilled};
 use crate::domain::dates::format_dmy;
-use crate::ingest::annex_a::lists;
+use crate::ingest::annex_a::{ListSpec, lists};
 
 /// A failure writing the workbook.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +34,34 @@ pub fn write_workbook(
     let bold = Format::new().set_bold();
     let date = Format::new().set_num_format("dd/mm/yyyy");
     let header = Format::new().set_bold().set_text_wrap();
+    let lines = cover_lines(la_name, windows, lists_by_number);
+    {
+        let cover = book.add_worksheet();
+        cover.set_name("Cover")?;
+        cover.set_column_width(0, 28)?;
+        cover.set_column_width(1, 90)?;
+        for (r, (a, b)) in lines.iter().enumerate() {
+            cover.write_string_with_format(r as u32, 0, a, &bold)?;
+            cover.write_string(r as u32, 1, b)?;
+        }
+    }
+    for spec in lists() {
+        let Some(df) = lists_by_number.get(&spec.list) else {
+            continue;
+        };
+        write_list_sheet(&mut book, spec, df, &header, &date)?;
+    }
+    let bytes = book.save_to_buffer()?;
+    crate::domain::io::write_bytes(path, &bytes).map_err(|e| WorkbookError::Io(path.into(), e))
+}
+
+/// The cover sheet's (label, text) lines: the inspection and its windows, what was and was
+/// not produced, each list's rows, and the fields left blank.
+fn cover_lines(
+    la_name: &str,
+    windows: Windows,
+    lists_by_number: &BTreeMap<u8, DataFrame>,
+) -> Vec<(String, String)> {
     let blanks = unfilled(lists_by_number);
     let mut cover_lines: Vec<(String, String)> = vec![
         ("Ofsted Annex A lists".into(), la_name.into()),
@@ -82,63 +110,65 @@ pub fn write_workbook(
             .map_or(field.as_str(), |c| c.header.as_str());
         cover_lines.push((format!("List {list}"), header.to_string()));
     }
-    {
-        let cover = book.add_worksheet();
-        cover.set_name("Cover")?;
-        cover.set_column_width(0, 28)?;
-        cover.set_column_width(1, 90)?;
-        for (r, (a, b)) in cover_lines.iter().enumerate() {
-            cover.write_string_with_format(r as u32, 0, a, &bold)?;
-            cover.write_string(r as u32, 1, b)?;
-        }
-    }
-    for spec in lists() {
-        let Some(df) = lists_by_number.get(&spec.list) else {
+    cover_lines
+}
+
+/// One list's sheet: the framework's columns that the produced list holds, in the list's
+/// order, under their framework headers.
+fn write_list_sheet(
+    book: &mut Workbook,
+    spec: &ListSpec,
+    df: &DataFrame,
+    header: &Format,
+    date: &Format,
+) -> Result<(), WorkbookError> {
+    let sheet = book.add_worksheet();
+    sheet.set_name(format!("List {}", spec.list))?;
+    sheet.set_freeze_panes(1, 0)?;
+    // The framework's columns: those the produced list holds, in the list's order.
+    let columns = spec.columns.iter().filter(|c| df.column(&c.name).is_ok());
+    for (c, col) in columns.enumerate() {
+        sheet.write_string_with_format(0, c as u16, &col.header, header)?;
+        sheet.set_column_width(c as u16, 16)?;
+        let Ok(values) = df.column(&col.name) else {
             continue;
         };
-        let sheet = book.add_worksheet();
-        sheet.set_name(format!("List {}", spec.list))?;
-        sheet.set_freeze_panes(1, 0)?;
-        // The framework's columns: those the produced list holds, in the list's order.
-        let columns = spec.columns.iter().filter(|c| df.column(&c.name).is_ok());
-        for (c, col) in columns.enumerate() {
-            sheet.write_string_with_format(0, c as u16, &col.header, &header)?;
-            sheet.set_column_width(c as u16, 16)?;
-            let Ok(values) = df.column(&col.name) else {
-                continue;
-            };
-            let values = values.as_materialized_series();
-            for i in 0..df.height() {
-                let row = i as u32 + 1;
-                match values.get(i)? {
-                    AnyValue::Null => {}
-                    AnyValue::Date(d) => {
-                        sheet.write_date_with_format(
-                            row,
-                            c as u16,
-                            &super::excel_date(d)?,
-                            &date,
-                        )?;
-                    }
-                    AnyValue::Boolean(b) => {
-                        sheet.write_string(row, c as u16, if b { "Y" } else { "N" })?;
-                    }
-                    AnyValue::Int64(n) => {
-                        sheet.write_number(row, c as u16, n as f64)?;
-                    }
-                    AnyValue::Int32(n) => {
-                        sheet.write_number(row, c as u16, n as f64)?;
-                    }
-                    AnyValue::String(s) => {
-                        sheet.write_string(row, c as u16, s)?;
-                    }
-                    other => {
-                        sheet.write_string(row, c as u16, other.to_string())?;
-                    }
-                }
-            }
+        let values = values.as_materialized_series();
+        for i in 0..df.height() {
+            write_value(sheet, (i as u32 + 1, c as u16), values.get(i)?, date)?;
         }
     }
-    let bytes = book.save_to_buffer()?;
-    crate::domain::io::write_bytes(path, &bytes).map_err(|e| WorkbookError::Io(path.into(), e))
+    Ok(())
+}
+
+/// Writes a list's value at (row, column): dates as Excel dates, flags as Y/N, whole numbers
+/// as numbers.
+fn write_value(
+    sheet: &mut Worksheet,
+    (row, c): (u32, u16),
+    value: AnyValue,
+    date: &Format,
+) -> Result<(), WorkbookError> {
+    match value {
+        AnyValue::Null => {}
+        AnyValue::Date(d) => {
+            sheet.write_date_with_format(row, c, &super::excel_date(d)?, date)?;
+        }
+        AnyValue::Boolean(b) => {
+            sheet.write_string(row, c, if b { "Y" } else { "N" })?;
+        }
+        AnyValue::Int64(n) => {
+            sheet.write_number(row, c, n as f64)?;
+        }
+        AnyValue::Int32(n) => {
+            sheet.write_number(row, c, n as f64)?;
+        }
+        AnyValue::String(s) => {
+            sheet.write_string(row, c, s)?;
+        }
+        other => {
+            sheet.write_string(row, c, other.to_string())?;
+        }
+    }
+    Ok(())
 }

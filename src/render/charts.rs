@@ -7,6 +7,8 @@
 //! dotted). Titles are plain English; the subtitle says which way is better.
 
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::SegmentedCoord;
+use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -375,116 +377,35 @@ fn neighbour_rows_svg(c: &NeighbourChart, canvas: Canvas) -> Result<String, Char
     })
 }
 
+/// The trend chart's plot: periods along, values up.
+type TrendPlot<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordusize, RangedCoordf64>>;
+
 /// The trend chart as an SVG document.
 pub fn trend_svg(c: &TrendChart, canvas: Canvas) -> Result<String, ChartError> {
     draw((canvas.width, canvas.height), |root| {
-        let n = c.points.len().max(1);
         let top = axis_max(
             c.points
                 .iter()
                 .flat_map(|p| [p.la, p.sn, p.england])
                 .flatten(),
         );
-        let labels: Vec<String> = c
-            .points
-            .iter()
-            .map(|p| match p.mark {
-                // In print the last label would run off the page's chart: the plot's mark does.
-                Some(m) if !canvas.compact => format!("{} ({m})", p.label),
-                _ => p.label.clone(),
-            })
-            .collect();
-        let caption = if canvas.compact {
-            let mut letters = c.subtitle.chars();
-            let first = letters.next().map(|f| f.to_uppercase().collect::<String>());
-            format!(
-                "{}{} ({})",
-                first.unwrap_or_default(),
-                letters.as_str(),
-                polarity_note(c.polarity)
-            )
-        } else {
-            format!(
-                "{}: {} ({})",
-                c.title,
-                c.subtitle,
-                polarity_note(c.polarity)
-            )
-        };
-        let mut chart = ChartBuilder::on(root)
-            .caption(caption, ("sans-serif", canvas.caption))
-            .margin(if canvas.compact { 6 } else { 12 })
-            .margin_right(if canvas.compact { 18 } else { 36 })
-            .x_label_area_size(if canvas.compact { 24 } else { 36 })
-            .y_label_area_size(canvas.label_area())
-            .build_cartesian_2d(0..n.saturating_sub(1).max(1), 0.0..top)
-            .map_err(e)?;
-        chart
-            .configure_mesh()
-            .y_desc(unit_label(c.unit))
-            // Monthly series: about eight labels fit under 720 pixels (four in print).
-            .x_labels(n.min(if canvas.compact { 4 } else { 8 }))
-            .x_label_formatter(&|i| labels.get(*i).cloned().unwrap_or_default())
-            .label_style(("sans-serif", canvas.text))
-            .axis_desc_style(("sans-serif", canvas.text))
-            .draw()
-            .map_err(e)?;
-        let series = |pick: fn(&TrendPoint) -> Option<f64>| {
-            c.points
-                .iter()
-                .enumerate()
-                .filter_map(move |(i, p)| pick(p).map(|v| (i, v)))
-                .collect::<Vec<_>>()
-        };
-        let la = series(|p| p.la);
-        // The LA's line breaks where a value is not drawn: a line across the gap would draw
-        // the hidden figure's neighbourhood.
-        let mut runs: Vec<Vec<(usize, f64)>> = vec![];
-        for (i, p) in c.points.iter().enumerate() {
-            match (p.la, runs.last_mut()) {
-                (Some(v), Some(run)) if run.last().is_some_and(|l| l.0 + 1 == i) => {
-                    run.push((i, v))
-                }
-                (Some(v), _) => runs.push(vec![(i, v)]),
-                (None, _) => {}
-            }
-        }
-        for (k, run) in runs.into_iter().enumerate() {
-            let line = chart
-                .draw_series(LineSeries::new(run, LA_COLOUR.stroke_width(3)))
-                .map_err(e)?;
-            if k == 0 {
-                line.label("This area").legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], LA_COLOUR.stroke_width(3))
-                });
-            }
-        }
-        let dot = if canvas.compact { 3 } else { 4 };
-        chart
-            .draw_series(la.iter().map(|p| Circle::new(*p, dot, LA_COLOUR.filled())))
-            .map_err(e)?;
-        // The symbol of each value not drawn, in its gap at the top of the plot (the headroom
-        // above the highest line; the legend sits at the bottom), inside the plot at the first
-        // and last period.
-        let last = n.saturating_sub(1);
-        chart
-            .draw_series(c.points.iter().enumerate().filter_map(|(i, p)| {
-                let m = p.mark?;
-                let h = match i {
-                    0 => HPos::Left,
-                    i if i == last => HPos::Right,
-                    _ => HPos::Center,
-                };
-                let style =
-                    TextStyle::from(("sans-serif", canvas.text + 2, FontStyle::Bold).into_font())
-                        .color(&LA_COLOUR)
-                        .pos(Pos::new(h, VPos::Top));
-                Some(Text::new(m.to_string(), (i, top * 0.99), style))
-            }))
-            .map_err(e)?;
+        let mut chart = trend_plot(root, c, canvas, top)?;
+        draw_la_trend(&mut chart, c, canvas)?;
+        draw_trend_marks(&mut chart, c, canvas, top)?;
         for (pts, colour, name, dash) in [
-            (series(|p| p.sn), SN_COLOUR, "Similar areas (average)", 8u32),
-            (series(|p| p.england), ENGLAND_COLOUR, "England", 3u32),
+            (
+                trend_series(c, |p| p.sn),
+                SN_COLOUR,
+                "Similar areas (average)",
+                8u32,
+            ),
+            (
+                trend_series(c, |p| p.england),
+                ENGLAND_COLOUR,
+                "England",
+                3u32,
+            ),
         ] {
             if pts.is_empty() {
                 continue;
@@ -494,6 +415,128 @@ pub fn trend_svg(c: &TrendChart, canvas: Canvas) -> Result<String, ChartError> {
         legend(&mut chart, canvas, SeriesLabelPosition::LowerRight)?;
         Ok(())
     })
+}
+
+/// The trend chart's caption, axes and period labels, up to `top`.
+fn trend_plot<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    c: &TrendChart,
+    canvas: Canvas,
+    top: f64,
+) -> Result<TrendPlot<'a, 'b>, ChartError> {
+    let n = c.points.len().max(1);
+    let labels: Vec<String> = c
+        .points
+        .iter()
+        .map(|p| match p.mark {
+            // In print the last label would run off the page's chart: the plot's mark does.
+            Some(m) if !canvas.compact => format!("{} ({m})", p.label),
+            _ => p.label.clone(),
+        })
+        .collect();
+    let caption = if canvas.compact {
+        let mut letters = c.subtitle.chars();
+        let first = letters.next().map(|f| f.to_uppercase().collect::<String>());
+        format!(
+            "{}{} ({})",
+            first.unwrap_or_default(),
+            letters.as_str(),
+            polarity_note(c.polarity)
+        )
+    } else {
+        format!(
+            "{}: {} ({})",
+            c.title,
+            c.subtitle,
+            polarity_note(c.polarity)
+        )
+    };
+    let mut chart = ChartBuilder::on(root)
+        .caption(caption, ("sans-serif", canvas.caption))
+        .margin(if canvas.compact { 6 } else { 12 })
+        .margin_right(if canvas.compact { 18 } else { 36 })
+        .x_label_area_size(if canvas.compact { 24 } else { 36 })
+        .y_label_area_size(canvas.label_area())
+        .build_cartesian_2d(0..n.saturating_sub(1).max(1), 0.0..top)
+        .map_err(e)?;
+    chart
+        .configure_mesh()
+        .y_desc(unit_label(c.unit))
+        // Monthly series: about eight labels fit under 720 pixels (four in print).
+        .x_labels(n.min(if canvas.compact { 4 } else { 8 }))
+        .x_label_formatter(&|i| labels.get(*i).cloned().unwrap_or_default())
+        .label_style(("sans-serif", canvas.text))
+        .axis_desc_style(("sans-serif", canvas.text))
+        .draw()
+        .map_err(e)?;
+    Ok(chart)
+}
+
+/// One line of a trend chart: (period, value) where `pick` has a value.
+fn trend_series(c: &TrendChart, pick: fn(&TrendPoint) -> Option<f64>) -> Vec<(usize, f64)> {
+    c.points
+        .iter()
+        .enumerate()
+        .filter_map(move |(i, p)| pick(p).map(|v| (i, v)))
+        .collect::<Vec<_>>()
+}
+
+/// The LA's line and its dots.
+fn draw_la_trend(chart: &mut TrendPlot, c: &TrendChart, canvas: Canvas) -> Result<(), ChartError> {
+    let la = trend_series(c, |p| p.la);
+    // The LA's line breaks where a value is not drawn: a line across the gap would draw
+    // the hidden figure's neighbourhood.
+    let mut runs: Vec<Vec<(usize, f64)>> = vec![];
+    for (i, p) in c.points.iter().enumerate() {
+        match (p.la, runs.last_mut()) {
+            (Some(v), Some(run)) if run.last().is_some_and(|l| l.0 + 1 == i) => run.push((i, v)),
+            (Some(v), _) => runs.push(vec![(i, v)]),
+            (None, _) => {}
+        }
+    }
+    for (k, run) in runs.into_iter().enumerate() {
+        let line = chart
+            .draw_series(LineSeries::new(run, LA_COLOUR.stroke_width(3)))
+            .map_err(e)?;
+        if k == 0 {
+            line.label("This area").legend(|(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], LA_COLOUR.stroke_width(3))
+            });
+        }
+    }
+    let dot = if canvas.compact { 3 } else { 4 };
+    chart
+        .draw_series(la.iter().map(|p| Circle::new(*p, dot, LA_COLOUR.filled())))
+        .map_err(e)?;
+    Ok(())
+}
+
+/// The symbol of each value not drawn, in its gap at the top of the plot (the headroom above
+/// the highest line; the legend sits at the bottom), inside the plot at the first and last
+/// period.
+fn draw_trend_marks(
+    chart: &mut TrendPlot,
+    c: &TrendChart,
+    canvas: Canvas,
+    top: f64,
+) -> Result<(), ChartError> {
+    let last = c.points.len().max(1).saturating_sub(1);
+    chart
+        .draw_series(c.points.iter().enumerate().filter_map(|(i, p)| {
+            let m = p.mark?;
+            let h = match i {
+                0 => HPos::Left,
+                i if i == last => HPos::Right,
+                _ => HPos::Center,
+            };
+            let style =
+                TextStyle::from(("sans-serif", canvas.text + 2, FontStyle::Bold).into_font())
+                    .color(&LA_COLOUR)
+                    .pos(Pos::new(h, VPos::Top));
+            Some(Text::new(m.to_string(), (i, top * 0.99), style))
+        }))
+        .map_err(e)?;
+    Ok(())
 }
 
 /// The funnel plot as an SVG document.
@@ -634,116 +677,17 @@ pub struct ThresholdChart {
 
 const BAR_COLOURS: [RGBColor; 3] = [LA_COLOUR, OTHER_COLOUR, ENGLAND_COLOUR];
 
+/// The adoption scorecard's plot: four segments a measure (three bars and a gap), days up.
+type ThresholdPlot<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<SegmentedCoord<RangedCoordusize>, RangedCoordf64>>;
+
 /// The adoption scorecard chart as an SVG document: per measure, bars for this area, similar
 /// areas and England, with the threshold as a black line across the group.
 pub fn thresholds_svg(c: &ThresholdChart) -> Result<String, ChartError> {
     draw((720, 380), |root| {
-        let n = c.groups.len().max(1) * 4;
-        // Headroom above the tallest bar for the legend and the threshold labels.
-        let top = 1.25
-            * axis_max(c.groups.iter().flat_map(|g| {
-                [g.la, g.sn, g.england, g.threshold.as_ref().map(|t| t.0)]
-                    .into_iter()
-                    .flatten()
-            }));
-        let labels: Vec<String> = c.groups.iter().map(|g| short(&g.label, 36)).collect();
-        let mut chart = ChartBuilder::on(root)
-            .caption(
-                format!("{}, {} (lower is better)", c.title, c.period),
-                ("sans-serif", 16),
-            )
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d((0..n - 1).into_segmented(), 0.0..top)
-            .map_err(e)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .y_desc(unit_label(c.unit))
-            .y_label_formatter(&|v| format!("{v:.0}"))
-            .x_labels(n)
-            .x_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) if i % 4 == 1 => {
-                    labels.get(i / 4).cloned().unwrap_or_default()
-                }
-                _ => String::new(),
-            })
-            .x_label_style(("sans-serif", 11))
-            .draw()
-            .map_err(e)?;
-        let names = ["This area", "Similar areas (average)", "England"];
-        for (k, (colour, name)) in BAR_COLOURS.iter().zip(names).enumerate() {
-            let colour = *colour;
-            let bars: Vec<(usize, f64)> = c
-                .groups
-                .iter()
-                .enumerate()
-                .filter_map(|(g, grp)| [grp.la, grp.sn, grp.england][k].map(|v| (g * 4 + k, v)))
-                .collect();
-            chart
-                .draw_series(bars.iter().map(|&(i, v)| {
-                    let mut bar = Rectangle::new(
-                        [
-                            (SegmentValue::Exact(i), 0.0),
-                            (SegmentValue::Exact(i + 1), v),
-                        ],
-                        colour.filled(),
-                    );
-                    bar.set_margin(0, 0, 3, 3);
-                    bar
-                }))
-                .map_err(e)?
-                .label(name)
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled())
-                });
-            let above = TextStyle::from(("sans-serif", 11).into_font())
-                .pos(Pos::new(HPos::Left, VPos::Bottom));
-            chart
-                .draw_series(bars.iter().map(|&(i, v)| {
-                    Text::new(
-                        format!("{v:.0}"),
-                        (SegmentValue::Exact(i), v),
-                        above.clone(),
-                    )
-                }))
-                .map_err(e)?;
-        }
-        let lines: Vec<(usize, f64, String)> = c
-            .groups
-            .iter()
-            .enumerate()
-            .filter_map(|(g, grp)| grp.threshold.as_ref().map(|t| (g, t.0, t.1.clone())))
-            .collect();
-        if !lines.is_empty() {
-            chart
-                .draw_series(lines.iter().map(|(g, t, _)| {
-                    PathElement::new(
-                        vec![
-                            (SegmentValue::Exact(g * 4), *t),
-                            (SegmentValue::Exact(g * 4 + 3), *t),
-                        ],
-                        BLACK.stroke_width(3),
-                    )
-                }))
-                .map_err(e)?
-                .label("Threshold")
-                .legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], BLACK.stroke_width(3))
-                });
-            let style = TextStyle::from(("sans-serif", 10).into_font())
-                .pos(Pos::new(HPos::Left, VPos::Bottom));
-            chart
-                .draw_series(lines.iter().map(|(g, t, _)| {
-                    Text::new(
-                        format!("threshold {t:.0}"),
-                        (SegmentValue::Exact(g * 4), *t),
-                        style.clone(),
-                    )
-                }))
-                .map_err(e)?;
-        }
+        let mut chart = thresholds_plot(root, c)?;
+        draw_threshold_bars(&mut chart, c)?;
+        draw_threshold_lines(&mut chart, c)?;
         legend(
             &mut chart,
             Canvas::screen(380),
@@ -751,6 +695,127 @@ pub fn thresholds_svg(c: &ThresholdChart) -> Result<String, ChartError> {
         )?;
         Ok(())
     })
+}
+
+/// The adoption scorecard's caption, axes and measure labels.
+fn thresholds_plot<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    c: &ThresholdChart,
+) -> Result<ThresholdPlot<'a, 'b>, ChartError> {
+    let n = c.groups.len().max(1) * 4;
+    // Headroom above the tallest bar for the legend and the threshold labels.
+    let top = 1.25
+        * axis_max(c.groups.iter().flat_map(|g| {
+            [g.la, g.sn, g.england, g.threshold.as_ref().map(|t| t.0)]
+                .into_iter()
+                .flatten()
+        }));
+    let labels: Vec<String> = c.groups.iter().map(|g| short(&g.label, 36)).collect();
+    let mut chart = ChartBuilder::on(root)
+        .caption(
+            format!("{}, {} (lower is better)", c.title, c.period),
+            ("sans-serif", 16),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d((0..n - 1).into_segmented(), 0.0..top)
+        .map_err(e)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .y_desc(unit_label(c.unit))
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .x_labels(n)
+        .x_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) if i % 4 == 1 => {
+                labels.get(i / 4).cloned().unwrap_or_default()
+            }
+            _ => String::new(),
+        })
+        .x_label_style(("sans-serif", 11))
+        .draw()
+        .map_err(e)?;
+    Ok(chart)
+}
+
+/// Each measure's bars (this area, similar areas, England), each with its value above it.
+fn draw_threshold_bars(chart: &mut ThresholdPlot, c: &ThresholdChart) -> Result<(), ChartError> {
+    let names = ["This area", "Similar areas (average)", "England"];
+    for (k, (colour, name)) in BAR_COLOURS.iter().zip(names).enumerate() {
+        let colour = *colour;
+        let bars: Vec<(usize, f64)> = c
+            .groups
+            .iter()
+            .enumerate()
+            .filter_map(|(g, grp)| [grp.la, grp.sn, grp.england][k].map(|v| (g * 4 + k, v)))
+            .collect();
+        chart
+            .draw_series(bars.iter().map(|&(i, v)| {
+                let mut bar = Rectangle::new(
+                    [
+                        (SegmentValue::Exact(i), 0.0),
+                        (SegmentValue::Exact(i + 1), v),
+                    ],
+                    colour.filled(),
+                );
+                bar.set_margin(0, 0, 3, 3);
+                bar
+            }))
+            .map_err(e)?
+            .label(name)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled()));
+        let above =
+            TextStyle::from(("sans-serif", 11).into_font()).pos(Pos::new(HPos::Left, VPos::Bottom));
+        chart
+            .draw_series(bars.iter().map(|&(i, v)| {
+                Text::new(
+                    format!("{v:.0}"),
+                    (SegmentValue::Exact(i), v),
+                    above.clone(),
+                )
+            }))
+            .map_err(e)?;
+    }
+    Ok(())
+}
+
+/// Each measure's threshold: a black line across its group, labelled with its value.
+fn draw_threshold_lines(chart: &mut ThresholdPlot, c: &ThresholdChart) -> Result<(), ChartError> {
+    let lines: Vec<(usize, f64, String)> = c
+        .groups
+        .iter()
+        .enumerate()
+        .filter_map(|(g, grp)| grp.threshold.as_ref().map(|t| (g, t.0, t.1.clone())))
+        .collect();
+    if lines.is_empty() {
+        return Ok(());
+    }
+    chart
+        .draw_series(lines.iter().map(|(g, t, _)| {
+            PathElement::new(
+                vec![
+                    (SegmentValue::Exact(g * 4), *t),
+                    (SegmentValue::Exact(g * 4 + 3), *t),
+                ],
+                BLACK.stroke_width(3),
+            )
+        }))
+        .map_err(e)?
+        .label("Threshold")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.stroke_width(3)));
+    let style =
+        TextStyle::from(("sans-serif", 10).into_font()).pos(Pos::new(HPos::Left, VPos::Bottom));
+    chart
+        .draw_series(lines.iter().map(|(g, t, _)| {
+            Text::new(
+                format!("threshold {t:.0}"),
+                (SegmentValue::Exact(g * 4), *t),
+                style.clone(),
+            )
+        }))
+        .map_err(e)?;
+    Ok(())
 }
 
 /// One row of the scorecard table, every cell already formatted (and suppressed) as the pack

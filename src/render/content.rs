@@ -443,15 +443,34 @@ fn gather(pack: &Pack, input: &PackInput) -> Result<PackFigures, super::RenderEr
 /// A hidden figure loses its value, count, rank, quartile, RAG, trend and significance; a shown
 /// figure loses its change on the year before when that year is hidden.
 pub fn protect(pack: &Pack, catalogue: &Catalogue, figures: &mut PackFigures) {
-    use crate::compare::disclosure::{self, Cell, Hidden, Link};
-    use std::collections::{BTreeMap, HashMap, HashSet};
-    let below = pack.suppress_below;
+    use crate::compare::disclosure;
     let all = &mut figures.all;
     let defs: Vec<Option<&Definition>> =
         all.iter().map(|f| catalogue.get(&f.indicator_id)).collect();
-    let mut cells: Vec<Cell> = all
-        .iter()
-        .zip(&defs)
+    let mut cells = primary_cells(all, &defs, pack.suppress_below);
+    let mut links = same_figure_links(all, &defs);
+    let totals = total_index(all);
+    links.extend(breakdown_links(all, &defs, &totals));
+    links.extend(three_year_links(all, &defs, &totals));
+    disclosure::protect(&mut cells, &links);
+    for (f, c) in all.iter_mut().zip(&cells) {
+        if c.hidden.is_some() {
+            f.suppress();
+        }
+    }
+    clear_changes_from_hidden(all);
+}
+
+/// Each figure as a disclosure cell: its size, and hidden (primary) when it rests on a small
+/// number.
+fn primary_cells(
+    all: &[Figure],
+    defs: &[Option<&Definition>],
+    below: u32,
+) -> Vec<crate::compare::disclosure::Cell> {
+    use crate::compare::disclosure::{self, Cell, Hidden};
+    all.iter()
+        .zip(defs)
         .map(|(f, def)| match def {
             Some(d) => Cell {
                 size: small_count(d, f).unwrap_or(0.0),
@@ -464,8 +483,17 @@ pub fn protect(pack: &Pack, catalogue: &Catalogue, figures: &mut PackFigures) {
                 hidden: Some(Hidden::Primary),
             },
         })
-        .collect();
-    let mut links = vec![];
+        .collect()
+}
+
+/// Links between figures that state the same thing: one figure under several period types,
+/// and the same children counted by two indicators.
+fn same_figure_links(
+    all: &[Figure],
+    defs: &[Option<&Definition>],
+) -> Vec<crate::compare::disclosure::Link> {
+    use crate::compare::disclosure::Link;
+    use std::collections::BTreeMap;
     // A figure's identity: a stock (open at the end) depends only on the period's end.
     let identity = |d: &Definition, f: &Figure| {
         (
@@ -500,30 +528,60 @@ pub fn protect(pack: &Pack, catalogue: &Catalogue, figures: &mut PackFigures) {
                 .push(i);
         }
     }
-    for members in same.into_values().chain(shared.into_values()) {
-        if members.len() > 1 {
-            links.push(Link::Same(members));
-        }
-    }
-    let key = |f: &Figure| (f.indicator_id.clone(), f.period_type.clone(), f.period_end);
-    let totals: HashMap<(String, String, i32), usize> = all
-        .iter()
+    same.into_values()
+        .chain(shared.into_values())
+        .filter(|members| members.len() > 1)
+        .map(Link::Same)
+        .collect()
+}
+
+/// A figure's key among the totals: (indicator, period type, period end).
+type TotalKey = (String, String, i32);
+
+fn total_key(f: &Figure) -> TotalKey {
+    (f.indicator_id.clone(), f.period_type.clone(), f.period_end)
+}
+
+/// Where each total (a figure that is not a breakdown) is, by its key.
+fn total_index(all: &[Figure]) -> std::collections::HashMap<TotalKey, usize> {
+    all.iter()
         .enumerate()
         .filter(|(_, f)| f.breakdown.is_none())
-        .map(|(i, f)| (key(f), i))
-        .collect();
-    let mut parts: BTreeMap<(String, String, i32), Vec<usize>> = BTreeMap::new();
+        .map(|(i, f)| (total_key(f), i))
+        .collect()
+}
+
+/// Links between a total and its breakdown's groups (indicators that are not a set of
+/// measures, whose groups add up to the total).
+fn breakdown_links(
+    all: &[Figure],
+    defs: &[Option<&Definition>],
+    totals: &std::collections::HashMap<TotalKey, usize>,
+) -> Vec<crate::compare::disclosure::Link> {
+    use crate::compare::disclosure::Link;
+    let mut parts: std::collections::BTreeMap<TotalKey, Vec<usize>> =
+        std::collections::BTreeMap::new();
     for (i, f) in all.iter().enumerate() {
         if f.breakdown.is_some() && defs[i].is_some_and(|d| d.measures.is_empty()) {
-            parts.entry(key(f)).or_default().push(i);
+            parts.entry(total_key(f)).or_default().push(i);
         }
     }
-    for (k, parts) in parts {
-        if let Some(&total) = totals.get(&k) {
-            links.push(Link::Sum { total, parts });
-        }
-    }
+    parts
+        .into_iter()
+        .filter_map(|(k, parts)| totals.get(&k).map(|&total| Link::Sum { total, parts }))
+        .collect()
+}
+
+/// Links between a flow's three-year window and its three years, where the pack holds all
+/// three.
+fn three_year_links(
+    all: &[Figure],
+    defs: &[Option<&Definition>],
+    totals: &std::collections::HashMap<TotalKey, usize>,
+) -> Vec<crate::compare::disclosure::Link> {
+    use crate::compare::disclosure::Link;
     let year = PeriodType::Year.name();
+    let mut links = vec![];
     for (i, f) in all.iter().enumerate() {
         let flow = defs[i].is_some_and(|d| d.in_period.event.is_some());
         if !flow || f.breakdown.is_some() || f.period_type != PeriodType::ThreeYear.name() {
@@ -544,13 +602,13 @@ pub fn protect(pack: &Pack, catalogue: &Catalogue, figures: &mut PackFigures) {
             });
         }
     }
-    disclosure::protect(&mut cells, &links);
-    for (f, c) in all.iter_mut().zip(&cells) {
-        if c.hidden.is_some() {
-            f.suppress();
-        }
-    }
-    let hidden: HashSet<(String, Option<String>, String, i32)> = all
+    links
+}
+
+/// A shown figure's change on the year before is cleared when that year is hidden (the
+/// difference would give it back).
+fn clear_changes_from_hidden(all: &mut [Figure]) {
+    let hidden: std::collections::HashSet<(String, Option<String>, String, i32)> = all
         .iter()
         .filter(|f| f.suppressed)
         .map(|f| {
@@ -606,17 +664,7 @@ fn published_mark(status: Option<&str>) -> &'static str {
 pub fn neighbour_chart(input: &PackInput, def: &Definition, f: &Figure) -> NeighbourChart {
     let kind = PeriodType::from_name(&f.period_type).unwrap_or(PeriodType::Year);
     let bp = input.benchmarks.period_for(&def.id, kind, f.period_end);
-    let neighbours = input
-        .options
-        .neighbours
-        .get(input.la)
-        .cloned()
-        .unwrap_or_else(|| {
-            input
-                .index
-                .neighbours(input.options.sn_model, input.la)
-                .to_vec()
-        });
+    let neighbours = input.options.neighbours_of(input.index, input.la);
     let mut bars: Vec<(String, Option<f64>, bool)> = neighbours
         .iter()
         .map(|nb| {
@@ -768,14 +816,7 @@ pub fn trend_chart(def: &Definition, series: &[&Figure]) -> TrendChart {
         polarity: def.polarity,
         points: last
             .iter()
-            .map(|f| {
-                let p = Period {
-                    kind: PeriodType::from_name(&f.period_type).unwrap_or(PeriodType::Year),
-                    start: from_epoch_days(f.period_start),
-                    end: from_epoch_days(f.period_end),
-                };
-                trend_point(def, f, p.label())
-            })
+            .map(|f| trend_point(def, f, period_of(f).label()))
             .collect(),
     }
 }
@@ -1045,143 +1086,8 @@ pub fn build(pack: &Pack, input: &PackInput) -> Result<Content, super::RenderErr
     let mut figures = gather(pack, input)?;
     protect(pack, input.catalogue, &mut figures);
     let mut sections = vec![];
-    let mut latest_end: Option<(i32, String)> = None;
     for section in &pack.sections {
-        let heading = section
-            .title
-            .clone()
-            .unwrap_or_else(|| section.area.title().to_string());
-        let mut items = vec![];
-        let mut rows = vec![];
-        for item in &section.indicators {
-            let def = input
-                .catalogue
-                .get(&item.id)
-                .ok_or_else(|| super::RenderError::Missing(item.id.clone()))?;
-            let series = figures.series(&def.id, headline_kind(def));
-            let mut shown = Item {
-                id: def.id.clone(),
-                title: def.short_title.clone(),
-                latest: series.last().map(|f| (*f).clone()),
-                value: "x".into(),
-                unit: String::new(),
-                period: String::new(),
-                reading: "No figure in the returns held.".into(),
-                sn: "x".into(),
-                england: "x".into(),
-                rank: "x".into(),
-                charts: vec![],
-            };
-            if let Some(latest) = series.last() {
-                let period = Period {
-                    kind: PeriodType::from_name(&latest.period_type).unwrap_or(PeriodType::Year),
-                    start: from_epoch_days(latest.period_start),
-                    end: from_epoch_days(latest.period_end),
-                };
-                if latest_end.as_ref().is_none_or(|l| latest.period_end > l.0) {
-                    latest_end = Some((latest.period_end, period.label()));
-                }
-                shown.value = show(def, latest);
-                shown.unit = if def.unit == Unit::Percent {
-                    String::new()
-                } else {
-                    charts::unit_label(def.unit).to_string()
-                };
-                shown.period = period.label();
-                shown.reading = reading(def, latest);
-                shown.sn = show_value(def, latest.sn_mean);
-                shown.england = show_value(def, latest.england);
-                shown.rank = show_rank(latest);
-                for chart in &item.charts {
-                    let data = match chart {
-                        Chart::Neighbours => ChartData::Bars(neighbour_chart(input, def, latest)),
-                        Chart::Trend => ChartData::Trend(trend_chart(def, &series)),
-                        Chart::Rolling => {
-                            let months = figures.series(&def.id, PeriodType::Rolling12m.name());
-                            if months.is_empty() {
-                                continue;
-                            }
-                            ChartData::Trend(rolling_chart(def, &months))
-                        }
-                        Chart::Composition => {
-                            ChartData::Bars(composition_chart(def, &figures.breakdown(latest)))
-                        }
-                        Chart::Funnel => match funnel_chart(input, def, latest) {
-                            Some(c) => ChartData::Funnel(c),
-                            None => continue,
-                        },
-                    };
-                    shown.charts.push(Drawn {
-                        name: format!("{}-{}", def.id, chart_name(*chart)),
-                        svg: data.svg(None)?,
-                        print: Some(data.svg(Some(Canvas::PRINT))?),
-                    });
-                }
-            }
-            let latest = shown.latest.as_ref();
-            let hidden = latest.is_some_and(|f| f.suppressed);
-            let or_symbol =
-                |v: Option<String>| v.unwrap_or_else(|| if hidden { "c" } else { "x" }.into());
-            rows.push(charts::ScorecardRow {
-                indicator: def.short_title.clone(),
-                value: shown.value.clone(),
-                sn: shown.sn.clone(),
-                england: shown.england.clone(),
-                rank: shown.rank.clone(),
-                quartile: or_symbol(latest.and_then(|f| f.quartile.clone())),
-                // RAG spelt out; "c" hidden, "z" for neutral indicators (no RAG), "x" none.
-                rag: Some(match latest.and_then(|f| f.rag.clone()) {
-                    Some(r) => r,
-                    None if hidden => "c".into(),
-                    None if def.polarity == Polarity::Neutral => "z".into(),
-                    None => "x".into(),
-                }),
-                trend: if hidden {
-                    "c".into()
-                } else {
-                    charts::trend_arrow(latest.and_then(|f| f.trend.as_deref()), def.polarity)
-                },
-            });
-            items.push(shown);
-        }
-        let area = section.area.id();
-        let mut drawn = vec![];
-        for chart in &section.charts {
-            match chart {
-                SectionChart::Scorecard => drawn.push(Drawn {
-                    name: format!("{area}-scorecard"),
-                    print: None,
-                    svg: charts::scorecard_svg(&charts::Scorecard {
-                        title: format!("{heading}: at a glance"),
-                        rows: rows.clone(),
-                    })?,
-                }),
-                SectionChart::AdoptionScorecard => {
-                    if let Some(c) = adoption_scorecard(input, &figures, section) {
-                        drawn.push(Drawn {
-                            name: format!("{area}-adoption-scorecard"),
-                            print: None,
-                            svg: charts::thresholds_svg(&c)?,
-                        });
-                    }
-                }
-            }
-        }
-        let framework = input.framework;
-        let judgement = framework.judgement_of(section.area.id()).map(|j| {
-            format!(
-                "Inspection judgement, {}: {}",
-                framework.definition().name,
-                j.title
-            )
-        });
-        sections.push(SectionContent {
-            area: section.area,
-            heading,
-            judgement,
-            charts: drawn,
-            items,
-        });
+        sections.push(section_content(input, &figures, section)?);
     }
     let suppresses = pack.suppress_below > 1;
     Ok(Content {
@@ -1201,13 +1107,219 @@ pub fn build(pack: &Pack, input: &PackInput) -> Result<Content, super::RenderErr
             .filter(|(s, _)| suppresses || *s != "c")
             .map(|(s, m)| (*s, m.to_string()))
             .collect(),
-        latest_period: latest_end.map(|l| l.1),
+        latest_period: latest_period(&sections),
         sections,
         figures,
         validation: validation_lines(pack, input.validation),
         enquiries: enquiries(pack, input)?,
         population_note: population_note(pack, input)?,
     })
+}
+
+/// The latest period any measure shows, in words, for the cover (the first measure's where
+/// several end on the same day).
+fn latest_period(sections: &[SectionContent]) -> Option<String> {
+    let mut latest: Option<(i32, &str)> = None;
+    for item in sections.iter().flat_map(|s| &s.items) {
+        if let Some(f) = &item.latest
+            && latest.is_none_or(|l| f.period_end > l.0)
+        {
+            latest = Some((f.period_end, &item.period));
+        }
+    }
+    latest.map(|l| l.1.to_string())
+}
+
+/// One section of the pack: its measures, then the section charts drawn from them (the
+/// scorecard reads the measures as shown) and the judgement its area bears on.
+fn section_content(
+    input: &PackInput,
+    figures: &PackFigures,
+    section: &super::packs::Section,
+) -> Result<SectionContent, super::RenderError> {
+    let heading = section
+        .title
+        .clone()
+        .unwrap_or_else(|| section.area.title().to_string());
+    let mut items = vec![];
+    let mut rows = vec![];
+    for item in &section.indicators {
+        let def = input
+            .catalogue
+            .get(&item.id)
+            .ok_or_else(|| super::RenderError::Missing(item.id.clone()))?;
+        let shown = show_item(input, figures, item, def)?;
+        rows.push(scorecard_row(def, &shown));
+        items.push(shown);
+    }
+    let drawn = section_charts(input, figures, section, &heading, &rows)?;
+    let framework = input.framework;
+    let judgement = framework.judgement_of(section.area.id()).map(|j| {
+        format!(
+            "Inspection judgement, {}: {}",
+            framework.definition().name,
+            j.title
+        )
+    });
+    Ok(SectionContent {
+        area: section.area,
+        heading,
+        judgement,
+        charts: drawn,
+        items,
+    })
+}
+
+/// The period a figure is for.
+fn period_of(f: &Figure) -> Period {
+    Period {
+        kind: PeriodType::from_name(&f.period_type).unwrap_or(PeriodType::Year),
+        start: from_epoch_days(f.period_start),
+        end: from_epoch_days(f.period_end),
+    }
+}
+
+/// An indicator as the pack shows it: its latest headline figure as text, its reading and its
+/// charts; "x" throughout when the returns held no figure.
+fn show_item(
+    input: &PackInput,
+    figures: &PackFigures,
+    item: &super::packs::PackIndicator,
+    def: &Definition,
+) -> Result<Item, super::RenderError> {
+    let series = figures.series(&def.id, headline_kind(def));
+    let mut shown = Item {
+        id: def.id.clone(),
+        title: def.short_title.clone(),
+        latest: series.last().map(|f| (*f).clone()),
+        value: "x".into(),
+        unit: String::new(),
+        period: String::new(),
+        reading: "No figure in the returns held.".into(),
+        sn: "x".into(),
+        england: "x".into(),
+        rank: "x".into(),
+        charts: vec![],
+    };
+    if let Some(latest) = series.last() {
+        shown.value = show(def, latest);
+        shown.unit = if def.unit == Unit::Percent {
+            String::new()
+        } else {
+            charts::unit_label(def.unit).to_string()
+        };
+        shown.period = period_of(latest).label();
+        shown.reading = reading(def, latest);
+        shown.sn = show_value(def, latest.sn_mean);
+        shown.england = show_value(def, latest.england);
+        shown.rank = show_rank(latest);
+        shown.charts = item_charts(input, figures, def, &item.charts, &series)?;
+    }
+    Ok(shown)
+}
+
+/// The charts the pack asks for an indicator, drawn for screen and print from its headline
+/// `series` (latest last); a chart with nothing to draw (no rolling figures, no funnel) is
+/// left out.
+fn item_charts(
+    input: &PackInput,
+    figures: &PackFigures,
+    def: &Definition,
+    asked: &[Chart],
+    series: &[&Figure],
+) -> Result<Vec<Drawn>, super::RenderError> {
+    let Some(latest) = series.last() else {
+        return Ok(vec![]);
+    };
+    let mut drawn = vec![];
+    for chart in asked {
+        let data = match chart {
+            Chart::Neighbours => ChartData::Bars(neighbour_chart(input, def, latest)),
+            Chart::Trend => ChartData::Trend(trend_chart(def, series)),
+            Chart::Rolling => {
+                let months = figures.series(&def.id, PeriodType::Rolling12m.name());
+                if months.is_empty() {
+                    continue;
+                }
+                ChartData::Trend(rolling_chart(def, &months))
+            }
+            Chart::Composition => {
+                ChartData::Bars(composition_chart(def, &figures.breakdown(latest)))
+            }
+            Chart::Funnel => match funnel_chart(input, def, latest) {
+                Some(c) => ChartData::Funnel(c),
+                None => continue,
+            },
+        };
+        drawn.push(Drawn {
+            name: format!("{}-{}", def.id, chart_name(*chart)),
+            svg: data.svg(None)?,
+            print: Some(data.svg(Some(Canvas::PRINT))?),
+        });
+    }
+    Ok(drawn)
+}
+
+/// The indicator's scorecard row, from the text the pack shows for it.
+fn scorecard_row(def: &Definition, shown: &Item) -> charts::ScorecardRow {
+    let latest = shown.latest.as_ref();
+    let hidden = latest.is_some_and(|f| f.suppressed);
+    let or_symbol = |v: Option<String>| v.unwrap_or_else(|| if hidden { "c" } else { "x" }.into());
+    charts::ScorecardRow {
+        indicator: def.short_title.clone(),
+        value: shown.value.clone(),
+        sn: shown.sn.clone(),
+        england: shown.england.clone(),
+        rank: shown.rank.clone(),
+        quartile: or_symbol(latest.and_then(|f| f.quartile.clone())),
+        // RAG spelt out; "c" hidden, "z" for neutral indicators (no RAG), "x" none.
+        rag: Some(match latest.and_then(|f| f.rag.clone()) {
+            Some(r) => r,
+            None if hidden => "c".into(),
+            None if def.polarity == Polarity::Neutral => "z".into(),
+            None => "x".into(),
+        }),
+        trend: if hidden {
+            "c".into()
+        } else {
+            charts::trend_arrow(latest.and_then(|f| f.trend.as_deref()), def.polarity)
+        },
+    }
+}
+
+/// The section charts the pack asks for: the scorecard of its `rows`, and the adoption
+/// scorecard where the section has figures for it.
+fn section_charts(
+    input: &PackInput,
+    figures: &PackFigures,
+    section: &super::packs::Section,
+    heading: &str,
+    rows: &[charts::ScorecardRow],
+) -> Result<Vec<Drawn>, super::RenderError> {
+    let area = section.area.id();
+    let mut drawn = vec![];
+    for chart in &section.charts {
+        match chart {
+            SectionChart::Scorecard => drawn.push(Drawn {
+                name: format!("{area}-scorecard"),
+                print: None,
+                svg: charts::scorecard_svg(&charts::Scorecard {
+                    title: format!("{heading}: at a glance"),
+                    rows: rows.to_vec(),
+                })?,
+            }),
+            SectionChart::AdoptionScorecard => {
+                if let Some(c) = adoption_scorecard(input, figures, section) {
+                    drawn.push(Drawn {
+                        name: format!("{area}-adoption-scorecard"),
+                        print: None,
+                        svg: charts::thresholds_svg(&c)?,
+                    });
+                }
+            }
+        }
+    }
+    Ok(drawn)
 }
 
 /// "Rates per 10,000 children use …": the estimates behind the pack's rates (the shipped ONS

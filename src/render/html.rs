@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::content::{Content, Drawn};
+use super::content::{Content, Drawn, EnquiryLine, Item, SectionContent};
 use super::svg::escape;
 
 fn figure(out: &mut String, chart: &Drawn) {
@@ -19,6 +19,20 @@ fn figure(out: &mut String, chart: &Drawn) {
 /// The pack as one HTML document.
 pub fn render(content: &Content) -> String {
     let mut out = String::new();
+    head(&mut out, content);
+    for section in &content.sections {
+        area(&mut out, section);
+    }
+    validation(&mut out, &content.validation);
+    enquiries(&mut out, &content.enquiries);
+    out.push_str(
+        "<footer><p>Made by cspi from the SSDA903 and CIN census returns; comparisons with DfE's published figures.</p></footer></body></html>\n",
+    );
+    out
+}
+
+/// The document's head and styles, the title and area, the pack's notes and the legend.
+fn head(out: &mut String, content: &Content) {
     let title = escape(&content.title);
     let _ = write!(
         out,
@@ -57,83 +71,97 @@ pub fn render(content: &Content) -> String {
         );
     }
     out.push_str("</dl>");
-    for section in &content.sections {
+}
+
+/// A framework area: its heading and judgement, its section charts, then its measures.
+fn area(out: &mut String, section: &SectionContent) {
+    let _ = write!(
+        out,
+        "<section data-area=\"{:?}\"><h2>{}</h2>",
+        section.area,
+        escape(&section.heading)
+    );
+    if let Some(j) = &section.judgement {
+        let _ = write!(out, "<p class=\"judgement\">{}</p>", escape(j));
+    }
+    for chart in &section.charts {
+        figure(out, chart);
+    }
+    for item in &section.items {
+        measure(out, item);
+    }
+    out.push_str("</section>");
+}
+
+/// A measure: its latest figure, reading, comparison table and charts (or, with no figure,
+/// its title and why there is none).
+fn measure(out: &mut String, item: &Item) {
+    let Some(latest) = &item.latest else {
         let _ = write!(
             out,
-            "<section data-area=\"{:?}\"><h2>{}</h2>",
-            section.area,
-            escape(&section.heading)
+            "<div class=\"figure\"><h3>{}</h3><p>{}</p></div>",
+            escape(&item.title),
+            escape(&item.reading)
         );
-        if let Some(j) = &section.judgement {
-            let _ = write!(out, "<p class=\"judgement\">{}</p>", escape(j));
-        }
-        for chart in &section.charts {
-            figure(&mut out, chart);
-        }
-        for item in &section.items {
-            let Some(latest) = &item.latest else {
-                let _ = write!(
-                    out,
-                    "<div class=\"figure\"><h3>{}</h3><p>{}</p></div>",
-                    escape(&item.title),
-                    escape(&item.reading)
-                );
-                continue;
-            };
-            let _ = write!(
-                out,
-                "<div class=\"figure\" data-indicator=\"{id}\"><h3>{t}</h3>\
-                 <p><span class=\"value rag-{rag}\">{v}</span> {unit} in {p}</p><p class=\"reading\">{r}</p>\
-                 <table><tr><th>Similar areas</th><th>England</th><th>Rank</th></tr>\
-                 <tr><td>{sn}</td><td>{en}</td><td>{rank}</td></tr></table>",
-                id = escape(&item.id),
-                t = escape(&item.title),
-                rag = latest.rag.as_deref().unwrap_or("none"),
-                v = escape(&item.value),
-                unit = escape(&item.unit),
-                p = escape(&item.period),
-                r = escape(&item.reading),
-                sn = escape(&item.sn),
-                en = escape(&item.england),
-                rank = escape(&item.rank),
-            );
-            for chart in &item.charts {
-                figure(&mut out, chart);
-            }
-            out.push_str("</div>");
-        }
-        out.push_str("</section>");
+        return;
+    };
+    let _ = write!(
+        out,
+        "<div class=\"figure\" data-indicator=\"{id}\"><h3>{t}</h3>\
+         <p><span class=\"value rag-{rag}\">{v}</span> {unit} in {p}</p><p class=\"reading\">{r}</p>\
+         <table><tr><th>Similar areas</th><th>England</th><th>Rank</th></tr>\
+         <tr><td>{sn}</td><td>{en}</td><td>{rank}</td></tr></table>",
+        id = escape(&item.id),
+        t = escape(&item.title),
+        rag = latest.rag.as_deref().unwrap_or("none"),
+        v = escape(&item.value),
+        unit = escape(&item.unit),
+        p = escape(&item.period),
+        r = escape(&item.reading),
+        sn = escape(&item.sn),
+        en = escape(&item.england),
+        rank = escape(&item.rank),
+    );
+    for chart in &item.charts {
+        figure(out, chart);
     }
-    if !content.validation.is_empty() {
-        out.push_str(
-            "<section data-area=\"validation\"><h2>DfE validation: the figures the errors move</h2>\
-             <p>Each figure as returned and with the children a failing DfE rule flags left out \
-             (the full list is in validation/dfe_validation.xlsx, which is child-level).</p><ul>",
-        );
-        for line in &content.validation {
-            let _ = write!(out, "<li>{}</li>", escape(line));
-        }
-        out.push_str("</ul></section>");
-    }
-    if !content.enquiries.is_empty() {
-        out.push_str(
-            "<section data-area=\"enquiry\"><h2>Lines of enquiry from the data</h2>\
-             <p>Questions the figures raise, each with how many children it concerns. The \
-             children are listed in the pack's child-level file (lines_of_enquiry, CHILD-LEVEL: \
-             for the inspection team only).</p><ul>",
-        );
-        for e in &content.enquiries {
-            let _ = write!(
-                out,
-                "<li><strong>{}</strong> {}</li>",
-                escape(&e.question),
-                escape(&e.reading())
-            );
-        }
-        out.push_str("</ul></section>");
+    out.push_str("</div>");
+}
+
+/// The figures the DfE errors move (performance packs only; none, no section).
+fn validation(out: &mut String, lines: &[String]) {
+    if lines.is_empty() {
+        return;
     }
     out.push_str(
-        "<footer><p>Made by cspi from the SSDA903 and CIN census returns; comparisons with DfE's published figures.</p></footer></body></html>\n",
+        "<section data-area=\"validation\"><h2>DfE validation: the figures the errors move</h2>\
+         <p>Each figure as returned and with the children a failing DfE rule flags left out \
+         (the full list is in validation/dfe_validation.xlsx, which is child-level).</p><ul>",
     );
-    out
+    for line in lines {
+        let _ = write!(out, "<li>{}</li>", escape(line));
+    }
+    out.push_str("</ul></section>");
+}
+
+/// The lines of enquiry with how many children each concerns (none, no section).
+fn enquiries(out: &mut String, enquiries: &[EnquiryLine]) {
+    if enquiries.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<section data-area=\"enquiry\"><h2>Lines of enquiry from the data</h2>\
+         <p>Questions the figures raise, each with how many children it concerns. The \
+         children are listed in the pack's child-level file (lines_of_enquiry, CHILD-LEVEL: \
+         for the inspection team only).</p><ul>",
+    );
+    for e in enquiries {
+        let _ = write!(
+            out,
+            "<li><strong>{}</strong> {}</li>",
+            escape(&e.question),
+            escape(&e.reading())
+        );
+    }
+    out.push_str("</ul></section>");
 }

@@ -262,14 +262,38 @@ impl Pack {
             sections: raw.sections,
             lines_of_enquiry: raw.lines_of_enquiry,
         };
-        if pack.is_public() && !pack.lines_of_enquiry.is_empty() {
+        pack.check_enquiries(file, catalogue)?;
+        if pack.is_public() && pack.child_level {
+            return Err(err(
+                file,
+                "child_level",
+                "a members' pack never carries child-level data",
+            ));
+        }
+        let default = if pack.is_public() {
+            pack.suppression_override
+                .as_ref()
+                .map_or(SUPPRESSION_FLOOR, |o| o.below)
+        } else {
+            0
+        };
+        pack.set_suppress_below(raw.suppress_below.unwrap_or(default))
+            .map_err(|(field, message)| err(file, field, message))?;
+        pack.check_sections(file, catalogue)?;
+        Ok(pack)
+    }
+
+    /// Lines of enquiry: none in a members' pack, and each about an indicator of the
+    /// catalogue, in a period it has, counting children it can count.
+    fn check_enquiries(&self, file: &str, catalogue: &Catalogue) -> Result<(), CatalogueError> {
+        if self.is_public() && !self.lines_of_enquiry.is_empty() {
             return Err(err(
                 file,
                 "lines_of_enquiry",
                 "a members' pack has no lines of enquiry: they are about named children",
             ));
         }
-        for e in &pack.lines_of_enquiry {
+        for e in &self.lines_of_enquiry {
             let Some(def) = catalogue.get(&e.id) else {
                 return Err(err(
                     file,
@@ -295,24 +319,15 @@ impl Pack {
                 ));
             }
         }
-        if pack.is_public() && pack.child_level {
-            return Err(err(
-                file,
-                "child_level",
-                "a members' pack never carries child-level data",
-            ));
-        }
-        let default = if pack.is_public() {
-            pack.suppression_override
-                .as_ref()
-                .map_or(SUPPRESSION_FLOOR, |o| o.below)
-        } else {
-            0
-        };
-        pack.set_suppress_below(raw.suppress_below.unwrap_or(default))
-            .map_err(|(field, message)| err(file, field, message))?;
+        Ok(())
+    }
+
+    /// Sections: an adoption scorecard only over indicators with thresholds, and each
+    /// indicator known, listed once, with the charts and (in a members' pack) the breakdown
+    /// it may have.
+    fn check_sections(&self, file: &str, catalogue: &Catalogue) -> Result<(), CatalogueError> {
         let mut seen = BTreeSet::new();
-        for s in &pack.sections {
+        for s in &self.sections {
             if s.charts.contains(&SectionChart::AdoptionScorecard)
                 && !s.indicators.iter().any(|i| {
                     catalogue
@@ -327,38 +342,7 @@ impl Pack {
                 ));
             }
             for i in &s.indicators {
-                let Some(def) = catalogue.get(&i.id) else {
-                    return Err(err(
-                        file,
-                        "sections.indicators.id",
-                        format!("no indicator `{}` in the catalogue", i.id),
-                    ));
-                };
-                if pack.is_public()
-                    && let Some(why) = unsafe_breakdown(def)
-                {
-                    let from = catalogue
-                        .files
-                        .get(&def.id)
-                        .map_or(String::new(), |f| format!(" (defined in {f})"));
-                    return Err(err(
-                        file,
-                        "sections.indicators.id",
-                        format!(
-                            "`{}`{from} {why}; remove it from the pack or change its breakdown",
-                            i.id
-                        ),
-                    ));
-                }
-                if i.charts.contains(&Chart::Rolling)
-                    && !def.periods.contains(&PeriodType::Rolling12m)
-                {
-                    return Err(err(
-                        file,
-                        "sections.indicators.charts",
-                        format!("`{}` has no rolling 12-month period", i.id),
-                    ));
-                }
+                self.check_indicator(file, catalogue, i)?;
                 if !seen.insert(i.id.clone()) {
                     return Err(err(
                         file,
@@ -368,7 +352,48 @@ impl Pack {
                 }
             }
         }
-        Ok(pack)
+        Ok(())
+    }
+
+    /// One indicator of a section: in the catalogue, with a breakdown a members' pack may
+    /// show, and a rolling 12-month period if it asks for the rolling chart.
+    fn check_indicator(
+        &self,
+        file: &str,
+        catalogue: &Catalogue,
+        i: &PackIndicator,
+    ) -> Result<(), CatalogueError> {
+        let Some(def) = catalogue.get(&i.id) else {
+            return Err(err(
+                file,
+                "sections.indicators.id",
+                format!("no indicator `{}` in the catalogue", i.id),
+            ));
+        };
+        if self.is_public()
+            && let Some(why) = unsafe_breakdown(def)
+        {
+            let from = catalogue
+                .files
+                .get(&def.id)
+                .map_or(String::new(), |f| format!(" (defined in {f})"));
+            return Err(err(
+                file,
+                "sections.indicators.id",
+                format!(
+                    "`{}`{from} {why}; remove it from the pack or change its breakdown",
+                    i.id
+                ),
+            ));
+        }
+        if i.charts.contains(&Chart::Rolling) && !def.periods.contains(&PeriodType::Rolling12m) {
+            return Err(err(
+                file,
+                "sections.indicators.charts",
+                format!("`{}` has no rolling 12-month period", i.id),
+            ));
+        }
+        Ok(())
     }
 
     /// Sets the suppression threshold (from the pack file or the run's config), refusing a

@@ -243,13 +243,21 @@ fn area_pages(section: &super::content::SectionContent) -> Vec<Page> {
 /// floor and why, the suppression note, the symbols and the contents.
 fn cover(content: &Content, contents: &[(String, usize)]) -> Page {
     let mut body = String::new();
+    let y = cover_title(&mut body, content);
+    let y = how_to_read(&mut body, y, content);
+    contents_list(&mut body, y, contents);
+    Page { body }
+}
+
+/// The cover's band, title, area and latest period; returns the y after them.
+fn cover_title(body: &mut String, content: &Content) -> f32 {
     let _ = write!(
         body,
         "<rect x=\"0\" y=\"0\" width=\"{}\" height=\"12\" fill=\"#1d3f6e\"/>",
         PAGE.0
     );
     let mut y = paragraph(
-        &mut body,
+        body,
         MARGIN,
         MARGIN + 120.0,
         26.0,
@@ -258,19 +266,11 @@ fn cover(content: &Content, contents: &[(String, usize)]) -> Page {
         &content.title,
     );
     y += 8.0;
-    text(
-        &mut body,
-        MARGIN,
-        y,
-        18.0,
-        false,
-        "#1d3f6e",
-        &content.la_name,
-    );
+    text(body, MARGIN, y, 18.0, false, "#1d3f6e", &content.la_name);
     y += 26.0;
     if let Some(p) = &content.latest_period {
         text(
-            &mut body,
+            body,
             MARGIN,
             y,
             11.0,
@@ -280,17 +280,15 @@ fn cover(content: &Content, contents: &[(String, usize)]) -> Page {
         );
         y += 30.0;
     }
+    y
+}
+
+/// How to read the pack, its notes (override, suppression, population) and the symbols, from
+/// `y`; returns the y after them.
+fn how_to_read(body: &mut String, y: f32, content: &Content) -> f32 {
+    let mut y = paragraph(body, MARGIN, y, 10.0, true, WIDTH, "How to read this pack") + 2.0;
     y = paragraph(
-        &mut body,
-        MARGIN,
-        y,
-        10.0,
-        true,
-        WIDTH,
-        "How to read this pack",
-    ) + 2.0;
-    y = paragraph(
-        &mut body,
+        body,
         MARGIN,
         y,
         10.0,
@@ -302,46 +300,35 @@ fn cover(content: &Content, contents: &[(String, usize)]) -> Page {
          short-dashed line and our region the long-dashed one.",
     ) + 8.0;
     if let Some(note) = &content.override_note {
-        y = paragraph(&mut body, MARGIN, y, 10.0, true, WIDTH, note) + 8.0;
+        y = paragraph(body, MARGIN, y, 10.0, true, WIDTH, note) + 8.0;
     }
     if let Some(note) = &content.suppression {
-        y = paragraph(&mut body, MARGIN, y, 10.0, false, WIDTH, note) + 8.0;
+        y = paragraph(body, MARGIN, y, 10.0, false, WIDTH, note) + 8.0;
     }
     if let Some(note) = &content.population_note {
-        y = paragraph(&mut body, MARGIN, y, 10.0, false, WIDTH, note) + 8.0;
+        y = paragraph(body, MARGIN, y, 10.0, false, WIDTH, note) + 8.0;
     }
     // The symbols, one line each: "c  suppressed to protect …".
     for (symbol, meaning) in &content.legend {
-        text(&mut body, MARGIN, y, 9.0, true, "#111111", symbol);
-        y = paragraph(
-            &mut body,
-            MARGIN + 16.0,
-            y,
-            9.0,
-            false,
-            WIDTH - 16.0,
-            meaning,
-        ) + 1.0;
+        text(body, MARGIN, y, 9.0, true, "#111111", symbol);
+        y = paragraph(body, MARGIN + 16.0, y, 9.0, false, WIDTH - 16.0, meaning) + 1.0;
     }
     y += 6.0;
+    y
+}
+
+/// The contents from `y`: each area's heading and its first page, the number right-aligned.
+fn contents_list(body: &mut String, y: f32, contents: &[(String, usize)]) {
+    let mut y = y;
     y += 10.0;
-    y = paragraph(&mut body, MARGIN, y, 12.0, true, WIDTH, "Contents") + 4.0;
+    y = paragraph(body, MARGIN, y, 12.0, true, WIDTH, "Contents") + 4.0;
     for (name, page) in contents {
-        text(&mut body, MARGIN, y, 11.0, false, "#111111", name);
+        text(body, MARGIN, y, 11.0, false, "#111111", name);
         let number = format!("page {page}");
         let w = text_width(&number, 11.0, false);
-        text(
-            &mut body,
-            MARGIN + WIDTH - w,
-            y,
-            11.0,
-            false,
-            "#111111",
-            &number,
-        );
+        text(body, MARGIN + WIDTH - w, y, 11.0, false, "#111111", &number);
         y += 17.0;
     }
-    Page { body }
 }
 
 /// The pack's pages as SVG documents: the cover first, then the areas.

@@ -97,154 +97,68 @@ pub struct Sheet {
 /// A rule's first finding (for its message), rows and children.
 type RuleTally<'a> = (&'a Issue, usize, BTreeSet<&'a str>);
 
-/// The report's sheets, in order.
-pub fn sheets(input: &ValidationInput) -> Vec<Sheet> {
-    let by_file: BTreeMap<&str, &ReturnKey> = input
-        .returns
-        .iter()
-        .flat_map(|(key, files)| files.iter().map(move |f| (f.as_str(), key)))
-        .collect();
-    // A finding about the whole return names all its files.
-    let whole: BTreeMap<String, &ReturnKey> = input
-        .returns
-        .iter()
-        .map(|(key, files)| (files.join(", "), key))
-        .collect();
-    let return_of = |issue: &Issue| -> Option<&ReturnKey> {
-        by_file
+/// Which return a finding belongs to, and the cells that name it.
+struct Returns<'a> {
+    by_file: BTreeMap<&'a str, &'a ReturnKey>,
+    /// A finding about the whole return names all its files.
+    whole: BTreeMap<String, &'a ReturnKey>,
+    as_at: Option<chrono::NaiveDate>,
+}
+
+impl<'a> Returns<'a> {
+    fn new(input: &ValidationInput<'a>) -> Returns<'a> {
+        let by_file = input
+            .returns
+            .iter()
+            .flat_map(|(key, files)| files.iter().map(move |f| (f.as_str(), key)))
+            .collect();
+        let whole = input
+            .returns
+            .iter()
+            .map(|(key, files)| (files.join(", "), key))
+            .collect();
+        Returns {
+            by_file,
+            whole,
+            as_at: input.as_at,
+        }
+    }
+
+    /// The return a finding's file (or list of files) was read from.
+    fn of(&self, issue: &Issue) -> Option<&'a ReturnKey> {
+        self.by_file
             .get(issue.file.as_ref())
             .copied()
-            .or_else(|| whole.get(issue.file.as_ref()).copied())
-    };
-    let key_cells = |key: Option<&ReturnKey>| -> Vec<Cell> {
+            .or_else(|| self.whole.get(issue.file.as_ref()).copied())
+    }
+
+    /// LA, year and return name: the first three cells of a row about a return.
+    fn key_cells(&self, key: Option<&ReturnKey>) -> Vec<Cell> {
         match key {
             Some(k) => vec![
                 k.la_code.to_string().into(),
                 Cell::Number(f64::from(k.year)),
-                return_name(k, input.as_at).into(),
+                return_name(k, self.as_at).into(),
             ],
             None => vec![Cell::Empty, Cell::Empty, Cell::Empty],
         }
-    };
+    }
+}
+
+/// The report's sheets, in order.
+pub fn sheets(input: &ValidationInput) -> Vec<Sheet> {
+    let returns = Returns::new(input);
     let dfe: Vec<&Issue> = input
         .report
         .issues
         .iter()
         .filter(|i| matches!(i.severity, Severity::DfeError | Severity::DfeQuery))
         .collect();
-
-    // Per rule: rows and children.
-    let mut per_rule: BTreeMap<(Option<&ReturnKey>, &str), RuleTally> = BTreeMap::new();
-    for i in &dfe {
-        let e = per_rule
-            .entry((return_of(i), i.rule))
-            .or_insert((i, 0, BTreeSet::new()));
-        e.1 += 1;
-        if let Some(c) = &i.child {
-            e.2.insert(c.as_str());
-        }
-    }
-    let mut rules: Vec<Vec<Cell>> = per_rule
-        .iter()
-        .map(|((key, code), (first, rows, children))| {
-            let mut r = key_cells(*key);
-            r.extend([
-                (*code).into(),
-                kind(first.severity).into(),
-                first.message.as_str().into(),
-                (*rows).into(),
-                children.len().into(),
-            ]);
-            r
-        })
-        .collect();
-    // Errors before queries, then by the number of rows (the work to do first).
-    rules.sort_by(|a, b| {
-        (a[4].text(), number(&b[6]) as i64, a[3].text()).cmp(&(
-            b[4].text(),
-            number(&a[6]) as i64,
-            b[3].text(),
-        ))
-    });
-
-    let findings = dfe
-        .iter()
-        .map(|i| {
-            let mut r = key_cells(return_of(i));
-            r.extend([
-                i.child.clone().unwrap_or_default().into(),
-                i.rule.into(),
-                kind(i.severity).into(),
-                i.message.as_str().into(),
-                i.file.as_ref().into(),
-                i.location.as_str().into(),
-                i.field.as_str().into(),
-                i.value.clone().unwrap_or_default().into(),
-            ]);
-            r
-        })
-        .collect();
-
-    let not_run = input
-        .report
-        .issues
-        .iter()
-        .filter(|i| i.severity == Severity::Note && i.message.starts_with("DfE rule "))
-        .map(|i| {
-            let mut r = key_cells(return_of(i));
-            r.extend([i.rule.into(), i.message.as_str().into()]);
-            r
-        })
-        .collect();
-
-    let own = input
-        .report
-        .issues
-        .iter()
-        .filter(|i| matches!(i.severity, Severity::Error | Severity::Warning))
-        .map(|i| {
-            vec![
-                i.severity.as_str().into(),
-                i.file.as_ref().into(),
-                i.location.as_str().into(),
-                i.table.as_str().into(),
-                i.child.clone().unwrap_or_default().into(),
-                i.field.as_str().into(),
-                i.value.clone().unwrap_or_default().into(),
-                i.rule.into(),
-                i.message.as_str().into(),
-            ]
-        })
-        .collect();
-
-    let moved = input
-        .moved
-        .iter()
-        .flat_map(|(key, moved)| moved.iter().map(move |m| (key, m)))
-        .map(|(key, m)| {
-            let mut r = key_cells(Some(key));
-            r.extend([
-                m.rule.as_str().into(),
-                kind(m.severity).into(),
-                m.children.into(),
-                m.indicator_id.as_str().into(),
-                m.title.as_str().into(),
-                format!(
-                    "{} {}",
-                    m.period_type.name(),
-                    m.period_end.format("%d/%m/%Y")
-                )
-                .into(),
-                m.breakdown.clone().unwrap_or_default().into(),
-                m.with.into(),
-                m.without.into(),
-                m.change().into(),
-                moved_reading(m).into(),
-            ]);
-            r
-        })
-        .collect();
-
+    let rules = rule_rows(&returns, &dfe);
+    let findings = finding_rows(&returns, &dfe);
+    let not_run = not_run_rows(&returns, input.report);
+    let own = reading_rows(input.report);
+    let moved = moved_rows(&returns, input.moved);
     vec![
         Sheet {
             name: "Rules",
@@ -308,6 +222,129 @@ pub fn sheets(input: &ValidationInput) -> Vec<Sheet> {
             rows: own,
         },
     ]
+}
+
+/// The "Rules" sheet: per return and DfE rule, its first message, rows and children.
+fn rule_rows(returns: &Returns, dfe: &[&Issue]) -> Vec<Vec<Cell>> {
+    let mut per_rule: BTreeMap<(Option<&ReturnKey>, &str), RuleTally> = BTreeMap::new();
+    for i in dfe {
+        let e = per_rule
+            .entry((returns.of(i), i.rule))
+            .or_insert((i, 0, BTreeSet::new()));
+        e.1 += 1;
+        if let Some(c) = &i.child {
+            e.2.insert(c.as_str());
+        }
+    }
+    let mut rules: Vec<Vec<Cell>> = per_rule
+        .iter()
+        .map(|((key, code), (first, rows, children))| {
+            let mut r = returns.key_cells(*key);
+            r.extend([
+                (*code).into(),
+                kind(first.severity).into(),
+                first.message.as_str().into(),
+                (*rows).into(),
+                children.len().into(),
+            ]);
+            r
+        })
+        .collect();
+    // Errors before queries, then by the number of rows (the work to do first).
+    rules.sort_by(|a, b| {
+        (a[4].text(), number(&b[6]) as i64, a[3].text()).cmp(&(
+            b[4].text(),
+            number(&a[6]) as i64,
+            b[3].text(),
+        ))
+    });
+    rules
+}
+
+/// The "Errors by child" sheet: every row a DfE rule flags.
+fn finding_rows(returns: &Returns, dfe: &[&Issue]) -> Vec<Vec<Cell>> {
+    dfe.iter()
+        .map(|i| {
+            let mut r = returns.key_cells(returns.of(i));
+            r.extend([
+                i.child.clone().unwrap_or_default().into(),
+                i.rule.into(),
+                kind(i.severity).into(),
+                i.message.as_str().into(),
+                i.file.as_ref().into(),
+                i.location.as_str().into(),
+                i.field.as_str().into(),
+                i.value.clone().unwrap_or_default().into(),
+            ]);
+            r
+        })
+        .collect()
+}
+
+/// The "Rules not run" sheet: the notes saying a DfE rule could not run, and why.
+fn not_run_rows(returns: &Returns, report: &Report) -> Vec<Vec<Cell>> {
+    report
+        .issues
+        .iter()
+        .filter(|i| i.severity == Severity::Note && i.message.starts_with("DfE rule "))
+        .map(|i| {
+            let mut r = returns.key_cells(returns.of(i));
+            r.extend([i.rule.into(), i.message.as_str().into()]);
+            r
+        })
+        .collect()
+}
+
+/// The "Reading the files" sheet: cspi's own errors and warnings.
+fn reading_rows(report: &Report) -> Vec<Vec<Cell>> {
+    report
+        .issues
+        .iter()
+        .filter(|i| matches!(i.severity, Severity::Error | Severity::Warning))
+        .map(|i| {
+            vec![
+                i.severity.as_str().into(),
+                i.file.as_ref().into(),
+                i.location.as_str().into(),
+                i.table.as_str().into(),
+                i.child.clone().unwrap_or_default().into(),
+                i.field.as_str().into(),
+                i.value.clone().unwrap_or_default().into(),
+                i.rule.into(),
+                i.message.as_str().into(),
+            ]
+        })
+        .collect()
+}
+
+/// The "Figures moved" sheet: each figure a rule's flagged children move, per return.
+fn moved_rows(returns: &Returns, moved: &[(ReturnKey, Vec<Moved>)]) -> Vec<Vec<Cell>> {
+    moved
+        .iter()
+        .flat_map(|(key, moved)| moved.iter().map(move |m| (key, m)))
+        .map(|(key, m)| {
+            let mut r = returns.key_cells(Some(key));
+            r.extend([
+                m.rule.as_str().into(),
+                kind(m.severity).into(),
+                m.children.into(),
+                m.indicator_id.as_str().into(),
+                m.title.as_str().into(),
+                format!(
+                    "{} {}",
+                    m.period_type.name(),
+                    m.period_end.format("%d/%m/%Y")
+                )
+                .into(),
+                m.breakdown.clone().unwrap_or_default().into(),
+                m.with.into(),
+                m.without.into(),
+                m.change().into(),
+                moved_reading(m).into(),
+            ]);
+            r
+        })
+        .collect()
 }
 
 fn number(c: &Cell) -> f64 {

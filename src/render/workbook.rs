@@ -7,11 +7,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use polars::prelude::*;
-use rust_xlsxwriter::{Color, ConditionalFormatText, ConditionalFormatTextRule, Format};
+use rust_xlsxwriter::{
+    Color, ConditionalFormatText, ConditionalFormatTextRule, Format, Workbook, Worksheet,
+};
 
 use super::RenderError;
 use super::content::{Figure, PackFigures};
-use super::packs::Pack;
+use super::packs::{Pack, Section};
 use crate::indicators::catalogue::{Catalogue, Definition, Unit};
 
 /// The comparison columns shown, with their headings.
@@ -118,6 +120,56 @@ fn cell(def: &Definition, f: &Figure, name: &str) -> Cell {
     }
 }
 
+/// The number format of an indicator's figures: thousands separated, its decimals, and a
+/// percent sign (not Excel's ×100 percent) for percentages.
+fn number_format(unit: Unit, decimals: u8) -> Format {
+    let base = if decimals == 0 {
+        "#,##0".to_string()
+    } else {
+        format!("#,##0.{}", "0".repeat(usize::from(decimals)))
+    };
+    Format::new().set_num_format(match unit {
+        Unit::Percent => format!("{base}\"%\""),
+        _ => base,
+    })
+}
+
+/// The cell formats the workbook's sheets share.
+struct Formats {
+    bold: Format,
+    header: Format,
+    date: Format,
+    /// DfE symbols sit right, where the numbers they stand for would.
+    symbol: Format,
+    /// The RAG words and their tints.
+    rag: [(&'static str, Format); 3],
+}
+
+impl Formats {
+    fn new() -> Formats {
+        Formats {
+            bold: Format::new().set_bold(),
+            header: Format::new().set_bold().set_text_wrap(),
+            date: Format::new().set_num_format("dd/mm/yyyy"),
+            symbol: Format::new().set_align(rust_xlsxwriter::FormatAlign::Right),
+            rag: [
+                (
+                    "green",
+                    Format::new().set_background_color(Color::RGB(0xC6EFCE)),
+                ),
+                (
+                    "amber",
+                    Format::new().set_background_color(Color::RGB(0xFFEB9C)),
+                ),
+                (
+                    "red",
+                    Format::new().set_background_color(Color::RGB(0xFFC7CE)),
+                ),
+            ],
+        }
+    }
+}
+
 /// Writes the workbook for `pack` from its figures after disclosure control (the same
 /// figures, hidden the same way, as the pack's other formats).
 pub fn write(
@@ -129,117 +181,10 @@ pub fn write(
     drilldown: &BTreeMap<String, DataFrame>,
 ) -> Result<(), RenderError> {
     let mut book = super::new_workbook()?;
-    let bold = Format::new().set_bold();
-    let header = Format::new().set_bold().set_text_wrap();
-    let date = Format::new().set_num_format("dd/mm/yyyy");
-    let formats = |unit: Unit, decimals: u8| -> Format {
-        let base = if decimals == 0 {
-            "#,##0".to_string()
-        } else {
-            format!("#,##0.{}", "0".repeat(usize::from(decimals)))
-        };
-        Format::new().set_num_format(match unit {
-            Unit::Percent => format!("{base}\"%\""),
-            _ => base,
-        })
-    };
-    let green = Format::new().set_background_color(Color::RGB(0xC6EFCE));
-    let amber = Format::new().set_background_color(Color::RGB(0xFFEB9C));
-    let red = Format::new().set_background_color(Color::RGB(0xFFC7CE));
-    {
-        let about = book.add_worksheet();
-        about.set_name("About")?;
-        about.set_column_width(0, 24)?;
-        about.set_column_width(1, 100)?;
-        let lines = [
-            ("Pack", pack.title.as_str()),
-            ("Area", la_name),
-            (
-                "Source",
-                "cspi: SSDA903 and CIN census returns; benchmarks from DfE's published figures (LAIT, EES)",
-            ),
-            (
-                "RAG",
-                "against similar areas (statistical neighbours): green better, amber worse by under 10%, red worse by more; none for neutral indicators",
-            ),
-            (
-                "Significance",
-                "exact binomial (percentages) and Poisson (rates) funnel limits around England at the LA's denominator; 95% and 99.8%",
-            ),
-            (
-                "Symbols",
-                "c suppressed to protect children's privacy (a small number, or a figure that would let one be worked out); x not available; z not applicable; k rounds to zero; 0 is a true zero",
-            ),
-            (
-                "Child-level sheets",
-                if pack.child_level && !pack.is_public() {
-                    "the sheets named 'Children - …' list the children behind each figure: do not share outside the service"
-                } else {
-                    "none in this pack"
-                },
-            ),
-        ];
-        for (r, (a, b)) in lines.iter().enumerate() {
-            about.write_string_with_format(r as u32, 0, *a, &bold)?;
-            about.write_string(r as u32, 1, *b)?;
-        }
-    }
-    let symbol = Format::new().set_align(rust_xlsxwriter::FormatAlign::Right);
+    let formats = Formats::new();
+    write_about(&mut book, pack, la_name, &formats)?;
     for section in &pack.sections {
-        let heading = section
-            .title
-            .clone()
-            .unwrap_or_else(|| section.area.title().to_string());
-        let sheet = book.add_worksheet();
-        sheet.set_name(sheet_name(&heading))?;
-        sheet.set_freeze_panes(1, 2)?;
-        for (c, (_, h)) in COLUMNS.iter().enumerate() {
-            sheet.write_string_with_format(0, c as u16, *h, &header)?;
-            sheet.set_column_width(c as u16, if c == 0 { 40 } else { 14 })?;
-        }
-        let mut r = 1u32;
-        for item in &section.indicators {
-            let def = catalogue
-                .get(&item.id)
-                .ok_or_else(|| RenderError::Missing(item.id.clone()))?;
-            let number = formats(def.unit, def.display_decimals());
-            for f in figures.totals(&item.id) {
-                for (c, (name, _)) in COLUMNS.iter().enumerate() {
-                    let c = c as u16;
-                    match cell(def, f, name) {
-                        Cell::Empty => {}
-                        Cell::Text(t) => {
-                            sheet.write_string(r, c, t)?;
-                        }
-                        Cell::Symbol(t) => {
-                            sheet.write_string_with_format(r, c, t, &symbol)?;
-                        }
-                        Cell::Date(d) => {
-                            sheet.write_date_with_format(r, c, &super::excel_date(d)?, &date)?;
-                        }
-                        Cell::Value(v) => {
-                            sheet.write_number_with_format(r, c, v, &number)?;
-                        }
-                        Cell::Number(v) => {
-                            sheet.write_number(r, c, v)?;
-                        }
-                    }
-                }
-                r += 1;
-            }
-        }
-        let rag_col = COLUMNS
-            .iter()
-            .position(|c| c.0 == "rag")
-            .expect("rag column") as u16;
-        if r > 1 {
-            for (word, fmt) in [("green", &green), ("amber", &amber), ("red", &red)] {
-                let cf = ConditionalFormatText::new()
-                    .set_rule(ConditionalFormatTextRule::Contains(word.to_string()))
-                    .set_format(fmt);
-                sheet.add_conditional_format(1, rag_col, r - 1, rag_col, &cf)?;
-            }
-        }
+        write_area_sheet(&mut book, section, catalogue, figures, &formats)?;
     }
     if pack.child_level && !pack.is_public() {
         for section in &pack.sections {
@@ -247,70 +192,213 @@ pub fn write(
                 let Some(df) = drilldown.get(&item.id) else {
                     continue;
                 };
-                // The children behind the latest figure of each period type (the whole
-                // series is in the drill-down files).
-                let latest = df
-                    .clone()
-                    .lazy()
-                    .group_by([col("period_type")])
-                    .agg([col("period_end").max()]);
-                let df = &df
-                    .clone()
-                    .lazy()
-                    .join(
-                        latest,
-                        [col("period_type"), col("period_end")],
-                        [col("period_type"), col("period_end")],
-                        JoinArgs {
-                            maintain_order: MaintainOrderJoin::Left,
-                            ..JoinArgs::new(JoinType::Semi)
-                        },
-                    )
-                    .collect()?;
-                let sheet = book.add_worksheet();
-                sheet.set_name(sheet_name(&format!("Children - {}", item.id)))?;
-                sheet.write_string_with_format(
-                    0,
-                    0,
-                    "CHILD-LEVEL DATA: the children behind each figure. Do not share outside the service.",
-                    &bold,
-                )?;
-                for (c, col) in df.columns().iter().enumerate() {
-                    sheet.write_string_with_format(1, c as u16, col.name().as_str(), &header)?;
-                    let s = col.as_materialized_series();
-                    // Excel's row limit, less the two header rows.
-                    for i in 0..df.height().min(1_048_574) {
-                        let row = i as u32 + 2;
-                        match s.get(i)? {
-                            AnyValue::Null => {}
-                            AnyValue::Date(d) => {
-                                sheet.write_date_with_format(
-                                    row,
-                                    c as u16,
-                                    &super::excel_date(d)?,
-                                    &date,
-                                )?;
-                            }
-                            AnyValue::String(v) => {
-                                sheet.write_string(row, c as u16, v)?;
-                            }
-                            AnyValue::Boolean(b) => {
-                                sheet.write_boolean(row, c as u16, b)?;
-                            }
-                            other => match other.extract::<f64>() {
-                                Some(v) => {
-                                    sheet.write_number(row, c as u16, v)?;
-                                }
-                                None => {
-                                    sheet.write_string(row, c as u16, other.to_string())?;
-                                }
-                            },
-                        }
-                    }
-                }
+                write_children_sheet(&mut book, &item.id, df, &formats)?;
             }
         }
     }
     let bytes = book.save_to_buffer()?;
     crate::domain::io::write_bytes(path, &bytes).map_err(|e| RenderError::Io(path.into(), e))
+}
+
+/// The "About" sheet: what the pack is, where its figures come from and how to read them.
+fn write_about(
+    book: &mut Workbook,
+    pack: &Pack,
+    la_name: &str,
+    formats: &Formats,
+) -> Result<(), RenderError> {
+    let about = book.add_worksheet();
+    about.set_name("About")?;
+    about.set_column_width(0, 24)?;
+    about.set_column_width(1, 100)?;
+    let lines = [
+        ("Pack", pack.title.as_str()),
+        ("Area", la_name),
+        (
+            "Source",
+            "cspi: SSDA903 and CIN census returns; benchmarks from DfE's published figures (LAIT, EES)",
+        ),
+        (
+            "RAG",
+            "against similar areas (statistical neighbours): green better, amber worse by under 10%, red worse by more; none for neutral indicators",
+        ),
+        (
+            "Significance",
+            "exact binomial (percentages) and Poisson (rates) funnel limits around England at the LA's denominator; 95% and 99.8%",
+        ),
+        (
+            "Symbols",
+            "c suppressed to protect children's privacy (a small number, or a figure that would let one be worked out); x not available; z not applicable; k rounds to zero; 0 is a true zero",
+        ),
+        (
+            "Child-level sheets",
+            if pack.child_level && !pack.is_public() {
+                "the sheets named 'Children - …' list the children behind each figure: do not share outside the service"
+            } else {
+                "none in this pack"
+            },
+        ),
+    ];
+    for (r, (a, b)) in lines.iter().enumerate() {
+        about.write_string_with_format(r as u32, 0, *a, &formats.bold)?;
+        about.write_string(r as u32, 1, *b)?;
+    }
+    Ok(())
+}
+
+/// One framework area's sheet: every figure of its indicators, one row each, with the RAG
+/// column tinted by its word.
+fn write_area_sheet(
+    book: &mut Workbook,
+    section: &Section,
+    catalogue: &Catalogue,
+    figures: &PackFigures,
+    formats: &Formats,
+) -> Result<(), RenderError> {
+    let heading = section
+        .title
+        .clone()
+        .unwrap_or_else(|| section.area.title().to_string());
+    let sheet = book.add_worksheet();
+    sheet.set_name(sheet_name(&heading))?;
+    sheet.set_freeze_panes(1, 2)?;
+    for (c, (_, h)) in COLUMNS.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, *h, &formats.header)?;
+        sheet.set_column_width(c as u16, if c == 0 { 40 } else { 14 })?;
+    }
+    let mut r = 1u32;
+    for item in &section.indicators {
+        let def = catalogue
+            .get(&item.id)
+            .ok_or_else(|| RenderError::Missing(item.id.clone()))?;
+        let number = number_format(def.unit, def.display_decimals());
+        for f in figures.totals(&item.id) {
+            for (c, (name, _)) in COLUMNS.iter().enumerate() {
+                write_cell(sheet, (r, c as u16), cell(def, f, name), &number, formats)?;
+            }
+            r += 1;
+        }
+    }
+    let rag_col = COLUMNS
+        .iter()
+        .position(|c| c.0 == "rag")
+        .expect("rag column") as u16;
+    if r > 1 {
+        for (word, fmt) in &formats.rag {
+            let cf = ConditionalFormatText::new()
+                .set_rule(ConditionalFormatTextRule::Contains(word.to_string()))
+                .set_format(fmt);
+            sheet.add_conditional_format(1, rag_col, r - 1, rag_col, &cf)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes one area-sheet cell at (row, column), a figure in the indicator's `number` format.
+fn write_cell(
+    sheet: &mut Worksheet,
+    (r, c): (u32, u16),
+    cell: Cell,
+    number: &Format,
+    formats: &Formats,
+) -> Result<(), RenderError> {
+    match cell {
+        Cell::Empty => {}
+        Cell::Text(t) => {
+            sheet.write_string(r, c, t)?;
+        }
+        Cell::Symbol(t) => {
+            sheet.write_string_with_format(r, c, t, &formats.symbol)?;
+        }
+        Cell::Date(d) => {
+            sheet.write_date_with_format(r, c, &super::excel_date(d)?, &formats.date)?;
+        }
+        Cell::Value(v) => {
+            sheet.write_number_with_format(r, c, v, number)?;
+        }
+        Cell::Number(v) => {
+            sheet.write_number(r, c, v)?;
+        }
+    }
+    Ok(())
+}
+
+/// The children behind the latest figure of each period type (the whole series is in the
+/// drill-down files), in the drill-down's order.
+fn latest_children(df: &DataFrame) -> PolarsResult<DataFrame> {
+    let latest = df
+        .clone()
+        .lazy()
+        .group_by([col("period_type")])
+        .agg([col("period_end").max()]);
+    df.clone()
+        .lazy()
+        .join(
+            latest,
+            [col("period_type"), col("period_end")],
+            [col("period_type"), col("period_end")],
+            JoinArgs {
+                maintain_order: MaintainOrderJoin::Left,
+                ..JoinArgs::new(JoinType::Semi)
+            },
+        )
+        .collect()
+}
+
+/// An indicator's "Children - <indicator>" sheet: a child-level warning, then the drill-down
+/// rows of its latest figures.
+fn write_children_sheet(
+    book: &mut Workbook,
+    id: &str,
+    drilldown: &DataFrame,
+    formats: &Formats,
+) -> Result<(), RenderError> {
+    let df = &latest_children(drilldown)?;
+    let sheet = book.add_worksheet();
+    sheet.set_name(sheet_name(&format!("Children - {id}")))?;
+    sheet.write_string_with_format(
+        0,
+        0,
+        "CHILD-LEVEL DATA: the children behind each figure. Do not share outside the service.",
+        &formats.bold,
+    )?;
+    for (c, col) in df.columns().iter().enumerate() {
+        sheet.write_string_with_format(1, c as u16, col.name().as_str(), &formats.header)?;
+        let s = col.as_materialized_series();
+        // Excel's row limit, less the two header rows.
+        for i in 0..df.height().min(1_048_574) {
+            write_value(sheet, (i as u32 + 2, c as u16), s.get(i)?, &formats.date)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes a drill-down value at (row, column): dates as dates, numbers as numbers.
+fn write_value(
+    sheet: &mut Worksheet,
+    (row, c): (u32, u16),
+    value: AnyValue,
+    date: &Format,
+) -> Result<(), RenderError> {
+    match value {
+        AnyValue::Null => {}
+        AnyValue::Date(d) => {
+            sheet.write_date_with_format(row, c, &super::excel_date(d)?, date)?;
+        }
+        AnyValue::String(v) => {
+            sheet.write_string(row, c, v)?;
+        }
+        AnyValue::Boolean(b) => {
+            sheet.write_boolean(row, c, b)?;
+        }
+        other => match other.extract::<f64>() {
+            Some(v) => {
+                sheet.write_number(row, c, v)?;
+            }
+            None => {
+                sheet.write_string(row, c, other.to_string())?;
+            }
+        },
+    }
+    Ok(())
 }
