@@ -41,7 +41,7 @@ fn benches(c: &mut Criterion) {
         ..Config::default()
     };
     let analysis = analyse(&config, &store, LA, out.path(), &Quiet).expect("analysed");
-    let members = Pack::embedded(&analysis.catalogue)
+    let members = Pack::embedded(&analysis.plan.catalogue)
         .unwrap()
         .into_iter()
         .find(|p| p.id == "members")

@@ -4,6 +4,7 @@
 //! layer. With no configuration it runs on the embedded default data: the synthetic returns of
 //! `data/default.yaml`, generated deterministically on first run into `<out>/default-data`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -11,21 +12,22 @@ use polars::prelude::DataFrame;
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::compare::context::{self, CompareWith, LocalContext};
-use crate::compare::{self as comparison, Benchmarks, CompareOptions};
+use crate::compare::context::{self, CompareWith};
+use crate::compare::{self as comparison, Benchmarks, CompareOptions, Source};
 use crate::derive::Facts;
 use crate::domain::framework::Framework;
 use crate::domain::la::LaCode;
-use crate::indicators::catalogue::Catalogue;
 use crate::indicators::evaluate::{self, Options};
-use crate::indicators::output;
-use crate::ingest::reference::{ReferenceIndex, ReferenceTables};
 use crate::ingest::returns::Hints;
 use crate::ingest::store::Store;
 use crate::ingest::{self, IngestError, IngestOutcome};
 use crate::render::content::PackInput;
-use crate::render::packs::Pack;
 use crate::synth::{self, Recipe};
+
+pub mod plan;
+pub mod steps;
+
+pub use plan::Plan;
 
 /// Problems running the main job, in terms a performance analyst can act on.
 #[derive(Debug, Error)]
@@ -88,6 +90,10 @@ pub struct Config {
     pub local_indicators: Option<PathBuf>,
     /// Local figures for the inspection context section (YAML map key: text).
     pub local_context: Option<PathBuf>,
+    /// Local data for the Annex A lists: mappings (YAML: file, child, columns: {field:
+    /// header}), later ones filling what earlier ones lack.
+    #[serde(default)]
+    pub annex_a_local: Vec<PathBuf>,
     /// The population for rates per 10,000 (CSV: la_code, collection_year or mid_year,
     /// population_0_17[, estimate]) in place of the shipped ONS series where it gives one.
     pub population: Option<PathBuf>,
@@ -124,6 +130,7 @@ impl Config {
         config.published = config.published.map(|p| base.join(p));
         config.local_indicators = config.local_indicators.map(|p| base.join(p));
         config.local_context = config.local_context.map(|p| base.join(p));
+        config.annex_a_local = config.annex_a_local.iter().map(|p| base.join(p)).collect();
         config.population = config.population.map(|p| base.join(p));
         config.context_template = config.context_template.map(|p| base.join(p));
         config.framework()?;
@@ -233,55 +240,24 @@ pub struct RunOutcome {
 
 /// Runs the main job.
 pub fn run(config: &Config, progress: &dyn Progress) -> Result<RunOutcome, PipelineError> {
-    let configured_la = config.la_code()?;
-    let out = config.out_dir();
-    let inputs = if config.inputs.is_empty() {
-        vec![ensure_default_data(&out, progress)?]
+    let plan = Plan::resolve(config)?;
+    let inputs = if plan.inputs.is_empty() {
+        vec![ensure_default_data(&plan.out, progress)?]
     } else {
-        config.inputs.clone()
+        plan.inputs.clone()
     };
     progress.step("reading and validating the returns", None);
-    let store = Store::new(out.join("store"));
+    let store = Store::new(plan.out.join("store"));
     let outcome = ingest::ingest(&inputs, &store, &Hints::default())?;
-    let la = configured_la
-        .map(|la| la.to_string())
-        .or_else(|| {
-            Recipe::embedded_default()
-                .las
-                .first()
-                .cloned()
-                .filter(|_| config.inputs.is_empty())
-        })
-        .or_else(|| outcome.returns.first().map(|r| r.0.to_string()))
-        .or_else(|| store.las().into_iter().next())
-        .ok_or_else(|| PipelineError::NothingRead(outcome.report_stem.with_extension("csv")))?;
-    let mut steps = vec![StepReport {
-        step: "ingest",
-        detail: format!(
-            "{} returns, {} rows kept, {} rejected; {} errors, {} warnings",
-            outcome.returns.len(),
-            outcome.report.counts.values().map(|c| c.kept).sum::<u64>(),
-            outcome
-                .report
-                .counts
-                .values()
-                .map(|c| c.rejected)
-                .sum::<u64>(),
-            outcome.report.errors(),
-            outcome.report.warnings()
-        ),
-        outputs: vec![
-            store.current_dir().join("history"),
-            outcome.report_stem.with_extension("csv"),
-        ],
-    }];
-    let mut analysis = analyse(config, &store, &la, &out, progress)?;
+    let la = run_la(&plan, &outcome, &store)?;
+    let mut steps = vec![ingest_step(&store, &outcome)];
+    let mut analysis = analyse_plan(plan, &store, &la, progress)?;
     steps.extend(analysis.steps.iter().cloned());
     progress.step("what the DfE errors move", None);
-    let (step, moved) = dfe_validation(&analysis.catalogue, &store, &outcome, &la, &out)?;
+    let (step, moved) = dfe_validation(&analysis.plan, &store, &outcome, &la)?;
     analysis.validation = moved;
     steps.push(step);
-    steps.push(render_packs(config, &analysis, &out, progress)?);
+    steps.push(render_packs(&analysis, progress)?);
     Ok(RunOutcome {
         la,
         ingest: outcome,
@@ -289,16 +265,54 @@ pub fn run(config: &Config, progress: &dyn Progress) -> Result<RunOutcome, Pipel
     })
 }
 
+/// The LA the run is for: the config's, else the embedded default's first (on the default
+/// data), else the first LA read, else the first the store holds.
+fn run_la(plan: &Plan, outcome: &IngestOutcome, store: &Store) -> Result<String, PipelineError> {
+    plan.la
+        .map(|la| la.to_string())
+        .or_else(|| {
+            Recipe::embedded_default()
+                .las
+                .first()
+                .cloned()
+                .filter(|_| plan.inputs.is_empty())
+        })
+        .or_else(|| outcome.returns.first().map(|r| r.0.to_string()))
+        .or_else(|| store.las().into_iter().next())
+        .ok_or_else(|| PipelineError::NothingRead(outcome.report_stem.with_extension("csv")))
+}
+
+/// The ingest step's line in the summary.
+fn ingest_step(store: &Store, outcome: &IngestOutcome) -> StepReport {
+    let counts = outcome.report.counts.values();
+    StepReport {
+        step: "ingest",
+        detail: format!(
+            "{} returns, {} rows kept, {} rejected; {} errors, {} warnings",
+            outcome.returns.len(),
+            counts.clone().map(|c| c.kept).sum::<u64>(),
+            counts.map(|c| c.rejected).sum::<u64>(),
+            outcome.report.errors(),
+            outcome.report.warnings()
+        ),
+        outputs: vec![
+            store.current_dir().join("history"),
+            outcome.report_stem.with_extension("csv"),
+        ],
+    }
+}
+
 /// What the analysis steps produced, for the packs.
 #[derive(Debug)]
 pub struct Analysis {
-    pub catalogue: Catalogue,
+    /// The resolved configuration the steps ran with (catalogue, reference tables, packs).
+    pub plan: Plan,
     /// Every LA's figures (the long table).
     pub values: DataFrame,
     /// The LA's comparison with published benchmarks.
-    pub published: polars::prelude::DataFrame,
+    pub published: DataFrame,
     /// The comparison among the LAs held (when there are several).
-    pub computed: Option<polars::prelude::DataFrame>,
+    pub computed: Option<DataFrame>,
     pub context: context::Context,
     pub steps: Vec<StepReport>,
     /// The LA analysed, and its name.
@@ -308,21 +322,15 @@ pub struct Analysis {
     pub mine: DataFrame,
     /// Published benchmarks (what `published` was compared with).
     pub benchmarks: Benchmarks,
-    pub index: ReferenceIndex,
     pub options: CompareOptions,
     /// The LA's children behind each figure, by indicator (child-level).
-    pub drilldown: std::collections::BTreeMap<String, DataFrame>,
+    pub drilldown: BTreeMap<String, DataFrame>,
     /// The figures the DfE errors in the LA's latest returns move (for the dashboard).
     pub validation: Vec<crate::indicators::impact::Moved>,
-    /// The inspection framework of the run.
-    pub framework: Framework,
 }
 
-fn io(path: &Path) -> impl Fn(std::io::Error) -> PipelineError + '_ {
-    move |e| PipelineError::Io(path.to_path_buf(), e)
-}
-
-/// Indicators → benchmarks → context for the LA, over the history store.
+/// Indicators → benchmarks → context → Annex A for the LA, over the history store, writing
+/// under `out` (the config resolved here; `cspi run` resolves it once and calls the steps).
 pub fn analyse(
     config: &Config,
     store: &Store,
@@ -330,149 +338,70 @@ pub fn analyse(
     out: &Path,
     progress: &dyn Progress,
 ) -> Result<Analysis, PipelineError> {
+    let mut plan = Plan::resolve(config)?;
+    plan.out = out.to_path_buf();
+    analyse_plan(plan, store, la, progress)
+}
+
+/// The analysis steps in order, each from [`steps`].
+fn analyse_plan(
+    plan: Plan,
+    store: &Store,
+    la: &str,
+    progress: &dyn Progress,
+) -> Result<Analysis, PipelineError> {
     // The LA names the context and Annex A files: validated before anything is written.
     let la = LaCode::parse(la)
         .map_err(|e| PipelineError::Config("la".into(), e.to_string()))?
         .to_string();
     let la = la.as_str();
-    let catalogue = match &config.local_indicators {
-        Some(dir) => Catalogue::with_local(dir)?,
-        None => Catalogue::embedded()?,
-    };
-    // The user's population (if any) and newer published figures, once, for every step.
-    let reference = match &config.population {
-        Some(p) => ReferenceTables::embedded().with_population(p)?,
-        None => ReferenceTables::embedded().clone(),
-    };
-    let tables = match &config.published {
-        Some(dir) => reference.with_published(dir)?,
-        None => reference,
-    };
-    let facts = Facts::new(store, &tables);
+    let out = plan.out.clone();
+    let facts = Facts::new(store, &plan.tables);
     let (first, last) = evaluate::years_held(&facts)?;
-    let date = config
+    let date = plan
         .date
         .unwrap_or_else(|| crate::domain::dates::collection_year_end(last));
-    let periods = evaluate::standard_periods(
-        first.max(last - 4),
-        last,
-        config.months.unwrap_or(24),
-        Some(date),
-    );
+    let periods = evaluate::standard_periods(first.max(last - 4), last, plan.months, Some(date));
     progress.step("computing the indicators", None);
-    let result = evaluate::evaluate(
-        &catalogue,
-        &facts,
-        &periods,
-        &Options {
-            drilldown: true,
-            only: vec![],
-        },
-    )?;
-    let dir = out.join("indicators");
-    let mut outputs = output::write_values(&result.values, &dir)?;
-    outputs.push(output::write_drilldown(&result.drilldown, &dir)?);
-    let mut steps = vec![StepReport {
+    let options = Options {
+        drilldown: true,
+        only: vec![],
+    };
+    let (result, outputs) =
+        steps::indicators(&plan, &facts, &periods, &options, &out.join("indicators"))?;
+    let held = store.las().len();
+    let mut reports = vec![StepReport {
         step: "indicators",
         detail: format!(
-            "{} figures: {} indicators, {} periods, {} LAs (drill-down lists are child-level)",
+            "{} figures: {} indicators, {} periods, {held} LAs (drill-down lists are child-level)",
             result.values.height(),
-            catalogue.definitions.len(),
+            plan.catalogue.definitions.len(),
             periods.len(),
-            store.las().len()
         ),
         outputs,
     }];
 
     progress.step("benchmarking", None);
-    let index = ReferenceIndex::new(&tables)?;
-    let framework = config.framework()?;
-    let mut options = CompareOptions {
-        sn_model: config.neighbour_model.unwrap_or(2025),
-        framework,
-        ..CompareOptions::default()
-    };
-    if let Some(n) = &config.neighbours {
-        options.neighbours.insert(la.to_string(), n.clone());
-    }
-    let mine = comparison::table::only_las(&result.values, &[la.to_string()])?;
-    let published_benchmarks = Benchmarks::published(&catalogue, &tables, &index)?;
-    let published =
-        comparison::compare(&catalogue, &mine, &published_benchmarks, &index, &options)?;
-    let dir = out.join("comparison");
-    let mut outputs = comparison::table::write(&published, &dir, comparison::Source::Published)?;
-    let computed = if store.las().len() > 1 {
-        let b = Benchmarks::computed(&catalogue, &result.values, &index)?;
-        let c = comparison::compare(&catalogue, &result.values, &b, &index, &options)?;
-        outputs.extend(comparison::table::write(
-            &c,
-            &dir,
-            comparison::Source::Computed,
-        )?);
-        Some(c)
-    } else {
-        None
-    };
-    steps.push(StepReport {
-        step: "benchmarks",
-        detail: format!(
-            "{} against published figures (SN model {}){}",
-            published.height(),
-            options.sn_model,
-            computed.as_ref().map_or(String::new(), |c| format!(
-                ", {} among the {} LAs held",
-                c.height(),
-                store.las().len()
-            ))
-        ),
-        outputs,
-    });
+    let benchmarked = benchmark(&plan, &result.values, la, held, &out.join("comparison"))?;
+    reports.push(benchmarked.report);
 
-    let la_name = index.la(la).map_or(la.to_string(), |l| l.name.clone());
-    let drilldown: std::collections::BTreeMap<String, DataFrame> = result
+    let drilldown = result
         .drilldown
         .iter()
-        .map(|(id, df)| {
-            Ok((
-                id.clone(),
-                comparison::table::only_las(df, &[la.to_string()])?,
-            ))
-        })
+        .map(|(id, df)| Ok((id.clone(), only_las(df, la)?)))
         .collect::<Result<_, polars::prelude::PolarsError>>()?;
 
-    let local: LocalContext = match &config.local_context {
-        Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(io(p))?;
-            serde_yaml::from_str(&text)
-                .map_err(|e| PipelineError::Config(p.clone(), e.to_string()))?
-        }
-        None => LocalContext::new(),
+    let computed = steps::Computed {
+        values: &result.values,
+        periods: &periods,
     };
-    let only = crate::derive::OnlyLas {
-        inner: store,
-        las: vec![la.to_string()],
-    };
-    let facts_la = Facts::new(&only, &tables);
-    let template = context::load_template(framework, config.context_template.as_deref())?;
-    let section = context::context(
-        &catalogue,
-        &facts_la,
-        &index,
-        &context::Request {
-            la,
-            date,
-            compare: config.compare_with()?,
-            template: &template,
-            local: &local,
-            inspections: crate::ingest::inspections::Inspections::embedded(),
-        },
-    )?;
     let dir = out.join("context");
-    let outputs = context::write(&section, &dir).map_err(io(&dir))?;
-    steps.push(StepReport {
+    let (section, outputs) = steps::context_section(&plan, store, la, date, Some(computed), &dir)?;
+    reports.push(StepReport {
         step: "context",
         detail: format!(
-            "inspection context section ({framework}) at {}, compared with {} ({} placeholders for local data)",
+            "inspection context section ({}) at {}, compared with {} ({} placeholders for local data)",
+            plan.framework,
             section.date,
             section.previous,
             section.placeholders.len()
@@ -480,44 +409,86 @@ pub fn analyse(
         outputs,
     });
 
-    // The Annex A lists an inspection would ask for at the date: child-level, for the
-    // performance team and inspectors only.
-    let windows = crate::derive::annex_a::Windows::for_framework(date, framework);
-    let lists = crate::derive::annex_a::produce(&facts_la, la, windows, None)?;
-    let path = out
-        .join("annex_a")
-        .join(format!("annex_a_{la}_{date}.xlsx"));
-    crate::render::annex_a::write_workbook(
-        &path,
-        &index.la(la).map_or(la.to_string(), |l| l.name.clone()),
-        windows,
-        &lists,
-    )?;
-    steps.push(StepReport {
+    let (lists, path) = steps::annex_a(&plan, store, la, date, &out.join("annex_a"))?;
+    reports.push(StepReport {
         step: "annex A",
         detail: format!(
             "{}: lists 3–10 at {date}: {} rows (CHILD-LEVEL: for the inspection team only)",
-            framework.definition().annex_a.title,
+            plan.framework.definition().annex_a.title,
             lists.values().map(DataFrame::height).sum::<usize>()
         ),
         outputs: vec![path],
     });
     Ok(Analysis {
-        catalogue,
+        la_name: plan.la_name(la),
+        options: plan.compare_options(Some(la)),
+        plan,
         values: result.values,
-        published,
-        computed,
+        published: benchmarked.published,
+        computed: benchmarked.computed,
         context: section,
-        steps,
+        steps: reports,
         la: la.to_string(),
-        la_name,
-        mine,
-        benchmarks: published_benchmarks,
-        index,
-        options,
+        mine: benchmarked.mine,
+        benchmarks: benchmarked.benchmarks,
         drilldown,
         validation: vec![],
-        framework,
+    })
+}
+
+/// The rows of a long table for one LA.
+fn only_las(df: &DataFrame, la: &str) -> polars::prelude::PolarsResult<DataFrame> {
+    comparison::table::only_las(df, &[la.to_string()])
+}
+
+/// What the benchmarking step produced.
+struct Benchmarked {
+    mine: DataFrame,
+    benchmarks: Benchmarks,
+    published: DataFrame,
+    computed: Option<DataFrame>,
+    report: StepReport,
+}
+
+/// The LA against DfE's published figures and, when the store holds several LAs, every LA
+/// against the others' computed figures.
+fn benchmark(
+    plan: &Plan,
+    values: &DataFrame,
+    la: &str,
+    held: usize,
+    dir: &Path,
+) -> Result<Benchmarked, PipelineError> {
+    let mine = only_las(values, la)?;
+    let benchmarks = steps::benchmarks(plan, Source::Published, values)?;
+    let (published, mut outputs) = steps::compare(plan, &mine, &benchmarks, Some(la), dir)?;
+    let computed = if held > 1 {
+        let b = steps::benchmarks(plan, Source::Computed, values)?;
+        let (c, paths) = steps::compare(plan, values, &b, Some(la), dir)?;
+        outputs.extend(paths);
+        Some(c)
+    } else {
+        None
+    };
+    let report = StepReport {
+        step: "benchmarks",
+        detail: format!(
+            "{} against published figures (SN model {}){}",
+            published.height(),
+            plan.sn_model,
+            computed.as_ref().map_or(String::new(), |c| format!(
+                ", {} among the {held} LAs held",
+                c.height(),
+            ))
+        ),
+        outputs,
+    };
+    Ok(Benchmarked {
+        mine,
+        benchmarks,
+        published,
+        computed,
+        report,
     })
 }
 
@@ -527,14 +498,14 @@ impl Analysis {
         PackInput {
             la: &self.la,
             la_name: &self.la_name,
-            catalogue: &self.catalogue,
+            catalogue: &self.plan.catalogue,
             comparison: &self.published,
             values: &self.mine,
             benchmarks: &self.benchmarks,
-            index: &self.index,
+            index: &self.plan.index,
             options: &self.options,
             validation: &self.validation,
-            framework: self.framework,
+            framework: self.plan.framework,
         }
     }
 }
@@ -542,11 +513,10 @@ impl Analysis {
 /// The DfE validation report of the LA's latest return of each collection read by this run
 /// (`<out>/validation/dfe_validation.*`, child-level) and the figures its errors move.
 fn dfe_validation(
-    catalogue: &crate::indicators::catalogue::Catalogue,
+    plan: &Plan,
     store: &Store,
     outcome: &ingest::IngestOutcome,
     la: &str,
-    out: &Path,
 ) -> Result<(StepReport, Vec<crate::indicators::impact::Moved>), PipelineError> {
     use crate::indicators::impact::ReturnKey;
     let mut latest: std::collections::BTreeMap<_, (ReturnKey, Vec<String>)> =
@@ -576,11 +546,11 @@ fn dfe_validation(
         .filter(|i| returns.iter().any(|(_, files)| i.in_files(files)))
         .cloned()
         .collect();
-    let moved = crate::validate::moved_figures(catalogue, store, &report, &returns)?;
+    let moved = crate::validate::moved_figures(&plan.catalogue, store, &report, &returns)?;
     // The cross-year rules ran where the store held the year before (ingest reads it from there).
     let held = store.returns_held();
     let outputs = crate::render::validation::write(
-        &out.join("validation"),
+        &plan.out.join("validation"),
         &crate::render::validation::ValidationInput {
             report: &report,
             returns: &returns,
@@ -608,46 +578,22 @@ fn dfe_validation(
     ))
 }
 
-/// The packs (`charts/*.yaml`, or the config's `packs:` folder) for the analysed LA, every
-/// format each asks for, under `<out>/packs`.
+/// The packs the plan resolved (`charts/*.yaml`, or the config's `packs:` folder) for the
+/// analysed LA, every format each asks for, under `<out>/packs`.
 pub fn render_packs(
-    config: &Config,
     analysis: &Analysis,
-    out: &Path,
     progress: &dyn Progress,
 ) -> Result<StepReport, PipelineError> {
-    let mut packs = match &config.packs {
-        Some(dir) => Pack::from_dir(dir, &analysis.catalogue)?,
-        None => Pack::embedded(&analysis.catalogue)?,
-    };
-    if let Some(wanted) = &config.build_packs {
-        if let Some(unknown) = wanted.iter().find(|w| !packs.iter().any(|p| &p.id == *w)) {
-            let ids: Vec<&str> = packs.iter().map(|p| p.id.as_str()).collect();
-            return Err(PipelineError::Config(
-                "build_packs".into(),
-                format!("no pack `{unknown}` (the packs are {})", ids.join(", ")),
-            ));
-        }
-        packs.retain(|p| wanted.contains(&p.id));
-    }
+    let packs = &analysis.plan.packs;
     progress.step("rendering the packs", Some(packs.len() as u64));
     let input = analysis.pack_input();
-    let dir = out.join("packs");
+    let dir = analysis.plan.out.join("packs");
     let mut outputs = vec![];
-    for mut pack in packs {
-        // The config may raise a public pack's threshold; below the floor only as far as the
-        // pack's own documented override allows.
-        if pack.is_public()
-            && let Some(n) = config.suppress_below
-        {
-            pack.set_suppress_below(n).map_err(|(field, why)| {
-                PipelineError::Config(field.into(), format!("pack `{}`: {why}", pack.id))
-            })?;
-        }
-        let content = crate::render::content::build(&pack, &input)?;
+    for pack in packs {
+        let content = crate::render::content::build(pack, &input)?;
         for format in &pack.formats {
             outputs.extend(crate::render::write_pack(
-                &pack,
+                pack,
                 &input,
                 &content,
                 &analysis.drilldown,

@@ -74,6 +74,7 @@ impl Draft<'_> {
                 template: &self.template,
                 local: &self.local,
                 inspections: &inspections,
+                computed: None,
             },
         )
         .unwrap()
@@ -230,6 +231,7 @@ fn a_template_edited_by_the_user_changes_the_section_without_rust() {
             template: &t,
             local: &LocalContext::new(),
             inspections: Inspections::embedded(),
+            computed: None,
         },
     )
     .unwrap_err();

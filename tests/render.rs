@@ -207,7 +207,7 @@ fn the_members_pdf_and_the_png_charts_are_well_formed() {
 
     let store = Store::new(out.path().join("store"));
     let analysis = analyse(&config, &store, "925", out.path(), &Quiet).unwrap();
-    let catalogue = &analysis.catalogue;
+    let catalogue = &analysis.plan.catalogue;
     let members = Pack::embedded(catalogue)
         .unwrap()
         .into_iter()

@@ -5,16 +5,14 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use chrono::NaiveDate;
-use cspi::derive::annex_a::{Windows, produce};
-use cspi::derive::{Facts, OnlyLas};
 use cspi::domain::la::LaCode;
 use cspi::indicators::annex_a::analyse;
 use cspi::indicators::catalogue::Catalogue;
 use cspi::indicators::output;
-use cspi::ingest::annex_a::{read_files, read_local};
-use cspi::ingest::reference::{ReferenceIndex, ReferenceTables};
+use cspi::ingest::annex_a::read_files;
 use cspi::ingest::report::Report;
 use cspi::ingest::store::Store;
+use cspi::pipeline::{Config, Plan, steps};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -64,36 +62,21 @@ pub fn run(command: Command) -> anyhow::Result<super::Status> {
             framework,
             out,
         } => {
-            let la = la.to_string();
             let store = Store::open(&store)?;
-            if !store.las().contains(&la) {
+            if !store.las().contains(&la.to_string()) {
                 bail!("the store holds no returns for LA {la}: run `cspi ingest` first");
             }
-            let mut report = Report::default();
-            let mut local_frames = vec![];
-            for m in &local {
-                local_frames.push(read_local(m, &mut report).map_err(anyhow::Error::msg)?);
-            }
-            let local = combine_local(local_frames)?;
-            let only = OnlyLas {
-                inner: &store,
-                las: vec![la.clone()],
-            };
-            let facts = Facts::new(&only, ReferenceTables::embedded());
-            let windows = Windows::for_framework(
-                date,
-                framework.unwrap_or(cspi::domain::framework::Framework::CURRENT),
-            );
-            let lists = produce(&facts, &la, windows, local.as_ref())?;
-            let name = ReferenceIndex::embedded()
-                .la(&la)
-                .map_or(la.clone(), |l| format!("{} ({la})", l.name));
-            let path = out.join(format!("annex_a_{la}_{date}.xlsx"));
-            cspi::render::annex_a::write_workbook(&path, &name, windows, &lists)?;
+            let plan = Plan::resolve(&Config {
+                la: Some(la.to_string()),
+                annex_a_local: local,
+                framework: framework.map(|f| f.id().to_string()),
+                ..Config::default()
+            })?;
+            let (lists, path) = steps::annex_a(&plan, &store, la.as_str(), date, &out)?;
             for (n, df) in &lists {
                 println!("list {n:>2}: {:>6} rows", df.height());
             }
-            for issue in &report.issues {
+            for issue in &plan.annex_a_report.issues {
                 println!("{issue}");
             }
             println!(
@@ -137,28 +120,4 @@ pub fn run(command: Command) -> anyhow::Result<super::Status> {
         }
     }
     Ok(status)
-}
-
-/// Several local tables into one row per child (later files fill what earlier ones lack).
-fn combine_local(
-    frames: Vec<polars::prelude::DataFrame>,
-) -> anyhow::Result<Option<polars::prelude::DataFrame>> {
-    use polars::prelude::*;
-    let mut it = frames.into_iter();
-    let Some(first) = it.next() else {
-        return Ok(None);
-    };
-    let mut acc = first;
-    for df in it {
-        acc = acc
-            .lazy()
-            .join(
-                df.lazy(),
-                [col("child")],
-                [col("child")],
-                JoinArgs::new(JoinType::Full).with_coalesce(JoinCoalesce::CoalesceColumns),
-            )
-            .collect()?;
-    }
-    Ok(Some(acc))
 }

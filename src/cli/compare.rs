@@ -4,12 +4,21 @@
 use std::path::PathBuf;
 
 use anyhow::bail;
-use cspi::compare::{self, Benchmarks, CompareOptions};
-use cspi::derive::Facts;
+use cspi::compare::Source;
+use cspi::derive::{Facts, OnlyLas};
 use cspi::indicators::evaluate::{self, Options};
-use cspi::ingest::reference::ReferenceIndex;
+use cspi::pipeline::{Config, steps};
 
 use super::select::Selection;
+
+/// Where the benchmarks come from (`--benchmarks`).
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Benchmarks {
+    /// DfE's published figures.
+    Published,
+    /// The engine's own figures for every LA in the store.
+    Computed,
+}
 
 /// Compare each LA's figures with its statistical neighbours, region and England: from DfE's
 /// published figures (default) or, when the store holds several LAs, from the engine's own
@@ -19,8 +28,8 @@ pub struct Args {
     #[command(flatten)]
     select: Selection,
     /// Benchmarks from `published` DfE figures or `computed` from the LAs in the store.
-    #[arg(long, default_value = "published")]
-    benchmarks: String,
+    #[arg(long, value_enum, default_value_t = Benchmarks::Published)]
+    benchmarks: Benchmarks,
     /// A folder of newer DfE downloads (LAIT bds_long*, EES CSVs) to use over the shipped
     /// published figures.
     #[arg(long)]
@@ -41,62 +50,46 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let catalogue = args.select.catalogue()?;
+    if !args.neighbours.is_empty() && args.select.la.len() != 1 {
+        bail!("--neighbours needs exactly one --la");
+    }
+    let own_la = args.select.la.first().map(|l| l.to_string());
+    let plan = args.select.plan(Config {
+        la: own_la.clone(),
+        published: args.published.clone(),
+        neighbour_model: Some(args.sn_model),
+        neighbours: (!args.neighbours.is_empty()).then(|| args.neighbours.clone()),
+        framework: args.framework.map(|f| f.id().to_string()),
+        ..Config::default()
+    })?;
     let store = args.select.store()?;
-    let reference = args.select.reference()?;
-    let tables = match &args.published {
-        Some(dir) => reference.with_published(dir)?,
-        None => reference,
-    };
-    let index = ReferenceIndex::new(&tables)?;
-    let all = args.select.source(&store);
-    let facts = Facts::new(&all, &tables);
-    let periods = args.select.periods(&facts)?;
-    // Computed benchmarks need every LA's figures, not only the ones reported on.
-    let everyone = cspi::derive::OnlyLas {
-        inner: &store,
-        las: store.las(),
-    };
-    let facts_all = Facts::new(&everyone, &tables);
     let options = Options {
         drilldown: false,
         only: args.select.only.clone(),
     };
-    let (values, benchmarks) = match args.benchmarks.as_str() {
-        "published" => {
-            let v = evaluate::evaluate(&catalogue, &facts, &periods, &options)?.values;
-            (v, Benchmarks::published(&catalogue, &tables, &index)?)
-        }
-        "computed" => {
-            let v = evaluate::evaluate(&catalogue, &facts_all, &periods, &options)?.values;
-            let b = Benchmarks::computed(&catalogue, &v, &index)?;
-            (v, b)
-        }
-        other => bail!("--benchmarks must be published or computed, not `{other}`"),
+    // Computed benchmarks need every LA's figures, not only the ones reported on.
+    let source = match args.benchmarks {
+        Benchmarks::Published => Source::Published,
+        Benchmarks::Computed => Source::Computed,
     };
-    let mut compare_options = CompareOptions {
-        sn_model: args.sn_model,
-        framework: args
-            .framework
-            .unwrap_or(cspi::domain::framework::Framework::CURRENT),
-        ..CompareOptions::default()
+    let evaluated = match source {
+        Source::Published => args.select.source(&store),
+        Source::Computed => OnlyLas {
+            inner: &store,
+            las: store.las(),
+        },
     };
-    if !args.neighbours.is_empty() {
-        if args.select.la.len() != 1 {
-            bail!("--neighbours needs exactly one --la");
-        }
-        compare_options
-            .neighbours
-            .insert(args.select.la[0].to_string(), args.neighbours.clone());
-    }
+    let facts = Facts::new(&evaluated, &plan.tables);
+    let periods = args.select.periods(&facts)?;
+    let values = evaluate::evaluate(&plan.catalogue, &facts, &periods, &options)?.values;
+    let benchmarks = steps::benchmarks(&plan, source, &values)?;
     let values = if args.select.la.is_empty() {
         values
     } else {
         let las: Vec<String> = args.select.la.iter().map(|l| l.to_string()).collect();
         cspi::compare::table::only_las(&values, &las)?
     };
-    let table = compare::compare(&catalogue, &values, &benchmarks, &index, &compare_options)?;
-    let paths = cspi::compare::table::write(&table, &args.out, benchmarks.source)?;
+    let (table, paths) = steps::compare(&plan, &values, &benchmarks, own_la.as_deref(), &args.out)?;
     println!(
         "{} comparisons ({} benchmarks, SN model {})",
         table.height(),

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use cspi::derive::Facts;
-use cspi::indicators::evaluate::{self, Options};
-use cspi::indicators::output;
+use cspi::indicators::evaluate::Options;
+use cspi::pipeline::{Config, steps};
 
 use super::select::Selection;
 
@@ -25,28 +25,22 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let catalogue = args.select.catalogue()?;
+    let plan = args.select.plan(Config::default())?;
     let store = args.select.store()?;
     let source = args.select.source(&store);
-    let reference = args.select.reference()?;
-    let facts = Facts::new(&source, &reference);
+    let facts = Facts::new(&source, &plan.tables);
     let periods = args.select.periods(&facts)?;
     let started = Instant::now();
-    let result = evaluate::evaluate(
-        &catalogue,
-        &facts,
-        &periods,
-        &Options {
-            drilldown: !args.no_drilldown,
-            only: args.select.only.clone(),
-        },
-    )?;
-    let paths = output::write_values(&result.values, &args.out)?;
+    let options = Options {
+        drilldown: !args.no_drilldown,
+        only: args.select.only.clone(),
+    };
+    let (result, paths) = steps::indicators(&plan, &facts, &periods, &options, &args.out)?;
     println!(
         "{} figures ({} indicators × {} periods) in {:.2} s",
         result.values.height(),
         if args.select.only.is_empty() {
-            catalogue.definitions.len()
+            plan.catalogue.definitions.len()
         } else {
             args.select.only.len()
         },
@@ -54,14 +48,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     for p in paths {
-        println!("  → {}", p.display());
-    }
-    if !args.no_drilldown {
-        let folder = output::write_drilldown(&result.drilldown, &args.out)?;
-        println!(
-            "  → {} (child-level: not for member-facing packs)",
-            folder.display()
-        );
+        if p.is_dir() {
+            println!(
+                "  → {} (child-level: not for member-facing packs)",
+                p.display()
+            );
+        } else {
+            println!("  → {}", p.display());
+        }
     }
     Ok(())
 }

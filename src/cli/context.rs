@@ -2,16 +2,12 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use chrono::NaiveDate;
-use cspi::compare::context::{self, CompareWith, LocalContext};
-use cspi::derive::{Facts, OnlyLas};
+use cspi::compare::context::{self, CompareWith};
 use cspi::domain::framework::Framework;
 use cspi::domain::la::LaCode;
-use cspi::indicators::catalogue::Catalogue;
-use cspi::ingest::inspections::Inspections;
-use cspi::ingest::reference::{ReferenceIndex, ReferenceTables};
 use cspi::ingest::store::Store;
+use cspi::pipeline::{Config, Plan, steps};
 
 /// Draft the context section of an inspection report for an LA at a date, from the history
 /// store, with the wording of a framework's template (or your own copy of one); figures only
@@ -31,7 +27,7 @@ pub struct Args {
     /// Compare with: `published` (the last 31 March DfE had published by the date, as the
     /// reports do), `last-31-march`, or a date (YYYY-MM-DD).
     #[arg(long, default_value = "published", value_parser = compare_with)]
-    compare_with: CompareWith,
+    compare_with: String,
     /// The framework whose template to use: sif2015, ilacs2024, ilacs2026 (default: the one in
     /// force at --date).
     #[arg(long, value_parser = super::framework)]
@@ -55,8 +51,10 @@ pub struct Args {
     help_keys: bool,
 }
 
-fn compare_with(text: &str) -> Result<CompareWith, String> {
+/// Checks the flag as the config's `compare_with:` is checked (the plan parses it again).
+fn compare_with(text: &str) -> Result<String, String> {
     CompareWith::parse(text)
+        .map(|_| text.to_string())
         .ok_or_else(|| format!("`{text}`: expected published, last-31-march or a date YYYY-MM-DD"))
 }
 
@@ -67,43 +65,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    let local: LocalContext = match &args.local {
-        Some(p) => serde_yaml::from_str(
-            &std::fs::read_to_string(p).with_context(|| p.display().to_string())?,
-        )
-        .with_context(|| format!("{}: expected a map of key: text", p.display()))?,
-        None => LocalContext::new(),
-    };
     let framework = args
         .framework
         .unwrap_or_else(|| Framework::in_force_on(args.date));
-    let template = context::load_template(framework, args.template.as_deref())?;
-    let reference = match &args.population {
-        Some(p) => ReferenceTables::embedded().with_population(p)?,
-        None => ReferenceTables::embedded().clone(),
-    };
-    let index = ReferenceIndex::new(&reference)?;
+    let plan = Plan::resolve(&Config {
+        la: Some(args.la.to_string()),
+        population: args.population,
+        framework: Some(framework.id().to_string()),
+        context_template: args.template,
+        local_context: args.local,
+        compare_with: Some(args.compare_with),
+        ..Config::default()
+    })?;
     let store = Store::open(&args.store)?;
-    let la = args.la.to_string();
-    let only = OnlyLas {
-        inner: &store,
-        las: vec![la.clone()],
-    };
-    let facts = Facts::new(&only, &reference);
-    let section = context::context(
-        &Catalogue::embedded()?,
-        &facts,
-        &index,
-        &context::Request {
-            la: &la,
-            date: args.date,
-            compare: args.compare_with,
-            template: &template,
-            local: &local,
-            inspections: Inspections::embedded(),
-        },
-    )?;
-    let paths = context::write(&section, &args.out)?;
+    let (section, paths) =
+        steps::context_section(&plan, &store, args.la.as_str(), args.date, None, &args.out)?;
     print!("{}", section.text());
     for p in paths {
         println!("  → {}", p.display());

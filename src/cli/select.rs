@@ -7,11 +7,10 @@ use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use cspi::derive::{Facts, OnlyLas};
 use cspi::domain::la::LaCode;
-use cspi::indicators::catalogue::Catalogue;
 use cspi::indicators::evaluate;
 use cspi::indicators::period::Period;
-use cspi::ingest::reference::ReferenceTables;
 use cspi::ingest::store::Store;
+use cspi::pipeline::{Config, Plan};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Selection {
@@ -43,25 +42,21 @@ pub struct Selection {
 }
 
 impl Selection {
-    pub fn catalogue(&self) -> anyhow::Result<Catalogue> {
-        let catalogue = match &self.catalogue {
-            Some(dir) => Catalogue::with_local(dir)?,
-            None => Catalogue::embedded()?,
-        };
+    /// The plan for a command over the store: `config` (the command's own settings) with this
+    /// selection's catalogue and population, resolved; --only checked against the catalogue.
+    pub fn plan(&self, config: Config) -> anyhow::Result<Plan> {
+        let plan = Plan::resolve(&Config {
+            local_indicators: self.catalogue.clone(),
+            population: self.population.clone(),
+            months: Some(self.months),
+            ..config
+        })?;
         for id in &self.only {
-            if catalogue.get(id).is_none() {
+            if plan.catalogue.get(id).is_none() {
                 bail!("no indicator `{id}`: see `cspi indicators list`");
             }
         }
-        Ok(catalogue)
-    }
-
-    /// The reference tables: the shipped ones, with the user's population if given.
-    pub fn reference(&self) -> anyhow::Result<ReferenceTables> {
-        Ok(match &self.population {
-            Some(p) => ReferenceTables::embedded().with_population(p)?,
-            None => ReferenceTables::embedded().clone(),
-        })
+        Ok(plan)
     }
 
     pub fn store(&self) -> anyhow::Result<Store> {

@@ -33,8 +33,8 @@ pub struct Args {
     #[arg(long)]
     seed: Option<u64>,
     /// 903 layout: csv (one file per table) or xml.
-    #[arg(long, value_parser = ["csv", "xml"])]
-    format: Option<String>,
+    #[arg(long, value_enum)]
+    format: Option<Layout>,
     /// Write the last year as an in-year extract up to this date (YYYY-MM-DD).
     #[arg(long)]
     as_at: Option<NaiveDate>,
@@ -53,6 +53,15 @@ pub struct Args {
     /// lucky or unlucky draw.
     #[arg(long, default_value_t = 1, requires = "report")]
     seeds: u32,
+}
+
+/// The 903 layouts `--format` names.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Layout {
+    /// One CSV file per table.
+    Csv,
+    /// One EXPSSDA903 XML file.
+    Xml,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -91,11 +100,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if let Some(seed) = args.seed {
         recipe.seed = seed;
     }
-    if let Some(f) = &args.format {
-        recipe.format = if f == "xml" {
-            Ssda903Format::Xml
-        } else {
-            Ssda903Format::Csv
+    if let Some(f) = args.format {
+        recipe.format = match f {
+            Layout::Csv => Ssda903Format::Csv,
+            Layout::Xml => Ssda903Format::Xml,
         };
     }
     if let Some(as_at) = args.as_at {

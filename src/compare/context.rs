@@ -403,6 +403,9 @@ pub struct Request<'a> {
     pub template: &'a Template,
     pub local: &'a LocalContext,
     pub inspections: &'a Inspections,
+    /// Figures already computed (a run's long table and the periods it was evaluated for):
+    /// the section reads the ones it needs from here and evaluates only the rest.
+    pub computed: Option<(&'a DataFrame, &'a [Period])>,
 }
 
 /// One figure: numerator, denominator, value, unit.
@@ -658,6 +661,49 @@ impl Filler<'_> {
     }
 }
 
+/// The figures the section needs for the LA: those `request.computed` holds, and the periods
+/// it lacks evaluated here (only the template's indicators).
+fn section_figures(
+    catalogue: &Catalogue,
+    facts: &Facts,
+    request: &Request,
+    periods: &[Period],
+    ids: BTreeSet<String>,
+) -> Result<DataFrame, ContextError> {
+    let to_eval = |source| EvalError {
+        id: "(context)".into(),
+        source,
+    };
+    let (held, missing): (Vec<Period>, Vec<Period>) = periods
+        .iter()
+        .partition(|p| request.computed.is_some_and(|(_, run)| run.contains(p)));
+    let ids: Vec<String> = ids.into_iter().collect();
+    let mut parts = vec![];
+    if let Some((values, _)) = request.computed.filter(|_| !held.is_empty()) {
+        parts.push(values.clone().lazy().filter(col("indicator_id").is_in(
+            lit(Series::new("ids".into(), ids.clone())).implode(false),
+            false,
+        )));
+    }
+    if !missing.is_empty() {
+        let eval = evaluate(
+            catalogue,
+            facts,
+            &missing,
+            &Options {
+                drilldown: false,
+                only: ids,
+            },
+        )?;
+        parts.push(eval.values.lazy());
+    }
+    Ok(concat(parts, UnionArgs::default())
+        .map_err(to_eval)?
+        .filter(col("la_code").eq(lit(request.la)))
+        .collect()
+        .map_err(to_eval)?)
+}
+
 /// Drafts the section for `request.la` at `request.date`.
 pub fn context(
     catalogue: &Catalogue,
@@ -681,27 +727,12 @@ pub fn context(
             message: format!("no indicator `{unknown}` in the catalogue"),
         });
     }
-    let eval = evaluate(
-        catalogue,
-        facts,
-        &periods,
-        &Options {
-            drilldown: false,
-            only: ids.into_iter().collect(),
-        },
-    )?;
-    let to_eval = |source| EvalError {
-        id: "(context)".into(),
-        source,
-    };
-    let values = eval
-        .values
-        .lazy()
-        .filter(col("la_code").eq(lit(request.la)))
-        .collect()
-        .map_err(to_eval)?;
+    let values = section_figures(catalogue, facts, request, &periods, ids)?;
     let mut filler = Filler {
-        figures: Figures::new(&values).map_err(to_eval)?,
+        figures: Figures::new(&values).map_err(|source| EvalError {
+            id: "(context)".into(),
+            source,
+        })?,
         request,
         index,
         periods,

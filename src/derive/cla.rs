@@ -15,33 +15,28 @@ use crate::domain::dates::{
     age_on, birthday, collection_year_end, collection_year_start, from_epoch_days, to_epoch_days,
 };
 
-/// Placement types grouped as DfE's placement tables and the framework's context section do.
+/// Placement types grouped as DfE's placement tables and the framework's context section do
+/// (`group` in data/codes/ssda903.yaml's PLACE list: foster, residential, with_parents,
+/// placed_for_adoption, independent; any other code is `other`).
 pub fn placement_group(place: &str) -> &'static str {
-    match place {
-        "U1" | "U2" | "U3" | "U4" | "U5" | "U6" => "foster",
-        "K1" | "K2" | "K3" | "R1" | "R2" | "R5" | "S1" => "residential",
-        "P1" => "with_parents",
-        "A3" | "A4" | "A5" | "A6" => "placed_for_adoption",
-        "H5" | "P2" => "independent",
-        _ => "other",
-    }
+    place_codes().group(place, "group").unwrap_or("other")
 }
 
 /// The groups of the framework's context section ("XX live in residential children's homes,
-/// of whom XX% live out of the authority area"): children's homes (K1, K2), residential
-/// special schools (S1), foster families (U1–U6), with parents (P1), other.
+/// of whom XX% live out of the authority area"): `context` in the PLACE list (children's
+/// homes K1, K2; residential special schools S1; foster families U1–U6; with parents P1), else
+/// `other`.
 pub fn context_group(place: &str) -> &'static str {
-    match place {
-        "K1" | "K2" => "childrens_home",
-        "S1" => "residential_school",
-        "U1" | "U2" | "U3" | "U4" | "U5" | "U6" => "foster",
-        "P1" => "with_parents",
-        _ => "other",
-    }
+    place_codes().group(place, "context").unwrap_or("other")
 }
 
+/// Temporary moves (T0–T4, `kind: temporary` in the PLACE list): not placements.
 fn is_temporary(place: &str) -> bool {
-    matches!(place, "T0" | "T1" | "T2" | "T3" | "T4")
+    place_codes().group(place, "kind") == Some("temporary")
+}
+
+fn place_codes() -> &'static crate::domain::codes::CodeList {
+    crate::domain::codes::CodeLists::ssda903().list("PLACE")
 }
 
 /// 20 miles in metres (OS grid distances).
@@ -66,6 +61,15 @@ const TWENTY_MILES_M: f64 = 32_186.9;
 /// - `short_break`: legal status V3/V4 (an agreed series of short breaks), left out of most
 ///   children-looked-after figures.
 pub fn episodes(facts: &Facts) -> PolarsResult<DataFrame> {
+    let mut df = episode_rows(facts)?;
+    sequence(&df)?.add_to(&mut df)?;
+    locate(facts, &df)?.add_to(&mut df)?;
+    Ok(df)
+}
+
+/// The 903 episodes with the child's header and UASC facts, sorted by child and DECOM (the
+/// order [`sequence`] walks).
+fn episode_rows(facts: &Facts) -> PolarsResult<DataFrame> {
     let header = facts.canonical("header")?.select([
         col("la_code"),
         col("child"),
@@ -86,7 +90,7 @@ pub fn episodes(facts: &Facts) -> PolarsResult<DataFrame> {
             UniqueKeepStrategy::First,
         );
     let keys = [col("la_code"), col("child")];
-    let mut df = facts
+    facts
         .canonical("episodes")?
         .select([
             col("la_code"),
@@ -124,31 +128,39 @@ pub fn episodes(facts: &Facts) -> PolarsResult<DataFrame> {
             ["la_code", "child", "decom"],
             SortMultipleOptions::default(),
         )
-        .collect()?;
-    let n = df.height();
-    let la = df.column("la_code")?.str()?.clone();
-    let child = df.column("child")?.str()?.clone();
-    let decom = df.column("decom")?.date()?.physical().clone();
-    let rne = df.column("rne")?.str()?.clone();
-    let ls = df.column("ls")?.str()?.clone();
-    let place = df.column("place")?.str()?.clone();
-    let rec = df.column("rec")?.str()?.clone();
-    let pl_post = df.column("pl_post")?.str()?.clone();
-    let home_post = df.column("home_post")?.str()?.clone();
-    let urn = df.column("urn")?.str()?.clone();
+        .collect()
+}
 
-    let mut period_seq = Vec::with_capacity(n);
-    let mut period_start = Vec::with_capacity(n);
-    let mut censored = Vec::with_capacity(n);
-    let mut new_placement = Vec::with_capacity(n);
-    let mut placement_seq = Vec::with_capacity(n);
-    let mut placement_start = Vec::with_capacity(n);
-    let mut carer_start = Vec::with_capacity(n);
-    let mut previous_carer_start: Vec<Option<i32>> = Vec::with_capacity(n);
-    let mut short_break = Vec::with_capacity(n);
-    let mut temporary = Vec::with_capacity(n);
-    let mut group = Vec::with_capacity(n);
-    let mut context = Vec::with_capacity(n);
+/// Per episode: its period of care, placement and carer (see [`episodes`]) and its groups.
+#[derive(Default)]
+struct Sequences {
+    period_seq: Vec<u32>,
+    period_start: Vec<i32>,
+    censored: Vec<bool>,
+    new_placement: Vec<bool>,
+    placement_seq: Vec<u32>,
+    placement_start: Vec<i32>,
+    carer_start: Vec<i32>,
+    previous_carer_start: Vec<Option<i32>>,
+    short_break: Vec<bool>,
+    temporary: Vec<bool>,
+    group: Vec<&'static str>,
+    context: Vec<&'static str>,
+}
+
+/// Walks the episodes in order, a child at a time, applying the period, placement and carer
+/// rules of [`episodes`] line by line.
+fn sequence(df: &DataFrame) -> PolarsResult<Sequences> {
+    let la = df.column("la_code")?.str()?;
+    let child = df.column("child")?.str()?;
+    let decom = df.column("decom")?.date()?.physical();
+    let rne = df.column("rne")?.str()?;
+    let ls = df.column("ls")?.str()?;
+    let place = df.column("place")?.str()?;
+    let rec = df.column("rec")?.str()?;
+    let pl_post = df.column("pl_post")?.str()?;
+    let urn = df.column("urn")?.str()?;
+    let mut out = Sequences::default();
     let (mut p_seq, mut pl_seq, mut p_start, mut p_cens, mut pl_start, mut c_start) =
         (0u32, 0u32, 0i32, false, 0i32, 0i32);
     // When the child began living with the carer before the current one, in this period.
@@ -157,7 +169,7 @@ pub fn episodes(facts: &Facts) -> PolarsResult<DataFrame> {
     // temporary placement.
     let mut last_real: Option<(Option<&str>, Option<&str>, Option<&str>)> = None;
     let mut previous_temporary = false;
-    for i in 0..n {
+    for i in 0..df.height() {
         let same_child = i > 0 && la.get(i) == la.get(i - 1) && child.get(i) == child.get(i - 1);
         if !same_child {
             p_seq = 0;
@@ -197,79 +209,106 @@ pub fn episodes(facts: &Facts) -> PolarsResult<DataFrame> {
             last_real = Some(key);
         }
         previous_temporary = temp;
-        period_seq.push(p_seq);
-        period_start.push(p_start);
-        censored.push(p_cens);
-        new_placement.push(starts_placement);
-        placement_seq.push(pl_seq);
-        placement_start.push(pl_start);
-        carer_start.push(c_start);
-        previous_carer_start.push(c_previous);
-        short_break.push(matches!(ls.get(i), Some("V3" | "V4")));
-        temporary.push(temp);
-        group.push(placement_group(pl));
-        context.push(context_group(pl));
+        out.period_seq.push(p_seq);
+        out.period_start.push(p_start);
+        out.censored.push(p_cens);
+        out.new_placement.push(starts_placement);
+        out.placement_seq.push(pl_seq);
+        out.placement_start.push(pl_start);
+        out.carer_start.push(c_start);
+        out.previous_carer_start.push(c_previous);
+        out.short_break.push(matches!(ls.get(i), Some("V3" | "V4")));
+        out.temporary.push(temp);
+        out.group.push(placement_group(pl));
+        out.context.push(context_group(pl));
     }
-    // Placement location and distance from the postcodes (exact where listed, else sectors).
+    Ok(out)
+}
+
+/// A column of days since the epoch as dates.
+fn date_column(name: &str, days: Vec<i32>) -> Column {
+    Int32Chunked::from_vec(name.into(), days)
+        .into_date()
+        .into_column()
+}
+
+impl Sequences {
+    fn add_to(self, df: &mut DataFrame) -> PolarsResult<()> {
+        df.with_column(Column::new("period_of_care_seq".into(), self.period_seq))?;
+        df.with_column(date_column("period_of_care_start", self.period_start))?;
+        df.with_column(Column::new(
+            "period_of_care_start_censored".into(),
+            self.censored,
+        ))?;
+        df.with_column(Column::new("new_placement".into(), self.new_placement))?;
+        df.with_column(Column::new("placement_seq".into(), self.placement_seq))?;
+        df.with_column(date_column("placement_start", self.placement_start))?;
+        df.with_column(date_column("carer_start", self.carer_start))?;
+        df.with_column(
+            Int32Chunked::from_iter_options(
+                "previous_carer_start".into(),
+                self.previous_carer_start.into_iter(),
+            )
+            .into_date()
+            .into_column(),
+        )?;
+        df.with_column(Column::new("short_break".into(), self.short_break))?;
+        df.with_column(Column::new("temporary".into(), self.temporary))?;
+        df.with_column(Column::new("placement_group".into(), self.group))?;
+        df.with_column(Column::new("context_group".into(), self.context))?;
+        Ok(())
+    }
+}
+
+/// Per episode: the LA the placement is in, whether outside the child's LA, and the distance
+/// from home.
+struct Located {
+    placement_la: Vec<Option<String>>,
+    outside: Vec<Option<bool>>,
+    distance: Vec<Option<f64>>,
+}
+
+/// Placement location and distance from the postcodes (exact where listed, else sectors).
+fn locate(facts: &Facts, df: &DataFrame) -> PolarsResult<Located> {
+    let la = df.column("la_code")?.str()?;
+    let pl_post = df.column("pl_post")?.str()?;
+    let home_post = df.column("home_post")?.str()?;
+    let n = df.height();
     let locations = Locations::new(facts.reference)?;
-    let mut placement_la: Vec<Option<String>> = Vec::with_capacity(n);
-    let mut outside: Vec<Option<bool>> = Vec::with_capacity(n);
-    let mut distance: Vec<Option<f64>> = Vec::with_capacity(n);
+    let mut out = Located {
+        placement_la: Vec::with_capacity(n),
+        outside: Vec::with_capacity(n),
+        distance: Vec::with_capacity(n),
+    };
     for i in 0..n {
         let p = pl_post.get(i).and_then(|pc| locations.locate(pc));
         let h = home_post.get(i).and_then(|pc| locations.locate(pc));
         // An unmapped placement postcode (not in the ONS directory) is unknown, not "outside".
         let pla = p.map(|p| p.0.clone().unwrap_or_else(|| "non-English".to_string()));
-        outside.push(pla.as_ref().map(|code| Some(code.as_str()) != la.get(i)));
-        placement_la.push(pla);
-        distance.push(match (p, h) {
+        out.outside
+            .push(pla.as_ref().map(|code| Some(code.as_str()) != la.get(i)));
+        out.placement_la.push(pla);
+        out.distance.push(match (p, h) {
             (Some(p), Some(h)) => Some(((p.1 - h.1).powi(2) + (p.2 - h.2).powi(2)).sqrt()),
             _ => None,
         });
     }
-    let over_20: Vec<Option<bool>> = distance
-        .iter()
-        .map(|d| d.map(|d| d > TWENTY_MILES_M))
-        .collect();
-    df.with_column(Column::new("period_of_care_seq".into(), period_seq))?;
-    df.with_column(
-        Int32Chunked::from_vec("period_of_care_start".into(), period_start)
-            .into_date()
-            .into_column(),
-    )?;
-    df.with_column(Column::new(
-        "period_of_care_start_censored".into(),
-        censored,
-    ))?;
-    df.with_column(Column::new("new_placement".into(), new_placement))?;
-    df.with_column(Column::new("placement_seq".into(), placement_seq))?;
-    df.with_column(
-        Int32Chunked::from_vec("placement_start".into(), placement_start)
-            .into_date()
-            .into_column(),
-    )?;
-    df.with_column(
-        Int32Chunked::from_vec("carer_start".into(), carer_start)
-            .into_date()
-            .into_column(),
-    )?;
-    df.with_column(
-        Int32Chunked::from_iter_options(
-            "previous_carer_start".into(),
-            previous_carer_start.into_iter(),
-        )
-        .into_date()
-        .into_column(),
-    )?;
-    df.with_column(Column::new("short_break".into(), short_break))?;
-    df.with_column(Column::new("temporary".into(), temporary))?;
-    df.with_column(Column::new("placement_group".into(), group))?;
-    df.with_column(Column::new("context_group".into(), context))?;
-    df.with_column(Column::new("placement_la".into(), placement_la))?;
-    df.with_column(Column::new("outside_la".into(), outside))?;
-    df.with_column(Column::new("distance_m".into(), distance))?;
-    df.with_column(Column::new("over_20_miles".into(), over_20))?;
-    Ok(df)
+    Ok(out)
+}
+
+impl Located {
+    fn add_to(self, df: &mut DataFrame) -> PolarsResult<()> {
+        let over_20: Vec<Option<bool>> = self
+            .distance
+            .iter()
+            .map(|d| d.map(|d| d > TWENTY_MILES_M))
+            .collect();
+        df.with_column(Column::new("placement_la".into(), self.placement_la))?;
+        df.with_column(Column::new("outside_la".into(), self.outside))?;
+        df.with_column(Column::new("distance_m".into(), self.distance))?;
+        df.with_column(Column::new("over_20_miles".into(), over_20))?;
+        Ok(())
+    }
 }
 
 /// Periods of care: start, end, reason, whether only short breaks, and the gap to the child's
@@ -507,12 +546,42 @@ pub fn health(facts: &Facts) -> PolarsResult<DataFrame> {
 /// taken over by another LA (their last period ended E3), or — at 17 or 18 — they were still
 /// looked after on their birthday.
 pub fn care_leavers(facts: &Facts) -> PolarsResult<DataFrame> {
+    let mut df = oc3_records(facts)?;
+    let by_child = periods_by_child(&facts.get(FactTable::ClaPeriods)?)?;
+    let la = df.column("la_code")?.str()?.clone();
+    let child = df.column("child")?.str()?.clone();
+    let year = df.column("year")?.i32()?.clone();
+    let dob = df.column("dob")?.date()?.physical().clone();
+    let in_touch = df.column("in_touch")?.str()?.clone();
+    let mut judged = Judged::default();
+    let empty = vec![];
+    for i in 0..df.height() {
+        let history = by_child
+            .get(&(
+                la.get(i).unwrap_or("").to_string(),
+                child.get(i).unwrap_or("").to_string(),
+            ))
+            .unwrap_or(&empty);
+        judged.push(judge_care_leaver(
+            year.get(i),
+            dob.get(i),
+            history,
+            in_touch.get(i),
+        ));
+    }
+    judged.add_to(&mut df)?;
+    df.lazy().with_columns(care_leaver_outcomes()).collect()
+}
+
+/// The LA's OC3 records, one per young person and year, with the header's DOB where the OC3
+/// row lacks one.
+fn oc3_records(facts: &Facts) -> PolarsResult<DataFrame> {
     let header = facts.canonical("header")?.select([
         col("la_code"),
         col("child"),
         col("dob").alias("header_dob"),
     ]);
-    let mut df = facts
+    facts
         .canonical("oc3")?
         .join(
             header,
@@ -530,143 +599,184 @@ pub fn care_leavers(facts: &Facts) -> PolarsResult<DataFrame> {
             col("accom"),
         ])
         .sort(["la_code", "child", "year"], SortMultipleOptions::default())
-        .collect()?;
-    let periods = facts.get(FactTable::ClaPeriods)?;
-    // Each child's periods: (start, end, short breaks only, reason ceased).
-    type PeriodSummary = (i32, Option<i32>, bool, Option<String>);
+        .collect()
+}
+
+/// One period of care as the care-leaver exclusions read it.
+struct PeriodSummary {
+    start: i32,
+    end: Option<i32>,
+    short_breaks_only: bool,
+    reason_ceased: Option<String>,
+}
+
+/// Each child's periods of care, by (LA, child).
+fn periods_by_child(
+    periods: &DataFrame,
+) -> PolarsResult<HashMap<(String, String), Vec<PeriodSummary>>> {
     let mut by_child: HashMap<(String, String), Vec<PeriodSummary>> = HashMap::new();
-    {
-        let (pl, pc) = (
-            periods.column("la_code")?.str()?,
-            periods.column("child")?.str()?,
-        );
-        let (ps, pe) = (
-            periods.column("period_of_care_start")?.date()?.physical(),
-            periods.column("period_of_care_end")?.date()?.physical(),
-        );
-        let sb = periods.column("short_breaks_only")?.bool()?;
-        let rc = periods.column("reason_ceased")?.str()?;
-        for i in 0..periods.height() {
-            if let (Some(l), Some(c), Some(s)) = (pl.get(i), pc.get(i), ps.get(i)) {
-                by_child
-                    .entry((l.to_string(), c.to_string()))
-                    .or_default()
-                    .push((
-                        s,
-                        pe.get(i),
-                        sb.get(i).unwrap_or(false),
-                        rc.get(i).map(str::to_string),
-                    ));
-            }
+    let (pl, pc) = (
+        periods.column("la_code")?.str()?,
+        periods.column("child")?.str()?,
+    );
+    let (ps, pe) = (
+        periods.column("period_of_care_start")?.date()?.physical(),
+        periods.column("period_of_care_end")?.date()?.physical(),
+    );
+    let sb = periods.column("short_breaks_only")?.bool()?;
+    let rc = periods.column("reason_ceased")?.str()?;
+    for i in 0..periods.height() {
+        if let (Some(l), Some(c), Some(s)) = (pl.get(i), pc.get(i), ps.get(i)) {
+            by_child
+                .entry((l.to_string(), c.to_string()))
+                .or_default()
+                .push(PeriodSummary {
+                    start: s,
+                    end: pe.get(i),
+                    short_breaks_only: sb.get(i).unwrap_or(false),
+                    reason_ceased: rc.get(i).map(str::to_string),
+                });
         }
     }
-    let la = df.column("la_code")?.str()?.clone();
-    let child = df.column("child")?.str()?.clone();
-    let year = df.column("year")?.i32()?.clone();
-    let dob = df.column("dob")?.date()?.physical().clone();
-    let in_touch = df.column("in_touch")?.str()?.clone();
-    let (mut bday, mut age, mut looked_after, mut excluded, mut reason) =
-        (vec![], vec![], vec![], vec![], vec![]);
-    for i in 0..df.height() {
-        let (Some(y), Some(d)) = (year.get(i), dob.get(i)) else {
-            bday.push(None);
-            age.push(None);
-            looked_after.push(None);
-            excluded.push(true);
-            reason.push(Some("no date of birth"));
-            continue;
-        };
-        let (ys, ye) = (collection_year_start(y), collection_year_end(y));
-        let found = (17..=21).find_map(|a| {
-            let b = birthday(from_epoch_days(d), a);
-            (b >= ys && b <= ye).then_some((a, to_epoch_days(b)))
-        });
-        let Some((a, b)) = found else {
-            bday.push(None);
-            age.push(None);
-            looked_after.push(None);
-            excluded.push(true);
-            reason.push(Some("no 17th-21st birthday in the year"));
-            continue;
-        };
-        let empty = vec![];
-        let history = by_child
-            .get(&(
-                la.get(i).unwrap_or("").to_string(),
-                child.get(i).unwrap_or("").to_string(),
-            ))
-            .unwrap_or(&empty);
-        let in_care = history
-            .iter()
-            .any(|p| !p.2 && p.0 <= b && p.1.is_none_or(|e| e > b));
-        let only_short_breaks = !history.is_empty() && history.iter().all(|p| p.2);
-        let transferred = history
-            .iter()
-            .filter(|p| p.1.is_some_and(|e| e <= b))
-            .max_by_key(|p| p.1)
-            .is_some_and(|p| p.3.as_deref() == Some("E3"));
-        let why = match in_touch.get(i) {
-            Some("DIED") => Some("died"),
-            Some("RHOM") => Some("returned home for six months or more"),
-            _ if only_short_breaks => Some("only short breaks (V3/V4)"),
-            _ if transferred => Some("care taken over by another LA"),
-            _ if a <= 18 && in_care => Some("still looked after on the birthday"),
-            _ => None,
-        };
-        bday.push(Some(b));
-        age.push(Some(a));
-        looked_after.push(Some(in_care));
-        excluded.push(why.is_some());
-        reason.push(why);
+    Ok(by_child)
+}
+
+/// A care leaver's birthday in the year and DfE's exclusions, judged on it.
+struct Judgement {
+    birthday: Option<i32>,
+    age: Option<i32>,
+    looked_after: Option<bool>,
+    reason: Option<&'static str>,
+}
+
+/// The birthday (17th to 21st) in the OC3 record's collection year, and the first exclusion
+/// that applies on it (see [`care_leavers`]); a record without either is excluded, saying why.
+fn judge_care_leaver(
+    year: Option<i32>,
+    dob: Option<i32>,
+    history: &[PeriodSummary],
+    in_touch: Option<&str>,
+) -> Judgement {
+    let unjudged = |why| Judgement {
+        birthday: None,
+        age: None,
+        looked_after: None,
+        reason: Some(why),
+    };
+    let (Some(y), Some(d)) = (year, dob) else {
+        return unjudged("no date of birth");
+    };
+    let (ys, ye) = (collection_year_start(y), collection_year_end(y));
+    let found = (17..=21).find_map(|a| {
+        let b = birthday(from_epoch_days(d), a);
+        (b >= ys && b <= ye).then_some((a, to_epoch_days(b)))
+    });
+    let Some((a, b)) = found else {
+        return unjudged("no 17th-21st birthday in the year");
+    };
+    let in_care = history
+        .iter()
+        .any(|p| !p.short_breaks_only && p.start <= b && p.end.is_none_or(|e| e > b));
+    let only_short_breaks = !history.is_empty() && history.iter().all(|p| p.short_breaks_only);
+    let transferred = history
+        .iter()
+        .filter(|p| p.end.is_some_and(|e| e <= b))
+        .max_by_key(|p| p.end)
+        .is_some_and(|p| p.reason_ceased.as_deref() == Some("E3"));
+    let reason = match in_touch {
+        Some("DIED") => Some("died"),
+        Some("RHOM") => Some("returned home for six months or more"),
+        _ if only_short_breaks => Some("only short breaks (V3/V4)"),
+        _ if transferred => Some("care taken over by another LA"),
+        _ if a <= 18 && in_care => Some("still looked after on the birthday"),
+        _ => None,
+    };
+    Judgement {
+        birthday: Some(b),
+        age: Some(a),
+        looked_after: Some(in_care),
+        reason,
     }
-    df.with_column(
-        Int32Chunked::from_iter_options("birthday".into(), bday.into_iter())
-            .into_date()
-            .into_column(),
-    )?;
-    df.with_column(Int32Chunked::from_iter_options("age".into(), age.into_iter()).into_column())?;
-    df.with_column(Column::new("looked_after_on_birthday".into(), looked_after))?;
-    df.with_column(Column::new("excluded".into(), excluded))?;
-    df.with_column(Column::new("exclusion_reason".into(), reason))?;
-    df.lazy()
-        .with_columns([
-            when(col("age").lt_eq(lit(18)))
-                .then(lit("17-18"))
-                .otherwise(lit("19-21"))
-                .alias("age_group"),
-            col("activ")
-                .str()
-                .starts_with(lit("F"))
-                .or(col("activ").str().starts_with(lit("P")))
-                .fill_null(lit(false))
-                .alias("eet"),
-            col("activ")
-                .is_in(
-                    lit(Series::new("he".into(), ["F1", "P1"])).implode(false),
-                    false,
-                )
-                .fill_null(lit(false))
-                .alias("higher_education"),
-            col("accom")
-                .str()
-                .ends_with(lit("1"))
-                .fill_null(lit(false))
-                .alias("accom_suitable"),
-            col("accom")
-                .str()
-                .starts_with(lit("G"))
-                .or(col("accom").str().starts_with(lit("H")))
-                .fill_null(lit(false))
-                .alias("abroad_or_deported"),
-            col("in_touch")
-                .is_in(
-                    lit(Series::new("nt".into(), ["NO", "REFU"])).implode(false),
-                    false,
-                )
-                .fill_null(lit(false))
-                .alias("not_in_touch"),
-        ])
-        .collect()
+}
+
+/// The judgements of a table's rows, as its new columns.
+#[derive(Default)]
+struct Judged {
+    birthday: Vec<Option<i32>>,
+    age: Vec<Option<i32>>,
+    looked_after: Vec<Option<bool>>,
+    excluded: Vec<bool>,
+    reason: Vec<Option<&'static str>>,
+}
+
+impl Judged {
+    fn push(&mut self, j: Judgement) {
+        self.birthday.push(j.birthday);
+        self.age.push(j.age);
+        self.looked_after.push(j.looked_after);
+        self.excluded.push(j.reason.is_some());
+        self.reason.push(j.reason);
+    }
+
+    fn add_to(self, df: &mut DataFrame) -> PolarsResult<()> {
+        df.with_column(
+            Int32Chunked::from_iter_options("birthday".into(), self.birthday.into_iter())
+                .into_date()
+                .into_column(),
+        )?;
+        df.with_column(
+            Int32Chunked::from_iter_options("age".into(), self.age.into_iter()).into_column(),
+        )?;
+        df.with_column(Column::new(
+            "looked_after_on_birthday".into(),
+            self.looked_after,
+        ))?;
+        df.with_column(Column::new("excluded".into(), self.excluded))?;
+        df.with_column(Column::new("exclusion_reason".into(), self.reason))?;
+        Ok(())
+    }
+}
+
+/// The OC3 outcomes the care-leaver indicators count: age group, EET, higher education,
+/// suitable accommodation, abroad or deported, not in touch.
+fn care_leaver_outcomes() -> Vec<Expr> {
+    vec![
+        when(col("age").lt_eq(lit(18)))
+            .then(lit("17-18"))
+            .otherwise(lit("19-21"))
+            .alias("age_group"),
+        col("activ")
+            .str()
+            .starts_with(lit("F"))
+            .or(col("activ").str().starts_with(lit("P")))
+            .fill_null(lit(false))
+            .alias("eet"),
+        col("activ")
+            .is_in(
+                lit(Series::new("he".into(), ["F1", "P1"])).implode(false),
+                false,
+            )
+            .fill_null(lit(false))
+            .alias("higher_education"),
+        col("accom")
+            .str()
+            .ends_with(lit("1"))
+            .fill_null(lit(false))
+            .alias("accom_suitable"),
+        col("accom")
+            .str()
+            .starts_with(lit("G"))
+            .or(col("accom").str().starts_with(lit("H")))
+            .fill_null(lit(false))
+            .alias("abroad_or_deported"),
+        col("in_touch")
+            .is_in(
+                lit(Series::new("nt".into(), ["NO", "REFU"])).implode(false),
+                false,
+            )
+            .fill_null(lit(false))
+            .alias("not_in_touch"),
+    ]
 }
 
 /// Adopted children with the adoption scorecard's dates.
@@ -740,12 +850,6 @@ pub fn adoptions(facts: &Facts) -> PolarsResult<DataFrame> {
             .fill_null(lit(false))
             .alias("foster_care"),
     ]);
-    let days = |a: &str, b: &str| {
-        (col(b) - col(a))
-            .dt()
-            .total_days(false)
-            .cast(DataType::Int32)
-    };
     periods
         .join(dates, key.clone(), key, JoinArgs::new(JoinType::Left))
         .join(
@@ -764,25 +868,36 @@ pub fn adoptions(facts: &Facts) -> PolarsResult<DataFrame> {
             .otherwise(col("date_moved_in"))
             .alias("date_moved_in_with_carers"),
         )
-        .with_columns([
-            days("date_entered_care", "date_moved_in").alias("days_a1"),
-            days("date_entered_care", "date_moved_in_with_carers").alias("days_a10"),
-            days("date_court_authority", "date_match").alias("days_a2"),
-            days("date_entered_care", "date_decision").alias("days_entry_to_decision"),
-            days("date_decision", "date_court_authority").alias("days_decision_to_placement_order"),
-            days("date_court_authority", "date_match").alias("days_placement_order_to_match"),
-            days("date_match", "date_moved_in").alias("days_match_to_placed"),
-            days("date_moved_in", "date_adopted").alias("days_placed_to_order"),
-            // DfE's national stage 2 and stage 6 (the adoption process stages table).
-            days("date_decision", "date_match").alias("days_decision_to_match"),
-            days("date_entered_care", "date_adopted").alias("days_entry_to_adoption"),
-        ])
-        .with_column(col("days_a1").lt_eq(lit(426)).alias("a3_within_14_months"))
+        .with_columns(scorecard_days())
         .sort(
             ["la_code", "date_adopted", "child"],
             SortMultipleOptions::default(),
         )
         .collect()
+}
+
+/// The adoption scorecard's intervals in days (A1, A10, A2) and the stages of DfE's adoption
+/// process table, between the dates [`adoptions`] gathers.
+fn scorecard_days() -> Vec<Expr> {
+    let days = |a: &str, b: &str| {
+        (col(b) - col(a))
+            .dt()
+            .total_days(false)
+            .cast(DataType::Int32)
+    };
+    vec![
+        days("date_entered_care", "date_moved_in").alias("days_a1"),
+        days("date_entered_care", "date_moved_in_with_carers").alias("days_a10"),
+        days("date_court_authority", "date_match").alias("days_a2"),
+        days("date_entered_care", "date_decision").alias("days_entry_to_decision"),
+        days("date_decision", "date_court_authority").alias("days_decision_to_placement_order"),
+        days("date_court_authority", "date_match").alias("days_placement_order_to_match"),
+        days("date_match", "date_moved_in").alias("days_match_to_placed"),
+        days("date_moved_in", "date_adopted").alias("days_placed_to_order"),
+        // DfE's national stage 2 and stage 6 (the adoption process stages table).
+        days("date_decision", "date_match").alias("days_decision_to_match"),
+        days("date_entered_care", "date_adopted").alias("days_entry_to_adoption"),
+    ]
 }
 
 /// Social worker episodes (903 from 2023/24): one row per child and worker allocation, so

@@ -5,7 +5,7 @@
 //! data, embedded at build time, so that a year's changes are an edit to a YAML file rather than
 //! a branch in code (the liia-tools approach).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
 use serde::Deserialize;
@@ -17,6 +17,9 @@ struct Entry {
     from: Option<i32>,
     to: Option<i32>,
     canonical: Option<String>,
+    /// Every other key: the groupings a code belongs to (PLACE's `group`, `context`, `kind`).
+    #[serde(flatten)]
+    groups: BTreeMap<String, String>,
 }
 
 /// One code of a list with the collection years it is valid in.
@@ -28,6 +31,8 @@ pub struct Code {
     pub to: Option<i32>,
     /// The value stored after ingest (the code itself unless the list maps it).
     pub canonical: String,
+    /// Grouping name → the group this code is in (see the YAML's header).
+    pub groups: BTreeMap<String, String>,
 }
 
 impl Code {
@@ -86,6 +91,19 @@ impl CodeList {
         self.codes.iter().filter(move |c| c.valid_in(year))
     }
 
+    /// The group a stored (canonical) value is in under a grouping, e.g. `group("U4",
+    /// "group")` is `foster`; `None` for a value not in the list or without that grouping.
+    /// Exact match: fact tables read canonical values, and an unlisted value groups nowhere.
+    pub fn group(&self, value: &str, grouping: &str) -> Option<&str> {
+        self.index
+            .get(value)?
+            .iter()
+            .map(|&i| &self.codes[i])
+            .filter(|c| c.code == value)
+            .find_map(|c| c.groups.get(grouping))
+            .map(String::as_str)
+    }
+
     /// The label of a code (any year), for readable outputs.
     pub fn label(&self, value: &str) -> Option<&str> {
         let found = self.index.get(value)?;
@@ -114,6 +132,7 @@ impl CodeLists {
                         label: e.label,
                         from: e.from,
                         to: e.to,
+                        groups: e.groups,
                     })
                     .collect();
                 let mut index: HashMap<String, Vec<usize>> = HashMap::new();
@@ -173,6 +192,19 @@ pub fn dev_data(relative: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placement_codes_carry_their_groups() {
+        let place = CodeLists::ssda903().list("PLACE");
+        assert_eq!(place.group("U4", "group"), Some("foster"));
+        assert_eq!(place.group("K1", "group"), Some("residential"));
+        assert_eq!(place.group("K1", "context"), Some("childrens_home"));
+        assert_eq!(place.group("K3", "context"), None);
+        assert_eq!(place.group("T2", "kind"), Some("temporary"));
+        assert_eq!(place.group("Z11", "group"), None);
+        // Fact tables hold canonical values: an unlisted spelling groups nowhere.
+        assert_eq!(place.group("u4", "group"), None);
+    }
 
     #[test]
     fn sex_changed_coding_in_2024_25() {

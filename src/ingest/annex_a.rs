@@ -1019,6 +1019,32 @@ pub fn read_local(mapping_path: &Path, report: &mut Report) -> Result<DataFrame,
     DataFrame::new_infer_height(columns).map_err(|e| e.to_string())
 }
 
+/// Several local-data mappings read (see [`read_local`]) into one row per child: later files
+/// fill what earlier ones lack. `None` when no mapping is given.
+pub fn read_locals(
+    mapping_paths: &[std::path::PathBuf],
+    report: &mut Report,
+) -> Result<Option<DataFrame>, String> {
+    let mut combined: Option<DataFrame> = None;
+    for path in mapping_paths {
+        let df = read_local(path, report)?;
+        combined = Some(match combined {
+            None => df,
+            Some(acc) => acc
+                .lazy()
+                .join(
+                    df.lazy(),
+                    [col("child")],
+                    [col("child")],
+                    JoinArgs::new(JoinType::Full).with_coalesce(JoinCoalesce::CoalesceColumns),
+                )
+                .collect()
+                .map_err(|e| format!("{}: {e}", path.display()))?,
+        });
+    }
+    Ok(combined)
+}
+
 fn typed_column(name: &str, kind: Kind, v: &[Value]) -> Column {
     let name: PlSmallStr = name.into();
     match kind {
