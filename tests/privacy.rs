@@ -352,7 +352,7 @@ fn figure<'a>(
         .iter()
         .find(|f| {
             f.indicator_id == id
-                && f.period_type == kind
+                && f.period_type.name() == kind
                 && f.period_end == day(end)
                 && f.breakdown.as_deref() == group
         })

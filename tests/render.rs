@@ -4,6 +4,7 @@
 
 mod common;
 
+use cspi::compare::stats::Trend;
 use cspi::indicators::catalogue::{Catalogue, Polarity, Unit};
 use cspi::ingest::store::Store;
 use cspi::pipeline::{Config, Quiet, analyse, run};
@@ -315,23 +316,23 @@ fn only_the_packs_asked_for_are_built() {
 #[test]
 fn the_scorecard_table_and_the_adoption_scorecard_chart_say_what_they_are_given() {
     assert_eq!(
-        charts::trend_arrow(Some("improving"), Polarity::Low),
+        charts::trend_arrow(Some(Trend::Improving), Polarity::Low),
         "↓ improving"
     );
     assert_eq!(
-        charts::trend_arrow(Some("improving"), Polarity::High),
+        charts::trend_arrow(Some(Trend::Improving), Polarity::High),
         "↑ improving"
     );
     assert_eq!(
-        charts::trend_arrow(Some("worsening"), Polarity::Low),
+        charts::trend_arrow(Some(Trend::Worsening), Polarity::Low),
         "↑ worsening"
     );
     assert_eq!(
-        charts::trend_arrow(Some("worsening"), Polarity::High),
+        charts::trend_arrow(Some(Trend::Worsening), Polarity::High),
         "↓ worsening"
     );
     assert_eq!(
-        charts::trend_arrow(Some("stable"), Polarity::High),
+        charts::trend_arrow(Some(Trend::Stable), Polarity::High),
         "→ steady"
     );
     // No trend yet: DfE's "x" (not available), like every other missing cell.

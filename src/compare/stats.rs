@@ -220,36 +220,87 @@ pub fn quartile(rank: u32, n: u32, polarity: Polarity) -> Option<char> {
     })
 }
 
+/// A RAG rating: the comparison table's `rag` column holds its [`Rag::name`], and the packs
+/// read it back with [`Rag::from_name`], so the words are spelt in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rag {
+    Green,
+    Amber,
+    Red,
+}
+
+impl Rag {
+    pub const ALL: [Rag; 3] = [Rag::Green, Rag::Amber, Rag::Red];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Rag::Green => "green",
+            Rag::Amber => "amber",
+            Rag::Red => "red",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Rag> {
+        Rag::ALL.into_iter().find(|r| r.name() == name)
+    }
+}
+
+/// The direction of a trend: better or worse by the indicator's polarity, or (for a neutral
+/// indicator) up or down; the table's `trend` column holds its [`Trend::name`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trend {
+    Improving,
+    Worsening,
+    Stable,
+    Rising,
+    Falling,
+}
+
+impl Trend {
+    pub const ALL: [Trend; 5] = [
+        Trend::Improving,
+        Trend::Worsening,
+        Trend::Stable,
+        Trend::Rising,
+        Trend::Falling,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Trend::Improving => "improving",
+            Trend::Worsening => "worsening",
+            Trend::Stable => "stable",
+            Trend::Rising => "rising",
+            Trend::Falling => "falling",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Trend> {
+        Trend::ALL.into_iter().find(|t| t.name() == name)
+    }
+}
+
 /// RAG against a comparator by polarity: green when better or equal, amber when worse by less
 /// than `tolerance` (relative, e.g. 0.1 = 10%), red when worse by more; none for neutral.
-pub fn rag(
-    value: f64,
-    comparator: f64,
-    polarity: Polarity,
-    tolerance: f64,
-) -> Option<&'static str> {
+pub fn rag(value: f64, comparator: f64, polarity: Polarity, tolerance: f64) -> Option<Rag> {
     let s = sign(polarity);
     if s == 0.0 || !value.is_finite() || !comparator.is_finite() {
         return None;
     }
     let better_by = s * (value - comparator);
     Some(if better_by >= 0.0 {
-        "green"
+        Rag::Green
     } else if comparator != 0.0 && -better_by <= tolerance * comparator.abs() {
-        "amber"
+        Rag::Amber
     } else {
-        "red"
+        Rag::Red
     })
 }
 
 /// The direction of a series of yearly values (oldest first) judged by polarity: the
 /// least-squares slope over the years, called a change when it moves the value by more than
 /// `threshold` (relative to the mean) over the span. Returns (direction, slope per year).
-pub fn trend(
-    values: &[(i32, f64)],
-    polarity: Polarity,
-    threshold: f64,
-) -> Option<(&'static str, f64)> {
+pub fn trend(values: &[(i32, f64)], polarity: Polarity, threshold: f64) -> Option<(Trend, f64)> {
     if values.len() < 2 {
         return None;
     }
@@ -266,15 +317,15 @@ pub fn trend(
     let moved = slope * span;
     let scale = my.abs().max(f64::EPSILON);
     if moved.abs() <= threshold * scale {
-        return Some(("stable", slope));
+        return Some((Trend::Stable, slope));
     }
     let s = sign(polarity);
     Some((
         match (s, moved > 0.0) {
-            (0.0, true) => "rising",
-            (0.0, false) => "falling",
-            (s, up) if (s > 0.0) == up => "improving",
-            _ => "worsening",
+            (0.0, true) => Trend::Rising,
+            (0.0, false) => Trend::Falling,
+            (s, up) if (s > 0.0) == up => Trend::Improving,
+            _ => Trend::Worsening,
         },
         slope,
     ))
@@ -359,21 +410,27 @@ mod tests {
             .collect();
         assert_eq!(bands, "AAABBCCCDD");
         assert_eq!(quartile(1, 10, Polarity::Neutral), None);
-        assert_eq!(rag(30.0, 25.0, Polarity::High, 0.1), Some("green"));
-        assert_eq!(rag(23.0, 25.0, Polarity::High, 0.1), Some("amber"));
-        assert_eq!(rag(22.0, 25.0, Polarity::High, 0.1), Some("red"));
-        assert_eq!(rag(22.0, 25.0, Polarity::Low, 0.1), Some("green"));
+        assert_eq!(rag(30.0, 25.0, Polarity::High, 0.1), Some(Rag::Green));
+        assert_eq!(rag(23.0, 25.0, Polarity::High, 0.1), Some(Rag::Amber));
+        assert_eq!(rag(22.0, 25.0, Polarity::High, 0.1), Some(Rag::Red));
+        assert_eq!(rag(22.0, 25.0, Polarity::Low, 0.1), Some(Rag::Green));
         assert_eq!(rag(22.0, 25.0, Polarity::Neutral, 0.1), None);
     }
 
     #[test]
     fn trends_are_judged_by_polarity() {
         let up = [(2021, 20.0), (2022, 22.0), (2023, 24.0)];
-        assert_eq!(trend(&up, Polarity::High, 0.05).unwrap().0, "improving");
-        assert_eq!(trend(&up, Polarity::Low, 0.05).unwrap().0, "worsening");
-        assert_eq!(trend(&up, Polarity::Neutral, 0.05).unwrap().0, "rising");
+        assert_eq!(
+            trend(&up, Polarity::High, 0.05).unwrap().0,
+            Trend::Improving
+        );
+        assert_eq!(trend(&up, Polarity::Low, 0.05).unwrap().0, Trend::Worsening);
+        assert_eq!(
+            trend(&up, Polarity::Neutral, 0.05).unwrap().0,
+            Trend::Rising
+        );
         let flat = [(2021, 20.0), (2022, 20.5), (2023, 20.2)];
-        assert_eq!(trend(&flat, Polarity::High, 0.05).unwrap().0, "stable");
+        assert_eq!(trend(&flat, Polarity::High, 0.05).unwrap().0, Trend::Stable);
         assert!((trend(&up, Polarity::High, 0.05).unwrap().1 - 2.0).abs() < 1e-12);
     }
 

@@ -367,7 +367,7 @@ struct Comparison {
     england: Option<f64>,
     rank: Option<u32>,
     rank_of: Option<u32>,
-    rag: Option<&'static str>,
+    rag: Option<stats::Rag>,
     rag_against: Option<&'static str>,
     own_ci: Option<Limits>,
     eng95: Option<Limits>,
@@ -375,7 +375,7 @@ struct Comparison {
     sig_england: Option<String>,
     sig_sn: Option<String>,
     previous: Option<f64>,
-    trend: Option<(&'static str, f64)>,
+    trend: Option<(stats::Trend, f64)>,
     trend_years: usize,
 }
 
@@ -507,7 +507,7 @@ fn rag_against(
     sn_mean: Option<f64>,
     england: Option<f64>,
     tolerance: f64,
-) -> (Option<&'static str>, Option<&'static str>) {
+) -> (Option<stats::Rag>, Option<&'static str>) {
     let polarity = fig.def.polarity;
     match (fig.v, sn_mean, england) {
         (Some(v), Some(c), _) => (
@@ -613,7 +613,7 @@ impl Columns {
         self.f("diff_sn_pct", rel(c.sn_mean));
         self.f("diff_england", diff(c.england));
         self.f("diff_england_pct", rel(c.england));
-        self.s("rag", c.rag.map(String::from));
+        self.s("rag", c.rag.map(|r| r.name().to_string()));
         self.s("rag_against", c.rag_against.map(String::from));
         self.f("la_lower_95", c.own_ci.map(|l| l.lower));
         self.f("la_upper_95", c.own_ci.map(|l| l.upper));
@@ -624,7 +624,7 @@ impl Columns {
         self.s("sig_england", c.sig_england.clone());
         self.s("sig_sn", c.sig_sn.clone());
         self.f("change_previous", v.zip(c.previous).map(|(v, p)| v - p));
-        self.s("trend", c.trend.map(|t| t.0.to_string()));
+        self.s("trend", c.trend.map(|t| t.0.name().to_string()));
         self.f("trend_slope", c.trend.map(|t| t.1));
         self.i("trend_years", Some(c.trend_years as i32));
     }

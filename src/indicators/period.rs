@@ -11,10 +11,13 @@ use crate::domain::dates::{
 };
 
 /// The kinds of reporting window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum PeriodType {
-    /// A DfE collection year, 1 April – 31 March.
+    /// A DfE collection year, 1 April – 31 March (the default: DfE's own figures are yearly).
+    #[default]
     Year,
     /// The 12 months ending on a month end (monthly dashboards).
     #[serde(rename = "rolling_12m")]

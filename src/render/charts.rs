@@ -12,6 +12,7 @@ use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use crate::compare::stats::{Rag, Trend};
 use crate::indicators::catalogue::{Polarity, Unit};
 
 const LA_COLOUR: RGBColor = RGBColor(0x1d, 0x3f, 0x6e);
@@ -843,18 +844,17 @@ pub struct Scorecard {
 
 /// The trend as the scorecard shows it: the arrow is the direction the value moved, the word
 /// says whether that is better (it depends on the indicator's polarity).
-pub fn trend_arrow(trend: Option<&str>, polarity: Polarity) -> String {
+pub fn trend_arrow(trend: Option<Trend>, polarity: Polarity) -> String {
     let (up, down) = ("\u{2191}", "\u{2193}");
     match (trend, polarity) {
-        (Some("improving"), Polarity::Low) | (Some("worsening"), Polarity::High) => {
-            format!("{down} {}", trend.unwrap_or_default())
+        (Some(t @ Trend::Improving), Polarity::Low)
+        | (Some(t @ Trend::Worsening), Polarity::High) => format!("{down} {}", t.name()),
+        (Some(t @ (Trend::Improving | Trend::Worsening | Trend::Rising)), _) => {
+            format!("{up} {}", t.name())
         }
-        (Some("improving"), _) | (Some("worsening"), _) | (Some("rising"), _) => {
-            format!("{up} {}", trend.unwrap_or_default())
-        }
-        (Some("falling"), _) => format!("{down} falling"),
-        (Some("stable"), _) => "\u{2192} steady".into(),
-        _ => "x".into(),
+        (Some(Trend::Falling), _) => format!("{down} falling"),
+        (Some(Trend::Stable), _) => "\u{2192} steady".into(),
+        (None, _) => "x".into(),
     }
 }
 
@@ -908,11 +908,11 @@ pub fn scorecard_svg(c: &Scorecard) -> Result<String, ChartError> {
                 .map_err(e)?;
             }
             let rag = row.rag.as_deref();
-            let (tint, word) = match rag {
-                Some("green") => (Some(RGBColor(0xcf, 0xe8, 0xcf)), "Green"),
-                Some("amber") => (Some(RGBColor(0xff, 0xe3, 0xa3)), "Amber"),
-                Some("red") => (Some(RGBColor(0xf4, 0xc2, 0xc2)), "Red"),
-                Some(symbol) => (None, symbol),
+            let (tint, word) = match rag.map(|r| (Rag::from_name(r), r)) {
+                Some((Some(Rag::Green), _)) => (Some(RGBColor(0xcf, 0xe8, 0xcf)), "Green"),
+                Some((Some(Rag::Amber), _)) => (Some(RGBColor(0xff, 0xe3, 0xa3)), "Amber"),
+                Some((Some(Rag::Red), _)) => (Some(RGBColor(0xf4, 0xc2, 0xc2)), "Red"),
+                Some((None, symbol)) => (None, symbol),
                 None => (None, "x"),
             };
             if let Some(t) = tint {

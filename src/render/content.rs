@@ -8,6 +8,7 @@ use polars::prelude::*;
 
 use super::charts::{self, Canvas, ChartData, NeighbourChart, TrendChart, TrendPoint};
 use super::packs::{Chart, Pack, SectionChart};
+use crate::compare::stats::{Rag, Trend};
 use crate::compare::table::year_before;
 use crate::compare::{Benchmarks, CompareOptions};
 use crate::domain::dates::from_epoch_days;
@@ -41,7 +42,7 @@ pub struct Figure {
     pub indicator_id: String,
     /// The group, for a breakdown row; None for the figure itself.
     pub breakdown: Option<String>,
-    pub period_type: String,
+    pub period_type: PeriodType,
     pub period_end: i32,
     pub period_start: i32,
     pub value: Option<f64>,
@@ -55,8 +56,8 @@ pub struct Figure {
     pub rank: Option<f64>,
     pub rank_of: Option<f64>,
     pub quartile: Option<String>,
-    pub rag: Option<String>,
-    pub trend: Option<String>,
+    pub rag: Option<Rag>,
+    pub trend: Option<Trend>,
     pub sig_england: Option<String>,
     pub sig_sn: Option<String>,
     pub diff_sn: Option<f64>,
@@ -148,7 +149,10 @@ fn comparison_rows(comparison: &DataFrame, filter: Expr) -> PolarsResult<Vec<Fig
         .map(|i| Figure {
             indicator_id: text(&id, i).unwrap_or_default(),
             breakdown: None,
-            period_type: text(&kind, i).unwrap_or_default(),
+            period_type: kind
+                .get(i)
+                .and_then(PeriodType::from_name)
+                .unwrap_or_default(),
             period_end: end.get(i).unwrap_or(0),
             period_start: start.get(i).unwrap_or(0),
             value: value.get(i),
@@ -161,8 +165,8 @@ fn comparison_rows(comparison: &DataFrame, filter: Expr) -> PolarsResult<Vec<Fig
             rank: rank.get(i),
             rank_of: of.get(i),
             quartile: text(&q, i),
-            rag: text(&rag, i),
-            trend: text(&trend, i),
+            rag: rag.get(i).and_then(Rag::from_name),
+            trend: trend.get(i).and_then(Trend::from_name),
             sig_england: text(&sig, i),
             sig_sn: text(&sig_sn, i),
             diff_sn: diff.get(i),
@@ -184,7 +188,7 @@ fn breakdown_rows(input: &PackInput, f: &Figure) -> PolarsResult<Vec<Figure>> {
             col("indicator_id")
                 .eq(lit(f.indicator_id.as_str()))
                 .and(col("la_code").eq(lit(input.la)))
-                .and(col("period_type").eq(lit(f.period_type.as_str())))
+                .and(col("period_type").eq(lit(f.period_type.name())))
                 .and(col("period_end").eq(lit(from_epoch_days(f.period_end))))
                 .and(col("breakdown").is_not_null()),
         )
@@ -341,13 +345,13 @@ pub fn reading(def: &Definition, f: &Figure) -> String {
         }
         _ => "No comparison with similar areas yet",
     };
-    let trend = match f.trend.as_deref() {
-        Some("improving") => " and improving",
-        Some("worsening") => " and getting worse",
-        Some("stable") => " and steady",
-        Some("rising") => " and rising",
-        Some("falling") => " and falling",
-        _ => "",
+    let trend = match f.trend {
+        Some(Trend::Improving) => " and improving",
+        Some(Trend::Worsening) => " and getting worse",
+        Some(Trend::Stable) => " and steady",
+        Some(Trend::Rising) => " and rising",
+        Some(Trend::Falling) => " and falling",
+        None => "",
     };
     format!("{against}{trend}.")
 }
@@ -373,7 +377,7 @@ pub struct PackFigures {
 
 impl PackFigures {
     /// An indicator's figures of one period type (not breakdowns), oldest first.
-    pub fn series(&self, id: &str, kind: &str) -> Vec<&Figure> {
+    pub fn series(&self, id: &str, kind: PeriodType) -> Vec<&Figure> {
         self.all
             .iter()
             .filter(|f| f.indicator_id == id && f.period_type == kind && f.breakdown.is_none())
@@ -536,10 +540,10 @@ fn same_figure_links(
 }
 
 /// A figure's key among the totals: (indicator, period type, period end).
-type TotalKey = (String, String, i32);
+type TotalKey = (String, PeriodType, i32);
 
 fn total_key(f: &Figure) -> TotalKey {
-    (f.indicator_id.clone(), f.period_type.clone(), f.period_end)
+    (f.indicator_id.clone(), f.period_type, f.period_end)
 }
 
 /// Where each total (a figure that is not a breakdown) is, by its key.
@@ -580,17 +584,16 @@ fn three_year_links(
     totals: &std::collections::HashMap<TotalKey, usize>,
 ) -> Vec<crate::compare::disclosure::Link> {
     use crate::compare::disclosure::Link;
-    let year = PeriodType::Year.name();
     let mut links = vec![];
     for (i, f) in all.iter().enumerate() {
         let flow = defs[i].is_some_and(|d| d.in_period.event.is_some());
-        if !flow || f.breakdown.is_some() || f.period_type != PeriodType::ThreeYear.name() {
+        if !flow || f.breakdown.is_some() || f.period_type != PeriodType::ThreeYear {
             continue;
         }
         let mut end = f.period_end;
         let mut years = vec![];
         for _ in 0..3 {
-            if let Some(&y) = totals.get(&(f.indicator_id.clone(), year.to_string(), end)) {
+            if let Some(&y) = totals.get(&(f.indicator_id.clone(), PeriodType::Year, end)) {
                 years.push(y);
             }
             end = year_before(end);
@@ -608,14 +611,14 @@ fn three_year_links(
 /// A shown figure's change on the year before is cleared when that year is hidden (the
 /// difference would give it back).
 fn clear_changes_from_hidden(all: &mut [Figure]) {
-    let hidden: std::collections::HashSet<(String, Option<String>, String, i32)> = all
+    let hidden: std::collections::HashSet<(String, Option<String>, PeriodType, i32)> = all
         .iter()
         .filter(|f| f.suppressed)
         .map(|f| {
             (
                 f.indicator_id.clone(),
                 f.breakdown.clone(),
-                f.period_type.clone(),
+                f.period_type,
                 f.period_end,
             )
         })
@@ -624,7 +627,7 @@ fn clear_changes_from_hidden(all: &mut [Figure]) {
         let before = (
             f.indicator_id.clone(),
             f.breakdown.clone(),
-            f.period_type.clone(),
+            f.period_type,
             year_before(f.period_end),
         );
         if hidden.contains(&before) {
@@ -636,7 +639,7 @@ fn clear_changes_from_hidden(all: &mut [Figure]) {
 
 /// The period a pack shows for an indicator: the latest DfE year (or 3-year window, or
 /// snapshot, as the definition supports).
-pub fn headline_kind(def: &Definition) -> &'static str {
+pub fn headline_kind(def: &Definition) -> PeriodType {
     [
         PeriodType::Year,
         PeriodType::ThreeYear,
@@ -644,7 +647,7 @@ pub fn headline_kind(def: &Definition) -> &'static str {
     ]
     .into_iter()
     .find(|k| def.periods.contains(k))
-    .map_or("year", PeriodType::name)
+    .unwrap_or(PeriodType::Year)
 }
 
 /// The symbol for a published figure an area lacks: DfE's own ("c", "x", "z", "k"; "low" is
@@ -662,7 +665,7 @@ fn published_mark(status: Option<&str>) -> &'static str {
 /// its figure (else empty and labelled "(c)", "(x)"); neighbours without a published value
 /// are labelled with DfE's symbol.
 pub fn neighbour_chart(input: &PackInput, def: &Definition, f: &Figure) -> NeighbourChart {
-    let kind = PeriodType::from_name(&f.period_type).unwrap_or(PeriodType::Year);
+    let kind = f.period_type;
     let bp = input.benchmarks.period_for(&def.id, kind, f.period_end);
     let neighbours = input.options.neighbours_of(input.index, input.la);
     let mut bars: Vec<(String, Option<f64>, bool)> = neighbours
@@ -705,7 +708,7 @@ pub fn funnel_chart(
     f: &Figure,
 ) -> Option<charts::FunnelChart> {
     let centre = f.england?;
-    let kind = PeriodType::from_name(&f.period_type).unwrap_or(PeriodType::Year);
+    let kind = f.period_type;
     let bp = input.benchmarks.period_for(&def.id, kind, f.period_end)?;
     let mut points: Vec<(String, f64, f64, bool)> = input
         .benchmarks
@@ -1046,7 +1049,7 @@ fn adoption_scorecard(
         } else {
             PeriodType::Year
         };
-        let series = figures.series(&def.id, kind.name());
+        let series = figures.series(&def.id, kind);
         let Some(f) = series.last() else { continue };
         let end = from_epoch_days(f.period_end);
         period.get_or_insert_with(|| {
@@ -1173,7 +1176,7 @@ fn section_content(
 /// The period a figure is for.
 fn period_of(f: &Figure) -> Period {
     Period {
-        kind: PeriodType::from_name(&f.period_type).unwrap_or(PeriodType::Year),
+        kind: f.period_type,
         start: from_epoch_days(f.period_start),
         end: from_epoch_days(f.period_end),
     }
@@ -1237,7 +1240,7 @@ fn item_charts(
             Chart::Neighbours => ChartData::Bars(neighbour_chart(input, def, latest)),
             Chart::Trend => ChartData::Trend(trend_chart(def, series)),
             Chart::Rolling => {
-                let months = figures.series(&def.id, PeriodType::Rolling12m.name());
+                let months = figures.series(&def.id, PeriodType::Rolling12m);
                 if months.is_empty() {
                     continue;
                 }
@@ -1273,8 +1276,8 @@ fn scorecard_row(def: &Definition, shown: &Item) -> charts::ScorecardRow {
         rank: shown.rank.clone(),
         quartile: or_symbol(latest.and_then(|f| f.quartile.clone())),
         // RAG spelt out; "c" hidden, "z" for neutral indicators (no RAG), "x" none.
-        rag: Some(match latest.and_then(|f| f.rag.clone()) {
-            Some(r) => r,
+        rag: Some(match latest.and_then(|f| f.rag) {
+            Some(r) => r.name().to_string(),
             None if hidden => "c".into(),
             None if def.polarity == Polarity::Neutral => "z".into(),
             None => "x".into(),
@@ -1282,7 +1285,7 @@ fn scorecard_row(def: &Definition, shown: &Item) -> charts::ScorecardRow {
         trend: if hidden {
             "c".into()
         } else {
-            charts::trend_arrow(latest.and_then(|f| f.trend.as_deref()), def.polarity)
+            charts::trend_arrow(latest.and_then(|f| f.trend), def.polarity)
         },
     }
 }

@@ -113,7 +113,7 @@ fn measure(out: &mut String, item: &Item) {
          <tr><td>{sn}</td><td>{en}</td><td>{rank}</td></tr></table>",
         id = escape(&item.id),
         t = escape(&item.title),
-        rag = latest.rag.as_deref().unwrap_or("none"),
+        rag = latest.rag.map_or("none", |r| r.name()),
         v = escape(&item.value),
         unit = escape(&item.unit),
         p = escape(&item.period),

@@ -14,6 +14,7 @@ use rust_xlsxwriter::{
 use super::RenderError;
 use super::content::{Figure, PackFigures};
 use super::packs::{Pack, Section};
+use crate::compare::stats::Rag;
 use crate::indicators::catalogue::{Catalogue, Definition, Unit};
 
 /// The comparison columns shown, with their headings.
@@ -80,7 +81,7 @@ fn cell(def: &Definition, f: &Figure, name: &str) -> Cell {
     match name {
         "short_title" => Cell::Text(def.short_title.clone()),
         "indicator_id" => Cell::Text(def.id.clone()),
-        "period_type" => Cell::Text(f.period_type.clone()),
+        "period_type" => Cell::Text(f.period_type.name().to_string()),
         "period_start" => Cell::Date(f.period_start),
         "period_end" => Cell::Date(f.period_end),
         "numerator" => count(f.numerator),
@@ -106,7 +107,7 @@ fn cell(def: &Definition, f: &Figure, name: &str) -> Cell {
             }
         }
         "quartile" => text(&f.quartile),
-        "rag" => text(&f.rag),
+        "rag" => text(&f.rag.map(|r| r.name().to_string())),
         "sig_england" => text(&f.sig_england),
         "sig_sn" => text(&f.sig_sn),
         "change_previous" => match f.change_previous {
@@ -114,7 +115,7 @@ fn cell(def: &Definition, f: &Figure, name: &str) -> Cell {
             None if f.suppressed || f.change_hidden => Cell::Symbol("c"),
             None => Cell::Empty,
         },
-        "trend" => text(&f.trend),
+        "trend" => text(&f.trend.map(|t| t.name().to_string())),
         "benchmark_period" => f.benchmark_period.clone().map_or(Cell::Empty, Cell::Text),
         _ => Cell::Empty,
     }
@@ -154,15 +155,15 @@ impl Formats {
             symbol: Format::new().set_align(rust_xlsxwriter::FormatAlign::Right),
             rag: [
                 (
-                    "green",
+                    Rag::Green.name(),
                     Format::new().set_background_color(Color::RGB(0xC6EFCE)),
                 ),
                 (
-                    "amber",
+                    Rag::Amber.name(),
                     Format::new().set_background_color(Color::RGB(0xFFEB9C)),
                 ),
                 (
-                    "red",
+                    Rag::Red.name(),
                     Format::new().set_background_color(Color::RGB(0xFFC7CE)),
                 ),
             ],
