@@ -438,102 +438,30 @@ pub fn read_sheet(
             let headers = r.texts();
             recognise(&headers).map(|(s, m)| (i, headers, s, m))
         })?;
-    let table = spec.table();
-    let where_ = |row: usize| location(sheet, row);
-    let header_row = rows[header_at].index;
-    for col in &spec.columns {
-        if !mapping
-            .iter()
-            .flatten()
-            .any(|&c| spec.columns[c].name == col.name)
-        {
-            report.push(Issue {
-                file: file.clone(),
-                location: where_(header_row),
-                table: table.clone(),
-                child: None,
-                field: col.name.clone(),
-                value: None,
-                rule: "missing_column",
-                severity: Severity::Warning,
-                message: format!("no column «{}»: left empty", col.header),
-            });
-        }
-    }
-    // Broken rows above the header: reported, nothing else to do with them.
-    for row in &rows[..header_at] {
-        if let Some(broken) = row.broken {
-            report.push(broken_issue(file, &table, broken, "", None));
-        }
-    }
-    let mut values: Vec<Vec<Value>> = vec![vec![]; spec.columns.len()];
     let child_col = spec
         .columns
         .iter()
         .position(|c| c.name == "child" || c.name == "adopter");
     let child_pos = child_col.and_then(|ci| mapping.iter().position(|m| *m == Some(ci)));
-    let mut read = 0;
-    for row in &rows[header_at + 1..] {
-        if row.is_blank() {
-            continue;
-        }
-        read += 1;
-        let child = child_pos
-            .map(|pos| text_of(row.get(pos)))
-            .filter(|t| !t.is_empty());
+    let list = ListSheet {
+        file,
+        sheet,
+        spec,
+        table: spec.table(),
+        headers,
+        mapping,
+        child_col,
+        child_pos,
+    };
+    list.report_missing_columns(rows[header_at].index, report);
+    // Broken rows above the header: reported, nothing else to do with them.
+    for row in &rows[..header_at] {
         if let Some(broken) = row.broken {
-            let at = broken.field();
-            let field = mapping
-                .get(at)
-                .copied()
-                .flatten()
-                .map(|ci| spec.columns[ci].name.clone())
-                .or_else(|| headers.get(at).cloned())
-                .unwrap_or_else(|| format!("column {}", at + 1));
-            report.push(broken_issue(file, &table, broken, &field, child));
-            report.count(&table).rejected += 1;
-            continue;
-        }
-        let mut typed = vec![Value::Null; spec.columns.len()];
-        for (pos, m) in mapping.iter().enumerate() {
-            let Some(ci) = m else { continue };
-            let cell = row.get(pos);
-            let col = &spec.columns[*ci];
-            match read_cell(cell, col.kind) {
-                Ok(v) => typed[*ci] = v,
-                Err(why) => report.push(Issue {
-                    file: file.clone(),
-                    location: where_(row.index),
-                    table: table.clone(),
-                    child: child.clone(),
-                    field: col.name.clone(),
-                    value: Some(text_of(cell)),
-                    rule: "value",
-                    severity: Severity::Warning,
-                    message: format!("{why}: left empty"),
-                }),
-            }
-        }
-        if child.is_none() {
-            report.push(Issue {
-                file: file.clone(),
-                location: where_(row.index),
-                table: table.clone(),
-                child: None,
-                field: spec.columns[child_col.unwrap_or(0)].name.clone(),
-                value: None,
-                rule: "required",
-                severity: Severity::Error,
-                message: "no identifier: row rejected".into(),
-            });
-            report.count(&table).rejected += 1;
-            continue;
-        }
-        for (ci, v) in typed.into_iter().enumerate() {
-            values[ci].push(v);
+            report.push(broken_issue(file, &list.table, broken, "", None));
         }
     }
-    let counts = report.count(&table);
+    let (values, read) = list.read_rows(&rows[header_at + 1..], report);
+    let counts = report.count(&list.table);
     counts.read += read;
     let kept = values.first().map_or(0, Vec::len) as u64;
     counts.kept += kept;
@@ -546,6 +474,124 @@ pub fn read_sheet(
     DataFrame::new_infer_height(columns)
         .ok()
         .map(|df| (spec.list, df))
+}
+
+/// A sheet matched to its list: where each list column is, for typing the rows.
+struct ListSheet<'a> {
+    file: &'a Arc<str>,
+    sheet: &'a str,
+    spec: &'static ListSpec,
+    table: String,
+    headers: Vec<String>,
+    /// Per sheet column, the list column it holds.
+    mapping: Vec<Option<usize>>,
+    /// The list column that identifies a row (child or adopter), and the sheet column it is in.
+    child_col: Option<usize>,
+    child_pos: Option<usize>,
+}
+
+impl ListSheet<'_> {
+    /// Warns of each list column the sheet lacks (its values are left empty).
+    fn report_missing_columns(&self, header_row: usize, report: &mut Report) {
+        let spec = self.spec;
+        for col in &spec.columns {
+            if !self
+                .mapping
+                .iter()
+                .flatten()
+                .any(|&c| spec.columns[c].name == col.name)
+            {
+                report.push(Issue {
+                    file: self.file.clone(),
+                    location: location(self.sheet, header_row),
+                    table: self.table.clone(),
+                    child: None,
+                    field: col.name.clone(),
+                    value: None,
+                    rule: "missing_column",
+                    severity: Severity::Warning,
+                    message: format!("no column «{}»: left empty", col.header),
+                });
+            }
+        }
+    }
+
+    /// The rows below the header typed, by list column (blank rows skipped; a broken row or
+    /// one without an identifier rejected), and the number of rows read.
+    fn read_rows(&self, rows: &[Row], report: &mut Report) -> (Vec<Vec<Value>>, u64) {
+        let mut values: Vec<Vec<Value>> = vec![vec![]; self.spec.columns.len()];
+        let mut read = 0;
+        for row in rows {
+            if row.is_blank() {
+                continue;
+            }
+            read += 1;
+            let child = self
+                .child_pos
+                .map(|pos| text_of(row.get(pos)))
+                .filter(|t| !t.is_empty());
+            if let Some(broken) = row.broken {
+                let at = broken.field();
+                let field = self
+                    .mapping
+                    .get(at)
+                    .copied()
+                    .flatten()
+                    .map(|ci| self.spec.columns[ci].name.clone())
+                    .or_else(|| self.headers.get(at).cloned())
+                    .unwrap_or_else(|| format!("column {}", at + 1));
+                report.push(broken_issue(self.file, &self.table, broken, &field, child));
+                report.count(&self.table).rejected += 1;
+                continue;
+            }
+            let typed = self.type_row(row, &child, report);
+            if child.is_none() {
+                report.push(Issue {
+                    file: self.file.clone(),
+                    location: location(self.sheet, row.index),
+                    table: self.table.clone(),
+                    child: None,
+                    field: self.spec.columns[self.child_col.unwrap_or(0)].name.clone(),
+                    value: None,
+                    rule: "required",
+                    severity: Severity::Error,
+                    message: "no identifier: row rejected".into(),
+                });
+                report.count(&self.table).rejected += 1;
+                continue;
+            }
+            for (ci, v) in typed.into_iter().enumerate() {
+                values[ci].push(v);
+            }
+        }
+        (values, read)
+    }
+
+    /// A row's cells typed by list column; a value that cannot be read is reported and left
+    /// empty.
+    fn type_row(&self, row: &Row, child: &Option<String>, report: &mut Report) -> Vec<Value> {
+        let mut typed = vec![Value::Null; self.spec.columns.len()];
+        for (pos, m) in self.mapping.iter().enumerate() {
+            let Some(ci) = m else { continue };
+            let cell = row.get(pos);
+            let col = &self.spec.columns[*ci];
+            match read_cell(cell, col.kind) {
+                Ok(v) => typed[*ci] = v,
+                Err(why) => report.push(Issue {
+                    file: self.file.clone(),
+                    location: location(self.sheet, row.index),
+                    table: self.table.clone(),
+                    child: child.clone(),
+                    field: col.name.clone(),
+                    value: Some(text_of(cell)),
+                    rule: "value",
+                    severity: Severity::Warning,
+                    message: format!("{why}: left empty"),
+                }),
+            }
+        }
+        typed
+    }
 }
 
 /// The report line for a CSV row that could not be split (rejected).

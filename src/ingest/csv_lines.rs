@@ -146,9 +146,147 @@ impl Records<'_> {
     }
 }
 
+/// The record being split: where the scan is, the fields so far and the quote open, if any.
+struct Scan {
+    /// The byte being looked at.
+    i: usize,
+    /// Start of the run of ordinary bytes not yet copied into `field`.
+    run: usize,
+    fields: Vec<String>,
+    field: String,
+    quote: Option<OpenQuote>,
+    /// A quote that closed after a line break: text after it (before the delimiter) means
+    /// the quoting was broken.
+    closed_after_break: Option<OpenQuote>,
+}
+
+impl Scan {
+    /// Copies the run of ordinary bytes before `i` into the field.
+    #[inline(always)]
+    fn take_run(&mut self, text: &str) {
+        self.field.push_str(&text[self.run..self.i]);
+    }
+}
+
+/// A record that could not be split, with the fields completed before it broke.
+fn broken_record(line: u64, fields: Vec<String>, broken: Broken) -> Record {
+    Record {
+        line,
+        fields,
+        broken: Some(broken),
+    }
+}
+
+/// The record of a quote that never closed properly.
+fn unterminated(line: u64, fields: Vec<String>, q: &OpenQuote) -> Record {
+    broken_record(
+        line,
+        fields,
+        Broken::UnterminatedQuote {
+            line: q.line,
+            field: q.field,
+        },
+    )
+}
+
+impl Records<'_> {
+    /// The record is longer than [`MAX_RECORD_BYTES`]: it is given up, and splitting resumes
+    /// after the open quote's line if a quote is open, else on the next line.
+    #[cold]
+    fn too_long(&mut self, mut s: Scan, start_line: u64) -> Record {
+        let field_no = s.fields.len();
+        match s.quote.take() {
+            Some(q) => {
+                match q.resume {
+                    Some((at, line)) => (self.pos, self.line) = (at, line),
+                    None => {
+                        self.line = q.line;
+                        self.skip_line(s.i);
+                    }
+                }
+                unterminated(start_line, s.fields, &q)
+            }
+            None => {
+                self.skip_line(s.i);
+                broken_record(
+                    start_line,
+                    s.fields,
+                    Broken::TooLong {
+                        line: start_line,
+                        field: field_no,
+                    },
+                )
+            }
+        }
+    }
+
+    /// The text ended inside the record: its last field, or a quote never closed (splitting
+    /// resumes after the quote's first line break, if it had one).
+    #[cold]
+    fn end_of_text(&mut self, mut s: Scan, start_line: u64) -> Record {
+        let end = self.text.len();
+        if let Some(q) = s.quote {
+            match q.resume {
+                Some((at, line)) => (self.pos, self.line) = (at, line),
+                None => self.pos = end,
+            }
+            return unterminated(start_line, s.fields, &q);
+        }
+        s.take_run(self.text);
+        s.fields.push(s.field);
+        self.pos = end;
+        Record {
+            line: start_line,
+            fields: s.fields,
+            broken: None,
+        }
+    }
+
+    /// One byte inside a quoted field: a doubled quote is a quote, a single one ends the
+    /// quoting, and a line break is kept as `\n` (the first one is where splitting resumes if
+    /// the quote turns out broken).
+    #[inline(always)]
+    fn quoted_byte(&mut self, s: &mut Scan, c: u8) {
+        let b = self.text.as_bytes();
+        match c {
+            b'"' if b.get(s.i + 1) == Some(&b'"') => {
+                s.take_run(self.text);
+                s.field.push('"');
+                s.i += 2;
+                s.run = s.i;
+            }
+            b'"' => {
+                s.take_run(self.text);
+                s.i += 1;
+                s.run = s.i;
+                if let Some(q) = s.quote.take()
+                    && q.resume.is_some()
+                {
+                    s.closed_after_break = Some(q);
+                }
+            }
+            b'\n' | b'\r' => {
+                s.take_run(self.text);
+                s.field.push('\n');
+                s.i = self.after_break(s.i);
+                s.run = s.i;
+                self.line += 1;
+                if let Some(q) = &mut s.quote
+                    && q.resume.is_none()
+                {
+                    q.resume = Some((s.i, self.line));
+                }
+            }
+            _ => s.i += 1,
+        }
+    }
+}
+
 impl Iterator for Records<'_> {
     type Item = Record;
 
+    /// The next record. The byte loop is hand-written for speed (a run of ordinary bytes is
+    /// copied at once); the quoted bytes and the exits out of the loop are the helpers above.
     fn next(&mut self) -> Option<Record> {
         let b = self.text.as_bytes();
         if self.pos >= b.len() {
@@ -156,153 +294,64 @@ impl Iterator for Records<'_> {
         }
         let start = self.pos;
         let start_line = self.line;
-        let mut fields: Vec<String> = vec![];
-        let mut field = String::new();
-        let mut quote: Option<OpenQuote> = None;
-        // A quote that closed after a line break: text after it (before the delimiter) means
-        // the quoting was broken.
-        let mut closed_after_break: Option<OpenQuote> = None;
-        let mut i = self.pos;
-        // Start of the run of ordinary bytes not yet copied into `field`.
-        let mut run = i;
-        let broken = |fields: Vec<String>, broken: Broken| Record {
-            line: start_line,
-            fields,
-            broken: Some(broken),
+        let mut s = Scan {
+            i: self.pos,
+            run: self.pos,
+            fields: vec![],
+            field: String::new(),
+            quote: None,
+            closed_after_break: None,
         };
         loop {
-            if i - start > MAX_RECORD_BYTES {
-                // Resume after the quote's line if a quote is open, else on the next line.
-                let field_no = fields.len();
-                return Some(match quote.take() {
-                    Some(q) => {
-                        match q.resume {
-                            Some((at, line)) => (self.pos, self.line) = (at, line),
-                            None => {
-                                self.line = q.line;
-                                self.skip_line(i);
-                            }
-                        }
-                        broken(
-                            fields,
-                            Broken::UnterminatedQuote {
-                                line: q.line,
-                                field: q.field,
-                            },
-                        )
-                    }
-                    None => {
-                        self.skip_line(i);
-                        broken(
-                            fields,
-                            Broken::TooLong {
-                                line: start_line,
-                                field: field_no,
-                            },
-                        )
-                    }
-                });
+            if s.i - start > MAX_RECORD_BYTES {
+                return Some(self.too_long(s, start_line));
             }
-            let Some(&c) = b.get(i) else {
-                // End of the text.
-                if let Some(q) = quote {
-                    match q.resume {
-                        Some((at, line)) => (self.pos, self.line) = (at, line),
-                        None => self.pos = b.len(),
-                    }
-                    return Some(broken(
-                        fields,
-                        Broken::UnterminatedQuote {
-                            line: q.line,
-                            field: q.field,
-                        },
-                    ));
-                }
-                field.push_str(&self.text[run..i]);
-                fields.push(field);
-                self.pos = b.len();
-                return Some(Record {
-                    line: start_line,
-                    fields,
-                    broken: None,
-                });
+            let Some(&c) = b.get(s.i) else {
+                return Some(self.end_of_text(s, start_line));
             };
-            if let Some(q) = &mut quote {
-                match c {
-                    b'"' if b.get(i + 1) == Some(&b'"') => {
-                        field.push_str(&self.text[run..i]);
-                        field.push('"');
-                        i += 2;
-                        run = i;
-                    }
-                    b'"' => {
-                        field.push_str(&self.text[run..i]);
-                        i += 1;
-                        run = i;
-                        let q = quote.take().expect("quote is open");
-                        if q.resume.is_some() {
-                            closed_after_break = Some(q);
-                        }
-                    }
-                    b'\n' | b'\r' => {
-                        field.push_str(&self.text[run..i]);
-                        field.push('\n');
-                        i = self.after_break(i);
-                        run = i;
-                        self.line += 1;
-                        if q.resume.is_none() {
-                            q.resume = Some((i, self.line));
-                        }
-                    }
-                    _ => i += 1,
-                }
+            if s.quote.is_some() {
+                self.quoted_byte(&mut s, c);
                 continue;
             }
             match c {
-                b'"' if field.trim().is_empty() && self.text[run..i].trim().is_empty() => {
-                    field.clear();
-                    i += 1;
-                    run = i;
-                    quote = Some(OpenQuote {
+                b'"' if s.field.trim().is_empty() && self.text[s.run..s.i].trim().is_empty() => {
+                    s.field.clear();
+                    s.i += 1;
+                    s.run = s.i;
+                    s.quote = Some(OpenQuote {
                         line: self.line,
-                        field: fields.len(),
+                        field: s.fields.len(),
                         resume: None,
                     });
                 }
                 b',' => {
-                    field.push_str(&self.text[run..i]);
-                    fields.push(std::mem::take(&mut field));
-                    closed_after_break = None;
-                    i += 1;
-                    run = i;
+                    s.take_run(self.text);
+                    s.fields.push(std::mem::take(&mut s.field));
+                    s.closed_after_break = None;
+                    s.i += 1;
+                    s.run = s.i;
                 }
                 b'\n' | b'\r' => {
-                    field.push_str(&self.text[run..i]);
-                    fields.push(field);
-                    self.pos = self.after_break(i);
+                    s.take_run(self.text);
+                    s.fields.push(s.field);
+                    self.pos = self.after_break(s.i);
                     self.line += 1;
                     return Some(Record {
                         line: start_line,
-                        fields,
+                        fields: s.fields,
                         broken: None,
                     });
                 }
-                b' ' | b'\t' => i += 1,
+                b' ' | b'\t' => s.i += 1,
                 _ => {
-                    if let Some(q) = closed_after_break.take() {
+                    if let Some(q) = s.closed_after_break.take() {
                         // `"…\n…"x`: the quote that "closed" was the next field's opening
                         // quote, so the one before it never closed.
                         let (at, line) = q.resume.expect("closed after a line break");
                         (self.pos, self.line) = (at, line);
-                        return Some(broken(
-                            fields,
-                            Broken::UnterminatedQuote {
-                                line: q.line,
-                                field: q.field,
-                            },
-                        ));
+                        return Some(unterminated(start_line, s.fields, &q));
                     }
-                    i += 1;
+                    s.i += 1;
                 }
             }
         }

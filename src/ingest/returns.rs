@@ -7,7 +7,7 @@
 //! from the CIN census header, or — for a 903 file with nothing else to go on — from the latest
 //! date in the file (noted in the report).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -553,8 +553,6 @@ fn excerpt(text: &str) -> String {
 /// Reads one file into canonical tables (not yet cross-checked).
 fn read_file(file: &InputFile, label: Arc<str>) -> FileTables {
     let collection = file.format.collection();
-    let spec = collection.spec();
-    let lists = collection.codes();
     let mut report = Report::default();
     let mut out = FileTables {
         la_code: None,
@@ -565,139 +563,7 @@ fn read_file(file: &InputFile, label: Arc<str>) -> FileTables {
         report: Report::default(),
         held: false,
     };
-    let result: Result<(), Box<Issue>> = (|| {
-        let claimed = file
-            .la_code
-            .as_deref()
-            .map(|raw| claimed_la(file, raw, &label))
-            .transpose()?;
-        match file.format {
-            FileFormat::Ssda903Csv => {
-                let bytes = fs::read(&file.path)
-                    .map_err(|e| file_error(&label, "file", format!("cannot read: {e}")))?;
-                let year = match out.year {
-                    Some(y) => y,
-                    None => {
-                        let y = year_from_latest_date(&bytes)
-                            .ok_or_else(|| file_error(&label, "collection_year", "the collection year cannot be told: put the file under <la_code>/<year>/ or use --year".into()))?;
-                        report.push(Issue {
-                            severity: Severity::Note,
-                            ..file_error(
-                                &label,
-                                "collection_year",
-                                format!(
-                                    "collection year {y} inferred from the latest date in the file"
-                                ),
-                            )
-                        });
-                        y
-                    }
-                };
-                let year = plausible_year(year, &label)?;
-                let la = claimed.ok_or_else(|| {
-                    file_error(
-                        &label,
-                        "la_code",
-                        "the LA cannot be told: put the file under <la_code>/<year>/ or use --la"
-                            .into(),
-                    )
-                })?;
-                out.year = Some(year);
-                out.la_code = Some(la);
-                let csv = ssda903_csv::read(&bytes, spec, lists, year, &label);
-                report.extend(csv.issues);
-                if let Some(builder) = csv.builder {
-                    out.tables =
-                        finish_builders(vec![builder], la.as_str(), year, &label, &mut report)
-                            .map_err(|e| file_error(&label, "internal", e.to_string()))?;
-                }
-            }
-            FileFormat::Ssda903Xml | FileFormat::CinXml => {
-                let layout = match collection {
-                    Collection::Ssda903 => &layouts().0,
-                    Collection::Cin => &layouts().1,
-                };
-                let mut year = out.year;
-                if year.is_none() && collection == Collection::Ssda903 {
-                    let bytes = fs::read(&file.path)
-                        .map_err(|e| file_error(&label, "file", format!("cannot read: {e}")))?;
-                    year = year_from_latest_date(&bytes)
-                        .map(|y| plausible_year(y, &label))
-                        .transpose()?;
-                }
-                let read = xml::read_path(&file.path, spec, layout, lists, label.clone(), year)
-                    .map_err(|e| file_error(&label, "file", format!("cannot read: {e}")))?;
-                report.extend(read.issues);
-                let year = year
-                    .or_else(|| {
-                        read.file_values
-                            .get("collection_year")
-                            .and_then(|y| y.trim().parse().ok())
-                    })
-                    .ok_or_else(|| {
-                        file_error(
-                            &label,
-                            "collection_year",
-                            "the collection year cannot be told: use --year".into(),
-                        )
-                    })?;
-                let year = plausible_year(year, &label)?;
-                if let Some(header_year) = read
-                    .file_values
-                    .get("collection_year")
-                    .and_then(|y| y.trim().parse::<i32>().ok())
-                    && header_year != year
-                {
-                    report.push(Issue {
-                        severity: Severity::Warning,
-                        ..file_error(&label, "collection_year", format!("the file header says collection year {header_year} but the return is being read as {year}"))
-                    });
-                }
-                let lea = read
-                    .file_values
-                    .get("la_code")
-                    .map(|s| s.trim())
-                    .filter(|s| !s.is_empty());
-                let la = match (claimed, lea) {
-                    (Some(la), Some(lea)) => {
-                        if la.as_str() != lea {
-                            let source = if la_and_year_from_path(&file.path).0.as_deref()
-                                == Some(la.as_str())
-                            {
-                                format!("from the folder {la}/")
-                            } else {
-                                "from --la".to_string()
-                            };
-                            report.push(Issue {
-                                severity: Severity::Warning,
-                                field: "LEA".into(),
-                                value: Some(excerpt(lea)),
-                                ..file_error(&label, "la_code", format!("the file's LEA is {} but the return is being read as LA {la} ({source}); check which LA the file belongs to", quoted(lea)))
-                            });
-                        }
-                        la
-                    }
-                    (Some(la), None) => la,
-                    (None, Some(lea)) => LaCode::parse(lea).map_err(|e| Issue {
-                        field: "LEA".into(),
-                        value: Some(excerpt(lea)),
-                        ..file_error(&label, "la_code", format!("the file's LEA is not valid: {e}; the file was not saved: put it under <la_code>/<year>/ or use --la"))
-                    })?,
-                    (None, None) => return Err(Box::new(file_error(&label, "la_code", "the LA cannot be told: put the file under <la_code>/<year>/ or use --la".into()))),
-                };
-                out.year = Some(year);
-                out.la_code = Some(la);
-                out.file_values = read
-                    .file_values
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
-                out.tables = finish_builders(read.builders, la.as_str(), year, &label, &mut report)
-                    .map_err(|e| file_error(&label, "internal", e.to_string()))?;
-            }
-        }
-        Ok(())
-    })();
+    let result = read_file_into(file, &label, &mut out, &mut report);
     if let Err(issue) = result {
         // Nothing of a file with a file-level error is saved: it has no LA-year to go to.
         out.la_code = None;
@@ -706,6 +572,198 @@ fn read_file(file: &InputFile, label: Arc<str>) -> FileTables {
     }
     out.report = report;
     out
+}
+
+/// Reads a file of any format into `out`, its problems into `report`; a file-level error
+/// stops it.
+fn read_file_into(
+    file: &InputFile,
+    label: &Arc<str>,
+    out: &mut FileTables,
+    report: &mut Report,
+) -> Result<(), Box<Issue>> {
+    let claimed = file
+        .la_code
+        .as_deref()
+        .map(|raw| claimed_la(file, raw, label))
+        .transpose()?;
+    match file.format {
+        FileFormat::Ssda903Csv => read_903_csv(file, label, claimed, out, report),
+        FileFormat::Ssda903Xml | FileFormat::CinXml => {
+            read_xml_return(file, label, claimed, out, report)
+        }
+    }
+}
+
+/// A 903 CSV table: its year (given, or from its latest date) and LA (given) must be known
+/// before it is read, as the file does not hold them.
+fn read_903_csv(
+    file: &InputFile,
+    label: &Arc<str>,
+    claimed: Option<LaCode>,
+    out: &mut FileTables,
+    report: &mut Report,
+) -> Result<(), Box<Issue>> {
+    let collection = out.collection;
+    let bytes =
+        fs::read(&file.path).map_err(|e| file_error(label, "file", format!("cannot read: {e}")))?;
+    let year = match out.year {
+        Some(y) => y,
+        None => {
+            let y = year_from_latest_date(&bytes)
+                .ok_or_else(|| file_error(label, "collection_year", "the collection year cannot be told: put the file under <la_code>/<year>/ or use --year".into()))?;
+            report.push(Issue {
+                severity: Severity::Note,
+                ..file_error(
+                    label,
+                    "collection_year",
+                    format!("collection year {y} inferred from the latest date in the file"),
+                )
+            });
+            y
+        }
+    };
+    let year = plausible_year(year, label)?;
+    let la = claimed.ok_or_else(|| {
+        file_error(
+            label,
+            "la_code",
+            "the LA cannot be told: put the file under <la_code>/<year>/ or use --la".into(),
+        )
+    })?;
+    out.year = Some(year);
+    out.la_code = Some(la);
+    let csv = ssda903_csv::read(&bytes, collection.spec(), collection.codes(), year, label);
+    report.extend(csv.issues);
+    if let Some(builder) = csv.builder {
+        out.tables = finish_builders(vec![builder], la.as_str(), year, label, report)
+            .map_err(|e| file_error(label, "internal", e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// A 903 or CIN XML return: streamed, then its year and LA settled between what was given
+/// and what its header says.
+fn read_xml_return(
+    file: &InputFile,
+    label: &Arc<str>,
+    claimed: Option<LaCode>,
+    out: &mut FileTables,
+    report: &mut Report,
+) -> Result<(), Box<Issue>> {
+    let collection = out.collection;
+    let layout = match collection {
+        Collection::Ssda903 => &layouts().0,
+        Collection::Cin => &layouts().1,
+    };
+    let mut year = out.year;
+    if year.is_none() && collection == Collection::Ssda903 {
+        let bytes = fs::read(&file.path)
+            .map_err(|e| file_error(label, "file", format!("cannot read: {e}")))?;
+        year = year_from_latest_date(&bytes)
+            .map(|y| plausible_year(y, label))
+            .transpose()?;
+    }
+    let spec = collection.spec();
+    let read = xml::read_path(
+        &file.path,
+        spec,
+        layout,
+        collection.codes(),
+        label.clone(),
+        year,
+    )
+    .map_err(|e| file_error(label, "file", format!("cannot read: {e}")))?;
+    report.extend(read.issues);
+    let year = xml_return_year(year, &read.file_values, label, report)?;
+    let lea = read
+        .file_values
+        .get("la_code")
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty());
+    let la = xml_return_la(file, label, claimed, lea, report)?;
+    out.year = Some(year);
+    out.la_code = Some(la);
+    out.file_values = read
+        .file_values
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    out.tables = finish_builders(read.builders, la.as_str(), year, label, report)
+        .map_err(|e| file_error(label, "internal", e.to_string()))?;
+    Ok(())
+}
+
+/// An XML return's year: the one given (or inferred), else its header's; a header that says
+/// another year is warned about.
+fn xml_return_year(
+    year: Option<i32>,
+    file_values: &HashMap<String, String>,
+    label: &Arc<str>,
+    report: &mut Report,
+) -> Result<i32, Box<Issue>> {
+    let year = year
+        .or_else(|| {
+            file_values
+                .get("collection_year")
+                .and_then(|y| y.trim().parse().ok())
+        })
+        .ok_or_else(|| {
+            file_error(
+                label,
+                "collection_year",
+                "the collection year cannot be told: use --year".into(),
+            )
+        })?;
+    let year = plausible_year(year, label)?;
+    if let Some(header_year) = file_values
+        .get("collection_year")
+        .and_then(|y| y.trim().parse::<i32>().ok())
+        && header_year != year
+    {
+        report.push(Issue {
+            severity: Severity::Warning,
+            ..file_error(label, "collection_year", format!("the file header says collection year {header_year} but the return is being read as {year}"))
+        });
+    }
+    Ok(year)
+}
+
+/// An XML return's LA: the one given (`--la` or its folder), warned about if the file's LEA
+/// differs, else the file's LEA.
+fn xml_return_la(
+    file: &InputFile,
+    label: &Arc<str>,
+    claimed: Option<LaCode>,
+    lea: Option<&str>,
+    report: &mut Report,
+) -> Result<LaCode, Box<Issue>> {
+    Ok(match (claimed, lea) {
+        (Some(la), Some(lea)) => {
+            if la.as_str() != lea {
+                let source = if la_and_year_from_path(&file.path).0.as_deref() == Some(la.as_str())
+                {
+                    format!("from the folder {la}/")
+                } else {
+                    "from --la".to_string()
+                };
+                report.push(Issue {
+                    severity: Severity::Warning,
+                    field: "LEA".into(),
+                    value: Some(excerpt(lea)),
+                    ..file_error(label, "la_code", format!("the file's LEA is {} but the return is being read as LA {la} ({source}); check which LA the file belongs to", quoted(lea)))
+                });
+            }
+            la
+        }
+        (Some(la), None) => la,
+        (None, Some(lea)) => LaCode::parse(lea).map_err(|e| Issue {
+            field: "LEA".into(),
+            value: Some(excerpt(lea)),
+            ..file_error(label, "la_code", format!("the file's LEA is not valid: {e}; the file was not saved: put it under <la_code>/<year>/ or use --la"))
+        })?,
+        (None, None) => return Err(Box::new(file_error(label, "la_code", "the LA cannot be told: put the file under <la_code>/<year>/ or use --la".into()))),
+    })
 }
 
 fn layouts() -> &'static (xml::XmlLayout, xml::XmlLayout) {

@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use super::csv_lines::{Record, records};
+use super::csv_lines::{Broken, Record, Records, records};
 use super::report::{Issue, Severity};
 use super::spec::{FormatSpec, Required, TableSpec};
 use super::table::{RowSource, TableBuilder};
@@ -71,50 +71,13 @@ pub fn read<'s>(
         encoding,
         blank_rows: 0,
     };
-    let file_issue = |severity, rule, field: &str, message: String| Issue {
-        field: field.to_string(),
-        ..Issue::file_level(file.clone(), rule, severity, message)
-    };
     let mut records = records(&text);
-    // The header is the first row with any content (a broken row before it is reported and
-    // passed over).
-    let mut broken_before_header = false;
-    let header: Vec<String> = loop {
-        match records.next() {
-            None => {
-                out.issues.push(file_issue(
-                    Severity::Error,
-                    "unrecognised_file",
-                    "",
-                    if broken_before_header {
-                        "no header row could be read (see the errors above)".into()
-                    } else {
-                        "the file is empty".into()
-                    },
-                ));
-                return out;
-            }
-            Some(r) if r.is_blank() => continue,
-            Some(Record {
-                broken: Some(broken),
-                ..
-            }) => {
-                broken_before_header = true;
-                out.issues.push(Issue {
-                    location: format!("line {}", broken.line()),
-                    ..file_issue(
-                        Severity::Error,
-                        broken.rule(),
-                        &format!("column {}", broken.field() + 1),
-                        broken.describe(),
-                    )
-                });
-            }
-            Some(r) => break r.fields.iter().map(|f| normalise_header(f)).collect(),
-        }
+    let Some(header) = read_header(&mut records, file, &mut out.issues) else {
+        return out;
     };
     let Some(table) = recognise(&header, spec) else {
         out.issues.push(file_issue(
+            file,
             Severity::Error,
             "unrecognised_file",
             "",
@@ -134,116 +97,230 @@ pub fn read<'s>(
                 .and_then(|name| header.iter().position(|h| h == name))
         })
         .collect();
-    let mut missing_required = false;
-    for (column, at) in table.columns.iter().zip(&index) {
-        // A column only the XML return has (the header's UASC flag) is not missing from a CSV.
-        if at.is_none() && column.csv.is_some() {
-            let required = column.required == Required::Always(true);
-            missing_required |= required;
-            out.issues.push(Issue {
-                table: table.name.clone(),
-                ..file_issue(
-                    if required {
-                        Severity::Error
-                    } else {
-                        Severity::Warning
-                    },
-                    "missing_column",
-                    column.csv.as_deref().unwrap_or(&column.name),
-                    if required {
-                        "a required column is missing, so no row of this file can be used".into()
-                    } else {
-                        "the column is missing; its values are left empty".into()
-                    },
-                )
-            });
-        }
-    }
-    for extra in header.iter().filter(|h| {
-        !h.is_empty()
-            && !table
-                .columns
-                .iter()
-                .any(|c| c.csv.as_deref() == Some(h.as_str()))
-    }) {
-        out.issues.push(Issue {
-            table: table.name.clone(),
-            ..file_issue(
-                Severity::Note,
-                "extra_column",
-                extra,
-                format!(
-                    "the column is not part of the {} table and was not read",
-                    table.name
-                ),
-            )
-        });
-    }
+    let csv = CsvTable {
+        file,
+        table,
+        header,
+        index,
+    };
+    let missing_required = csv.report_missing_columns(&mut out.issues);
+    csv.report_extra_columns(&mut out.issues);
     let mut builder = TableBuilder::new(table, lists, year, spec.date_style);
-    for record in records {
-        if record.is_blank() {
-            out.blank_rows += 1;
-            continue;
-        }
-        let line = record.line;
-        if let Some(broken) = record.broken {
-            // The row cannot be split into its values: rejected, reported on the field the
-            // problem is in, with the child if the child's value came before it.
-            builder.count.read += 1;
-            builder.count.rejected += 1;
-            let child = index
-                .iter()
-                .zip(&table.columns)
-                .find(|(_, c)| c.name == "child")
-                .and_then(|(at, _)| at.and_then(|i| record.fields.get(i)))
-                .map(|c| c.trim().to_string())
-                .filter(|c| !c.is_empty());
-            out.issues.push(Issue {
-                location: format!("line {}", broken.line()),
-                table: table.name.clone(),
-                child,
-                ..file_issue(
-                    Severity::Error,
-                    broken.rule(),
-                    header
-                        .get(broken.field())
-                        .map_or(&format!("column {}", broken.field() + 1), |h| h),
-                    broken.describe(),
-                )
-            });
-            continue;
-        }
-        if missing_required {
-            builder.count.read += 1;
-            builder.count.rejected += 1;
-            continue;
-        }
-        if record.fields.len() != header.len() {
-            out.issues.push(Issue {
-                location: format!("line {line}"),
-                table: table.name.clone(),
-                ..file_issue(
-                    Severity::Warning,
-                    "row_length",
-                    "",
-                    format!("the row has {} values but the header has {} columns; values were matched by position", record.fields.len(), header.len()),
-                )
-            });
-        }
-        let raw: Vec<Option<&str>> = index
-            .iter()
-            .map(|at| at.and_then(|i| record.fields.get(i).map(String::as_str)))
-            .collect();
-        let locate = |_: &super::spec::ColumnSpec| format!("line {line}");
-        let source = RowSource {
-            file,
-            source_row: line as u32,
-            locate: &locate,
-        };
-        builder.push_row(&raw, &source, &mut out.issues);
-    }
+    csv.read_rows(records, missing_required, &mut builder, &mut out);
     out.builder = Some(builder);
     out
+}
+
+/// A problem with the whole file (or one of its columns).
+fn file_issue(
+    file: &Arc<str>,
+    severity: Severity,
+    rule: &'static str,
+    field: &str,
+    message: String,
+) -> Issue {
+    Issue {
+        field: field.to_string(),
+        ..Issue::file_level(file.clone(), rule, severity, message)
+    }
+}
+
+/// The header: the first row with any content (a broken row before it is reported and
+/// passed over). None, with the file reported, when there is none.
+fn read_header(
+    records: &mut Records,
+    file: &Arc<str>,
+    issues: &mut Vec<Issue>,
+) -> Option<Vec<String>> {
+    let mut broken_before_header = false;
+    loop {
+        match records.next() {
+            None => {
+                issues.push(file_issue(
+                    file,
+                    Severity::Error,
+                    "unrecognised_file",
+                    "",
+                    if broken_before_header {
+                        "no header row could be read (see the errors above)".into()
+                    } else {
+                        "the file is empty".into()
+                    },
+                ));
+                return None;
+            }
+            Some(r) if r.is_blank() => continue,
+            Some(Record {
+                broken: Some(broken),
+                ..
+            }) => {
+                broken_before_header = true;
+                issues.push(Issue {
+                    location: format!("line {}", broken.line()),
+                    ..file_issue(
+                        file,
+                        Severity::Error,
+                        broken.rule(),
+                        &format!("column {}", broken.field() + 1),
+                        broken.describe(),
+                    )
+                });
+            }
+            Some(r) => return Some(r.fields.iter().map(|f| normalise_header(f)).collect()),
+        }
+    }
+}
+
+/// A file matched to its table: the header as read and where each spec column is in it.
+struct CsvTable<'a> {
+    file: &'a Arc<str>,
+    table: &'a TableSpec,
+    header: Vec<String>,
+    /// Per spec column, its position in the header (None: the file lacks it).
+    index: Vec<Option<usize>>,
+}
+
+impl CsvTable<'_> {
+    /// Reports the table's columns the file lacks; returns whether a required one is among
+    /// them (then no row can be used).
+    fn report_missing_columns(&self, issues: &mut Vec<Issue>) -> bool {
+        let mut missing_required = false;
+        for (column, at) in self.table.columns.iter().zip(&self.index) {
+            // A column only the XML return has (the header's UASC flag) is not missing from a CSV.
+            if at.is_none() && column.csv.is_some() {
+                let required = column.required == Required::Always(true);
+                missing_required |= required;
+                issues.push(Issue {
+                    table: self.table.name.clone(),
+                    ..file_issue(
+                        self.file,
+                        if required {
+                            Severity::Error
+                        } else {
+                            Severity::Warning
+                        },
+                        "missing_column",
+                        column.csv.as_deref().unwrap_or(&column.name),
+                        if required {
+                            "a required column is missing, so no row of this file can be used"
+                                .into()
+                        } else {
+                            "the column is missing; its values are left empty".into()
+                        },
+                    )
+                });
+            }
+        }
+        missing_required
+    }
+
+    /// Notes the file's columns that are not the table's (they are not read).
+    fn report_extra_columns(&self, issues: &mut Vec<Issue>) {
+        let table = self.table;
+        for extra in self.header.iter().filter(|h| {
+            !h.is_empty()
+                && !table
+                    .columns
+                    .iter()
+                    .any(|c| c.csv.as_deref() == Some(h.as_str()))
+        }) {
+            issues.push(Issue {
+                table: table.name.clone(),
+                ..file_issue(
+                    self.file,
+                    Severity::Note,
+                    "extra_column",
+                    extra,
+                    format!(
+                        "the column is not part of the {} table and was not read",
+                        table.name
+                    ),
+                )
+            });
+        }
+    }
+
+    /// Validates every row after the header into the builder, counting blank rows.
+    fn read_rows(
+        &self,
+        records: Records,
+        missing_required: bool,
+        builder: &mut TableBuilder,
+        out: &mut CsvOutput,
+    ) {
+        for record in records {
+            if record.is_blank() {
+                out.blank_rows += 1;
+                continue;
+            }
+            let line = record.line;
+            if let Some(broken) = record.broken {
+                // The row cannot be split into its values: rejected, reported on the field the
+                // problem is in, with the child if the child's value came before it.
+                builder.count.read += 1;
+                builder.count.rejected += 1;
+                out.issues.push(self.broken_row(&record, broken));
+                continue;
+            }
+            if missing_required {
+                builder.count.read += 1;
+                builder.count.rejected += 1;
+                continue;
+            }
+            if record.fields.len() != self.header.len() {
+                out.issues.push(Issue {
+                    location: format!("line {line}"),
+                    table: self.table.name.clone(),
+                    ..file_issue(
+                        self.file,
+                        Severity::Warning,
+                        "row_length",
+                        "",
+                        format!("the row has {} values but the header has {} columns; values were matched by position", record.fields.len(), self.header.len()),
+                    )
+                });
+            }
+            let raw: Vec<Option<&str>> = self
+                .index
+                .iter()
+                .map(|at| at.and_then(|i| record.fields.get(i).map(String::as_str)))
+                .collect();
+            let locate = |_: &super::spec::ColumnSpec| format!("line {line}");
+            let source = RowSource {
+                file: self.file,
+                source_row: line as u32,
+                locate: &locate,
+            };
+            builder.push_row(&raw, &source, &mut out.issues);
+        }
+    }
+
+    /// The report line for a row that cannot be split: on the field the problem is in, with
+    /// the child if the child's value came before it.
+    fn broken_row(&self, record: &Record, broken: Broken) -> Issue {
+        let child = self
+            .index
+            .iter()
+            .zip(&self.table.columns)
+            .find(|(_, c)| c.name == "child")
+            .and_then(|(at, _)| at.and_then(|i| record.fields.get(i)))
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty());
+        Issue {
+            location: format!("line {}", broken.line()),
+            table: self.table.name.clone(),
+            child,
+            ..file_issue(
+                self.file,
+                Severity::Error,
+                broken.rule(),
+                self.header
+                    .get(broken.field())
+                    .map_or(&format!("column {}", broken.field() + 1), |h| h),
+                broken.describe(),
+            )
+        }
+    }
 }
 
 #[cfg(test)]

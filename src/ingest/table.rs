@@ -176,6 +176,22 @@ impl<'s> TableBuilder<'s> {
             .and_then(|i| raw[i])
             .map(str::trim)
             .filter(|s| !s.is_empty());
+        let (cells, mut problems) = self.parse_cells(raw);
+        self.missing_values(raw, &cells, &mut problems);
+        let (rejected, invalid) = self.report_problems(raw, problems, source, child, issues);
+        if rejected {
+            self.count.rejected += 1;
+            return false;
+        }
+        self.append_row(cells, source.source_row, &invalid);
+        self.count.kept += 1;
+        true
+    }
+
+    /// Each cell parsed by its column's kind; an unreadable one is left null, its problem
+    /// returned beside it.
+    #[inline]
+    fn parse_cells<'a>(&self, raw: &[Option<&'a str>]) -> (Vec<Cell<'a>>, Vec<(usize, Problem)>) {
         let mut cells: Vec<Cell> = Vec::with_capacity(raw.len());
         let mut problems: Vec<(usize, Problem)> = Vec::new();
         for (i, column) in self.spec.columns.iter().enumerate() {
@@ -193,8 +209,19 @@ impl<'s> TableBuilder<'s> {
                 }
             }
         }
-        // Missing required values (only reported when the value is absent, not already
-        // reported as unreadable).
+        (cells, problems)
+    }
+
+    /// The problems of values left blank: required ones missing (only reported when the value
+    /// is absent, not already reported as unreadable), and blanks the spec reads as an
+    /// assumed value (`when_blank`).
+    #[inline]
+    fn missing_values(
+        &self,
+        raw: &[Option<&str>],
+        cells: &[Cell],
+        problems: &mut Vec<(usize, Problem)>,
+    ) {
         for (i, column) in self.spec.columns.iter().enumerate() {
             let needed = match &column.required {
                 Required::Always(r) => *r,
@@ -234,6 +261,18 @@ impl<'s> TableBuilder<'s> {
                 ));
             }
         }
+    }
+
+    /// Reports the row's problems; returns whether one rejects the row, and the row's
+    /// [`INVALID_COLUMN`] text (the unreadable values as sent).
+    fn report_problems(
+        &self,
+        raw: &[Option<&str>],
+        problems: Vec<(usize, Problem)>,
+        source: &RowSource,
+        child: Option<&str>,
+        issues: &mut Vec<Issue>,
+    ) -> (bool, String) {
         let mut rejected = false;
         let mut invalid = String::new();
         for (i, problem) in problems {
@@ -273,10 +312,12 @@ impl<'s> TableBuilder<'s> {
                 message,
             });
         }
-        if rejected {
-            self.count.rejected += 1;
-            return false;
-        }
+        (rejected, invalid)
+    }
+
+    /// Appends a kept row's typed cells, its source row and its unreadable values.
+    #[inline]
+    fn append_row(&mut self, cells: Vec<Cell>, source_row: u32, invalid: &str) {
         for (buffer, cell) in self.buffers.iter_mut().zip(cells) {
             match (buffer, cell) {
                 (Buffer::Str(b), Cell::Str(s)) => b.append_value(s.as_ref()),
@@ -289,14 +330,12 @@ impl<'s> TableBuilder<'s> {
                 (Buffer::Bool(b), _) => b.push(None),
             }
         }
-        self.source_rows.push(source.source_row);
+        self.source_rows.push(source_row);
         if invalid.is_empty() {
             self.invalid.append_null();
         } else {
-            self.invalid.append_value(&invalid);
+            self.invalid.append_value(invalid);
         }
-        self.count.kept += 1;
-        true
     }
 
     /// The canonical table: `la_code`, `source_year`, the spec's columns, `source_file`,

@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 use quick_xml::Reader;
-use quick_xml::events::Event;
+use quick_xml::events::{BytesRef, BytesStart, Event};
 
 use super::report::{Issue, Severity};
 use super::spec::{ColumnSpec, FormatSpec, Kind, TableSpec};
@@ -417,6 +417,9 @@ fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> 
 }
 
 /// Streams an XML return and flattens it into the spec's tables.
+///
+/// The loop itself only reads events: what each one does is `Flattener::event` (or
+/// `Flattener::skip` below [`MAX_DEPTH`]), small methods the compiler inlines into it.
 pub fn read<'s, R: BufRead>(
     source: R,
     spec: &'s FormatSpec,
@@ -425,251 +428,412 @@ pub fn read<'s, R: BufRead>(
 ) -> XmlOutput<'s> {
     let mut reader = Reader::from_reader(source);
     reader.config_mut().trim_text(false);
-    let mut state = State::default();
-    let mut out = XmlOutput {
-        builders: vec![],
-        file_values: HashMap::new(),
-        issues: vec![],
-        units: 0,
-        encoding: Encoding::Utf8,
-    };
-    let mut year = ctx.year;
-    let mut outer: Vec<String> = vec![];
-    let mut outer_text = String::new();
-    // An entity the file does not define, in the outer text being collected.
-    let mut outer_unresolved = false;
-    let mut unknown_paths: BTreeSet<String> = BTreeSet::new();
+    let mut flat = Flattener::new(spec, layout, ctx);
     let mut buf = Vec::with_capacity(64 * 1024);
-    let mut in_unit = false;
-    // Elements open below MAX_DEPTH, being skipped.
-    let mut skipping = 0usize;
-    let mut too_deep_reported = false;
     loop {
         let event = match reader.read_event_into(&mut buf) {
             Ok(event) => event,
             Err(error) => {
-                out.issues.push(broken(
-                    &ctx.file_label,
-                    layout,
-                    &state,
-                    &outer,
-                    in_unit,
-                    out.units,
-                    reader.error_position(),
-                    &error.to_string(),
-                ));
+                let issue = flat.broken(reader.error_position(), &error.to_string());
+                flat.out.issues.push(issue);
                 break;
             }
         };
-        if skipping > 0 {
-            match event {
-                Event::Start(_) => skipping += 1,
-                Event::End(_) => skipping -= 1,
-                Event::Eof => {
-                    out.issues.push(broken(
-                        &ctx.file_label,
-                        layout,
-                        &state,
-                        &outer,
-                        in_unit,
-                        out.units,
-                        reader.buffer_position(),
-                        "the file ends before its elements are closed",
-                    ));
-                    break;
-                }
-                _ => {}
-            }
-            buf.clear();
-            continue;
-        }
-        let depth = outer.len() + if in_unit { 1 + state.stack.len() } else { 0 };
-        match event {
-            Event::Start(_) if depth >= MAX_DEPTH => {
-                skipping = 1;
-                if !too_deep_reported {
-                    too_deep_reported = true;
-                    out.issues.push(Issue {
-                        file: ctx.file_label.clone(),
-                        location: open_path(layout, &state, &outer, in_unit, out.units),
-                        table: String::new(),
-                        child: if in_unit { state.child_id(layout) } else { None },
-                        field: String::new(),
-                        value: None,
-                        rule: "xml_too_deep",
-                        severity: Severity::Error,
-                        message: format!(
-                            "elements are nested more than {MAX_DEPTH} levels deep here (a return is at most 7): the deeper elements were skipped; the file is broken, export it again"
-                        ),
-                    });
-                }
-            }
-            Event::Start(e) => {
-                let name = e.local_name();
-                if in_unit {
-                    state.open(layout, name.as_ref().as_bytes(), &mut unknown_paths);
-                } else if outer.len() == layout.prefix.len()
-                    && outer.iter().zip(&layout.prefix).all(|(a, b)| a == b)
-                    && name.as_ref().as_bytes() == &*layout.nodes[0].name
-                {
-                    in_unit = true;
-                    state.begin_unit(out.units + 1);
-                } else {
-                    outer.push(name.as_ref().to_string());
-                    outer_text.clear();
-                    outer_unresolved = false;
-                }
-            }
-            Event::Empty(e) if in_unit => {
-                // <Element/>: an empty value, nothing to record (an empty unit is skipped).
-                let name = e.local_name();
-                state.open(layout, name.as_ref().as_bytes(), &mut unknown_paths);
-                state.close(layout);
-            }
-            Event::Text(t) => {
-                if in_unit {
-                    state.text(&t);
-                } else if outer_text.len() < MAX_OUTER_TEXT {
-                    outer_text.push_str(&t);
-                }
-            }
-            Event::CData(t) if in_unit => {
-                state.text(&t.into_inner());
-            }
-            Event::GeneralRef(r) => {
-                let resolved = match r.resolve_char_ref() {
-                    Ok(Some(ch)) => Some(ch.to_string()),
-                    _ => match &*r {
-                        "amp" => Some("&".into()),
-                        "lt" => Some("<".into()),
-                        "gt" => Some(">".into()),
-                        "quot" => Some("\"".into()),
-                        "apos" => Some("'".into()),
-                        _ => None,
-                    },
-                };
-                // An entity the file does not define is kept as written (`&foo;`) so the
-                // report can show it, and the value is marked unreadable.
-                let text = resolved.clone().unwrap_or_else(|| format!("&{};", &*r));
-                if in_unit {
-                    state.text(&text);
-                    if resolved.is_none() {
-                        state.unresolved();
-                    }
-                } else {
-                    outer_text.push_str(&text);
-                    outer_unresolved |= resolved.is_none();
-                }
-            }
-            Event::End(_) => {
-                if in_unit {
-                    if state.stack.is_empty() {
-                        // The unit element itself closed: emit its rows.
-                        in_unit = false;
-                        out.units += 1;
-                        if out.builders.is_empty() {
-                            year = year.or_else(|| header_year(&out.file_values));
-                            let Some(y) = year else {
-                                out.issues.push(file_issue(&ctx.file_label, "collection_year", "the collection year is not in the file header and was not given; use --year"));
-                                return out;
-                            };
-                            out.builders = spec
-                                .tables
-                                .iter()
-                                .map(|t| TableBuilder::new(t, ctx.lists, y, spec.date_style))
-                                .collect();
-                        }
-                        state.emit(
-                            layout,
-                            spec,
-                            &mut out.builders,
-                            &ctx.file_label,
-                            &mut out.issues,
-                        );
-                    } else {
-                        state.close(layout);
-                    }
-                } else {
-                    let path = outer.join("/");
-                    if let Some(name) = layout.file_values.get(&path) {
-                        let value = outer_text.trim().to_string();
-                        if let Some(problem) = file_value_problem(name, &value, outer_unresolved) {
-                            out.issues.push(Issue {
-                                location: path.clone(),
-                                field: path.rsplit('/').next().unwrap_or(&path).to_string(),
-                                value: Some(value),
-                                rule: if outer_unresolved {
-                                    "unresolved_entity"
-                                } else {
-                                    "file"
-                                },
-                                ..file_issue(&ctx.file_label, "", &problem)
-                            });
-                        } else {
-                            out.file_values.insert(name.clone(), value);
-                        }
-                    }
-                    outer.pop();
-                    outer_text.clear();
-                    outer_unresolved = false;
-                }
-            }
-            Event::Eof => {
-                if in_unit || !outer.is_empty() {
-                    out.issues.push(broken(
-                        &ctx.file_label,
-                        layout,
-                        &state,
-                        &outer,
-                        in_unit,
-                        out.units,
-                        reader.buffer_position(),
-                        "the file ends before its elements are closed",
-                    ));
-                }
+        let step = if flat.skipping > 0 {
+            flat.skip(&event)
+        } else {
+            flat.event(event)
+        };
+        match step {
+            Step::Next => {}
+            Step::End => break,
+            Step::Truncated => {
+                let issue = flat.broken(
+                    reader.buffer_position(),
+                    "the file ends before its elements are closed",
+                );
+                flat.out.issues.push(issue);
                 break;
             }
-            _ => {}
+            Step::NoYear => return flat.out,
         }
         buf.clear();
     }
-    for path in unknown_paths {
-        out.issues.push(Issue {
-            file: ctx.file_label.clone(),
-            location: format!("{}/{path}", layout.prefix_path()),
+    flat.finish()
+}
+
+/// What the reading loop does after an event.
+enum Step {
+    /// Read the next event.
+    Next,
+    /// The file ended where it should.
+    End,
+    /// The file ended with elements still open: reported as truncated, and the reading stops.
+    Truncated,
+    /// A child closed before the collection year was known: nothing can be typed, so the output
+    /// is returned as it is (without the end-of-file notes).
+    NoYear,
+}
+
+/// The state of one streaming read: the current child's buffers, the elements open outside
+/// the children, and what has been read so far.
+struct Flattener<'s, 'l> {
+    spec: &'s FormatSpec,
+    layout: &'l XmlLayout,
+    ctx: XmlContext<'s>,
+    state: State,
+    out: XmlOutput<'s>,
+    year: Option<i32>,
+    outer: Vec<String>,
+    outer_text: String,
+    /// An entity the file does not define, in the outer text being collected.
+    outer_unresolved: bool,
+    unknown_paths: BTreeSet<String>,
+    in_unit: bool,
+    /// Elements open below MAX_DEPTH, being skipped.
+    skipping: usize,
+    too_deep_reported: bool,
+}
+
+impl<'s, 'l> Flattener<'s, 'l> {
+    fn new(spec: &'s FormatSpec, layout: &'l XmlLayout, ctx: XmlContext<'s>) -> Self {
+        Flattener {
+            spec,
+            layout,
+            year: ctx.year,
+            ctx,
+            state: State::default(),
+            out: XmlOutput {
+                builders: vec![],
+                file_values: HashMap::new(),
+                issues: vec![],
+                units: 0,
+                encoding: Encoding::Utf8,
+            },
+            outer: vec![],
+            outer_text: String::new(),
+            outer_unresolved: false,
+            unknown_paths: BTreeSet::new(),
+            in_unit: false,
+            skipping: 0,
+            too_deep_reported: false,
+        }
+    }
+
+    /// An event below [`MAX_DEPTH`]: only the nesting is counted, to know when it is over.
+    #[inline]
+    fn skip(&mut self, event: &Event) -> Step {
+        match event {
+            Event::Start(_) => self.skipping += 1,
+            Event::End(_) => self.skipping -= 1,
+            Event::Eof => return Step::Truncated,
+            _ => {}
+        }
+        Step::Next
+    }
+
+    /// One event of the file, inside a child or outside the children.
+    #[inline]
+    fn event(&mut self, event: Event) -> Step {
+        let depth = self.outer.len()
+            + if self.in_unit {
+                1 + self.state.stack.len()
+            } else {
+                0
+            };
+        match event {
+            Event::Start(_) if depth >= MAX_DEPTH => self.too_deep(),
+            Event::Start(e) => self.start(&e),
+            Event::Empty(e) if self.in_unit => {
+                // <Element/>: an empty value, nothing to record (an empty unit is skipped).
+                let name = e.local_name();
+                self.state.open(
+                    self.layout,
+                    name.as_ref().as_bytes(),
+                    &mut self.unknown_paths,
+                );
+                self.state.close(self.layout);
+            }
+            Event::Text(t) => {
+                if self.in_unit {
+                    self.state.text(&t);
+                } else if self.outer_text.len() < MAX_OUTER_TEXT {
+                    self.outer_text.push_str(&t);
+                }
+            }
+            Event::CData(t) if self.in_unit => {
+                self.state.text(&t.into_inner());
+            }
+            Event::GeneralRef(r) => self.general_ref(&r),
+            Event::End(_) => return self.end(),
+            Event::Eof => {
+                return if self.in_unit || !self.outer.is_empty() {
+                    Step::Truncated
+                } else {
+                    Step::End
+                };
+            }
+            _ => {}
+        }
+        Step::Next
+    }
+
+    /// An element opened [`MAX_DEPTH`] deep: it and everything in it are skipped, and the
+    /// file is reported once.
+    #[cold]
+    fn too_deep(&mut self) {
+        self.skipping = 1;
+        if self.too_deep_reported {
+            return;
+        }
+        self.too_deep_reported = true;
+        self.out.issues.push(Issue {
+            file: self.ctx.file_label.clone(),
+            location: self.open_path(),
             table: String::new(),
-            child: None,
-            field: path.rsplit('/').next().unwrap_or(&path).to_string(),
+            child: if self.in_unit {
+                self.state.child_id(self.layout)
+            } else {
+                None
+            },
+            field: String::new(),
             value: None,
-            rule: "unread_element",
-            severity: Severity::Note,
-            message: "this element is not part of the canonical tables and was not read".into(),
+            rule: "xml_too_deep",
+            severity: Severity::Error,
+            message: format!(
+                "elements are nested more than {MAX_DEPTH} levels deep here (a return is at most 7): the deeper elements were skipped; the file is broken, export it again"
+            ),
         });
     }
-    if out.units == 0 {
-        out.issues.push(Issue {
-            severity: Severity::Warning,
-            rule: "no_children",
-            ..file_issue(
-                &ctx.file_label,
-                "",
-                &format!(
-                    "the file holds no {} elements, so nothing was read from it",
-                    layout.prefix_path()
-                ),
-            )
-        });
+
+    /// An element opened: one in a child, the child itself, or one outside the children.
+    #[inline]
+    fn start(&mut self, e: &BytesStart) {
+        let name = e.local_name();
+        if self.in_unit {
+            self.state.open(
+                self.layout,
+                name.as_ref().as_bytes(),
+                &mut self.unknown_paths,
+            );
+        } else if self.outer.len() == self.layout.prefix.len()
+            && self
+                .outer
+                .iter()
+                .zip(&self.layout.prefix)
+                .all(|(a, b)| a == b)
+            && name.as_ref().as_bytes() == &*self.layout.nodes[0].name
+        {
+            self.in_unit = true;
+            self.state.begin_unit(self.out.units + 1);
+        } else {
+            self.outer.push(name.as_ref().to_string());
+            self.outer_text.clear();
+            self.outer_unresolved = false;
+        }
     }
-    if out.builders.is_empty()
-        && let Some(y) = year.or_else(|| header_year(&out.file_values))
-    {
-        out.builders = spec
+
+    /// An entity or character reference: its text, or for an entity the file does not define
+    /// the reference as written with the value marked unreadable.
+    fn general_ref(&mut self, r: &BytesRef) {
+        let resolved = match r.resolve_char_ref() {
+            Ok(Some(ch)) => Some(ch.to_string()),
+            _ => match &**r {
+                "amp" => Some("&".into()),
+                "lt" => Some("<".into()),
+                "gt" => Some(">".into()),
+                "quot" => Some("\"".into()),
+                "apos" => Some("'".into()),
+                _ => None,
+            },
+        };
+        // An entity the file does not define is kept as written (`&foo;`) so the
+        // report can show it, and the value is marked unreadable.
+        let text = resolved.clone().unwrap_or_else(|| format!("&{};", &**r));
+        if self.in_unit {
+            self.state.text(&text);
+            if resolved.is_none() {
+                self.state.unresolved();
+            }
+        } else {
+            self.outer_text.push_str(&text);
+            self.outer_unresolved |= resolved.is_none();
+        }
+    }
+
+    /// An element closed: one in a child, the child itself, or one outside the children.
+    #[inline]
+    fn end(&mut self) -> Step {
+        if !self.in_unit {
+            self.outer_closed();
+        } else if self.state.stack.is_empty() {
+            return self.unit_closed();
+        } else {
+            self.state.close(self.layout);
+        }
+        Step::Next
+    }
+
+    /// The unit element itself closed: its rows are emitted (the tables are made at the first
+    /// child, once the header has given the year).
+    fn unit_closed(&mut self) -> Step {
+        self.in_unit = false;
+        self.out.units += 1;
+        if self.out.builders.is_empty() {
+            self.year = self.year.or_else(|| header_year(&self.out.file_values));
+            let Some(y) = self.year else {
+                self.out.issues.push(file_issue(
+                    &self.ctx.file_label,
+                    "collection_year",
+                    "the collection year is not in the file header and was not given; use --year",
+                ));
+                return Step::NoYear;
+            };
+            self.out.builders = self.builders(y);
+        }
+        self.state.emit(
+            self.layout,
+            self.spec,
+            &mut self.out.builders,
+            &self.ctx.file_label,
+            &mut self.out.issues,
+        );
+        Step::Next
+    }
+
+    /// An element outside the children closed: a file-level value (the header's year, LA,
+    /// dates) is kept, or reported if it cannot be used.
+    fn outer_closed(&mut self) {
+        let path = self.outer.join("/");
+        if let Some(name) = self.layout.file_values.get(&path) {
+            let value = self.outer_text.trim().to_string();
+            if let Some(problem) = file_value_problem(name, &value, self.outer_unresolved) {
+                self.out.issues.push(Issue {
+                    location: path.clone(),
+                    field: path.rsplit('/').next().unwrap_or(&path).to_string(),
+                    value: Some(value),
+                    rule: if self.outer_unresolved {
+                        "unresolved_entity"
+                    } else {
+                        "file"
+                    },
+                    ..file_issue(&self.ctx.file_label, "", &problem)
+                });
+            } else {
+                self.out.file_values.insert(name.clone(), value);
+            }
+        }
+        self.outer.pop();
+        self.outer_text.clear();
+        self.outer_unresolved = false;
+    }
+
+    /// One table builder per table of the spec, for collection year `year`.
+    fn builders(&self, year: i32) -> Vec<TableBuilder<'s>> {
+        self.spec
             .tables
             .iter()
-            .map(|t| TableBuilder::new(t, ctx.lists, y, spec.date_style))
-            .collect();
+            .map(|t| TableBuilder::new(t, self.ctx.lists, year, self.spec.date_style))
+            .collect()
     }
-    out
+
+    /// The end of the read: the elements not read are noted, a file without children is
+    /// warned about, and a file with a year but no child still gets its (empty) tables.
+    fn finish(mut self) -> XmlOutput<'s> {
+        for path in std::mem::take(&mut self.unknown_paths) {
+            self.out.issues.push(Issue {
+                file: self.ctx.file_label.clone(),
+                location: format!("{}/{path}", self.layout.prefix_path()),
+                table: String::new(),
+                child: None,
+                field: path.rsplit('/').next().unwrap_or(&path).to_string(),
+                value: None,
+                rule: "unread_element",
+                severity: Severity::Note,
+                message: "this element is not part of the canonical tables and was not read".into(),
+            });
+        }
+        if self.out.units == 0 {
+            self.out.issues.push(Issue {
+                severity: Severity::Warning,
+                rule: "no_children",
+                ..file_issue(
+                    &self.ctx.file_label,
+                    "",
+                    &format!(
+                        "the file holds no {} elements, so nothing was read from it",
+                        self.layout.prefix_path()
+                    ),
+                )
+            });
+        }
+        if self.out.builders.is_empty()
+            && let Some(y) = self.year.or_else(|| header_year(&self.out.file_values))
+        {
+            self.out.builders = self.builders(y);
+        }
+        self.out
+    }
+
+    /// The path of the open elements: outside a unit the outer elements, inside one the unit
+    /// (with its ordinal) and the elements open in it.
+    fn open_path(&self) -> String {
+        if !self.in_unit {
+            return self.outer.join("/");
+        }
+        let mut path = format!("{}[{}]", self.layout.prefix_path(), self.out.units + 1);
+        for &node in &self.state.stack {
+            path.push('/');
+            if node == UNKNOWN {
+                path.push('?');
+            } else {
+                path.push_str(&String::from_utf8_lossy(
+                    &self.layout.nodes[node as usize].name,
+                ));
+            }
+        }
+        path
+    }
+
+    /// The report line for a file that cannot be read past `byte` (`what` says why): where
+    /// the reading stopped and how many children were kept.
+    #[cold]
+    fn broken(&self, byte: u64, what: &str) -> Issue {
+        let units = self.out.units;
+        let location = if self.in_unit {
+            let mut path = format!("{}[{}]", self.layout.prefix_path(), units + 1);
+            for &node in &self.state.stack {
+                if node != UNKNOWN {
+                    path.push('/');
+                    path.push_str(&String::from_utf8_lossy(
+                        &self.layout.nodes[node as usize].name,
+                    ));
+                }
+            }
+            path
+        } else {
+            self.open_path()
+        };
+        let child = if self.in_unit {
+            self.state.child_id(self.layout)
+        } else {
+            None
+        };
+        Issue {
+            file: self.ctx.file_label.clone(),
+            location,
+            table: String::new(),
+            child,
+            field: String::new(),
+            value: None,
+            rule: "truncated_xml",
+            severity: Severity::Error,
+            message: format!(
+                "the XML is truncated or malformed at byte {byte} ({what}); the {units} complete {} before this point were kept and the rest of the file could not be read",
+                if units == 1 { "child" } else { "children" }
+            ),
+        }
+    }
 }
 
 /// The collection year in the file's header, if it has one (checked when it was read).
@@ -702,30 +866,6 @@ fn file_value_problem(name: &str, value: &str, unresolved: bool) -> Option<Strin
     None
 }
 
-/// The path of the open elements: outside a unit the outer elements, inside one the unit
-/// (with its ordinal) and the elements open in it.
-fn open_path(
-    layout: &XmlLayout,
-    state: &State,
-    outer: &[String],
-    in_unit: bool,
-    units: u64,
-) -> String {
-    if !in_unit {
-        return outer.join("/");
-    }
-    let mut path = format!("{}[{}]", layout.prefix_path(), units + 1);
-    for &node in &state.stack {
-        path.push('/');
-        if node == UNKNOWN {
-            path.push('?');
-        } else {
-            path.push_str(&String::from_utf8_lossy(&layout.nodes[node as usize].name));
-        }
-    }
-    path
-}
-
 impl XmlLayout {
     fn prefix_path(&self) -> String {
         let mut parts = self.prefix.clone();
@@ -738,50 +878,6 @@ fn file_issue(file: &Arc<str>, field: &str, message: &str) -> Issue {
     Issue {
         field: field.into(),
         ..Issue::file_level(file.clone(), "file", Severity::Error, message)
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn broken(
-    file: &Arc<str>,
-    layout: &XmlLayout,
-    state: &State,
-    outer: &[String],
-    in_unit: bool,
-    units: u64,
-    byte: u64,
-    what: &str,
-) -> Issue {
-    let location = if in_unit {
-        let mut path = format!("{}[{}]", layout.prefix_path(), units + 1);
-        for &node in &state.stack {
-            if node != UNKNOWN {
-                path.push('/');
-                path.push_str(&String::from_utf8_lossy(&layout.nodes[node as usize].name));
-            }
-        }
-        path
-    } else {
-        open_path(layout, state, outer, in_unit, units)
-    };
-    let child = if in_unit {
-        state.child_id(layout)
-    } else {
-        None
-    };
-    Issue {
-        file: file.clone(),
-        location,
-        table: String::new(),
-        child,
-        field: String::new(),
-        value: None,
-        rule: "truncated_xml",
-        severity: Severity::Error,
-        message: format!(
-            "the XML is truncated or malformed at byte {byte} ({what}); the {units} complete {} before this point were kept and the rest of the file could not be read",
-            if units == 1 { "child" } else { "children" }
-        ),
     }
 }
 
@@ -1003,6 +1099,8 @@ impl State {
         }
     }
 
+    /// Emits the unit's rows into the tables' builders (every instance of each table's record,
+    /// in document order), or rejects the whole unit if its text overflowed.
     fn emit(
         &mut self,
         layout: &XmlLayout,
@@ -1013,20 +1111,7 @@ impl State {
     ) {
         if self.overflow {
             // Too much text to be a child: every row it would make is rejected, once.
-            issues.push(Issue {
-                file: file.clone(),
-                location: format!("{}[{}]", layout.prefix_path(), self.unit_ordinal),
-                table: String::new(),
-                child: self.child_id(layout),
-                field: String::new(),
-                value: None,
-                rule: "unit_too_large",
-                severity: Severity::Error,
-                message: format!(
-                    "this child's elements hold more than {} MiB of text (a real child holds a few KB): the child was rejected; the file is broken, export it again",
-                    MAX_UNIT_TEXT >> 20
-                ),
-            });
+            issues.push(self.too_large(layout, file));
             return;
         }
         // Values with an undefined entity already reported (a child id is used by every row).
@@ -1037,53 +1122,17 @@ impl State {
                 if self.instances[instance].node != table.record {
                     continue;
                 }
+                let at = RowAt {
+                    layout,
+                    table,
+                    spec: table_spec,
+                    instance,
+                };
                 // Per column: the value's text, and where it is (instance, value) if it holds
                 // an undefined entity.
-                let mut joined: Vec<Option<String>> = vec![None; table.columns.len()];
                 let mut unreadable: Vec<Option<(usize, Value)>> = vec![None; table.columns.len()];
-                for (c, column) in table_spec.columns.iter().enumerate() {
-                    if column.kind == Kind::List {
-                        let Some(&r) = table.columns[c].first() else {
-                            continue;
-                        };
-                        if let Some(owner) = self.resolve(instance, r) {
-                            let values: Vec<Value> = self.instances[owner]
-                                .lists
-                                .iter()
-                                .filter(|v| v.node == r.node)
-                                .copied()
-                                .collect();
-                            unreadable[c] =
-                                values.iter().find(|v| v.unresolved).map(|&v| (owner, v));
-                            let all: Vec<&str> = values
-                                .iter()
-                                .map(|&v| self.text_of(v))
-                                .filter(|v| !v.is_empty())
-                                .collect();
-                            if !all.is_empty() {
-                                joined[c] = Some(all.join(","));
-                            }
-                        }
-                    }
-                }
-                let raw: Vec<Option<&str>> = table
-                    .columns
-                    .iter()
-                    .enumerate()
-                    .map(|(c, refs)| {
-                        if let Some(j) = &joined[c] {
-                            return Some(j.as_str());
-                        }
-                        refs.iter().find_map(|&r| {
-                            let at = self.resolve(instance, r)?;
-                            let v = self.value_at(at, r.node)?;
-                            if v.unresolved {
-                                unreadable[c] = Some((at, v));
-                            }
-                            Some(self.text_of(v))
-                        })
-                    })
-                    .collect();
+                let joined = self.list_values(at, &mut unreadable);
+                let raw = self.row_values(at, &joined, &mut unreadable);
                 let builder = &mut builders[table.table];
                 if !builder.wants(&raw) {
                     continue;
@@ -1093,33 +1142,7 @@ impl State {
                     // row is rejected and the value reported where it is (once per value).
                     builder.count.read += 1;
                     builder.count.rejected += 1;
-                    let child = table_spec
-                        .column_index("child")
-                        .and_then(|i| raw[i])
-                        .filter(|_| {
-                            table_spec
-                                .column_index("child")
-                                .is_none_or(|i| unreadable[i].is_none())
-                        })
-                        .map(str::to_string);
-                    for (c, bad) in unreadable.iter().enumerate() {
-                        let Some((at, v)) = *bad else { continue };
-                        if !reported.insert((at, v.node)) {
-                            continue;
-                        }
-                        let column = &table_spec.columns[c];
-                        issues.push(Issue {
-                            file: file.clone(),
-                            location: self.locate(layout, instance, column),
-                            table: table_spec.name.clone(),
-                            child: child.clone(),
-                            field: super::table::field_name(column),
-                            value: Some(self.text_of(v).to_string()),
-                            rule: "unresolved_entity",
-                            severity: Severity::Error,
-                            message: "the value holds an entity the file does not define (such as &foo;), so it cannot be read; the row was rejected: the file is malformed, export it again".into(),
-                        });
-                    }
+                    self.report_unreadable(at, &raw, &unreadable, &mut reported, file, issues);
                     continue;
                 }
                 let locate =
@@ -1133,6 +1156,138 @@ impl State {
             }
         }
     }
+
+    /// The report line for a unit whose text passed [`MAX_UNIT_TEXT`].
+    #[cold]
+    fn too_large(&self, layout: &XmlLayout, file: &Arc<str>) -> Issue {
+        Issue {
+            file: file.clone(),
+            location: format!("{}[{}]", layout.prefix_path(), self.unit_ordinal),
+            table: String::new(),
+            child: self.child_id(layout),
+            field: String::new(),
+            value: None,
+            rule: "unit_too_large",
+            severity: Severity::Error,
+            message: format!(
+                "this child's elements hold more than {} MiB of text (a real child holds a few KB): the child was rejected; the file is broken, export it again",
+                MAX_UNIT_TEXT >> 20
+            ),
+        }
+    }
+
+    /// The row's list columns (Disability, AssessmentFactors): every value of the element,
+    /// joined with commas, noting in `unreadable` a value with an undefined entity.
+    fn list_values(
+        &self,
+        at: RowAt,
+        unreadable: &mut [Option<(usize, Value)>],
+    ) -> Vec<Option<String>> {
+        let mut joined: Vec<Option<String>> = vec![None; at.table.columns.len()];
+        for (c, column) in at.spec.columns.iter().enumerate() {
+            if column.kind == Kind::List {
+                let Some(&r) = at.table.columns[c].first() else {
+                    continue;
+                };
+                if let Some(owner) = self.resolve(at.instance, r) {
+                    let values: Vec<Value> = self.instances[owner]
+                        .lists
+                        .iter()
+                        .filter(|v| v.node == r.node)
+                        .copied()
+                        .collect();
+                    unreadable[c] = values.iter().find(|v| v.unresolved).map(|&v| (owner, v));
+                    let all: Vec<&str> = values
+                        .iter()
+                        .map(|&v| self.text_of(v))
+                        .filter(|v| !v.is_empty())
+                        .collect();
+                    if !all.is_empty() {
+                        joined[c] = Some(all.join(","));
+                    }
+                }
+            }
+        }
+        joined
+    }
+
+    /// The row's raw cells: a list column's joined values, else the first place its value is
+    /// found, noting in `unreadable` a value with an undefined entity.
+    fn row_values<'t>(
+        &'t self,
+        at: RowAt,
+        joined: &'t [Option<String>],
+        unreadable: &mut [Option<(usize, Value)>],
+    ) -> Vec<Option<&'t str>> {
+        at.table
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(c, refs)| {
+                if let Some(j) = &joined[c] {
+                    return Some(j.as_str());
+                }
+                refs.iter().find_map(|&r| {
+                    let at = self.resolve(at.instance, r)?;
+                    let v = self.value_at(at, r.node)?;
+                    if v.unresolved {
+                        unreadable[c] = Some((at, v));
+                    }
+                    Some(self.text_of(v))
+                })
+            })
+            .collect()
+    }
+
+    /// Reports each unreadable value of a rejected row where it is, once per value (with the
+    /// row's child unless the child's own id is what cannot be read).
+    fn report_unreadable(
+        &self,
+        at: RowAt,
+        raw: &[Option<&str>],
+        unreadable: &[Option<(usize, Value)>],
+        reported: &mut BTreeSet<(usize, u32)>,
+        file: &Arc<str>,
+        issues: &mut Vec<Issue>,
+    ) {
+        let table_spec = at.spec;
+        let child = table_spec
+            .column_index("child")
+            .and_then(|i| raw[i])
+            .filter(|_| {
+                table_spec
+                    .column_index("child")
+                    .is_none_or(|i| unreadable[i].is_none())
+            })
+            .map(str::to_string);
+        for (c, bad) in unreadable.iter().enumerate() {
+            let Some((owner, v)) = *bad else { continue };
+            if !reported.insert((owner, v.node)) {
+                continue;
+            }
+            let column = &table_spec.columns[c];
+            issues.push(Issue {
+                file: file.clone(),
+                location: self.locate(at.layout, at.instance, column),
+                table: table_spec.name.clone(),
+                child: child.clone(),
+                field: super::table::field_name(column),
+                value: Some(self.text_of(v).to_string()),
+                rule: "unresolved_entity",
+                severity: Severity::Error,
+                message: "the value holds an entity the file does not define (such as &foo;), so it cannot be read; the row was rejected: the file is malformed, export it again".into(),
+            });
+        }
+    }
+}
+
+/// The row being assembled: the table it is for and the record instance it is read from.
+#[derive(Clone, Copy)]
+struct RowAt<'a> {
+    layout: &'a XmlLayout,
+    table: &'a TableLayout,
+    spec: &'a TableSpec,
+    instance: usize,
 }
 
 fn relative_path(layout: &XmlLayout, from: u32, to: u32) -> String {

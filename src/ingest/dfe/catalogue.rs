@@ -480,7 +480,46 @@ fn field_of(message: &str) -> &str {
         .unwrap_or("")
 }
 
+/// A rule file's rule, checked, with its versions laid out year by year.
 fn resolve(file: &str, collection: Collection, raw: RawRule) -> Result<Rule, RuleError> {
+    check_code_and_years(file, &raw)?;
+    let (base_check, base_reader) = check_of(file, "where", raw.where_, raw.query, raw.reader)?;
+    let first = Version {
+        from: raw.years.from,
+        to: raw.years.to,
+        message: raw.message,
+        severity: raw.severity,
+        table: raw.table,
+        fields: raw.fields,
+        check: base_check,
+        reader: base_reader,
+        needs: raw.needs,
+        unless_rejected: raw.unless_rejected,
+    };
+    if let Some(t) = first
+        .unless_rejected
+        .iter()
+        .find(|t| collection.spec().table(t).is_none())
+    {
+        return Err(err(
+            file,
+            "unless_rejected",
+            format!("`{t}` is not a table of the {} return", collection.name()),
+        ));
+    }
+    let versions = versions(file, &raw.years, first, raw.changes)?;
+    Ok(Rule {
+        code: Box::leak(raw.code.into_boxed_str()),
+        collection,
+        file: file.to_string(),
+        versions,
+        notes: raw.notes,
+        cases: raw.cases,
+    })
+}
+
+/// A rule's code is its file's name, and its years lie within the years rules are written for.
+fn check_code_and_years(file: &str, raw: &RawRule) -> Result<(), RuleError> {
     let stem = Path::new(file)
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -510,35 +549,21 @@ fn resolve(file: &str, collection: Collection, raw: RawRule) -> Result<Rule, Rul
             ),
         ));
     }
-    let (base_check, base_reader) = check_of(file, "where", raw.where_, raw.query, raw.reader)?;
-    let mut current = Version {
-        from: raw.years.from,
-        to: raw.years.to,
-        message: raw.message,
-        severity: raw.severity,
-        table: raw.table,
-        fields: raw.fields,
-        check: base_check,
-        reader: base_reader,
-        needs: raw.needs,
-        unless_rejected: raw.unless_rejected,
-    };
-    if let Some(t) = current
-        .unless_rejected
-        .iter()
-        .find(|t| collection.spec().table(t).is_none())
-    {
-        return Err(err(
-            file,
-            "unless_rejected",
-            format!("`{t}` is not a table of the {} return", collection.name()),
-        ));
-    }
+    Ok(())
+}
+
+/// The rule's versions: the first, then one per change, each in force until the next begins.
+fn versions(
+    file: &str,
+    years: &RawYears,
+    mut current: Version,
+    changes: Vec<RawChange>,
+) -> Result<Vec<Version>, RuleError> {
     let mut versions = vec![];
-    let mut last_from = raw.years.from;
-    for (i, change) in raw.changes.into_iter().enumerate() {
+    let mut last_from = years.from;
+    for (i, change) in changes.into_iter().enumerate() {
         let field = format!("changes[{i}]");
-        if change.from <= last_from || raw.years.to.is_some_and(|t| change.from > t) {
+        if change.from <= last_from || years.to.is_some_and(|t| change.from > t) {
             return Err(err(
                 file,
                 &field,
@@ -546,40 +571,45 @@ fn resolve(file: &str, collection: Collection, raw: RawRule) -> Result<Rule, Rul
             ));
         }
         last_from = change.from;
-        let mut next = current.clone();
-        next.from = change.from;
-        if let Some(m) = change.message {
-            next.message = m;
-        }
-        if let Some(s) = change.severity {
-            next.severity = s;
-        }
-        if let Some(t) = change.table {
-            next.table = t;
-        }
-        if let Some(f) = change.fields {
-            next.fields = f;
-        }
-        if let Some(n) = change.needs {
-            next.needs = n;
-        }
-        if change.where_.is_some() || change.query.is_some() || change.reader.is_some() {
-            (next.check, next.reader) =
-                check_of(file, &field, change.where_, change.query, change.reader)?;
-        }
-        current.to = Some(change.from - 1);
+        let next = changed(file, &field, &current, change)?;
+        current.to = Some(next.from - 1);
         versions.push(current);
         current = next;
     }
     versions.push(current);
-    Ok(Rule {
-        code: Box::leak(raw.code.into_boxed_str()),
-        collection,
-        file: file.to_string(),
-        versions,
-        notes: raw.notes,
-        cases: raw.cases,
-    })
+    Ok(versions)
+}
+
+/// The version a change makes: what the change gives replaces the version before it, the
+/// rest is kept.
+fn changed(
+    file: &str,
+    field: &str,
+    current: &Version,
+    change: RawChange,
+) -> Result<Version, RuleError> {
+    let mut next = current.clone();
+    next.from = change.from;
+    if let Some(m) = change.message {
+        next.message = m;
+    }
+    if let Some(s) = change.severity {
+        next.severity = s;
+    }
+    if let Some(t) = change.table {
+        next.table = t;
+    }
+    if let Some(f) = change.fields {
+        next.fields = f;
+    }
+    if let Some(n) = change.needs {
+        next.needs = n;
+    }
+    if change.where_.is_some() || change.query.is_some() || change.reader.is_some() {
+        (next.check, next.reader) =
+            check_of(file, field, change.where_, change.query, change.reader)?;
+    }
+    Ok(next)
 }
 
 fn check_of(
