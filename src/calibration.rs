@@ -16,6 +16,7 @@ use thiserror::Error;
 use crate::compare::Benchmarks;
 use crate::derive::Facts;
 use crate::domain::dates::{collection_year_end, to_epoch_days};
+use crate::domain::schema::VALUES;
 use crate::indicators::catalogue::{Catalogue, CatalogueError};
 use crate::indicators::evaluate::{EvalError, Options, evaluate};
 use crate::indicators::period::{Period, PeriodType};
@@ -113,6 +114,7 @@ pub fn lines(
     values: &DataFrame,
     published: &Benchmarks,
 ) -> Result<Vec<Line>, CalibrationError> {
+    VALUES.check(values)?;
     let yearly = values
         .clone()
         .lazy()
@@ -128,10 +130,10 @@ pub fn lines(
             col("value"),
         ])
         .collect()?;
-    let id = yearly.column("indicator_id")?.str()?;
-    let la = yearly.column("la_code")?.str()?;
+    let id = VALUES.text(&yearly, "indicator_id")?;
+    let la = VALUES.text(&yearly, "la_code")?;
     let end_year = yearly.column("end_year")?.i32()?;
-    let value = yearly.column("value")?.f64()?;
+    let value = VALUES.number(&yearly, "value")?;
     let mut out = vec![];
     for def in &catalogue.definitions {
         if def.benchmark.lait.is_none() && def.benchmark.ees.is_none() {

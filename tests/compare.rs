@@ -76,6 +76,7 @@ fn values(figs: &[Fig]) -> DataFrame {
             "history_complete".into(),
             figs.iter().map(|_| true).collect::<Vec<_>>(),
         ),
+        Column::full_null("population_estimate".into(), figs.len(), &DataType::String),
     ])
     .unwrap()
 }

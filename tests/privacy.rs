@@ -283,6 +283,7 @@ fn values(rows: &[Row]) -> DataFrame {
             rows.iter().map(|r| polarity(r.0)).collect::<Vec<_>>(),
         ),
         Column::new("history_complete".into(), vec![true; rows.len()]),
+        Column::full_null("population_estimate".into(), rows.len(), &DataType::String),
     ])
     .unwrap()
 }

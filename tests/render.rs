@@ -4,7 +4,7 @@
 
 mod common;
 
-use cspi::compare::stats::Trend;
+use cspi::compare::stats::{Rag, Trend};
 use cspi::indicators::catalogue::{Catalogue, Polarity, Unit};
 use cspi::ingest::store::Store;
 use cspi::pipeline::{Config, Quiet, analyse, run};
@@ -348,14 +348,14 @@ fn the_scorecard_table_and_the_adoption_scorecard_chart_say_what_they_are_given(
                 england: "41.6".into(),
                 rank: "3 of 11".into(),
                 quartile: "A".into(),
-                rag: Some("green".into()),
+                rag: charts::RagCell::Rated(Rag::Green),
                 trend: "↓ improving".into(),
             },
             ScorecardRow {
                 indicator: "A title far too long to fit in the indicator column of the table, cut"
                     .into(),
                 value: "c".into(),
-                rag: Some("red".into()),
+                rag: charts::RagCell::Rated(Rag::Red),
                 ..ScorecardRow::default()
             },
         ],

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use polars::prelude::*;
 
 use crate::domain::dates::{collection_year, from_epoch_days};
+use crate::domain::schema::PUBLISHED;
 use crate::indicators::catalogue::{Catalogue, Unit};
 use crate::indicators::period::PeriodType;
 use crate::ingest::reference::{ReferenceIndex, ReferenceTables};
@@ -25,20 +26,14 @@ type LaValues = HashMap<(String, String), Vec<(String, Option<f64>)>>;
 type BenchKey = (String, String, String);
 
 /// Where the benchmark values came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
 pub enum Source {
     Published,
     Computed,
 }
 
-impl Source {
-    pub fn name(self) -> &'static str {
-        match self {
-            Source::Published => "published",
-            Source::Computed => "computed",
-        }
-    }
-}
+crate::domain::named!(Source);
 
 /// One area's benchmark figure.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -317,7 +312,7 @@ fn measure_units(tables: &ReferenceTables) -> PolarsResult<HashMap<String, Strin
         .collect())
 }
 
-/// The published table's columns, cast once to the types read.
+/// The published table's columns (as [`PUBLISHED`] declares them).
 struct PublishedColumns {
     measure: StringChunked,
     code: StringChunked,
@@ -330,23 +325,17 @@ struct PublishedColumns {
 
 impl PublishedColumns {
     fn read(p: &DataFrame) -> PolarsResult<PublishedColumns> {
-        let s = |c: &str| -> PolarsResult<StringChunked> {
-            Ok(p.column(c)?.cast(&DataType::String)?.str()?.clone())
-        };
-        let (measure, code, status) = (s("measure")?, s("code")?, s("status")?);
-        let year = p.column("year")?.cast(&DataType::Int32)?.i32()?.clone();
-        let f = |c: &str| -> PolarsResult<Float64Chunked> {
-            Ok(p.column(c)?.cast(&DataType::Float64)?.f64()?.clone())
-        };
-        let (value, num, den) = (f("value")?, f("numerator")?, f("denominator")?);
+        PUBLISHED.check(p)?;
+        let s = |c: &str| PUBLISHED.text(p, c);
+        let f = |c: &str| PUBLISHED.number(p, c);
         Ok(PublishedColumns {
-            measure,
-            code,
-            status,
-            year,
-            value,
-            num,
-            den,
+            measure: s("measure")?,
+            code: s("code")?,
+            status: s("status")?,
+            year: PUBLISHED.whole(p, "year")?,
+            value: f("value")?,
+            num: f("numerator")?,
+            den: f("denominator")?,
         })
     }
 

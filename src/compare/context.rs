@@ -22,6 +22,7 @@ use crate::derive::Facts;
 use crate::domain::dates::{collection_year, to_epoch_days};
 use crate::domain::framework::Framework;
 use crate::domain::numbers::whole;
+use crate::domain::schema::VALUES;
 use crate::indicators::catalogue::Catalogue;
 use crate::indicators::evaluate::{EvalError, Options, evaluate};
 use crate::indicators::period::{Period, PeriodType};
@@ -418,16 +419,17 @@ struct Figures {
 
 impl Figures {
     fn new(values: &DataFrame) -> PolarsResult<Figures> {
-        let ids = values.column("indicator_id")?.str()?;
-        let kinds = values.column("period_type")?.str()?;
-        let ends = values.column("period_end")?.date()?.physical();
-        let bds = values.column("breakdown")?.str()?;
-        let units = values.column("unit")?.str()?;
-        let (num, den, val) = (
-            values.column("numerator")?.f64()?,
-            values.column("denominator")?.f64()?,
-            values.column("value")?.f64()?,
+        VALUES.check(values)?;
+        let s = |c: &str| VALUES.text(values, c);
+        let f = |c: &str| VALUES.number(values, c);
+        let (ids, kinds, bds, units) = (
+            s("indicator_id")?,
+            s("period_type")?,
+            s("breakdown")?,
+            s("unit")?,
         );
+        let ends = VALUES.date(values, "period_end")?;
+        let (num, den, val) = (f("numerator")?, f("denominator")?, f("value")?);
         let mut by_key = HashMap::new();
         for i in 0..values.height() {
             let (Some(id), Some(kind), Some(end)) = (

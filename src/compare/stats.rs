@@ -204,80 +204,54 @@ pub fn ranks(values: &[Option<f64>], polarity: Polarity) -> Vec<Option<u32>> {
 /// LAIT's quartile band from a rank among `n` LAs: A (best quarter) to D; none for neutral
 /// indicators. Band boundaries are the ranks n/4, n/2, 3n/4 (rounded up), so tied LAs, which
 /// share a rank, share a band.
-pub fn quartile(rank: u32, n: u32, polarity: Polarity) -> Option<char> {
+pub fn quartile(rank: u32, n: u32, polarity: Polarity) -> Option<Quartile> {
     if polarity == Polarity::Neutral || n == 0 || rank == 0 {
         return None;
     }
     let q = |f: u32| (n * f).div_ceil(4);
     Some(if rank <= q(1) {
-        'A'
+        Quartile::A
     } else if rank <= q(2) {
-        'B'
+        Quartile::B
     } else if rank <= q(3) {
-        'C'
+        Quartile::C
     } else {
-        'D'
+        Quartile::D
     })
+}
+
+/// A quartile band, A (best quarter) to D; the comparison table's `quartile` column holds its
+/// [`Quartile::name`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+pub enum Quartile {
+    A,
+    B,
+    C,
+    D,
 }
 
 /// A RAG rating: the comparison table's `rag` column holds its [`Rag::name`], and the packs
 /// read it back with [`Rag::from_name`], so the words are spelt in one place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
 pub enum Rag {
     Green,
     Amber,
     Red,
 }
 
-impl Rag {
-    pub const ALL: [Rag; 3] = [Rag::Green, Rag::Amber, Rag::Red];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Rag::Green => "green",
-            Rag::Amber => "amber",
-            Rag::Red => "red",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Rag> {
-        Rag::ALL.into_iter().find(|r| r.name() == name)
-    }
-}
+crate::domain::named!(Quartile, Rag, Trend);
 
 /// The direction of a trend: better or worse by the indicator's polarity, or (for a neutral
 /// indicator) up or down; the table's `trend` column holds its [`Trend::name`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
 pub enum Trend {
     Improving,
     Worsening,
     Stable,
     Rising,
     Falling,
-}
-
-impl Trend {
-    pub const ALL: [Trend; 5] = [
-        Trend::Improving,
-        Trend::Worsening,
-        Trend::Stable,
-        Trend::Rising,
-        Trend::Falling,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Trend::Improving => "improving",
-            Trend::Worsening => "worsening",
-            Trend::Stable => "stable",
-            Trend::Rising => "rising",
-            Trend::Falling => "falling",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Trend> {
-        Trend::ALL.into_iter().find(|t| t.name() == name)
-    }
 }
 
 /// RAG against a comparator by polarity: green when better or equal, amber when worse by less
@@ -406,7 +380,7 @@ mod tests {
     fn quartiles_and_rag() {
         // 10 LAs: boundaries at ranks 3, 5, 8.
         let bands: String = (1..=10)
-            .map(|r| quartile(r, 10, Polarity::High).unwrap())
+            .map(|r| quartile(r, 10, Polarity::High).unwrap().name())
             .collect();
         assert_eq!(bands, "AAABBCCCDD");
         assert_eq!(quartile(1, 10, Polarity::Neutral), None);

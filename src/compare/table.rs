@@ -12,6 +12,7 @@ use polars::prelude::*;
 use super::benchmarks::{BenchPeriod, Benchmarks};
 use super::stats::{self, LEVELS, Limits, Verdict};
 use crate::domain::dates::{add_months, from_epoch_days, to_epoch_days};
+use crate::domain::schema::{COMPARISON, Kind, VALUES};
 use crate::indicators::catalogue::{Catalogue, Definition, Polarity, Unit};
 use crate::indicators::period::{PeriodType, month_end};
 use crate::ingest::reference::ReferenceIndex;
@@ -170,57 +171,6 @@ impl Columns {
     }
 }
 
-/// The comparison table's columns, in order.
-pub const COLUMNS: [&str; 47] = [
-    "la_code",
-    "la_name",
-    "indicator_id",
-    "short_title",
-    "area",
-    "judgement",
-    "period_type",
-    "period_start",
-    "period_end",
-    "unit",
-    "polarity",
-    "numerator",
-    "denominator",
-    "value",
-    "source",
-    "benchmark_period",
-    "sn_model",
-    "sn_mean",
-    "sn_median",
-    "sn_count",
-    "sn_group_size",
-    "sn_suppressed",
-    "region_code",
-    "region_value",
-    "england_value",
-    "rank",
-    "rank_of",
-    "rank_order",
-    "quartile",
-    "diff_sn",
-    "diff_sn_pct",
-    "diff_england",
-    "diff_england_pct",
-    "rag",
-    "rag_against",
-    "la_lower_95",
-    "la_upper_95",
-    "england_lower_95",
-    "england_upper_95",
-    "england_lower_998",
-    "england_upper_998",
-    "sig_england",
-    "sig_sn",
-    "change_previous",
-    "trend",
-    "trend_slope",
-    "trend_years",
-];
-
 /// The LA totals a comparison reads, column by column, in row order (LA, indicator, period
 /// type, period end).
 struct Totals {
@@ -238,8 +188,9 @@ struct Totals {
 
 impl Totals {
     /// The figures without a breakdown, sorted so each LA's series is contiguous and oldest
-    /// first; `spread` is optional (only means have one).
+    /// first.
     fn read(values: &DataFrame) -> PolarsResult<Totals> {
+        VALUES.check(values)?;
         let totals = values
             .clone()
             .lazy()
@@ -249,27 +200,19 @@ impl Totals {
                 SortMultipleOptions::default(),
             )
             .collect()?;
-        let s = |c: &str| -> PolarsResult<StringChunked> { Ok(totals.column(c)?.str()?.clone()) };
-        let f = |c: &str| -> PolarsResult<Float64Chunked> { Ok(totals.column(c)?.f64()?.clone()) };
-        let (la, id, kind) = (s("la_code")?, s("indicator_id")?, s("period_type")?);
-        let start = totals.column("period_start")?.date()?.physical().clone();
-        let end = totals.column("period_end")?.date()?.physical().clone();
-        let (num, den, value) = (f("numerator")?, f("denominator")?, f("value")?);
-        let spread = match totals.column("spread") {
-            Ok(c) => c.f64()?.clone(),
-            Err(_) => Float64Chunked::full_null("spread".into(), totals.height()),
-        };
+        let s = |c: &str| VALUES.text(&totals, c);
+        let f = |c: &str| VALUES.number(&totals, c);
         Ok(Totals {
             height: totals.height(),
-            la,
-            id,
-            kind,
-            start,
-            end,
-            num,
-            den,
-            value,
-            spread,
+            la: s("la_code")?,
+            id: s("indicator_id")?,
+            kind: s("period_type")?,
+            start: VALUES.date(&totals, "period_start")?,
+            end: VALUES.date(&totals, "period_end")?,
+            num: f("numerator")?,
+            den: f("denominator")?,
+            value: f("value")?,
+            spread: f("spread")?,
         })
     }
 
@@ -601,7 +544,7 @@ impl Columns {
             c.rank
                 .zip(c.rank_of)
                 .and_then(|(r, n)| stats::quartile(r, n, def.polarity))
-                .map(String::from),
+                .map(|q| q.name().to_string()),
         );
         let diff = |against: Option<f64>| v.zip(against).map(|(v, a)| v - a);
         let rel = |against: Option<f64>| {
@@ -629,25 +572,38 @@ impl Columns {
         self.i("trend_years", Some(c.trend_years as i32));
     }
 
-    /// The table in [`COLUMNS`] order; a column no row filled is all null.
+    /// The table in [`COMPARISON`]'s order and types, checked against it; a column no row
+    /// filled (there are no rows) is all null. A column pushed under a name the declaration
+    /// lacks, or as another type, is an error rather than a column of nulls.
     fn into_frame(mut self) -> PolarsResult<DataFrame> {
         let height = self.s.get("la_code").map_or(0, Vec::len);
         let mut columns = vec![];
-        for name in COLUMNS {
-            let c = if let Some(v) = self.s.remove(name) {
-                Column::new(name.into(), v)
-            } else if let Some(v) = self.f.remove(name) {
-                Column::new(name.into(), v)
-            } else if let Some(v) = self.i.remove(name) {
-                Column::new(name.into(), v)
-            } else if let Some(v) = self.d.remove(name) {
-                Int32Chunked::new(name.into(), v).into_date().into_column()
-            } else {
-                Column::full_null(name.into(), height, &DataType::String)
+        for field in COMPARISON.fields {
+            let name = field.name;
+            let c = match field.kind {
+                Kind::Text => self.s.remove(name).map(|v| Column::new(name.into(), v)),
+                Kind::Number => self.f.remove(name).map(|v| Column::new(name.into(), v)),
+                Kind::Whole => self.i.remove(name).map(|v| Column::new(name.into(), v)),
+                Kind::Date => self
+                    .d
+                    .remove(name)
+                    .map(|v| Int32Chunked::new(name.into(), v).into_date().into_column()),
+                Kind::Flag => None,
             };
-            columns.push(c);
+            columns.push(match c {
+                Some(c) => c,
+                None => COMPARISON.null_column(name, height)?,
+            });
         }
-        DataFrame::new_infer_height(columns)
+        let stray = (self.s.keys().chain(self.f.keys()))
+            .chain(self.i.keys().chain(self.d.keys()))
+            .next();
+        if let Some(name) = stray {
+            polars_bail!(SchemaMismatch: "comparison column `{name}` is not declared with that type");
+        }
+        let df = DataFrame::new_infer_height(columns)?;
+        COMPARISON.check(&df)?;
+        Ok(df)
     }
 }
 

@@ -72,13 +72,26 @@ impl Area {
 }
 
 /// What a value is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Unit {
     /// 100 × numerator ÷ denominator.
     Percent,
     /// numerator ÷ ONS population aged 0–17 × 10,000.
     #[serde(rename = "rate_per_10k")]
+    #[strum(serialize = "rate_per_10k")]
     RatePer10k,
     /// A count (or the sum of `value`).
     Count,
@@ -88,36 +101,28 @@ pub enum Unit {
     Mean,
 }
 
-impl Unit {
-    pub fn name(self) -> &'static str {
-        match self {
-            Unit::Percent => "percent",
-            Unit::RatePer10k => "rate_per_10k",
-            Unit::Count => "count",
-            Unit::MeanDays => "mean_days",
-            Unit::Mean => "mean",
-        }
-    }
-}
-
 /// Whether higher is better.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Polarity {
     High,
     Low,
     Neutral,
 }
 
-impl Polarity {
-    pub fn name(self) -> &'static str {
-        match self {
-            Polarity::High => "high",
-            Polarity::Low => "low",
-            Polarity::Neutral => "neutral",
-        }
-    }
-}
+crate::domain::named!(Unit, Polarity);
 
 /// What the denominator (and numerator) count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -25,6 +25,7 @@ use super::catalogue::{
 use super::period::{Period, PeriodType};
 use crate::derive::{FactTable, Facts};
 use crate::domain::dates::{collection_year_end, collection_year_start, to_epoch_days};
+use crate::domain::schema::VALUES;
 
 /// A failure evaluating an indicator (an expression polars rejects at run time).
 #[derive(Debug, Error)]
@@ -47,10 +48,7 @@ pub struct Options {
 /// The results of a catalogue evaluation.
 #[derive(Debug)]
 pub struct Evaluation {
-    /// The long table: la_code, indicator_id, period_type, period_start, period_end, breakdown,
-    /// numerator, denominator, value, spread (standard deviation of a mean's unit values), unit,
-    /// polarity, history_complete, population_estimate (for a rate per 10,000: the population
-    /// estimate its denominator is; null otherwise).
+    /// The long table, with the columns [`VALUES`] declares (checked before it is returned).
     pub values: DataFrame,
     /// Per indicator, the children (units) behind each figure.
     pub drilldown: BTreeMap<String, DataFrame>,
@@ -717,7 +715,7 @@ pub fn evaluate(
         }
     }
     let values = if values.is_empty() {
-        DataFrame::empty()
+        VALUES.empty()
     } else {
         concat(values, UnionArgs::default())
             .and_then(|lf| {
@@ -740,6 +738,10 @@ pub fn evaluate(
                 source,
             })?
     };
+    VALUES.check(&values).map_err(|source| EvalError {
+        id: "(all)".into(),
+        source,
+    })?;
     Ok(Evaluation { values, drilldown })
 }
 

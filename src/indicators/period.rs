@@ -12,15 +12,29 @@ use crate::domain::dates::{
 
 /// The kinds of reporting window.
 #[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
 )]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum PeriodType {
     /// A DfE collection year, 1 April – 31 March (the default: DfE's own figures are yearly).
     #[default]
     Year,
     /// The 12 months ending on a month end (monthly dashboards).
     #[serde(rename = "rolling_12m")]
+    #[strum(serialize = "rolling_12m")]
     Rolling12m,
     /// From 1 April to a date within the same collection year.
     YearToDate,
@@ -33,31 +47,7 @@ pub enum PeriodType {
     Window,
 }
 
-impl PeriodType {
-    pub fn name(self) -> &'static str {
-        match self {
-            PeriodType::Year => "year",
-            PeriodType::Rolling12m => "rolling_12m",
-            PeriodType::YearToDate => "year_to_date",
-            PeriodType::Snapshot => "snapshot",
-            PeriodType::ThreeYear => "three_year",
-            PeriodType::Window => "window",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<PeriodType> {
-        [
-            PeriodType::Year,
-            PeriodType::Rolling12m,
-            PeriodType::YearToDate,
-            PeriodType::Snapshot,
-            PeriodType::ThreeYear,
-            PeriodType::Window,
-        ]
-        .into_iter()
-        .find(|p| p.name() == name)
-    }
-}
+crate::domain::named!(PeriodType);
 
 impl fmt::Display for PeriodType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

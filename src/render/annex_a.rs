@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use polars::prelude::*;
-use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
 use crate::derive::annex_a::{Windows, unfilled};
 use crate::domain::dates::format_dmy;
@@ -135,39 +135,13 @@ fn write_list_sheet(
         };
         let values = values.as_materialized_series();
         for i in 0..df.height() {
-            write_value(sheet, (i as u32 + 1, c as u16), values.get(i)?, date)?;
-        }
-    }
-    Ok(())
-}
-
-/// Writes a list's value at (row, column): dates as Excel dates, flags as Y/N, whole numbers
-/// as numbers.
-fn write_value(
-    sheet: &mut Worksheet,
-    (row, c): (u32, u16),
-    value: AnyValue,
-    date: &Format,
-) -> Result<(), WorkbookError> {
-    match value {
-        AnyValue::Null => {}
-        AnyValue::Date(d) => {
-            sheet.write_date_with_format(row, c, &super::excel_date(d)?, date)?;
-        }
-        AnyValue::Boolean(b) => {
-            sheet.write_string(row, c, if b { "Y" } else { "N" })?;
-        }
-        AnyValue::Int64(n) => {
-            sheet.write_number(row, c, n as f64)?;
-        }
-        AnyValue::Int32(n) => {
-            sheet.write_number(row, c, n as f64)?;
-        }
-        AnyValue::String(s) => {
-            sheet.write_string(row, c, s)?;
-        }
-        other => {
-            sheet.write_string(row, c, other.to_string())?;
+            super::write_any(
+                sheet,
+                (i as u32 + 1, c as u16),
+                values.get(i)?,
+                date,
+                super::Flags::YesNo,
+            )?;
         }
     }
     Ok(())

@@ -829,10 +829,23 @@ pub struct ScorecardRow {
     pub england: String,
     pub rank: String,
     pub quartile: String,
-    /// "green", "amber", "red" (tinted and spelt out), or a symbol ("c", "z"); none is "x".
-    pub rag: Option<String>,
+    pub rag: RagCell,
     /// An arrow for the direction and a word for better or worse ("↓ improving").
     pub trend: String,
+}
+
+/// A scorecard's RAG cell: a rating (tinted and spelt out, so greyscale loses nothing) or the
+/// DfE symbol for why there is none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RagCell {
+    Rated(Rag),
+    /// "c": the figure is suppressed.
+    Hidden,
+    /// "z": a neutral indicator has no RAG.
+    NotApplicable,
+    /// "x": no rating (no benchmark).
+    #[default]
+    NotAvailable,
 }
 
 /// The scorecard table: one row per indicator.
@@ -907,13 +920,13 @@ pub fn scorecard_svg(c: &Scorecard) -> Result<String, ChartError> {
                 ))
                 .map_err(e)?;
             }
-            let rag = row.rag.as_deref();
-            let (tint, word) = match rag.map(|r| (Rag::from_name(r), r)) {
-                Some((Some(Rag::Green), _)) => (Some(RGBColor(0xcf, 0xe8, 0xcf)), "Green"),
-                Some((Some(Rag::Amber), _)) => (Some(RGBColor(0xff, 0xe3, 0xa3)), "Amber"),
-                Some((Some(Rag::Red), _)) => (Some(RGBColor(0xf4, 0xc2, 0xc2)), "Red"),
-                Some((None, symbol)) => (None, symbol),
-                None => (None, "x"),
+            let (tint, word) = match row.rag {
+                RagCell::Rated(Rag::Green) => (Some(RGBColor(0xcf, 0xe8, 0xcf)), "Green"),
+                RagCell::Rated(Rag::Amber) => (Some(RGBColor(0xff, 0xe3, 0xa3)), "Amber"),
+                RagCell::Rated(Rag::Red) => (Some(RGBColor(0xf4, 0xc2, 0xc2)), "Red"),
+                RagCell::Hidden => (None, "c"),
+                RagCell::NotApplicable => (None, "z"),
+                RagCell::NotAvailable => (None, "x"),
             };
             if let Some(t) = tint {
                 let (_, x, w) = SCORECARD_COLUMNS[6];

@@ -6,12 +6,13 @@
 //! the same thing and hide the same figures.
 use polars::prelude::*;
 
-use super::charts::{self, Canvas, ChartData, NeighbourChart, TrendChart, TrendPoint};
+use super::charts::{self, Canvas, ChartData, NeighbourChart, RagCell, TrendChart, TrendPoint};
 use super::packs::{Chart, Pack, SectionChart};
-use crate::compare::stats::{Rag, Trend};
+use crate::compare::stats::{Quartile, Rag, Trend};
 use crate::compare::table::year_before;
 use crate::compare::{Benchmarks, CompareOptions};
 use crate::domain::dates::from_epoch_days;
+use crate::domain::schema::{COMPARISON, VALUES};
 use crate::indicators::catalogue::{Area, Catalogue, Definition, Polarity, Unit};
 use crate::indicators::period::{Period, PeriodType};
 use crate::ingest::reference::ReferenceIndex;
@@ -55,7 +56,7 @@ pub struct Figure {
     pub region: Option<f64>,
     pub rank: Option<f64>,
     pub rank_of: Option<f64>,
-    pub quartile: Option<String>,
+    pub quartile: Option<Quartile>,
     pub rag: Option<Rag>,
     pub trend: Option<Trend>,
     pub sig_england: Option<String>,
@@ -112,12 +113,8 @@ fn comparison_rows(comparison: &DataFrame, filter: Expr) -> PolarsResult<Vec<Fig
             SortMultipleOptions::default(),
         )
         .collect()?;
-    let f = |c: &str| -> PolarsResult<Float64Chunked> {
-        Ok(rows.column(c)?.cast(&DataType::Float64)?.f64()?.clone())
-    };
-    let s = |c: &str| -> PolarsResult<StringChunked> {
-        Ok(rows.column(c)?.cast(&DataType::String)?.str()?.clone())
-    };
+    let f = |c: &str| COMPARISON.number(&rows, c);
+    let s = |c: &str| COMPARISON.text(&rows, c);
     let (id, kind) = (s("indicator_id")?, s("period_type")?);
     let (value, num, den, sn, sn_count) = (
         f("value")?,
@@ -142,8 +139,8 @@ fn comparison_rows(comparison: &DataFrame, filter: Expr) -> PolarsResult<Vec<Fig
         s("sig_sn")?,
         s("benchmark_period")?,
     );
-    let end = rows.column("period_end")?.date()?.physical().clone();
-    let start = rows.column("period_start")?.date()?.physical().clone();
+    let end = COMPARISON.date(&rows, "period_end")?;
+    let start = COMPARISON.date(&rows, "period_start")?;
     let text = |c: &StringChunked, i: usize| c.get(i).map(str::to_string);
     Ok((0..rows.height())
         .map(|i| Figure {
@@ -164,7 +161,7 @@ fn comparison_rows(comparison: &DataFrame, filter: Expr) -> PolarsResult<Vec<Fig
             region: reg.get(i),
             rank: rank.get(i),
             rank_of: of.get(i),
-            quartile: text(&q, i),
+            quartile: q.get(i).and_then(Quartile::from_name),
             rag: rag.get(i).and_then(Rag::from_name),
             trend: trend.get(i).and_then(Trend::from_name),
             sig_england: text(&sig, i),
@@ -194,17 +191,15 @@ fn breakdown_rows(input: &PackInput, f: &Figure) -> PolarsResult<Vec<Figure>> {
         )
         .sort(["breakdown"], SortMultipleOptions::default())
         .collect()?;
-    let labels = rows.column("breakdown")?.str()?.clone();
-    let num = |c: &str| -> PolarsResult<Float64Chunked> {
-        Ok(rows.column(c)?.cast(&DataType::Float64)?.f64()?.clone())
-    };
+    let labels = VALUES.text(&rows, "breakdown")?;
+    let num = |c: &str| VALUES.number(&rows, c);
     let (values, numerators, denominators) =
         (num("value")?, num("numerator")?, num("denominator")?);
     Ok((0..rows.height())
         .map(|i| Figure {
             indicator_id: f.indicator_id.clone(),
             breakdown: labels.get(i).map(str::to_string),
-            period_type: f.period_type.clone(),
+            period_type: f.period_type,
             period_end: f.period_end,
             period_start: f.period_start,
             value: values.get(i),
@@ -959,12 +954,12 @@ impl EnquiryLine {
 /// Each line of enquiry's figure: the latest of its period type in the LA's long table.
 fn enquiries(pack: &Pack, input: &PackInput) -> PolarsResult<Vec<EnquiryLine>> {
     let v = input.values;
-    let ids = v.column("indicator_id")?.str()?;
-    let kinds = v.column("period_type")?.str()?;
-    let ends = v.column("period_end")?.date()?.physical();
-    let bds = v.column("breakdown")?.str()?;
-    let num = v.column("numerator")?.f64()?;
-    let den = v.column("denominator")?.f64()?;
+    let ids = VALUES.text(v, "indicator_id")?;
+    let kinds = VALUES.text(v, "period_type")?;
+    let ends = VALUES.date(v, "period_end")?;
+    let bds = VALUES.text(v, "breakdown")?;
+    let num = VALUES.number(v, "numerator")?;
+    let den = VALUES.number(v, "denominator")?;
     let mut out = vec![];
     for e in &pack.lines_of_enquiry {
         let Some(def) = input.catalogue.get(&e.id) else {
@@ -1086,6 +1081,8 @@ fn adoption_scorecard(
 /// Works out what the pack shows: every figure it holds ([`gather`]), disclosure control over
 /// them ([`protect`]), then figures as text, readings and every chart drawn from what is left.
 pub fn build(pack: &Pack, input: &PackInput) -> Result<Content, super::RenderError> {
+    VALUES.check(input.values)?;
+    COMPARISON.check(input.comparison)?;
     let mut figures = gather(pack, input)?;
     protect(pack, input.catalogue, &mut figures);
     let mut sections = vec![];
@@ -1274,14 +1271,17 @@ fn scorecard_row(def: &Definition, shown: &Item) -> charts::ScorecardRow {
         sn: shown.sn.clone(),
         england: shown.england.clone(),
         rank: shown.rank.clone(),
-        quartile: or_symbol(latest.and_then(|f| f.quartile.clone())),
-        // RAG spelt out; "c" hidden, "z" for neutral indicators (no RAG), "x" none.
-        rag: Some(match latest.and_then(|f| f.rag) {
-            Some(r) => r.name().to_string(),
-            None if hidden => "c".into(),
-            None if def.polarity == Polarity::Neutral => "z".into(),
-            None => "x".into(),
-        }),
+        quartile: or_symbol(
+            latest
+                .and_then(|f| f.quartile)
+                .map(|q| q.name().to_string()),
+        ),
+        rag: match latest.and_then(|f| f.rag) {
+            Some(r) => RagCell::Rated(r),
+            None if hidden => RagCell::Hidden,
+            None if def.polarity == Polarity::Neutral => RagCell::NotApplicable,
+            None => RagCell::NotAvailable,
+        },
         trend: if hidden {
             "c".into()
         } else {
@@ -1340,12 +1340,9 @@ fn population_note(pack: &Pack, input: &PackInput) -> PolarsResult<Option<String
         })
         .map(|i| i.id.clone())
         .collect();
-    let Ok(estimates) = input.values.column("population_estimate") else {
-        return Ok(None);
-    };
-    let ids = input.values.column("indicator_id")?.str()?;
+    let estimates = VALUES.text(input.values, "population_estimate")?;
+    let ids = VALUES.text(input.values, "indicator_id")?;
     let mut used: Vec<String> = estimates
-        .str()?
         .iter()
         .zip(ids.iter())
         .filter_map(|(e, id)| {

@@ -55,6 +55,52 @@ pub fn excel_date(days: i32) -> Result<rust_xlsxwriter::ExcelDateTime, rust_xlsx
     rust_xlsxwriter::ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
 }
 
+/// How a child-level sheet shows a flag: Annex A's "Y"/"N" (the framework's lists are read
+/// back by people and by other tools that expect the letters), or Excel's TRUE/FALSE.
+pub(crate) enum Flags {
+    YesNo,
+    Excel,
+}
+
+/// Writes a table's value at (row, column) of a child-level sheet (Annex A lists, drill-down
+/// sheets): dates as Excel dates in `date`'s format, numbers as numbers, flags per `flags`,
+/// anything else as its text.
+pub(crate) fn write_any(
+    sheet: &mut rust_xlsxwriter::Worksheet,
+    (row, c): (u32, u16),
+    value: polars::prelude::AnyValue,
+    date: &rust_xlsxwriter::Format,
+    flags: Flags,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    use polars::prelude::AnyValue;
+    match value {
+        AnyValue::Null => {}
+        AnyValue::Date(d) => {
+            sheet.write_date_with_format(row, c, &excel_date(d)?, date)?;
+        }
+        AnyValue::String(v) => {
+            sheet.write_string(row, c, v)?;
+        }
+        AnyValue::Boolean(b) => match flags {
+            Flags::YesNo => {
+                sheet.write_string(row, c, if b { "Y" } else { "N" })?;
+            }
+            Flags::Excel => {
+                sheet.write_boolean(row, c, b)?;
+            }
+        },
+        other => match other.extract::<f64>() {
+            Some(v) => {
+                sheet.write_number(row, c, v)?;
+            }
+            None => {
+                sheet.write_string(row, c, other.to_string())?;
+            }
+        },
+    }
+    Ok(())
+}
+
 /// Writes a pack in one format under `dir`: `<id>.<ext>`, or for PNG a folder `<id>/` with one
 /// file per chart (`<indicator>-<chart>.png`, `<area>-<chart>.png`). `drilldown` (the LA's
 /// children behind each figure) goes only into workbooks of packs that allow child-level data,

@@ -106,7 +106,7 @@ fn cell(def: &Definition, f: &Figure, name: &str) -> Cell {
                 (None, false) => Cell::Symbol("x"),
             }
         }
-        "quartile" => text(&f.quartile),
+        "quartile" => text(&f.quartile.map(|q| q.name().to_string())),
         "rag" => text(&f.rag.map(|r| r.name().to_string())),
         "sig_england" => text(&f.sig_england),
         "sig_sn" => text(&f.sig_sn),
@@ -368,38 +368,26 @@ fn write_children_sheet(
         let s = col.as_materialized_series();
         // Excel's row limit, less the two header rows.
         for i in 0..df.height().min(1_048_574) {
-            write_value(sheet, (i as u32 + 2, c as u16), s.get(i)?, &formats.date)?;
+            super::write_any(
+                sheet,
+                (i as u32 + 2, c as u16),
+                s.get(i)?,
+                &formats.date,
+                super::Flags::Excel,
+            )?;
         }
     }
     Ok(())
 }
 
-/// Writes a drill-down value at (row, column): dates as dates, numbers as numbers.
-fn write_value(
-    sheet: &mut Worksheet,
-    (row, c): (u32, u16),
-    value: AnyValue,
-    date: &Format,
-) -> Result<(), RenderError> {
-    match value {
-        AnyValue::Null => {}
-        AnyValue::Date(d) => {
-            sheet.write_date_with_format(row, c, &super::excel_date(d)?, date)?;
+#[cfg(test)]
+mod tests {
+    /// The area sheets show comparison columns by name: each must be one the comparison
+    /// declares, or its cells would be blank with no error.
+    #[test]
+    fn area_sheet_columns_are_declared_comparison_columns() {
+        for (name, _) in super::COLUMNS {
+            crate::domain::schema::COMPARISON.field(name).unwrap();
         }
-        AnyValue::String(v) => {
-            sheet.write_string(row, c, v)?;
-        }
-        AnyValue::Boolean(b) => {
-            sheet.write_boolean(row, c, b)?;
-        }
-        other => match other.extract::<f64>() {
-            Some(v) => {
-                sheet.write_number(row, c, v)?;
-            }
-            None => {
-                sheet.write_string(row, c, other.to_string())?;
-            }
-        },
     }
-    Ok(())
 }

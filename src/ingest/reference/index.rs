@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use polars::prelude::*;
 
 use super::ReferenceTables;
+use crate::domain::schema::PUBLISHED;
 use crate::ingest::population::SHIPPED_ESTIMATE;
 
 /// One LA of the reference list.
@@ -192,13 +193,14 @@ fn index_population(population: &DataFrame) -> PolarsResult<HashMap<(String, i32
 fn index_published(
     published: &DataFrame,
 ) -> PolarsResult<HashMap<(String, String, i32), PublishedValue>> {
+    PUBLISHED.check(published)?;
     let mut index = HashMap::new();
     let (m, c) = (strings(published, "measure")?, strings(published, "code")?);
-    let y = published.column("year")?.i32()?.clone();
-    let v = published.column("value")?.f64()?.clone();
-    let st = published.column("status")?.str()?.clone();
-    let nu = published.column("numerator")?.f64()?.clone();
-    let de = published.column("denominator")?.f64()?.clone();
+    let y = PUBLISHED.whole(published, "year")?;
+    let v = PUBLISHED.number(published, "value")?;
+    let st = PUBLISHED.text(published, "status")?;
+    let nu = PUBLISHED.number(published, "numerator")?;
+    let de = PUBLISHED.number(published, "denominator")?;
     for (i, (measure, code)) in m.into_iter().zip(c).enumerate() {
         index.insert(
             (measure, code, y.get(i).unwrap_or(0)),

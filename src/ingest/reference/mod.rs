@@ -37,6 +37,8 @@ use polars::prelude::*;
 use serde::Deserialize;
 use thiserror::Error;
 
+use crate::domain::schema::PUBLISHED;
+
 pub use build::build;
 pub use index::{La, PublishedValue, ReferenceIndex};
 pub use published::{parse_published, parse_years_months, read_published, year_of_period};
@@ -141,13 +143,9 @@ impl ReferenceTables {
         let merged = concat(
             [
                 self.published.clone().lazy(),
-                published.lazy().select(
-                    self.published
-                        .get_column_names()
-                        .into_iter()
-                        .map(|c| col(c.clone()))
-                        .collect::<Vec<_>>(),
-                ),
+                published
+                    .lazy()
+                    .select(PUBLISHED.names().map(col).collect::<Vec<_>>()),
             ],
             UnionArgs::default(),
         )?
@@ -228,6 +226,8 @@ impl ReferenceTables {
                 .collect();
             df.lazy().with_columns(casts).collect()
         };
+        let published = ParquetReader::new(Cursor::new(published.to_vec())).finish()?;
+        PUBLISHED.check(&published)?;
         Ok(ReferenceTables {
             las: csv(las, &[("current", DataType::Boolean)])?,
             sn_groups: csv(sn, &[("model", DataType::Int32), ("rank", DataType::Int32)])?,
@@ -239,7 +239,7 @@ impl ReferenceTables {
                 ],
             )?)?,
             measures: csv(measures, &[])?,
-            published: ParquetReader::new(Cursor::new(published.to_vec())).finish()?,
+            published,
             sectors: ParquetReader::new(Cursor::new(sectors.to_vec())).finish()?,
             postcodes: ParquetReader::new(Cursor::new(postcodes.to_vec())).finish()?,
         })

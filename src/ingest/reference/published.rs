@@ -9,7 +9,8 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::source_files::{FindFile, TextTable, file_name, files_under, find_file};
-use super::{EesSource, ReferenceError, Source, sources};
+use super::{EesSource, PublishedValue, ReferenceError, Source, sources};
+use crate::domain::schema::PUBLISHED;
 use crate::ingest::text::decode;
 
 /// Parses DfE's "years:months" averages ("01:07" = 1 year 7 months) into days; anything else
@@ -68,28 +69,25 @@ struct Published {
 }
 
 impl Published {
-    #[allow(clippy::too_many_arguments)]
+    /// Adds the figure of `measure` for `year` in the area (`level`, `code`).
     fn push(
         &mut self,
         measure: &str,
         year: i32,
-        level: &str,
-        code: &str,
-        value: Option<f64>,
-        status: Option<String>,
-        numerator: Option<f64>,
-        denominator: Option<f64>,
+        (level, code): (&str, &str),
+        figure: PublishedValue,
     ) {
         self.measure.push(measure.into());
         self.year.push(year);
         self.level.push(level.into());
         self.code.push(code.into());
-        self.value.push(value);
-        self.status.push(status);
-        self.numerator.push(numerator);
-        self.denominator.push(denominator);
+        self.value.push(figure.value);
+        self.status.push(figure.status);
+        self.numerator.push(figure.numerator);
+        self.denominator.push(figure.denominator);
     }
 
+    /// The table [`PUBLISHED`] declares, sorted by measure, area and year.
     fn frame(self) -> PolarsResult<DataFrame> {
         let df = DataFrame::new_infer_height(vec![
             Column::new("measure".into(), self.measure),
@@ -101,10 +99,12 @@ impl Published {
             Column::new("numerator".into(), self.numerator),
             Column::new("denominator".into(), self.denominator),
         ])?;
-        df.sort(
+        let df = df.sort(
             ["measure", "level", "code", "year"],
             SortMultipleOptions::default(),
-        )
+        )?;
+        PUBLISHED.check(&df)?;
+        Ok(df)
     }
 }
 
@@ -379,16 +379,13 @@ fn extract_ees(
         } else {
             den_col.and_then(|c| parse_published(&row[c]).0)
         };
-        out.push(
-            &source.id,
-            year,
-            level,
-            &code,
+        let figure = PublishedValue {
             value,
             status,
             numerator,
             denominator,
-        );
+        };
+        out.push(&source.id, year, (level, &code), figure);
     }
     Ok(())
 }
@@ -456,7 +453,13 @@ fn extract_lait(
             continue;
         };
         let (value, status) = parse_published(values.get(i).unwrap_or(""));
-        out.push(id, year, level, &code, value, status, None, None);
+        let figure = PublishedValue {
+            value,
+            status,
+            numerator: None,
+            denominator: None,
+        };
+        out.push(id, year, (level, &code), figure);
     }
     Ok(())
 }
