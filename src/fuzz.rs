@@ -10,7 +10,7 @@
 //! Inputs are bytes as they would be on disk; nothing here touches the file system.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::sync::{Arc, OnceLock};
 
 use polars::prelude::DataFrame;
@@ -20,7 +20,7 @@ use crate::ingest::report::Report;
 use crate::ingest::returns::{Collection, empty_table};
 use crate::ingest::rules::{self, Tables};
 use crate::ingest::table::TableBuilder;
-use crate::ingest::text::{Encoding, Utf8Reader, sniff};
+use crate::ingest::text::utf8_reader;
 use crate::ingest::{annex_a, ssda903_csv, xml};
 
 /// The collection year the returns are read as (the fixtures' year).
@@ -196,22 +196,12 @@ fn xml_return(collection: Collection, data: &[u8]) {
         year: Some(YEAR),
         lists: collection.codes(),
     };
-    // As `xml::read_path` does: the encoding sniffed from the first bytes.
-    let out = match sniff(data) {
-        Encoding::Utf16Le | Encoding::Utf16Be => xml::read(
-            BufReader::new(Utf8Reader::new(data)),
-            collection.spec(),
-            &layout,
-            ctx,
-        ),
-        encoding => {
-            let mut reader = BufReader::new(data);
-            if encoding == Encoding::Utf8Bom {
-                reader.consume(3);
-            }
-            xml::read(reader, collection.spec(), &layout, ctx)
-        }
+    // As `xml::read_path` does: the encoding sniffed from the first bytes. Reading from a
+    // slice cannot fail.
+    let Ok((source, _)) = utf8_reader(data) else {
+        return;
     };
+    let out = xml::read(BufReader::new(source), collection.spec(), &layout, ctx);
     // The root sniffer must not fail on what the reader reads.
     let _ = xml::root_element(data.take(xml::MAX_PROLOGUE));
     check_return(collection, out.builders);

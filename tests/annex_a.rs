@@ -621,3 +621,42 @@ fn a_corrupt_workbook_is_said_to_be_corrupt() {
     assert!(stderr.contains("cut.xlsx"), "{stderr}");
     assert!(stderr.contains("corrupt"), "{stderr}");
 }
+
+#[test]
+fn date_cells_are_read_as_excel_counts_them_around_its_phantom_29_february_1900() {
+    // Date-formatted cells, which calamine reads as dates and converts itself: serial 60 is
+    // the 29/02/1900 Excel's 1900 system counts but that never was, so it is not a date.
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet().set_name("Referrals").unwrap();
+    for (c, h) in LIST_3_HEADER.split(',').enumerate() {
+        sheet.write_string(0, c as u16, h).unwrap();
+    }
+    let date = Format::new().set_num_format("dd/mm/yyyy");
+    for (r, serial) in [59.0, 60.0, 61.0, 45383.0].into_iter().enumerate() {
+        let r = r as u32 + 1;
+        sheet.write_string(r, 0, format!("S{serial}")).unwrap();
+        sheet.write_number_with_format(r, 5, serial, &date).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dates.xlsx");
+    book.save(&path).unwrap();
+    let mut report = Report::default();
+    let lists = read_files(&[path], &mut report);
+    assert_eq!(
+        common::rows(&lists[&3], &["child", "referral_date"]),
+        vec![
+            "S59|1900-02-28",
+            "S60|",
+            "S61|1900-03-01",
+            "S45383|2024-04-01"
+        ]
+    );
+    let unreadable: Vec<(&str, &str)> = report
+        .issues
+        .iter()
+        .filter(|i| i.rule == "value")
+        .map(|i| (i.location.as_str(), i.field.as_str()))
+        .collect();
+    assert_eq!(unreadable, vec![("sheet Referrals row 3", "referral_date")]);
+}

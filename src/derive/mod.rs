@@ -206,17 +206,9 @@ impl<'a> Facts<'a> {
             .or_default()
             .clone();
         cell.get_or_init(|| {
-            let started = std::time::Instant::now();
-            let built = self.build(table);
-            // CSPI_PROFILE=1 prints how long each fact table took (tuning aid).
-            if std::env::var_os("CSPI_PROFILE").is_some() {
-                eprintln!(
-                    "fact {:<16} {:>8.3} s",
-                    table.name(),
-                    started.elapsed().as_secs_f64()
-                );
-            }
-            built
+            // A span per fact table: with `CSPI_LOG=info` its close line gives the build time.
+            let _span = tracing::info_span!("fact_table", table = table.name()).entered();
+            self.build(table)
         })
         .clone()
     }

@@ -58,24 +58,37 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
     )
 }
 
-/// An Excel serial date (1900 date system, as Excel and calamine write it): day 1 is
-/// 1900-01-01 and Excel's phantom 29/02/1900 is skipped, so serial 61 is 1900-03-01. Fractions
-/// are times of day and are dropped. Serials outside 1900–2200 are rejected as implausible.
+/// The date of a workbook's date cell as calamine reads it (`Data::DateTime`), in the
+/// workbook's own date system: the 1900 system, or the 1904 one of old Mac workbooks, which
+/// calamine knows from the workbook and a bare serial cannot say.
+///
+/// The conversion is calamine's. It gives Excel's own calendar, with the 29/02/1900 that
+/// Excel's 1900 system counts (serial 60) but that never was: chrono has no such day, so that
+/// serial is not a date, and serial 61 is 01/03/1900. Dates before 01/01/1900 or after
+/// 02/03/2201 (serial 110 000) are implausible in a return and rejected. The time of day is
+/// dropped, after calamine has rounded it to Excel's millisecond (a time within half a
+/// millisecond of midnight is the next day, as Excel shows it).
+pub fn from_excel_datetime(datetime: &calamine::ExcelDateTime) -> Option<NaiveDate> {
+    let (year, month, day, ..) = datetime.to_ymd_hms_milli();
+    let date = NaiveDate::from_ymd_opt(i32::from(year), u32::from(month), u32::from(day))?;
+    let plausible = NaiveDate::from_ymd_opt(1900, 1, 1)?..=NaiveDate::from_ymd_opt(2201, 3, 2)?;
+    plausible.contains(&date).then_some(date)
+}
+
+/// An Excel serial that reaches us as a bare number, outside any date cell: a number cell in
+/// General format, or a serial in a CSV cell or typed as text (`45383`). Nothing says which
+/// date system it is in, so it is taken in the 1900 system, as Excel writes it, and converted
+/// by calamine as a date cell of a 1900 workbook is ([`from_excel_datetime`]: serial 60 is
+/// rejected, 61 is 01/03/1900). Fractions are times of day and are dropped; serials outside
+/// 1–110 000 (1900–2201) are rejected as implausible.
 pub fn from_excel_serial(serial: f64) -> Option<NaiveDate> {
+    use calamine::{ExcelDateTime, ExcelDateTimeType};
     if !serial.is_finite() || !(1.0..=110_000.0).contains(&serial) {
         return None;
     }
-    let whole = serial.floor() as i64;
-    if whole == 60 {
-        return None; // Excel's 29/02/1900, a day that never was.
-    }
-    // From serial 61 on, Excel counts the non-existent 29/02/1900: 1899-12-30 + serial.
-    let base = if whole >= 61 {
-        NaiveDate::from_ymd_opt(1899, 12, 30)?
-    } else {
-        NaiveDate::from_ymd_opt(1899, 12, 31)?
-    };
-    base.checked_add_signed(chrono::Duration::days(whole))
+    // The whole day only: the time never moves the date of a serial typed by hand.
+    let day = ExcelDateTime::new(serial.floor(), ExcelDateTimeType::DateTime, false);
+    from_excel_datetime(&day)
 }
 
 fn digits(bytes: &[u8]) -> Option<u32> {
@@ -205,6 +218,41 @@ mod tests {
         assert_eq!(from_excel_serial(45383.0), Some(d(2024, 4, 1)));
         assert_eq!(from_excel_serial(45383.75), Some(d(2024, 4, 1)));
         assert_eq!(from_excel_serial(-3.0), None);
+    }
+
+    #[test]
+    fn calamine_reads_every_serial_as_the_1900_system_counts_it() {
+        // The arithmetic calamine's conversion replaced: day 1 is 01/01/1900, and from serial
+        // 61 on Excel counts its phantom 29/02/1900 (serial 60, rejected).
+        for serial in 1..=110_000 {
+            let expected = match serial {
+                60 => None,
+                ..60 => d(1899, 12, 31).checked_add_signed(chrono::Duration::days(serial)),
+                _ => d(1899, 12, 30).checked_add_signed(chrono::Duration::days(serial)),
+            };
+            assert_eq!(from_excel_serial(serial as f64), expected, "{serial}");
+        }
+        assert_eq!(from_excel_serial(110_000.0), Some(d(2201, 3, 2)));
+        assert_eq!(from_excel_serial(110_001.0), None);
+        assert_eq!(from_excel_serial(0.5), None);
+        assert_eq!(from_excel_serial(f64::NAN), None);
+    }
+
+    #[test]
+    fn date_cells_follow_their_workbooks_date_system() {
+        use calamine::{ExcelDateTime, ExcelDateTimeType::DateTime};
+        let cell =
+            |serial, is_1904| from_excel_datetime(&ExcelDateTime::new(serial, DateTime, is_1904));
+        assert_eq!(cell(59.0, false), Some(d(1900, 2, 28)));
+        assert_eq!(cell(60.0, false), None);
+        assert_eq!(cell(61.0, false), Some(d(1900, 3, 1)));
+        assert_eq!(cell(45383.5, false), Some(d(2024, 4, 1)));
+        assert_eq!(cell(0.0, false), None);
+        assert_eq!(cell(-3.0, false), None);
+        // A 1904 workbook counts from 01/01/1904: 1,462 days fewer for the same date.
+        assert_eq!(cell(45383.0 - 1462.0, true), Some(d(2024, 4, 1)));
+        assert_eq!(cell(0.0, true), Some(d(1904, 1, 1)));
+        assert_eq!(cell(3e6, false), None);
     }
 
     #[test]

@@ -686,7 +686,8 @@ pub fn evaluate(
         wanted
             .par_iter()
             .map(|def| {
-                let started = std::time::Instant::now();
+                // A span per definition: with `CSPI_LOG=info` its close line gives the time.
+                let _span = tracing::info_span!("indicator", id = %def.id).entered();
                 let (v, d) =
                     evaluate_one(def, facts, periods, options.drilldown).map_err(|source| {
                         EvalError {
@@ -694,14 +695,6 @@ pub fn evaluate(
                             source,
                         }
                     })?;
-                // CSPI_PROFILE=1 prints each definition's time (tuning aid).
-                if std::env::var_os("CSPI_PROFILE").is_some() {
-                    eprintln!(
-                        "indicator {:<36} {:>8.3} s (facts included on first use)",
-                        def.id,
-                        started.elapsed().as_secs_f64()
-                    );
-                }
                 Ok((def.id.clone(), v, d))
             })
             .collect::<Result<_, EvalError>>()

@@ -24,7 +24,7 @@ use polars::prelude::*;
 use serde::Deserialize;
 
 use super::report::{Issue, Report, Severity};
-use crate::domain::dates::{from_excel_serial, parse_date, to_epoch_days};
+use crate::domain::dates::{from_excel_datetime, from_excel_serial, parse_date, to_epoch_days};
 
 /// How a column's cells are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -623,7 +623,9 @@ fn xlsx_cell(d: &calamine::Data) -> Cell {
         Data::Float(f) => Cell::Number(*f),
         Data::Int(i) => Cell::Number(*i as f64),
         Data::Bool(b) => Cell::Bool(*b),
-        Data::DateTime(dt) => from_excel_serial(dt.as_f64())
+        // calamine's conversion, in the workbook's date system; a date it cannot be is kept
+        // as the number, for `read_cell` to report.
+        Data::DateTime(dt) => from_excel_datetime(dt)
             .map(Cell::Date)
             .unwrap_or(Cell::Number(dt.as_f64())),
         Data::DateTimeIso(s) => parse_date(s.get(..10).unwrap_or(s))

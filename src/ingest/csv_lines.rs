@@ -5,7 +5,9 @@
 //! The `csv` crate's record positions drift on CRLF files and after blank lines (measured: a
 //! record on line 5 of a CRLF file with a blank line is reported as line 3), so records are
 //! split here: RFC 4180 quoting (quoted commas, doubled quotes, line breaks inside quotes),
-//! any of CRLF/LF/CR as the line end, and the physical line of each record's start.
+//! any of CRLF/LF/CR as the line end, and the physical line of each record's start. Speed is
+//! no reason to swap it: 903 CSV to canonical tables, every LA's 46 MB, runs at 67 MiB/s with
+//! this splitter (README, Performance).
 //!
 //! Quoting is where real files break: a cell typed as `"St Mary's` with no closing quote makes
 //! every following line part of one field (56 episodes read as 3, nothing said). A quote is

@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use super::reference::ReferenceError;
-use crate::domain::dates::{format_iso, from_excel_serial, parse_date};
+use crate::domain::dates::{format_iso, from_excel_datetime, parse_date};
 
 /// The judgement columns, as Ofsted heads them, and the short names the table uses.
 const JUDGEMENTS: [(&str, &str); 5] = [
@@ -244,9 +244,7 @@ pub fn find(dir: &Path) -> Option<std::path::PathBuf> {
 fn cell_text(c: &calamine::Data) -> String {
     use calamine::Data;
     match c {
-        Data::DateTime(dt) => from_excel_serial(dt.as_f64())
-            .map(format_iso)
-            .unwrap_or_default(),
+        Data::DateTime(dt) => from_excel_datetime(dt).map(format_iso).unwrap_or_default(),
         Data::DateTimeIso(s) => parse_date(s.get(..10).unwrap_or(s))
             .map(format_iso)
             .unwrap_or_default(),

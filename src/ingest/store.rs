@@ -670,29 +670,32 @@ fn remove_generation_zero(root: &Path) {
 /// file system cannot link). Nothing else is a store file: temporary files (dot names) and,
 /// under a pre-generation root, anything a user left there stay behind.
 fn link_tree(from: &Path, to: &Path) -> Result<(), StoreError> {
-    let entries = match fs::read_dir(from) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(StoreError::io("cannot read", from)(e)),
-    };
-    fs::create_dir_all(to).map_err(StoreError::io("cannot write to the store", to))?;
-    for entry in entries {
-        let entry = entry.map_err(StoreError::io("cannot read", from))?;
-        let name = entry.file_name();
-        if name.to_string_lossy().starts_with('.') {
-            continue;
-        }
-        let (src, dst) = (entry.path(), to.join(&name));
-        let kind = entry
-            .file_type()
-            .map_err(StoreError::io("cannot read", &src))?;
+    let walk = walkdir::WalkDir::new(from)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walk {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e)
+                if e.depth() == 0
+                    && e.io_error().map(io::Error::kind) == Some(io::ErrorKind::NotFound) =>
+            {
+                return Ok(());
+            }
+            Err(e) => return Err(walk_error(from, e)),
+        };
+        let (src, kind) = (entry.path(), entry.file_type());
+        let dst = match src.strip_prefix(from) {
+            Ok(rel) => to.join(rel),
+            Err(_) => continue,
+        };
         if kind.is_dir() {
-            link_tree(&src, &dst)?;
+            fs::create_dir_all(&dst).map_err(StoreError::io("cannot write to the store", &dst))?;
         } else if kind.is_file()
-            && name.to_string_lossy().ends_with(".parquet")
-            && fs::hard_link(&src, &dst).is_err()
+            && entry.file_name().to_string_lossy().ends_with(".parquet")
+            && fs::hard_link(src, &dst).is_err()
         {
-            fs::copy(&src, &dst).map_err(StoreError::io("cannot copy into the store", &src))?;
+            fs::copy(src, &dst).map_err(StoreError::io("cannot copy into the store", src))?;
         }
     }
     Ok(())
@@ -700,13 +703,19 @@ fn link_tree(from: &Path, to: &Path) -> Result<(), StoreError> {
 
 /// Flushes a tree's directory entries (links, renames) to disk, folders first.
 fn sync_tree(dir: &Path) -> Result<(), StoreError> {
-    for entry in fs::read_dir(dir).map_err(StoreError::io("cannot read", dir))? {
-        let entry = entry.map_err(StoreError::io("cannot read", dir))?;
-        if entry.file_type().is_ok_and(|t| t.is_dir()) {
-            sync_tree(&entry.path())?;
+    for entry in walkdir::WalkDir::new(dir).contents_first(true) {
+        let entry = entry.map_err(|e| walk_error(dir, e))?;
+        if entry.file_type().is_dir() {
+            sync_dir(entry.path())?;
         }
     }
-    sync_dir(dir)
+    Ok(())
+}
+
+/// A folder of the store that could not be listed, as the error names it.
+fn walk_error(root: &Path, e: walkdir::Error) -> StoreError {
+    let path = e.path().unwrap_or(root).to_path_buf();
+    StoreError::io("cannot read", &path)(io::Error::from(e))
 }
 
 /// A folder's entries flushed to disk (Unix: fsync on the folder; elsewhere the file system

@@ -1,7 +1,24 @@
 //! Getting text out of the files LAs actually send: UTF-8 with or without a byte-order mark,
 //! UTF-16 exports from Excel or case-management systems, and the occasional Windows-1252 file.
+//!
+//! Which encoding a file is in is decided here ([`sniff`]: a BOM, or for BOM-less UTF-16 the
+//! zero bytes of its first two characters, which `encoding_rs` does not look for; then, for
+//! whole files, valid UTF-8 or else Windows-1252); the transcoding itself is `encoding_rs`'s
+//! (the WHATWG decoders, SIMD-accelerated), streamed for the XML reader by `encoding_rs_io`'s
+//! [`DecodeReaderBytes`] as ripgrep does.
+//!
+//! Malformed input is never an error here: each invalid sequence becomes one U+FFFD
+//! replacement character — a bad byte in a file with a UTF-8 BOM, an unpaired surrogate or a
+//! final odd byte in UTF-16 — and the rows holding one are then rejected or reported by the
+//! readers' own checks (a code that is not in its list, a date that is not a date). A file
+//! without a BOM that is not valid UTF-8 is read as Windows-1252, which maps every byte, and
+//! reported as such; the XML stream without a BOM is passed through as bytes, and quick-xml
+//! reports invalid UTF-8 where it meets it.
 
 use std::io::{self, Read};
+
+use encoding_rs::{UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
+use encoding_rs_io::{DecodeReaderBytes, DecodeReaderBytesBuilder};
 
 /// The encoding a file was found in, reported when it is not plain UTF-8.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,165 +46,62 @@ pub fn sniff(head: &[u8]) -> Encoding {
 
 /// Decodes a whole file's bytes to text (small files: 903 CSVs, Annex A CSVs, local data).
 pub fn decode(bytes: &[u8]) -> (String, Encoding) {
-    match sniff(bytes) {
-        Encoding::Utf8Bom => (
-            String::from_utf8_lossy(&bytes[3..]).into_owned(),
-            Encoding::Utf8Bom,
-        ),
-        Encoding::Utf16Le => (decode_utf16(bytes, u16::from_le_bytes), Encoding::Utf16Le),
-        Encoding::Utf16Be => (decode_utf16(bytes, u16::from_be_bytes), Encoding::Utf16Be),
-        _ => match std::str::from_utf8(bytes) {
-            Ok(text) => (text.to_string(), Encoding::Utf8),
-            Err(_) => (
-                bytes.iter().map(|&b| windows_1252(b)).collect(),
-                Encoding::Windows1252,
-            ),
-        },
-    }
-}
-
-fn decode_utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> String {
-    let body = match bytes {
-        [0xFF, 0xFE, rest @ ..] | [0xFE, 0xFF, rest @ ..] => rest,
-        all => all,
+    let encoding = sniff(bytes);
+    let text = match encoding {
+        // The BOM is dropped here; a second one after it is text (U+FEFF), as it always was.
+        Encoding::Utf8Bom => UTF_8.decode_without_bom_handling(&bytes[3..]).0,
+        // Removes the BOM when there is one (a BOM-less file was sniffed by its zero bytes).
+        Encoding::Utf16Le => UTF_16LE.decode_with_bom_removal(bytes).0,
+        Encoding::Utf16Be => UTF_16BE.decode_with_bom_removal(bytes).0,
+        Encoding::Utf8 | Encoding::Windows1252 => {
+            match UTF_8.decode_without_bom_handling_and_without_replacement(bytes) {
+                Some(text) => text,
+                None => {
+                    let text = WINDOWS_1252.decode_without_bom_handling(bytes).0;
+                    return (text.into_owned(), Encoding::Windows1252);
+                }
+            }
+        }
     };
-    let units = body.chunks_exact(2).map(|c| unit([c[0], c[1]]));
-    char::decode_utf16(units)
-        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
-        .collect()
+    (text.into_owned(), encoding)
 }
 
-/// Windows-1252 byte to char (the 0x80–0x9F range differs from Latin-1).
-fn windows_1252(b: u8) -> char {
-    const HIGH: [char; 32] = [
-        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8D}', 'Ž',
-        '\u{8F}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9D}',
-        'ž', 'Ÿ',
-    ];
-    match b {
-        0x80..=0x9F => HIGH[(b - 0x80) as usize],
-        _ => b as char,
-    }
+/// A stream of UTF-8 made by [`utf8_reader`]: UTF-16 transcoded, UTF-8 passed through with
+/// its BOM dropped.
+pub type Utf8Reader<R> = DecodeReaderBytes<io::Chain<io::Cursor<Vec<u8>>, R>, Vec<u8>>;
+
+/// Reads the first bytes of `inner` to find its encoding ([`sniff`]) and returns a reader of
+/// its text as UTF-8, so the XML parser can stream a file in any of them with bounded memory.
+/// UTF-8 is handed on as it is (without its BOM), unchecked: quick-xml checks it.
+pub fn utf8_reader<R: Read>(mut inner: R) -> io::Result<(Utf8Reader<R>, Encoding)> {
+    let mut head = [0u8; 4];
+    let n = read_up_to(&mut inner, &mut head)?;
+    let encoding = sniff(&head[..n]);
+    let mut builder = DecodeReaderBytesBuilder::new();
+    match encoding {
+        // An explicit decoder (BOM-less UTF-16 has no BOM to sniff); it removes a BOM itself.
+        Encoding::Utf16Le => builder.encoding(Some(UTF_16LE)),
+        Encoding::Utf16Be => builder.encoding(Some(UTF_16BE)),
+        Encoding::Utf8Bom => builder.bom_sniffing(false).strip_bom(true),
+        Encoding::Utf8 | Encoding::Windows1252 => builder.bom_sniffing(false),
+    };
+    let source = io::Cursor::new(head[..n].to_vec()).chain(inner);
+    // 64 KiB of transcoding buffer, as the reader this replaced read its chunks.
+    let reader = builder.build_with_buffer(source, vec![0; 64 * 1024])?;
+    Ok((reader, encoding))
 }
 
-/// A reader that turns a UTF-16 (or BOM-prefixed UTF-8) stream into plain UTF-8, so the XML
-/// parser can stream any of them with bounded memory.
-pub struct Utf8Reader<R: Read> {
-    inner: R,
-    encoding: Encoding,
-    /// Bytes read but not yet decoded (an odd byte, half a surrogate pair).
-    pending: Vec<u8>,
-    /// Decoded UTF-8 not yet handed out.
-    out: Vec<u8>,
-    out_pos: usize,
-    started: bool,
-}
-
-impl<R: Read> Utf8Reader<R> {
-    pub fn new(inner: R) -> Self {
-        Utf8Reader {
-            inner,
-            encoding: Encoding::Utf8,
-            pending: Vec::new(),
-            out: Vec::new(),
-            out_pos: 0,
-            started: false,
+/// Reads until `buf` is full or the stream ends: how many bytes were read.
+pub fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        let m = reader.read(&mut buf[n..])?;
+        if m == 0 {
+            break;
         }
+        n += m;
     }
-
-    /// The encoding found (known after the first read).
-    pub fn encoding(&self) -> Encoding {
-        self.encoding
-    }
-
-    /// The reader underneath.
-    pub fn into_inner(self) -> R {
-        self.inner
-    }
-
-    fn fill(&mut self) -> io::Result<bool> {
-        let mut chunk = vec![0u8; 64 * 1024];
-        let n = self.inner.read(&mut chunk)?;
-        chunk.truncate(n);
-        if !self.started {
-            self.started = true;
-            let mut head = std::mem::take(&mut chunk);
-            // Make sure the sniff sees at least 4 bytes when the file has them.
-            while head.len() < 4 {
-                let mut more = [0u8; 4];
-                let m = self.inner.read(&mut more[..4 - head.len()])?;
-                if m == 0 {
-                    break;
-                }
-                head.extend_from_slice(&more[..m]);
-            }
-            self.encoding = sniff(&head);
-            chunk = match self.encoding {
-                Encoding::Utf8Bom => head[3..].to_vec(),
-                Encoding::Utf16Le | Encoding::Utf16Be
-                    if head.len() >= 2 && matches!(head[..2], [0xFF, 0xFE] | [0xFE, 0xFF]) =>
-                {
-                    head[2..].to_vec()
-                }
-                _ => head,
-            };
-        }
-        if chunk.is_empty() && self.pending.is_empty() {
-            return Ok(false);
-        }
-        self.out.clear();
-        self.out_pos = 0;
-        match self.encoding {
-            Encoding::Utf16Le | Encoding::Utf16Be => {
-                self.pending.extend_from_slice(&chunk);
-                let at_end = chunk.is_empty();
-                let whole = self.pending.len() / 2 * 2;
-                let unit = if self.encoding == Encoding::Utf16Le {
-                    u16::from_le_bytes
-                } else {
-                    u16::from_be_bytes
-                };
-                let mut units: Vec<u16> = self.pending[..whole]
-                    .chunks_exact(2)
-                    .map(|c| unit([c[0], c[1]]))
-                    .collect();
-                // Keep a trailing high surrogate for the next chunk unless the file has ended.
-                let mut keep = self.pending[whole..].to_vec();
-                if !at_end && units.last().is_some_and(|u| (0xD800..0xDC00).contains(u)) {
-                    let last = units.pop().unwrap_or_default();
-                    let mut bytes = if self.encoding == Encoding::Utf16Le {
-                        last.to_le_bytes()
-                    } else {
-                        last.to_be_bytes()
-                    }
-                    .to_vec();
-                    bytes.extend_from_slice(&keep);
-                    keep = bytes;
-                }
-                let text: String = char::decode_utf16(units)
-                    .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
-                    .collect();
-                self.out.extend_from_slice(text.as_bytes());
-                self.pending = if at_end { Vec::new() } else { keep };
-            }
-            _ => self.out = chunk,
-        }
-        Ok(true)
-    }
-}
-
-impl<R: Read> Read for Utf8Reader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.out_pos >= self.out.len() {
-            if !self.fill()? {
-                return Ok(0);
-            }
-        }
-        let n = buf.len().min(self.out.len() - self.out_pos);
-        buf[..n].copy_from_slice(&self.out[self.out_pos..self.out_pos + n]);
-        self.out_pos += n;
-        Ok(n)
-    }
+    Ok(n)
 }
 
 #[cfg(test)]
@@ -217,17 +131,76 @@ mod tests {
     }
 
     #[test]
-    fn streams_utf16_as_utf8() {
-        let text = "<a>é😀</a>".repeat(30_000);
-        let mut reader = Utf8Reader::new(std::io::Cursor::new(utf16le(&text, true)));
-        let mut out = String::new();
-        reader.read_to_string(&mut out).unwrap();
-        assert_eq!(out, text);
-        assert_eq!(reader.encoding(), Encoding::Utf16Le);
+    fn windows_1252_maps_every_byte_as_before() {
+        // 0x80–0x9F differ from Latin-1; the five bytes Windows-1252 leaves undefined stay the
+        // C1 controls of the same value, as the table this replaced had them.
+        const HIGH: [char; 32] = [
+            '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8D}', 'Ž',
+            '\u{8F}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ',
+            '\u{9D}', 'ž', 'Ÿ',
+        ];
+        let bytes: Vec<u8> = (0x80..=0xFF).collect();
+        let (text, encoding) = decode(&bytes);
+        assert_eq!(encoding, Encoding::Windows1252);
+        let expected: String = (0x80..=0xFFu8)
+            .map(|b| match b {
+                0x80..=0x9F => HIGH[(b - 0x80) as usize],
+                _ => b as char,
+            })
+            .collect();
+        assert_eq!(text, expected);
+    }
 
-        let mut reader = Utf8Reader::new(std::io::Cursor::new(b"\xEF\xBB\xBF<a/>".to_vec()));
-        let mut out = String::new();
-        reader.read_to_string(&mut out).unwrap();
-        assert_eq!(out, "<a/>");
+    #[test]
+    fn malformed_sequences_become_replacement_characters() {
+        assert_eq!(
+            decode(b"\xEF\xBB\xBFcaf\xE9,1"),
+            ("caf\u{FFFD},1".into(), Encoding::Utf8Bom)
+        );
+        // An unpaired surrogate, and a final odd byte.
+        let mut bytes = utf16le("A", true);
+        bytes.extend_from_slice(&0xD800u16.to_le_bytes());
+        bytes.extend_from_slice(&utf16le("B", false));
+        bytes.push(b'C');
+        assert_eq!(
+            decode(&bytes),
+            ("A\u{FFFD}B\u{FFFD}".into(), Encoding::Utf16Le)
+        );
+    }
+
+    fn read_all(bytes: Vec<u8>) -> (Vec<u8>, Encoding) {
+        let (mut reader, encoding) = utf8_reader(std::io::Cursor::new(bytes)).unwrap();
+        let mut out = vec![];
+        reader.read_to_end(&mut out).unwrap();
+        (out, encoding)
+    }
+
+    #[test]
+    fn streams_utf16_as_utf8() {
+        // Long enough that surrogate pairs straddle the 64 KiB transcoding buffer.
+        let text = "<a>é😀</a>".repeat(30_000);
+        assert_eq!(
+            read_all(utf16le(&text, true)),
+            (text.clone().into_bytes(), Encoding::Utf16Le)
+        );
+        assert_eq!(
+            read_all(utf16le(&text, false)),
+            (text.into_bytes(), Encoding::Utf16Le)
+        );
+        let be: Vec<u8> = "\u{feff}<b/>"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        assert_eq!(read_all(be), (b"<b/>".to_vec(), Encoding::Utf16Be));
+        assert_eq!(
+            read_all(b"\xEF\xBB\xBF<a/>".to_vec()),
+            (b"<a/>".to_vec(), Encoding::Utf8Bom)
+        );
+        // UTF-8 is passed through unchecked, invalid bytes and all (quick-xml reports them).
+        assert_eq!(
+            read_all(b"<a>\xE9</a>".to_vec()),
+            (b"<a>\xE9</a>".to_vec(), Encoding::Utf8)
+        );
+        assert_eq!(read_all(vec![]), (vec![], Encoding::Utf8));
     }
 }

@@ -90,23 +90,20 @@ pub fn run<'c>(
     if runnable.is_empty() {
         return Ok(outcome);
     }
-    let started = std::time::Instant::now();
-    let tables = build_tables(catalogue, inputs, &runnable)?;
-    let built = started.elapsed();
+    // Spans for the run and its two steps: with `CSPI_LOG=info` their close lines give the
+    // time of the views and of the rules.
+    let _run = tracing::info_span!(
+        "dfe_rules",
+        collection = inputs.collection.name(),
+        la = %inputs.la_code,
+        year = inputs.year,
+        rules = runnable.len()
+    )
+    .entered();
+    let tables =
+        tracing::info_span!("views").in_scope(|| build_tables(catalogue, inputs, &runnable))?;
     outcome.run = runnable.len();
-    let flagged = flag_rows(&tables, &runnable)?;
-    // CSPI_PROFILE=1 prints how long the views and the rules took (tuning aid).
-    if std::env::var_os("CSPI_PROFILE").is_some() && codes.is_none() {
-        eprintln!(
-            "dfe rules {} {} {}: views {:?}, rules {:?} ({} rules)",
-            inputs.collection.name(),
-            inputs.la_code,
-            inputs.year,
-            built,
-            started.elapsed() - built,
-            runnable.len()
-        );
-    }
+    let flagged = tracing::info_span!("rules").in_scope(|| flag_rows(&tables, &runnable))?;
     outcome.findings = findings(inputs.collection, &tables, &runnable, flagged);
     Ok(outcome)
 }

@@ -418,14 +418,10 @@ fn return_views(
         for (name, df) in frames.iter().chain(reference) {
             ctx.register(name, df.clone().lazy());
         }
-        let t = std::time::Instant::now();
-        let df = ctx
-            .execute(&view.sql)
-            .and_then(|lf| lf.collect())
+        // With `CSPI_LOG=debug`, each view's time is on its span's close line.
+        let df = tracing::debug_span!("view", name = %view.name, year)
+            .in_scope(|| ctx.execute(&view.sql).and_then(|lf| lf.collect()))
             .map_err(|e| polars_err!(ComputeError: "view `{}`: {e}", view.name))?;
-        if std::env::var_os("CSPI_PROFILE_VIEWS").is_some() {
-            eprintln!("  view {} {}: {:?}", view.name, year, t.elapsed());
-        }
         if frames.contains_key(&view.name)
             && Collection::of_table(&view.name).is_some()
             && df.schema().get("row_id").is_none()

@@ -46,21 +46,24 @@ impl TextTable {
     }
 }
 
+/// Every file under `dir` (at any depth), in path order, for finding the public files by
+/// name. Links are followed, as a folder may link to a shared download, with walkdir's loop
+/// detection: a link back to a folder above it is not walked again. A link to nothing is
+/// listed as a file would be, so reading it is the error that names it; folders that cannot
+/// be listed are skipped.
 pub(crate) fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = vec![];
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        if let Ok(entries) = std::fs::read_dir(&d) {
-            for e in entries.flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else {
-                    out.push(p);
-                }
-            }
-        }
-    }
+    let walk = walkdir::WalkDir::new(dir).min_depth(1).follow_links(true);
+    let mut out: Vec<PathBuf> = walk
+        .into_iter()
+        .filter_map(|entry| match entry {
+            Ok(entry) => (!entry.file_type().is_dir()).then(|| entry.into_path()),
+            Err(e) if e.loop_ancestor().is_none() => e
+                .path()
+                .filter(|p| p.is_symlink() && !p.exists())
+                .map(Path::to_path_buf),
+            Err(_) => None,
+        })
+        .collect();
     out.sort();
     out
 }
