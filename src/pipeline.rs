@@ -277,7 +277,7 @@ fn run_la(plan: &Plan, outcome: &IngestOutcome, store: &Store) -> Result<String,
                 .cloned()
                 .filter(|_| plan.inputs.is_empty())
         })
-        .or_else(|| outcome.returns.first().map(|r| r.0.to_string()))
+        .or_else(|| outcome.returns.first().map(|r| r.la_code.to_string()))
         .or_else(|| store.las().into_iter().next())
         .ok_or_else(|| PipelineError::NothingRead(outcome.report_stem.with_extension("csv")))
 }
@@ -518,23 +518,18 @@ fn dfe_validation(
     outcome: &ingest::IngestOutcome,
     la: &str,
 ) -> Result<(StepReport, Vec<crate::indicators::impact::Moved>), PipelineError> {
-    use crate::indicators::impact::ReturnKey;
+    use crate::ingest::returns::ReturnKey;
     let mut latest: std::collections::BTreeMap<_, (ReturnKey, Vec<String>)> =
         std::collections::BTreeMap::new();
-    for ((la_code, year, collection), files) in &outcome.return_files {
-        if la_code.as_str() != la {
+    for (key, files) in &outcome.return_files {
+        if key.la_code.as_str() != la {
             continue;
         }
-        let key = ReturnKey {
-            la_code: *la_code,
-            year: *year,
-            collection: *collection,
-        };
         let entry = latest
-            .entry(collection.name())
-            .or_insert_with(|| (key, files.clone()));
-        if entry.0.year < *year {
-            *entry = (key, files.clone());
+            .entry(key.collection.name())
+            .or_insert_with(|| (*key, files.clone()));
+        if entry.0.year < key.year {
+            *entry = (*key, files.clone());
         }
     }
     let returns: Vec<(ReturnKey, Vec<String>)> = latest.into_values().collect();
@@ -556,8 +551,9 @@ fn dfe_validation(
             returns: &returns,
             moved: &moved,
             previous_read: returns.iter().all(|(k, _)| {
-                held.iter()
-                    .any(|h| h.0 == k.la_code.as_str() && h.1 == k.collection && h.2 == k.year - 1)
+                held.iter().any(|h| {
+                    h.la_code == k.la_code && h.collection == k.collection && h.year == k.year - 1
+                })
             }),
             as_at: None,
         },

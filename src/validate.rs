@@ -13,10 +13,10 @@ use thiserror::Error;
 
 use crate::indicators::catalogue::{Catalogue, CatalogueError};
 use crate::indicators::evaluate::EvalError;
-use crate::indicators::impact::{self, Moved, ReturnKey};
+use crate::indicators::impact::{self, Moved};
 use crate::ingest::reference::ReferenceTables;
 use crate::ingest::report::Report;
-use crate::ingest::returns::Hints;
+use crate::ingest::returns::{Hints, ReturnKey};
 use crate::ingest::store::Store;
 use crate::ingest::{self, IngestError};
 
@@ -87,18 +87,9 @@ pub fn validate(request: &Request) -> Result<Validation, ValidateError> {
         files_not_read: outcome.files_not_read,
         ..Validation::default()
     };
-    for (la_code, year, collection) in &outcome.returns {
-        let key = ReturnKey {
-            la_code: *la_code,
-            year: *year,
-            collection: *collection,
-        };
-        let files = outcome
-            .return_files
-            .get(&(*la_code, *year, *collection))
-            .cloned()
-            .unwrap_or_default();
-        validation.returns.push((key, files));
+    for key in &outcome.returns {
+        let files = outcome.return_files.get(key).cloned().unwrap_or_default();
+        validation.returns.push((*key, files));
     }
     if request.impact {
         validation.moved = moved_figures(

@@ -17,6 +17,7 @@ use cspi::derive::Facts;
 use cspi::indicators::catalogue::Catalogue;
 use cspi::indicators::evaluate::{Evaluation, Options, evaluate};
 use cspi::indicators::period::Period;
+use cspi::ingest::canonical::CanonicalTable;
 use cspi::ingest::reference::ReferenceTables;
 use cspi::ingest::report::Severity;
 use cspi::ingest::returns::Hints;
@@ -345,7 +346,7 @@ fn a_903_xml_child_with_uasc_1_and_no_duc_is_uasc() {
     let store = Store::new(dir.path().join("store"));
     let outcome =
         cspi::ingest::ingest(&[dir.path().join("in")], &store, &Hints::default()).unwrap();
-    let uasc = store.history("uasc", "925").unwrap();
+    let uasc = store.history(CanonicalTable::Uasc, "925").unwrap();
     assert_eq!(common::rows(&uasc, &["child", "duc", "status"]), ["X1||1"]);
     let blank: Vec<_> = outcome
         .report

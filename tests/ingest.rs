@@ -5,6 +5,7 @@ mod common;
 
 use common::{fixture, rows};
 use cspi::domain::la::LaCode;
+use cspi::ingest::canonical::CanonicalTable;
 use cspi::ingest::report::{Issue, Severity};
 use cspi::ingest::returns::Hints;
 use cspi::ingest::store::Store;
@@ -21,7 +22,7 @@ fn run(fixture_dir: &str) -> (tempfile::TempDir, Store, IngestOutcome) {
 fn tiny_903_history_keeps_the_latest_version_of_each_record() {
     let (_dir, store, outcome) = run("tiny");
     assert_eq!(outcome.report.errors(), 0, "{:#?}", outcome.report.issues);
-    let episodes = store.history("episodes", "925").unwrap();
+    let episodes = store.history(CanonicalTable::Episodes, "925").unwrap();
     assert_eq!(
         rows(
             &episodes,
@@ -47,7 +48,7 @@ fn tiny_903_history_keeps_the_latest_version_of_each_record() {
             "A4|2024-05-05|S|C1|U6|||2025",
         ]
     );
-    let header = store.history("header", "925").unwrap();
+    let header = store.history(CanonicalTable::Header, "925").unwrap();
     // SEX 1/2 (to 2023/24) and M/F (from 2024/25) read the same after ingest.
     assert_eq!(
         rows(&header, &["child", "sex", "dob", "ethnic", "source_year"]),
@@ -73,7 +74,7 @@ fn tiny_903_history_keeps_the_latest_version_of_each_record() {
 #[test]
 fn tiny_cin_history_merges_years_and_plan_reviews() {
     let (_dir, store, outcome) = run("tiny");
-    let episodes = store.history("cin_episode", "925").unwrap();
+    let episodes = store.history(CanonicalTable::CinEpisode, "925").unwrap();
     assert_eq!(
         rows(
             &episodes,
@@ -92,7 +93,7 @@ fn tiny_cin_history_merges_years_and_plan_reviews() {
             "C3|2024-10-01|||false|2025"
         ]
     );
-    let children = store.history("cin_child", "925").unwrap();
+    let children = store.history(CanonicalTable::CinChild, "925").unwrap();
     assert_eq!(
         rows(
             &children,
@@ -111,12 +112,12 @@ fn tiny_cin_history_merges_years_and_plan_reviews() {
             "C3||||2025-06-01|U"
         ]
     );
-    let disabilities = store.history("cin_disability", "925").unwrap();
+    let disabilities = store.history(CanonicalTable::CinDisability, "925").unwrap();
     assert_eq!(
         rows(&disabilities, &["child", "disability"]),
         vec!["C1|NONE", "C2|AUT", "C2|LD", "C3|NONE"]
     );
-    let assessments = store.history("cin_assessment", "925").unwrap();
+    let assessments = store.history(CanonicalTable::CinAssessment, "925").unwrap();
     assert_eq!(
         rows(
             &assessments,
@@ -134,7 +135,7 @@ fn tiny_cin_history_merges_years_and_plan_reviews() {
             "C3|2024-10-01|2024-10-02|||2025"
         ]
     );
-    let s47 = store.history("cin_s47", "925").unwrap();
+    let s47 = store.history(CanonicalTable::CinS47, "925").unwrap();
     assert_eq!(
         rows(
             &s47,
@@ -148,7 +149,7 @@ fn tiny_cin_history_merges_years_and_plan_reviews() {
         ),
         vec!["C1|2023-06-29|2023-07-20|2023-07-20|false"]
     );
-    let plans = store.history("cin_cpp", "925").unwrap();
+    let plans = store.history(CanonicalTable::CinCpp, "925").unwrap();
     assert_eq!(
         rows(
             &plans,
@@ -164,7 +165,7 @@ fn tiny_cin_history_merges_years_and_plan_reviews() {
         ),
         vec!["C1|2023-07-20|2024-06-30|NEG|EMO|0|2025"]
     );
-    let reviews = store.history("cin_cpp_review", "925").unwrap();
+    let reviews = store.history(CanonicalTable::CinCppReview, "925").unwrap();
     assert_eq!(
         rows(
             &reviews,
@@ -201,16 +202,16 @@ fn re_ingesting_the_same_files_changes_nothing() {
     let store = Store::new(dir.path().join("store"));
     let la = LaCode::parse("925").unwrap();
     ingest(&[fixture("tiny")], &store, &Hints::default()).unwrap();
-    let first = std::fs::read(store.history_path("episodes", &la)).unwrap();
-    let first_cin = std::fs::read(store.history_path("cin_cpp_review", &la)).unwrap();
+    let first = std::fs::read(store.history_path(CanonicalTable::Episodes, &la)).unwrap();
+    let first_cin = std::fs::read(store.history_path(CanonicalTable::CinCppReview, &la)).unwrap();
     ingest(&[fixture("tiny")], &store, &Hints::default()).unwrap();
     assert_eq!(
         first,
-        std::fs::read(store.history_path("episodes", &la)).unwrap()
+        std::fs::read(store.history_path(CanonicalTable::Episodes, &la)).unwrap()
     );
     assert_eq!(
         first_cin,
-        std::fs::read(store.history_path("cin_cpp_review", &la)).unwrap()
+        std::fs::read(store.history_path(CanonicalTable::CinCppReview, &la)).unwrap()
     );
 }
 
@@ -340,7 +341,7 @@ fn every_defect_in_the_broken_corpus_is_reported_where_it_is() {
 
     // The good rows survive, and so do rows whose only fault is a value DfE's rules flag (B3
     // without a DOB, B4 with an unreadable ETHNIC): only the duplicate B2 is rejected.
-    let header_rows = store.history("header", "925").unwrap();
+    let header_rows = store.history(CanonicalTable::Header, "925").unwrap();
     assert_eq!(
         rows(&header_rows, &["child", "sex", "dob", "ethnic"]),
         vec![
@@ -350,7 +351,7 @@ fn every_defect_in_the_broken_corpus_is_reported_where_it_is() {
             "B4|M|2011-11-11|"
         ]
     );
-    let episodes = store.history("episodes", "925").unwrap();
+    let episodes = store.history(CanonicalTable::Episodes, "925").unwrap();
     assert_eq!(
         rows(&episodes, &["child", "decom", "dec"]),
         vec![
@@ -360,12 +361,12 @@ fn every_defect_in_the_broken_corpus_is_reported_where_it_is() {
             "B9|2024-05-01|"
         ]
     );
-    let cin_children = store.history("cin_child", "925").unwrap();
+    let cin_children = store.history(CanonicalTable::CinChild, "925").unwrap();
     assert_eq!(
         rows(&cin_children, &["child", "birth_date", "sex"]),
         vec!["D1|2015-01-01|M", "D2||"]
     );
-    let cin_episodes = store.history("cin_episode", "925").unwrap();
+    let cin_episodes = store.history(CanonicalTable::CinEpisode, "925").unwrap();
     assert_eq!(
         rows(&cin_episodes, &["child", "referral_date", "referral_nfa"]),
         vec!["D1|2024-05-01|false", "D2|2024-07-01|"]

@@ -7,6 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::rows;
+use cspi::ingest::canonical::CanonicalTable;
 use cspi::ingest::report::{Issue, Severity};
 use cspi::ingest::returns::{Hints, discover};
 use cspi::ingest::store::Store;
@@ -72,7 +73,10 @@ fn cin_child(id: &str) -> String {
 }
 
 fn cin_children(store: &Store) -> Vec<String> {
-    rows(&store.history("cin_child", "925").unwrap(), &["child"])
+    rows(
+        &store.history(CanonicalTable::CinChild, "925").unwrap(),
+        &["child"],
+    )
 }
 
 #[test]
@@ -127,7 +131,7 @@ fn non_ascii_postcodes_in_a_903_csv_are_reported_not_a_panic() {
         all(issues)
     );
     // Both rows kept, the bad postcodes left empty.
-    let episodes = store.history("episodes", "925").unwrap();
+    let episodes = store.history(CanonicalTable::Episodes, "925").unwrap();
     assert_eq!(
         rows(&episodes, &["child", "home_post", "pl_post"]),
         vec!["E1||LN1 3AB", "E2|LN1 3AB|"]
@@ -156,7 +160,7 @@ fn non_ascii_postcodes_in_a_903_xml_are_reported_not_a_panic() {
             Some("A€12")
         )
     );
-    let episodes = store.history("episodes", "925").unwrap();
+    let episodes = store.history(CanonicalTable::Episodes, "925").unwrap();
     assert_eq!(
         rows(&episodes, &["child", "home_post", "pl_post"]),
         vec!["X1||LN1 3AB"]
@@ -210,7 +214,7 @@ fn an_unterminated_quote_rejects_its_row_and_the_rows_after_it_are_kept() {
             Severity::Error
         )
     );
-    let kept = store.history("episodes", "925").unwrap();
+    let kept = store.history(CanonicalTable::Episodes, "925").unwrap();
     assert_eq!(rows(&kept, &["child"]), vec!["Q1", "Q3", "Q4", "Q5"]);
     let count = &outcome.report.counts["episodes"];
     assert_eq!((count.read, count.kept, count.rejected), (5, 4, 1));
@@ -239,7 +243,7 @@ fn a_line_longer_than_the_limit_is_an_error_and_the_lines_after_it_are_read() {
         ),
         ("line 3", Some("Q2"), Severity::Error)
     );
-    let kept = store.history("episodes", "925").unwrap();
+    let kept = store.history(CanonicalTable::Episodes, "925").unwrap();
     assert_eq!(rows(&kept, &["child"]), vec!["Q1", "Q3"]);
     let count = &outcome.report.counts["episodes"];
     assert_eq!((count.read, count.rejected), (3, 1));
@@ -288,7 +292,7 @@ fn a_namespaced_cin_census_is_read_by_local_names() {
         all(&outcome.report.issues)
     );
     assert_eq!(cin_children(&store), vec!["N1", "N2"]);
-    let episodes = store.history("cin_episode", "925").unwrap();
+    let episodes = store.history(CanonicalTable::CinEpisode, "925").unwrap();
     assert_eq!(
         rows(&episodes, &["child", "referral_date"]),
         vec!["N1|2024-06-01", "N2|2024-06-01"]
@@ -371,7 +375,7 @@ fn an_unresolved_entity_is_an_error_on_its_field_and_never_a_child_id() {
     );
     // Only the child with a real id (a predefined entity is fine) is kept, in every table.
     assert_eq!(cin_children(&store), vec!["G&2"]);
-    let episodes = store.history("cin_episode", "925").unwrap();
+    let episodes = store.history(CanonicalTable::CinEpisode, "925").unwrap();
     assert_eq!(rows(&episodes, &["child"]), vec!["G&2"]);
     assert_eq!(outcome.report.counts["cin_child"].rejected, 1);
 }
@@ -433,12 +437,12 @@ fn implausible_dates_are_rejected_where_they_are() {
     );
     // DOB is not a key: the header row is kept with its DOB empty (DfE's rules then flag the
     // missing DOB); DECOM is the episode's key, so that episode cannot be used.
-    let header = store.history("header", "925").unwrap();
+    let header = store.history(CanonicalTable::Header, "925").unwrap();
     assert_eq!(
         rows(&header, &["child", "dob"]),
         vec!["P1|2015-01-01", "P2|", "P3|2016-01-01"]
     );
-    let episodes = store.history("episodes", "925").unwrap();
+    let episodes = store.history(CanonicalTable::Episodes, "925").unwrap();
     assert_eq!(rows(&episodes, &["child"]), vec!["P3"]);
 }
 
@@ -466,7 +470,7 @@ fn an_expected_birth_nine_months_ahead_is_plausible_but_ten_years_is_not() {
         (issue.child.as_deref(), issue.field.as_str()),
         (Some("U2"), "ExpectedPersonBirthDate")
     );
-    let children = store.history("cin_child", "925").unwrap();
+    let children = store.history(CanonicalTable::CinChild, "925").unwrap();
     assert_eq!(
         rows(&children, &["child", "expected_birth_date"]),
         vec!["U1|2025-12-20", "U2|"]
@@ -503,7 +507,7 @@ fn an_episode_starting_before_the_child_was_born_is_flagged_and_kept() {
             Severity::DfeError
         )
     );
-    let episodes = store.history("episodes", "925").unwrap();
+    let episodes = store.history(CanonicalTable::Episodes, "925").unwrap();
     assert_eq!(rows(&episodes, &["child"]), vec!["B1", "B2"]);
     let count = &outcome.report.counts["episodes"];
     assert_eq!((count.read, count.kept, count.rejected), (2, 2, 0));
@@ -597,7 +601,13 @@ mod links {
         let (store, outcome) = ingest_dir(dir.path());
         assert_eq!(cin_children(&store), vec!["O1"]);
         // The header file outside was not read.
-        assert_eq!(store.history("header", "925").unwrap().height(), 0);
+        assert_eq!(
+            store
+                .history(CanonicalTable::Header, "925")
+                .unwrap()
+                .height(),
+            0
+        );
         let mut links: Vec<(&str, Severity)> = outcome
             .report
             .issues
@@ -637,7 +647,7 @@ fn a_value_given_twice_counts_once_and_the_values_after_it_are_read() {
     let dir = folder(&[("925/2025/cin.xml", xml.as_bytes())]);
     let (store, outcome) = ingest_dir(dir.path());
     assert_eq!(cin_children(&store), vec!["T1", "T2"]);
-    let children = store.history("cin_child", "925").unwrap();
+    let children = store.history(CanonicalTable::CinChild, "925").unwrap();
     assert_eq!(
         rows(&children, &["child", "birth_date", "sex"]),
         vec!["T1|2015-06-01|F", "T2|2015-06-01|F"]
@@ -655,7 +665,7 @@ fn a_value_given_twice_counts_once_and_the_values_after_it_are_read() {
         missing.last().unwrap().location,
         "Message/Children/Child[1]/CINdetails[2000]/CINreferralDate"
     );
-    let episodes = store.history("cin_episode", "925").unwrap();
+    let episodes = store.history(CanonicalTable::CinEpisode, "925").unwrap();
     assert_eq!(
         rows(&episodes, &["child", "referral_date"]),
         vec!["T1|2024-06-01", "T2|2024-06-01"]
@@ -676,7 +686,7 @@ fn the_date_uasc_ceases_may_be_years_ahead_but_not_9999() {
         (issue.location.as_str(), issue.field.as_str()),
         ("line 3", "DUC")
     );
-    let kept = store.history("uasc", "925").unwrap();
+    let kept = store.history(CanonicalTable::Uasc, "925").unwrap();
     // DUC is not a key: the row is kept with the date left empty.
     assert_eq!(rows(&kept, &["child", "duc"]), vec!["U1|2032-05-01", "U2|"]);
 }

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use common::{fixture, rows};
 use cspi::domain::la::LaCode;
+use cspi::ingest::canonical::CanonicalTable;
 use cspi::ingest::report::{Issue, Severity};
 use cspi::ingest::returns::{self, Hints};
 use cspi::ingest::store::{Store, StoreError};
@@ -65,14 +66,14 @@ fn tiny(year: i32) -> PathBuf {
 
 fn episodes(store: &Store) -> Vec<String> {
     rows(
-        &store.history("episodes", "925").unwrap(),
+        &store.history(CanonicalTable::Episodes, "925").unwrap(),
         &["child", "decom", "dec", "source_year"],
     )
 }
 
 fn cin_episodes(store: &Store) -> Vec<String> {
     rows(
-        &store.history("cin_episode", "925").unwrap(),
+        &store.history(CanonicalTable::CinEpisode, "925").unwrap(),
         &["child", "referral_date", "source_year"],
     )
 }
@@ -276,7 +277,7 @@ fn re_ingesting_only_the_header_keeps_the_years_episodes() {
     assert_eq!(episodes(&store), BOTH_YEARS);
     assert_eq!(
         rows(
-            &store.history("header", "925").unwrap(),
+            &store.history(CanonicalTable::Header, "925").unwrap(),
             &["child", "ethnic", "source_year"]
         ),
         [
@@ -331,7 +332,7 @@ fn a_re_ingested_table_is_checked_against_the_tables_kept() {
     assert!(!outcome.report.counts.contains_key("header"));
     assert_eq!(
         rows(
-            &store.history("header", "925").unwrap(),
+            &store.history(CanonicalTable::Header, "925").unwrap(),
             &["child", "source_year"]
         ),
         ["A1|2025", "A2|2024", "A3|2025", "A4|2025"]
@@ -378,7 +379,11 @@ fn an_empty_or_missing_file_replaces_nothing_but_a_header_only_file_empties_its_
     );
     assert_eq!(
         outcome.returns,
-        [(la(), 2025, returns::Collection::Ssda903)]
+        [returns::ReturnKey {
+            la_code: la(),
+            year: 2025,
+            collection: returns::Collection::Ssda903
+        }]
     );
     assert_eq!(
         issues(&outcome, "tables_replaced")[0].message,
@@ -457,7 +462,7 @@ fn an_ingest_that_never_switches_leaves_the_previous_figures() {
     assert_eq!(fs::read_to_string(root.join("CURRENT")).unwrap(), "1\n");
     for reader in [&store, &Store::new(&root)] {
         assert_eq!(episodes(reader), before);
-        let held: Vec<i32> = reader.returns_held().iter().map(|r| r.2).collect();
+        let held: Vec<i32> = reader.returns_held().iter().map(|r| r.year).collect();
         assert_eq!(held, [2024, 2024]);
     }
     // The next ingest clears the debris and lands whole.
@@ -500,10 +505,10 @@ fn a_damaged_history_file_is_named_when_read() {
     let root = dir.path().join("store");
     let store = Store::new(&root);
     run(&[fixture("tiny")], &store);
-    let damaged = store.history_path("episodes", &la());
+    let damaged = store.history_path(CanonicalTable::Episodes, &la());
     fs::write(&damaged, b"PAR1 then nothing useful").unwrap();
     let error = Store::new(&root)
-        .scan("episodes")
+        .scan(CanonicalTable::Episodes)
         .err()
         .unwrap()
         .to_string();
@@ -514,7 +519,10 @@ fn a_damaged_history_file_is_named_when_read() {
         )),
         "{error}"
     );
-    let error = store.history("episodes", "925").unwrap_err().to_string();
+    let error = store
+        .history(CanonicalTable::Episodes, "925")
+        .unwrap_err()
+        .to_string();
     assert!(error.contains(&damaged.display().to_string()), "{error}");
 }
 
@@ -532,7 +540,7 @@ fn a_damaged_pointer_is_named_and_not_guessed_around() {
     let error = Store::open(&root).unwrap_err().to_string();
     assert!(error.starts_with(&expected), "{error}");
     let error = Store::new(&root)
-        .scan("episodes")
+        .scan(CanonicalTable::Episodes)
         .err()
         .unwrap()
         .to_string();
@@ -598,7 +606,7 @@ fn a_store_that_cannot_be_written_is_named_and_left_as_it_was() {
         Store::new(&root)
             .returns_held()
             .iter()
-            .map(|r| r.2)
+            .map(|r| r.year)
             .collect::<Vec<_>>(),
         [2024, 2024]
     );
@@ -621,7 +629,7 @@ fn two_ingests_at_once_both_land() {
     let held: Vec<(String, i32)> = store
         .returns_held()
         .into_iter()
-        .map(|(la, c, y)| (format!("{la} {}", c.name()), y))
+        .map(|r| (format!("{} {}", r.la_code, r.collection.name()), r.year))
         .collect();
     assert_eq!(
         held,
@@ -880,7 +888,7 @@ fn a_store_that_cannot_be_used_exits_1_naming_the_file() {
         "--store",
         good.to_str().unwrap(),
     ]);
-    let damaged = Store::new(&good).history_path("episodes", &la());
+    let damaged = Store::new(&good).history_path(CanonicalTable::Episodes, &la());
     fs::write(&damaged, b"garbage").unwrap();
     let out = dir.path().join("indicators");
     let (code, _, stderr) = cspi(&[

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::rows;
+use cspi::ingest::canonical::CanonicalTable;
 use cspi::ingest::ingest;
 use cspi::ingest::returns::Hints;
 use cspi::ingest::store::Store;
@@ -119,7 +120,7 @@ fn synthetic_returns_pass_validation_and_overlap_like_real_ones() {
         open24.iter().all(|k| in25.contains(k)),
         "every episode open at 31/03/2024 is repeated in 2025"
     );
-    let history = store.history("episodes", "873").unwrap();
+    let history = store.history(CanonicalTable::Episodes, "873").unwrap();
     let keys = rows(&history, &["child", "decom"]);
     let unique: std::collections::HashSet<&String> = keys.iter().collect();
     assert_eq!(keys.len(), unique.len());
@@ -216,17 +217,17 @@ fn ssda903_xml_and_csv_hold_the_same_children() {
     );
     // Every child's header states a UASC status (DfE's XML has the element for all children),
     // and the UASC table is the same either way (a row only for UASC children).
-    let header = s_xml.history("header", "873").unwrap();
+    let header = s_xml.history(CanonicalTable::Header, "873").unwrap();
     let uasc = header.column("uasc").unwrap().str().unwrap();
     assert_eq!(uasc.null_count(), 0, "a child's <HEADER> lacks <UASC>");
     assert!(uasc.iter().any(|v| v == Some("0")));
     for (table, columns) in [
         (
-            "header",
+            CanonicalTable::Header,
             vec!["child", "sex", "dob", "ethnic", "upn", "mother", "mc_dob"],
         ),
         (
-            "episodes",
+            CanonicalTable::Episodes,
             vec![
                 "child",
                 "decom",
@@ -243,20 +244,29 @@ fn ssda903_xml_and_csv_hold_the_same_children() {
                 "urn",
             ],
         ),
-        ("reviews", vec!["child", "review", "review_code"]),
-        ("missing", vec!["child", "missing", "mis_start", "mis_end"]),
         (
-            "oc2",
+            CanonicalTable::Reviews,
+            vec!["child", "review", "review_code"],
+        ),
+        (
+            CanonicalTable::Missing,
+            vec!["child", "missing", "mis_start", "mis_end"],
+        ),
+        (
+            CanonicalTable::Oc2,
             vec!["child", "sdq_score", "health_check", "teeth_check"],
         ),
-        ("oc3", vec!["child", "in_touch", "activ", "accom"]),
         (
-            "ad1",
+            CanonicalTable::Oc3,
+            vec!["child", "in_touch", "activ", "accom"],
+        ),
+        (
+            CanonicalTable::Ad1,
             vec!["child", "date_int", "date_match", "foster_care"],
         ),
-        ("uasc", vec!["child", "duc"]),
+        (CanonicalTable::Uasc, vec!["child", "duc"]),
         (
-            "placed_adoption",
+            CanonicalTable::PlacedAdoption,
             vec![
                 "child",
                 "date_placed",
@@ -265,7 +275,7 @@ fn ssda903_xml_and_csv_hold_the_same_children() {
             ],
         ),
         (
-            "prev_perm",
+            CanonicalTable::PrevPerm,
             vec!["child", "prev_perm", "la_perm", "date_perm"],
         ),
     ] {
@@ -289,7 +299,7 @@ fn an_in_year_extract_stops_at_its_date() {
     let store = Store::new(out.path().join("store"));
     let outcome = ingest(&[out.path().join("873")], &store, &Hints::default()).unwrap();
     assert_eq!(outcome.report.errors(), 0);
-    let episodes = store.history("episodes", "873").unwrap();
+    let episodes = store.history(CanonicalTable::Episodes, "873").unwrap();
     let latest = episodes
         .column("decom")
         .unwrap()
@@ -306,7 +316,7 @@ fn an_in_year_extract_stops_at_its_date() {
                 chrono::NaiveDate::from_ymd_opt(2025, 10, 31).unwrap()
             )
     );
-    let referrals = store.history("cin_episode", "873").unwrap();
+    let referrals = store.history(CanonicalTable::CinEpisode, "873").unwrap();
     let latest = referrals
         .column("referral_date")
         .unwrap()

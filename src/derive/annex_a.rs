@@ -19,6 +19,7 @@ use super::{Canonical, FactTable, Facts};
 use crate::domain::dates::add_months;
 use crate::domain::framework::Framework;
 use crate::ingest::annex_a::{Kind, ListSpec, lists};
+use crate::ingest::canonical::CanonicalTable;
 
 /// The windows of the lists, from the inspection date.
 #[derive(Debug, Clone, Copy)]
@@ -156,12 +157,7 @@ trait JoinChild {
 
 impl JoinChild for LazyFrame {
     fn left_join_child(self, other: LazyFrame) -> LazyFrame {
-        self.join(
-            other,
-            [col("child")],
-            [col("child")],
-            JoinArgs::new(JoinType::Left),
-        )
+        self.left_join(other, col("child"), col("child"))
     }
 }
 
@@ -393,7 +389,7 @@ impl ListInputs<'_, '_> {
         let d = self.w.date;
         let reviews = self
             .facts
-            .canonical("cin_cpp_review")?
+            .canonical(CanonicalTable::CinCppReview)?
             .filter(self.mine())
             .filter(col("review_date").lt_eq(lit(d)))
             .group_by([col("child"), col("cpp_start")])
@@ -525,12 +521,7 @@ impl ListInputs<'_, '_> {
         latest
             .clone()
             .select([col("child"), col("cla_start")])
-            .join(
-                earlier_period_12m,
-                [col("child")],
-                [col("child")],
-                JoinArgs::new(JoinType::Inner),
-            )
+            .inner_join(earlier_period_12m, col("child"), col("child"))
             .filter(
                 col("earlier_end")
                     .lt_eq(col("cla_start"))
@@ -662,11 +653,10 @@ impl ListInputs<'_, '_> {
                     .is_null()
                     .or(col("order_last_dec").gt(lit(d))),
             )
-            .join(
+            .anti_join(
                 adopted.clone().select([col("child")]),
-                [col("child")],
-                [col("child")],
-                JoinArgs::new(JoinType::Anti),
+                col("child"),
+                col("child"),
             )
             .select([
                 col("child"),
@@ -767,7 +757,7 @@ fn collect_list(
 /// Children with a UASC row in the LA's 903 history (UASC now or formerly).
 fn ever_uasc(facts: &Facts, la: &str) -> PolarsResult<LazyFrame> {
     Ok(facts
-        .canonical("uasc")?
+        .canonical(CanonicalTable::Uasc)?
         .filter(col("la_code").eq(lit(la)))
         .select([col("child"), lit(true).alias("uasc_or_former_uasc")])
         .unique_stable(None, UniqueKeepStrategy::First))
@@ -982,9 +972,9 @@ impl FromLists {
             .collect()
     }
 
-    /// The canonical frame for `name` from `parts` (each with some of its columns).
-    fn aligned(&self, name: &str, parts: Vec<LazyFrame>) -> PolarsResult<LazyFrame> {
-        let empty = super::Empty.table(name)?;
+    /// The canonical frame of `table` from `parts` (each with some of its columns).
+    fn aligned(&self, table: CanonicalTable, parts: Vec<LazyFrame>) -> PolarsResult<LazyFrame> {
+        let empty = super::Empty.table(table)?;
         let schema = empty.clone().collect_schema()?;
         if parts.is_empty() {
             return Ok(empty);
@@ -1019,25 +1009,28 @@ impl FromLists {
 }
 
 impl Canonical for FromLists {
-    fn returns_held(&self) -> PolarsResult<Vec<(String, crate::ingest::returns::Collection, i32)>> {
-        use crate::ingest::returns::Collection;
+    fn returns_held(&self) -> PolarsResult<Vec<crate::ingest::returns::ReturnKey>> {
+        use crate::ingest::returns::{Collection, ReturnKey};
+        let la_code = crate::domain::la::LaCode::parse(&self.la)
+            .map_err(|e| polars_err!(ComputeError: "{e}"))?;
         Ok(self
             .years
             .iter()
-            .flat_map(|&y| {
-                [
-                    (self.la.clone(), Collection::Cin, y),
-                    (self.la.clone(), Collection::Ssda903, y),
-                ]
+            .flat_map(|&year| {
+                [Collection::Cin, Collection::Ssda903].map(|collection| ReturnKey {
+                    la_code,
+                    year,
+                    collection,
+                })
             })
             .collect())
     }
 
-    fn table(&self, name: &str) -> PolarsResult<LazyFrame> {
-        let parts: Vec<LazyFrame> = match name {
-            "cin_child" => self.cin_children(),
-            "cin_episode" => self.cin_episodes()?,
-            "cin_assessment" => self.parts(
+    fn table(&self, table: CanonicalTable) -> PolarsResult<LazyFrame> {
+        let parts: Vec<LazyFrame> = match table {
+            CanonicalTable::CinChild => self.cin_children(),
+            CanonicalTable::CinEpisode => self.cin_episodes()?,
+            CanonicalTable::CinAssessment => self.parts(
                 4,
                 &[
                     ("child", "child"),
@@ -1045,7 +1038,7 @@ impl Canonical for FromLists {
                     ("assessment_authorised", "authorisation_date"),
                 ],
             ),
-            "cin_s47" => self.parts(
+            CanonicalTable::CinS47 => self.parts(
                 5,
                 &[
                     ("child", "child"),
@@ -1054,7 +1047,7 @@ impl Canonical for FromLists {
                     ("icpc_not_required", "icpc_not_required"),
                 ],
             ),
-            "cin_cpp" => self.parts(
+            CanonicalTable::CinCpp => self.parts(
                 7,
                 &[
                     ("child", "child"),
@@ -1065,7 +1058,7 @@ impl Canonical for FromLists {
                     ("previous_cpp", "previous_cpp_count"),
                 ],
             ),
-            "cin_cpp_review" => self
+            CanonicalTable::CinCppReview => self
                 .pick(
                     7,
                     &[
@@ -1077,7 +1070,7 @@ impl Canonical for FromLists {
                 .map(|lf| lf.filter(col("review_date").is_not_null()))
                 .into_iter()
                 .collect(),
-            "header" => self.parts(
+            CanonicalTable::Header => self.parts(
                 8,
                 &[
                     ("child", "child"),
@@ -1086,8 +1079,8 @@ impl Canonical for FromLists {
                     ("ethnicity", "ethnic"),
                 ],
             ),
-            "episodes" => self.episodes(),
-            "oc3" => self.parts(
+            CanonicalTable::Episodes => self.episodes(),
+            CanonicalTable::Oc3 => self.parts(
                 9,
                 &[
                     ("child", "child"),
@@ -1099,6 +1092,6 @@ impl Canonical for FromLists {
             ),
             _ => vec![],
         };
-        self.aligned(name, parts)
+        self.aligned(table, parts)
     }
 }

@@ -5,6 +5,7 @@ use polars::prelude::*;
 
 use super::{Facts, previous_in_child, with_working_days};
 use crate::domain::dates::{add_months, from_epoch_days, to_epoch_days};
+use crate::ingest::canonical::CanonicalTable;
 
 fn la_child() -> [Expr; 2] {
     [col("la_code"), col("child")]
@@ -13,14 +14,14 @@ fn la_child() -> [Expr; 2] {
 /// Child attributes from the CIN census (birth date, sex, ethnicity, any disability).
 fn cin_children(facts: &Facts) -> PolarsResult<LazyFrame> {
     let disability = facts
-        .canonical("cin_disability")?
+        .canonical(CanonicalTable::CinDisability)?
         .group_by(la_child())
         .agg([col("disability")
             .neq(lit("NONE"))
             .any(true)
             .alias("has_disability")]);
     Ok(facts
-        .canonical("cin_child")?
+        .canonical(CanonicalTable::CinChild)?
         .select([
             col("la_code"),
             col("child"),
@@ -46,7 +47,7 @@ fn cin_children(facts: &Facts) -> PolarsResult<LazyFrame> {
 /// re-referrals (flagged by the catalogue as needing 12 months of history).
 pub fn referrals(facts: &Facts) -> PolarsResult<DataFrame> {
     facts
-        .canonical("cin_episode")?
+        .canonical(CanonicalTable::CinEpisode)?
         .select([
             col("la_code"),
             col("child"),
@@ -86,7 +87,7 @@ pub fn referrals(facts: &Facts) -> PolarsResult<DataFrame> {
 /// working day after the start (`due_45wd`): an assessment still open after it is overdue.
 pub fn assessments(facts: &Facts) -> PolarsResult<DataFrame> {
     let df = facts
-        .canonical("cin_assessment")?
+        .canonical(CanonicalTable::CinAssessment)?
         .select([
             col("la_code"),
             col("child"),
@@ -122,7 +123,7 @@ pub fn assessments(facts: &Facts) -> PolarsResult<DataFrame> {
 /// Section 47 enquiries with the working days to their conference.
 pub fn s47_enquiries(facts: &Facts) -> PolarsResult<DataFrame> {
     let df = facts
-        .canonical("cin_s47")?
+        .canonical(CanonicalTable::CinS47)?
         .select([
             col("la_code"),
             col("child"),
@@ -168,7 +169,7 @@ pub fn icpcs(facts: &Facts) -> PolarsResult<DataFrame> {
             col("referral_date"),
         ]);
     let from_episodes = facts
-        .canonical("cin_episode")?
+        .canonical(CanonicalTable::CinEpisode)?
         .filter(col("date_of_initial_cpc").is_not_null())
         .select([
             col("la_code"),
@@ -188,7 +189,7 @@ pub fn icpcs(facts: &Facts) -> PolarsResult<DataFrame> {
             UniqueKeepStrategy::First,
         );
     let plans = facts
-        .canonical("cin_cpp")?
+        .canonical(CanonicalTable::CinCpp)?
         .select([
             col("la_code"),
             col("child"),
@@ -264,7 +265,7 @@ pub fn cp_plans(facts: &Facts) -> PolarsResult<DataFrame> {
 /// the child's birth date and sex.
 fn plans_with_children(facts: &Facts) -> PolarsResult<DataFrame> {
     facts
-        .canonical("cin_cpp")?
+        .canonical(CanonicalTable::CinCpp)?
         .select([
             col("la_code"),
             col("child"),
@@ -319,7 +320,7 @@ fn reviews_by_plan(facts: &Facts, plans: &DataFrame) -> PolarsResult<DataFrame> 
         .select([col("la_code"), col("child"), col("cpp_start")])
         .with_row_index("plan_index", None);
     facts
-        .canonical("cin_cpp_review")?
+        .canonical(CanonicalTable::CinCppReview)?
         .select([
             col("la_code"),
             col("child"),

@@ -14,6 +14,7 @@ use super::{FactTable, Facts, Locations};
 use crate::domain::dates::{
     age_on, birthday, collection_year_end, collection_year_start, from_epoch_days, to_epoch_days,
 };
+use crate::ingest::canonical::CanonicalTable;
 
 /// Placement types grouped as DfE's placement tables and the framework's context section do
 /// (`group` in data/codes/ssda903.yaml's PLACE list: foster, residential, with_parents,
@@ -70,7 +71,7 @@ pub fn episodes(facts: &Facts) -> PolarsResult<DataFrame> {
 /// The 903 episodes with the child's header and UASC facts, sorted by child and DECOM (the
 /// order [`sequence`] walks).
 fn episode_rows(facts: &Facts) -> PolarsResult<DataFrame> {
-    let header = facts.canonical("header")?.select([
+    let header = facts.canonical(CanonicalTable::Header)?.select([
         col("la_code"),
         col("child"),
         col("sex"),
@@ -78,7 +79,7 @@ fn episode_rows(facts: &Facts) -> PolarsResult<DataFrame> {
         col("ethnic"),
     ]);
     let uasc = facts
-        .canonical("uasc")?
+        .canonical(CanonicalTable::Uasc)?
         .select([
             col("la_code"),
             col("child"),
@@ -91,7 +92,7 @@ fn episode_rows(facts: &Facts) -> PolarsResult<DataFrame> {
         );
     let keys = [col("la_code"), col("child")];
     facts
-        .canonical("episodes")?
+        .canonical(CanonicalTable::Episodes)?
         .select([
             col("la_code"),
             col("child"),
@@ -449,7 +450,7 @@ pub fn events(facts: &Facts) -> PolarsResult<DataFrame> {
         col("dec").alias("end_date"),
         col("short_break"),
     ]);
-    let missing = facts.canonical("missing")?.select([
+    let missing = facts.canonical(CanonicalTable::Missing)?.select([
         col("la_code"),
         col("child"),
         when(col("missing").eq(lit("A")))
@@ -470,13 +471,13 @@ pub fn events(facts: &Facts) -> PolarsResult<DataFrame> {
 
 /// Health of children looked after continuously for 12 months at 31 March (the OC2 cohort).
 pub fn health(facts: &Facts) -> PolarsResult<DataFrame> {
-    let header = facts.canonical("header")?.select([
+    let header = facts.canonical(CanonicalTable::Header)?.select([
         col("la_code"),
         col("child"),
         col("dob").alias("header_dob"),
     ]);
     let mut df = facts
-        .canonical("oc2")?
+        .canonical(CanonicalTable::Oc2)?
         .join(
             header,
             [col("la_code"), col("child")],
@@ -576,13 +577,13 @@ pub fn care_leavers(facts: &Facts) -> PolarsResult<DataFrame> {
 /// The LA's OC3 records, one per young person and year, with the header's DOB where the OC3
 /// row lacks one.
 fn oc3_records(facts: &Facts) -> PolarsResult<DataFrame> {
-    let header = facts.canonical("header")?.select([
+    let header = facts.canonical(CanonicalTable::Header)?.select([
         col("la_code"),
         col("child"),
         col("dob").alias("header_dob"),
     ]);
     facts
-        .canonical("oc3")?
+        .canonical(CanonicalTable::Oc3)?
         .join(
             header,
             [col("la_code"), col("child")],
@@ -840,7 +841,7 @@ pub fn adoptions(facts: &Facts) -> PolarsResult<DataFrame> {
             .first()
             .alias("adoptive_place"),
     ]);
-    let ad1 = facts.canonical("ad1")?.select([
+    let ad1 = facts.canonical(CanonicalTable::Ad1)?.select([
         col("la_code"),
         col("child"),
         col("date_int").alias("date_decision"),
@@ -904,7 +905,7 @@ fn scorecard_days() -> Vec<Expr> {
 /// "children with several social workers in 12 months" is a count per child.
 pub fn social_workers(facts: &Facts) -> PolarsResult<DataFrame> {
     facts
-        .canonical("sw_episodes")?
+        .canonical(CanonicalTable::SwEpisodes)?
         .select([
             col("la_code"),
             col("child"),
@@ -924,7 +925,7 @@ pub fn social_workers(facts: &Facts) -> PolarsResult<DataFrame> {
 /// Deprivation of liberty orders (903 from 2026/27): one row per order.
 pub fn dolos(facts: &Facts) -> PolarsResult<DataFrame> {
     facts
-        .canonical("dolo")?
+        .canonical(CanonicalTable::Dolo)?
         .select([
             col("la_code"),
             col("child"),

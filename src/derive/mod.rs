@@ -18,7 +18,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use polars::prelude::*;
 
 use crate::domain::calendar::Calendar;
+use crate::ingest::canonical::CanonicalTable;
 use crate::ingest::reference::ReferenceTables;
+use crate::ingest::returns::ReturnKey;
 use crate::ingest::store::Store;
 
 /// The fact tables indicators can be computed from (the `source:` of an indicator YAML).
@@ -102,34 +104,34 @@ impl FactTable {
 
 /// Where the canonical tables come from: the store, or in-memory frames (tests, schemas).
 pub trait Canonical: Sync {
-    fn table(&self, name: &str) -> PolarsResult<LazyFrame>;
+    fn table(&self, table: CanonicalTable) -> PolarsResult<LazyFrame>;
 
-    /// The collection years each LA has returns for, by collection: (la_code, collection,
-    /// year). The history cannot tell this (a record keeps only its latest return's year).
-    fn returns_held(&self) -> PolarsResult<Vec<(String, crate::ingest::returns::Collection, i32)>>;
+    /// The returns each LA has sent, by collection and collection year. The history cannot
+    /// tell this (a record keeps only its latest return's year).
+    fn returns_held(&self) -> PolarsResult<Vec<ReturnKey>>;
 
     /// A canonical table for some LAs only (a source that can read less does so).
-    fn table_for(&self, name: &str, las: &[String]) -> PolarsResult<LazyFrame> {
+    fn table_for(&self, table: CanonicalTable, las: &[String]) -> PolarsResult<LazyFrame> {
         let las = Series::new("las".into(), las.to_vec());
         Ok(self
-            .table(name)?
+            .table(table)?
             .filter(col("la_code").is_in(lit(las).implode(false), false)))
     }
 }
 
 impl Canonical for Store {
-    fn table(&self, name: &str) -> PolarsResult<LazyFrame> {
-        self.scan(name)
+    fn table(&self, table: CanonicalTable) -> PolarsResult<LazyFrame> {
+        self.scan(table)
     }
 
-    fn returns_held(&self) -> PolarsResult<Vec<(String, crate::ingest::returns::Collection, i32)>> {
+    fn returns_held(&self) -> PolarsResult<Vec<ReturnKey>> {
         Ok(self.returns_held())
     }
 
-    fn table_for(&self, name: &str, las: &[String]) -> PolarsResult<LazyFrame> {
+    fn table_for(&self, table: CanonicalTable, las: &[String]) -> PolarsResult<LazyFrame> {
         let las_series = Series::new("las".into(), las.to_vec());
         Ok(self
-            .scan_las(name, Some(las))?
+            .scan_las(table, Some(las))?
             .filter(col("la_code").is_in(lit(las_series).implode(false), false)))
     }
 }
@@ -138,24 +140,13 @@ impl Canonical for Store {
 pub struct Empty;
 
 impl Canonical for Empty {
-    fn returns_held(&self) -> PolarsResult<Vec<(String, crate::ingest::returns::Collection, i32)>> {
+    fn returns_held(&self) -> PolarsResult<Vec<ReturnKey>> {
         Ok(vec![])
     }
 
-    fn table(&self, name: &str) -> PolarsResult<LazyFrame> {
-        use crate::ingest::returns::{Collection, empty_table};
-        let collection = Collection::of_table(name)
-            .ok_or_else(|| polars_err!(ComputeError: "no canonical table {name}"))?;
-        Ok(empty_table(
-            collection,
-            collection
-                .spec()
-                .table(name)
-                .expect("table of its collection"),
-            "",
-            0,
-        )
-        .lazy())
+    fn table(&self, table: CanonicalTable) -> PolarsResult<LazyFrame> {
+        let empty = crate::ingest::returns::empty_table(table.collection(), table.spec()?, "", 0);
+        Ok(empty.lazy())
     }
 }
 
@@ -166,17 +157,17 @@ pub struct OnlyLas<'a, C: Canonical + ?Sized> {
 }
 
 impl<C: Canonical + ?Sized> Canonical for OnlyLas<'_, C> {
-    fn returns_held(&self) -> PolarsResult<Vec<(String, crate::ingest::returns::Collection, i32)>> {
+    fn returns_held(&self) -> PolarsResult<Vec<ReturnKey>> {
         Ok(self
             .inner
             .returns_held()?
             .into_iter()
-            .filter(|r| self.las.contains(&r.0))
+            .filter(|r| self.las.iter().any(|la| la == r.la_code.as_str()))
             .collect())
     }
 
-    fn table(&self, name: &str) -> PolarsResult<LazyFrame> {
-        self.inner.table_for(name, &self.las)
+    fn table(&self, table: CanonicalTable) -> PolarsResult<LazyFrame> {
+        self.inner.table_for(table, &self.las)
     }
 }
 
@@ -213,16 +204,14 @@ impl<'a> Facts<'a> {
         .clone()
     }
 
-    /// The returns held: (la_code, collection, collection year).
-    pub fn returns_held(
-        &self,
-    ) -> PolarsResult<Vec<(String, crate::ingest::returns::Collection, i32)>> {
+    /// The returns held, each LA's by collection and collection year.
+    pub fn returns_held(&self) -> PolarsResult<Vec<ReturnKey>> {
         self.source.returns_held()
     }
 
     /// A canonical (ingested) table, as the facts see it.
-    pub fn canonical(&self, name: &str) -> PolarsResult<LazyFrame> {
-        self.source.table(name)
+    pub fn canonical(&self, table: CanonicalTable) -> PolarsResult<LazyFrame> {
+        self.source.table(table)
     }
 
     fn build(&self, table: FactTable) -> PolarsResult<DataFrame> {

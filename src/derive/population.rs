@@ -5,6 +5,7 @@ use polars::prelude::*;
 
 use super::Facts;
 use crate::domain::dates::{collection_year_end, to_epoch_days};
+use crate::ingest::canonical::CanonicalTable;
 use crate::ingest::reference::ReferenceIndex;
 
 /// Collection years the population table covers (years past the latest ONS estimate use the
@@ -18,8 +19,12 @@ pub fn population(facts: &Facts) -> PolarsResult<DataFrame> {
     let index = ReferenceIndex::new(facts.reference)?;
     let las = concat(
         [
-            facts.canonical("episodes")?.select([col("la_code")]),
-            facts.canonical("cin_episode")?.select([col("la_code")]),
+            facts
+                .canonical(CanonicalTable::Episodes)?
+                .select([col("la_code")]),
+            facts
+                .canonical(CanonicalTable::CinEpisode)?
+                .select([col("la_code")]),
         ],
         UnionArgs::default(),
     )?

@@ -26,6 +26,7 @@ use super::period::{Period, PeriodType};
 use crate::derive::{FactTable, Facts};
 use crate::domain::dates::{collection_year_end, collection_year_start, to_epoch_days};
 use crate::domain::schema::VALUES;
+use crate::ingest::returns::ReturnKey;
 
 /// A failure evaluating an indicator (an expression polars rejects at run time).
 #[derive(Debug, Error)]
@@ -154,9 +155,14 @@ fn assign_periods(
 /// record keeps only its latest return's year).
 fn coverage(facts: &Facts, table: FactTable) -> PolarsResult<DataFrame> {
     let mut span: BTreeMap<String, (i32, i32)> = BTreeMap::new();
-    for (la, collection, year) in facts.returns_held()? {
+    for ReturnKey {
+        la_code,
+        year,
+        collection,
+    } in facts.returns_held()?
+    {
         if table.collection().is_none_or(|c| c == collection) {
-            let e = span.entry(la).or_insert((year, year));
+            let e = span.entry(la_code.to_string()).or_insert((year, year));
             e.0 = e.0.min(year);
             e.1 = e.1.max(year);
         }
@@ -266,18 +272,8 @@ fn cohort(
 ) -> PolarsResult<LazyFrame> {
     let mut lf = rows
         .lazy()
-        .join(
-            pf.clone().lazy(),
-            [col("period_id")],
-            [col("period_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .join(
-            cover.clone().lazy(),
-            [col("la_code")],
-            [col("la_code")],
-            JoinArgs::new(JoinType::Inner),
-        )
+        .left_join(pf.clone().lazy(), col("period_id"), col("period_id"))
+        .inner_join(cover.clone().lazy(), col("la_code"), col("la_code"))
         .filter(covered());
     if let Some(w) = &def.where_ {
         lf = lf.filter(sql(w)?);
@@ -770,8 +766,8 @@ pub fn standard_periods(
 pub fn years_held(facts: &Facts) -> PolarsResult<(i32, i32)> {
     let held = facts.returns_held()?;
     match (
-        held.iter().map(|r| r.2).min(),
-        held.iter().map(|r| r.2).max(),
+        held.iter().map(|r| r.year).min(),
+        held.iter().map(|r| r.year).max(),
     ) {
         (Some(f), Some(l)) => Ok((f, l)),
         _ => polars_bail!(ComputeError: "the history holds no returns"),

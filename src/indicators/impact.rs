@@ -19,17 +19,10 @@ use super::evaluate::{EvalError, Options, evaluate, supports};
 use super::period::{Period, PeriodType};
 use crate::derive::{Canonical, Facts, OnlyLas};
 use crate::domain::dates::{collection_year_end, from_epoch_days};
+use crate::ingest::canonical::CanonicalTable;
 use crate::ingest::reference::ReferenceTables;
 use crate::ingest::report::{Issue, Severity};
-use crate::ingest::returns::Collection;
-
-/// One return: the LA, its collection year and the collection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ReturnKey {
-    pub la_code: crate::domain::la::LaCode,
-    pub year: i32,
-    pub collection: Collection,
-}
+use crate::ingest::returns::{Collection, ReturnKey};
 
 /// The children one DfE rule flags in one return.
 #[derive(Debug, Clone, PartialEq)]
@@ -285,9 +278,9 @@ struct Without<'a> {
 }
 
 impl Canonical for Without<'_> {
-    fn table(&self, name: &str) -> PolarsResult<LazyFrame> {
-        let lf = self.inner.table(name)?;
-        if Collection::of_table(name) != Some(self.collection) {
+    fn table(&self, table: CanonicalTable) -> PolarsResult<LazyFrame> {
+        let lf = self.inner.table(table)?;
+        if table.collection() != self.collection {
             return Ok(lf);
         }
         let children = Series::new("children".into(), self.children.clone());
@@ -299,7 +292,7 @@ impl Canonical for Without<'_> {
         ))
     }
 
-    fn returns_held(&self) -> PolarsResult<Vec<(String, Collection, i32)>> {
+    fn returns_held(&self) -> PolarsResult<Vec<ReturnKey>> {
         self.inner.returns_held()
     }
 }

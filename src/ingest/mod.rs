@@ -2,6 +2,7 @@
 //! validated polars tables, the multi-year history store, and the reference tables.
 
 pub mod annex_a;
+pub mod canonical;
 pub mod csv_lines;
 pub mod dfe;
 pub mod inspections;
@@ -25,7 +26,7 @@ use thiserror::Error;
 
 use crate::domain::la::LaCode;
 use report::{Report, Severity};
-use returns::{Collection, Hints};
+use returns::{Collection, Hints, ReturnKey};
 use store::{Store, StoreError};
 
 /// Why an ingest stopped. Problems with the input never stop it (they are in the report); these
@@ -46,8 +47,8 @@ pub struct IngestOutcome {
     pub report: Report,
     /// Records superseded while rebuilding the histories.
     pub history_report: Report,
-    /// The returns this ingest changed: (LA, collection year, collection).
-    pub returns: Vec<(LaCode, i32, Collection)>,
+    /// The returns this ingest changed.
+    pub returns: Vec<ReturnKey>,
     /// Input files that could not be read, or only in part (a file-level error, or a file cut
     /// off part-way), as named in the report: the run is incomplete when this is not empty.
     pub files_not_read: Vec<String>,
@@ -57,7 +58,7 @@ pub struct IngestOutcome {
     pub report_stem: PathBuf,
     /// The files each return read was read from, as named in the report (a finding about
     /// the whole return names them all, joined by ", ").
-    pub return_files: BTreeMap<(LaCode, i32, Collection), Vec<String>>,
+    pub return_files: BTreeMap<ReturnKey, Vec<String>>,
 }
 
 /// Reads every return under `inputs`, validates it, saves it in the store and rebuilds the
@@ -143,14 +144,13 @@ fn write_returns(
         for r in &mut returns {
             if writer.save_return(r)?.changed() {
                 las.insert(r.la_code);
-                outcome.returns.push((r.la_code, r.year, r.collection));
+                outcome.returns.push(r.key());
             }
         }
         for r in returns {
-            outcome.return_files.insert(
-                (r.la_code, r.year, r.collection),
-                r.files.iter().map(|f| f.to_string()).collect(),
-            );
+            outcome
+                .return_files
+                .insert(r.key(), r.files.iter().map(|f| f.to_string()).collect());
             outcome.report.merge(r.report);
         }
         for la in &las {

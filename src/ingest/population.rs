@@ -153,12 +153,7 @@ impl ReferenceTables {
             .unique_stable(Some(cols(["code"])), UniqueKeepStrategy::First);
         let user = user
             .lazy()
-            .join(
-                names,
-                [col("code")],
-                [col("code")],
-                JoinArgs::new(JoinType::Left),
-            )
+            .left_join(names, col("code"), col("code"))
             .with_column(col("level").fill_null(lit("la")))
             .select(
                 shipped

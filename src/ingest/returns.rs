@@ -66,6 +66,16 @@ impl Collection {
     }
 }
 
+/// One return an LA sent: the LA, its collection year and the collection. The fields' order
+/// is the sort order (LA, then year, then collection), which the ingest's list of returns and
+/// the validation report's rows follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ReturnKey {
+    pub la_code: LaCode,
+    pub year: i32,
+    pub collection: Collection,
+}
+
 /// What kind of return file a path holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileFormat {
@@ -140,6 +150,17 @@ pub struct ReturnData {
     /// The files the return was read from (report labels).
     pub files: Vec<Arc<str>>,
     pub report: Report,
+}
+
+impl ReturnData {
+    /// Which return this is.
+    pub fn key(&self) -> ReturnKey {
+        ReturnKey {
+            la_code: self.la_code,
+            year: self.year,
+            collection: self.collection,
+        }
+    }
 }
 
 /// Finds return files under the given paths (files or folders, searched recursively, in name

@@ -65,8 +65,9 @@ use std::time::{Duration, Instant};
 use polars::prelude::*;
 use thiserror::Error;
 
+use super::canonical::CanonicalTable;
 use super::report::{Issue, Report, Severity};
-use super::returns::{Collection, ReturnData, Supply};
+use super::returns::{Collection, ReturnData, ReturnKey, Supply};
 use super::rules::Tables;
 use super::spec::TableSpec;
 use crate::domain::dates::{format_iso, from_epoch_days, is_plausible_collection_year};
@@ -277,11 +278,11 @@ impl Store {
     }
 
     /// Path of an LA's history for a table.
-    pub fn history_path(&self, table: &str, la: &LaCode) -> PathBuf {
+    pub fn history_path(&self, table: CanonicalTable, la: &LaCode) -> PathBuf {
         Layout {
             dir: &self.current_dir(),
         }
-        .history_path(table, la)
+        .history_path(table.name(), la)
     }
 
     /// LAs with at least one saved return, in code order.
@@ -296,20 +297,22 @@ impl Store {
             .collect()
     }
 
-    /// Every return saved: (LA, collection, collection year), in order.
-    pub fn returns_held(&self) -> Vec<(String, Collection, i32)> {
+    /// Every return saved, by LA, then collection (SSDA903, CIN), then collection year. A
+    /// return is held where its anchor table (one every return has) was saved.
+    pub fn returns_held(&self) -> Vec<ReturnKey> {
         let Ok(dir) = self.dir() else {
             return vec![];
         };
         let layout = Layout { dir: &dir };
         let mut out = vec![];
         for la in layout.las() {
-            for (collection, anchor) in [
-                (Collection::Ssda903, "header"),
-                (Collection::Cin, "cin_child"),
-            ] {
-                for year in layout.years_with(&la, anchor) {
-                    out.push((la.to_string(), collection, year));
+            for anchor in [CanonicalTable::Header, CanonicalTable::CinChild] {
+                for year in layout.years_with(&la, anchor.name()) {
+                    out.push(ReturnKey {
+                        la_code: la,
+                        year,
+                        collection: anchor.collection(),
+                    });
                 }
             }
         }
@@ -317,16 +320,20 @@ impl Store {
     }
 
     /// The history of a table across every LA in the store, lazily (one Parquet file per LA).
-    pub fn scan(&self, table: &str) -> PolarsResult<LazyFrame> {
+    pub fn scan(&self, table: CanonicalTable) -> PolarsResult<LazyFrame> {
         self.scan_las(table, None)
     }
 
     /// As [`Store::scan`], reading only the files of `las` (one LA from a national store
     /// opens one file per table, not 153). Each file's footer and columns are checked first, so
     /// a damaged or foreign file is reported by name rather than as a bare Parquet error later.
-    pub fn scan_las(&self, table: &str, las: Option<&[String]>) -> PolarsResult<LazyFrame> {
-        let (collection, spec) = canonical(table)?;
-        let dir = self.dir()?.join("history").join(table);
+    pub fn scan_las(
+        &self,
+        table: CanonicalTable,
+        las: Option<&[String]>,
+    ) -> PolarsResult<LazyFrame> {
+        let spec = table.spec()?;
+        let dir = self.dir()?.join("history").join(table.name());
         let files: Vec<PathBuf> = list_dir(&dir)
             .into_iter()
             .filter(|f| f.ends_with(".parquet"))
@@ -338,7 +345,7 @@ impl Store {
             })
             .map(|f| dir.join(f))
             .collect();
-        let empty = super::returns::empty_table(collection, spec, "", 0);
+        let empty = super::returns::empty_table(table.collection(), spec, "", 0);
         if files.is_empty() {
             return Ok(empty.lazy());
         }
@@ -371,10 +378,9 @@ impl Store {
 
     /// Reads an LA's history of a table (empty with the canonical schema if absent). The code
     /// is validated before it names a file.
-    pub fn history(&self, table: &str, la: &str) -> PolarsResult<DataFrame> {
-        canonical(table)?;
+    pub fn history(&self, table: CanonicalTable, la: &str) -> PolarsResult<DataFrame> {
         let la = LaCode::parse(la).map_err(|e| polars_err!(ComputeError: "{e}"))?;
-        let path = Layout { dir: &self.dir()? }.history_path(table, &la);
+        let path = Layout { dir: &self.dir()? }.history_path(table.name(), &la);
         if path.exists() {
             read_parquet(&path)
         } else {
@@ -464,17 +470,6 @@ impl Store {
             committed: false,
         })
     }
-}
-
-/// The collection and spec of a canonical table: only these name folders in the store.
-fn canonical(table: &str) -> PolarsResult<(Collection, &'static TableSpec)> {
-    let collection = Collection::of_table(table)
-        .ok_or_else(|| polars_err!(ComputeError: "no canonical table named {}", quoted(table)))?;
-    let spec = collection
-        .spec()
-        .table(table)
-        .ok_or_else(|| polars_err!(ComputeError: "no canonical table named {}", quoted(table)))?;
-    Ok((collection, spec))
 }
 
 /// Reads a Parquet file's footer and checks its columns are the canonical table's.
@@ -658,7 +653,8 @@ fn remove_generation_zero(root: &Path) {
     let history = root.join("history");
     if is_real_dir(&history) {
         for table in list_dir(&history) {
-            if canonical(&table).is_ok() {
+            // Only a canonical table's name is a folder of the store's own.
+            if CanonicalTable::from_name(&table).is_some() {
                 remove_parquet_in(&history.join(table));
             }
         }

@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 
 use crate::domain::io::write_bytes;
 use crate::indicators::catalogue::Unit;
-use crate::indicators::impact::{Moved, ReturnKey};
+use crate::indicators::impact::Moved;
 use crate::ingest::report::{Issue, Report, Severity};
+use crate::ingest::returns::ReturnKey;
 
 use super::RenderError;
 use super::svg::escape;
