@@ -45,11 +45,50 @@ impl Default for Required {
     }
 }
 
+/// The collection years something is in force: from `from` to `to`, both included (None: no
+/// bound). Years are collection years by their end (2025 is 2024/25), as a table's `from`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Years {
+    pub from: Option<i32>,
+    pub to: Option<i32>,
+}
+
+impl Years {
+    /// Whether a collection year falls in these years.
+    pub fn contains(&self, year: i32) -> bool {
+        self.from.is_none_or(|f| year >= f) && self.to.is_none_or(|t| year <= t)
+    }
+}
+
+/// One XML path of a column: a bare path (in force every year), or one with the years it is
+/// in force (`{path: ChildIdentifiers/Sex, from: 2025}`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Path {
+    Always(String),
+    InForce {
+        path: String,
+        #[serde(default)]
+        from: Option<i32>,
+        #[serde(default)]
+        to: Option<i32>,
+    },
+}
+
+impl Path {
+    fn split(self) -> (String, Years) {
+        match self {
+            Path::Always(path) => (path, Years::default()),
+            Path::InForce { path, from, to } => (path, Years { from, to }),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 enum Paths {
-    One(String),
-    Many(Vec<String>),
+    One(Path),
+    Many(Vec<Path>),
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -75,6 +114,10 @@ pub struct ColumnSpec {
     pub csv: Option<String>,
     /// XML paths (alternatives, first present wins); see the YAML header for the notation.
     pub xml: Vec<String>,
+    /// The years each of `xml` is in force: the reader takes whichever is present, the
+    /// generator writes the one in force in the year it writes (GenderCurrent to 2023/24, Sex
+    /// from 2024/25).
+    pub xml_years: Vec<Years>,
     pub kind: Kind,
     pub required: Required,
     /// Code list name for `code` and `list` columns.
@@ -114,21 +157,28 @@ fn columns<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ColumnSpec>, D:
     let raw: Vec<RawColumn> = Vec::deserialize(d)?;
     Ok(raw
         .into_iter()
-        .map(|c| ColumnSpec {
-            name: c.name,
-            csv: c.csv,
-            xml: match c.xml {
+        .map(|c| {
+            let (xml, xml_years) = match c.xml {
                 None => vec![],
                 Some(Paths::One(p)) => vec![p],
                 Some(Paths::Many(v)) => v,
-            },
-            kind: c.kind,
-            required: c.required,
-            codes: c.codes,
-            min: c.min,
-            max: c.max,
-            future_years: c.future_years,
-            when_blank: c.when_blank,
+            }
+            .into_iter()
+            .map(Path::split)
+            .unzip();
+            ColumnSpec {
+                name: c.name,
+                csv: c.csv,
+                xml,
+                xml_years,
+                kind: c.kind,
+                required: c.required,
+                codes: c.codes,
+                min: c.min,
+                max: c.max,
+                future_years: c.future_years,
+                when_blank: c.when_blank,
+            }
         })
         .collect())
 }
@@ -162,10 +212,39 @@ pub struct FormatSpec {
     pub unit: String,
     pub date_style: DateStyle,
     /// Values read once per file from outside the units (the CIN header's collection year,
-    /// reference date and LA code): name → path from the document root.
+    /// reference date and LA code): (name, path from the document root), in the order the YAML
+    /// lists them, which is the order the generator writes the header in.
+    #[serde(default, deserialize_with = "in_order")]
+    pub file_values: Vec<(String, String)>,
+    /// The order of the elements inside an XML element where it is not the order the tables
+    /// and columns are declared in (the 903's HEADER and EPISODE, whose columns keep the CSV
+    /// files' order): element path from the unit (as `xml_record`) → its child elements' names.
+    /// Only the generator uses it: the reader takes elements in any order.
     #[serde(default)]
-    pub file_values: std::collections::BTreeMap<String, String>,
+    pub xml_order: std::collections::BTreeMap<String, Vec<String>>,
     pub tables: Vec<TableSpec>,
+}
+
+/// A YAML mapping as its (key, value) pairs in the file's order (a map type would sort them).
+fn in_order<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<(String, String)>, D::Error> {
+    struct InOrder;
+    impl<'de> serde::de::Visitor<'de> for InOrder {
+        type Value = Vec<(String, String)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a mapping of value names to XML paths")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut pairs = vec![];
+            while let Some(pair) = map.next_entry()? {
+                pairs.push(pair);
+            }
+            Ok(pairs)
+        }
+    }
+    d.deserialize_map(InOrder)
 }
 
 impl FormatSpec {
@@ -222,6 +301,14 @@ mod tests {
                     }
                     if matches!(column.kind, Kind::Code | Kind::List) {
                         assert!(column.codes.is_some(), "{}.{}", table.name, column.name);
+                    }
+                    // The generator writes the path in force in the year: two at once would
+                    // leave it a choice the declaration does not make.
+                    if column.xml_years.iter().any(|y| *y != Years::default()) {
+                        for year in 2000..=2100 {
+                            let n = column.xml_years.iter().filter(|y| y.contains(year)).count();
+                            assert!(n <= 1, "{}.{} in {year}", table.name, column.name);
+                        }
                     }
                     if let Required::With(other) = &column.required {
                         assert!(

@@ -1,21 +1,27 @@
 //! Writing the returns an LA would have sent: each collection year's 903 and CIN census are the
 //! simulated history seen from that year's 31 March (or an in-year date for an extract), with
 //! everything later left blank, in the statutory layouts and that year's code lists. The CIN
-//! census is written in `write/cin.rs`, the 903's XML layout in `write/xml.rs`.
+//! census is written in `write/cin.rs`, the 903's XML layout in `write/xml.rs`, both as rows
+//! of the declared tables through the element tree `write/shape.rs` compiles from
+//! `data/formats/*.yaml`; the 903's CSV files take their headers from the same declaration and
+//! are written by polars (RFC 4180 quoting).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::Path;
+
+use polars::prelude::{Column, DataFrame, PolarsResult};
 
 use super::calibrate::Targets;
 use super::model::{CarePeriod, Child, Draw, History, year_end_day, year_start_day};
 use crate::domain::dates::{
     age_on, birthday, format_dmy, format_iso, from_epoch_days, to_epoch_days,
 };
-use crate::domain::io::write_atomic;
-use crate::ingest::spec::FormatSpec;
+use crate::domain::io::{write_atomic, write_csv};
+use crate::ingest::spec::{FormatSpec, TableSpec};
 
 mod cin;
+mod shape;
 mod xml;
 
 pub use cin::write_cin;
@@ -260,9 +266,14 @@ impl Year903<'_> {
         let child = &self.h.children[c];
         let mut d = draw_for(self.seed, id, year, 1);
         let looked_after = periods.iter().any(|p| self.in_year(p));
-        push_rows(tables, "header", [self.header_row(id, child, periods)]);
-        // UASC information only for children looked after in the year (rule 1014).
-        if child.uasc && looked_after {
+        // UASC information only for children looked after in the year (rule 1014). The XML
+        // states every child's UASC status (1/0) in HEADER; the CSV has no such column, a UASC
+        // child having a row of the UASC table instead.
+        let uasc = child.uasc && looked_after;
+        let mut header = self.header_row(id, child, periods);
+        header.insert("uasc", if uasc { "1" } else { "0" }.into());
+        push_rows(tables, "header", [header]);
+        if uasc {
             push_rows(
                 tables,
                 "uasc",
@@ -271,6 +282,7 @@ impl Year903<'_> {
                     ("sex", sex_903(child.female, year).to_string()),
                     ("dob", dmy(child.dob)),
                     ("duc", dmy(eighteenth(child))),
+                    ("status", "1".to_string()),
                 ])],
             );
         }
@@ -786,38 +798,43 @@ pub fn write_ssda903(
                     .get(table.name.as_str())
                     .map(Vec::as_slice)
                     .unwrap_or(&[]);
-                let mut text = String::new();
-                let header: Vec<&str> = table
-                    .columns
-                    .iter()
-                    .filter_map(|c| c.csv.as_deref())
-                    .collect();
-                text.push_str(&header.join(","));
-                text.push('\n');
-                for row in rows {
-                    let cells: Vec<&str> = table
-                        .columns
-                        .iter()
-                        .filter(|c| c.csv.is_some())
-                        .map(|c| row.get(c.name.as_str()).map(String::as_str).unwrap_or(""))
-                        .collect();
-                    text.push_str(&cells.join(","));
-                    text.push('\n');
-                }
-                bytes += text.len() as u64;
-                write_atomic(
-                    &dir.join("ssda903").join(format!("{}.csv", table.name)),
-                    |w| w.write_all(text.as_bytes()),
-                )?;
+                let path = dir.join("ssda903").join(format!("{}.csv", table.name));
+                let mut df = csv_frame(table, rows).map_err(|e| io::Error::other(e.to_string()))?;
+                write_csv(&mut df, &path)?;
+                bytes += std::fs::metadata(&path)?.len();
             }
         }
         Ssda903Format::Xml => {
-            let text = ssda903_xml(tables);
+            let text = ssda903_xml(tables, year)?;
             bytes += text.len() as u64;
-            write_atomic(&dir.join("ssda903.xml"), |w| w.write_all(text.as_bytes()))?;
+            write_atomic(&dir.join("ssda903.xml"), |w| w.write_all(&text))?;
         }
     }
     Ok(bytes)
+}
+
+/// A table's rows as its CSV file: a text column per `csv` header, in the spec's order, for
+/// polars' writer to quote as RFC 4180 says (a cell with a comma, quote or line break). A
+/// blank cell is null: polars writes an empty string as `""`, to tell it from a missing value,
+/// and the return leaves a blank cell empty.
+fn csv_frame(table: &TableSpec, rows: &[Row]) -> PolarsResult<DataFrame> {
+    let columns = table
+        .columns
+        .iter()
+        .filter_map(|c| {
+            let header = c.csv.as_deref()?;
+            let cells: Vec<Option<&str>> = rows
+                .iter()
+                .map(|row| {
+                    row.get(c.name.as_str())
+                        .map(String::as_str)
+                        .filter(|v| !v.is_empty())
+                })
+                .collect();
+            Some(Column::new(header.into(), cells))
+        })
+        .collect();
+    DataFrame::new(rows.len(), columns)
 }
 
 /// Why a social worker episode began (SW_REASON, from 2023/24): the first of a period of care
@@ -840,5 +857,62 @@ fn sw_reason(k: usize, worker: &str) -> &'static str {
         85..=94 => "TSPROC",
         95..=97 => "CHCHAN",
         _ => "PCCHAN",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::codes::CodeLists;
+    use crate::ingest::ssda903_csv;
+    use std::sync::Arc;
+
+    /// A cell holding a comma and quotes is quoted by the writer (RFC 4180) and read back
+    /// unchanged by the 903 CSV reader; the row's other cells stay where they are.
+    #[test]
+    fn a_cell_with_a_comma_and_quotes_round_trips_through_the_csv_reader() {
+        let upn = r#"Flat 2, "The Old School""#;
+        let header = Row::from([
+            ("child", "C1".to_string()),
+            ("sex", "1".to_string()),
+            ("dob", "01/02/2015".to_string()),
+            ("ethnic", "WBRI".to_string()),
+            ("upn", upn.to_string()),
+            ("uasc", "0".to_string()),
+        ]);
+        let tables = Tables::from([("header", vec![header])]);
+        let dir = tempfile::tempdir().unwrap();
+        write_ssda903(dir.path(), &tables, 2024, Ssda903Format::Csv).unwrap();
+        let bytes = std::fs::read(dir.path().join("ssda903/header.csv")).unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert_eq!(
+            text,
+            "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n\
+             C1,1,01/02/2015,WBRI,\"Flat 2, \"\"The Old School\"\"\",,\n"
+        );
+        let spec = FormatSpec::ssda903();
+        let out = ssda903_csv::read(
+            &bytes,
+            spec,
+            CodeLists::ssda903(),
+            2024,
+            &Arc::from("header.csv"),
+        );
+        let df = out
+            .builder
+            .unwrap()
+            .finish("925", 2024, "header.csv")
+            .unwrap();
+        let cell = |column: &str| {
+            df.column(column)
+                .unwrap()
+                .str()
+                .unwrap()
+                .get(0)
+                .map(str::to_string)
+        };
+        assert_eq!(cell("upn").as_deref(), Some(upn));
+        assert_eq!(cell("ethnic").as_deref(), Some("WBRI"));
+        assert_eq!(cell("mother"), None);
     }
 }

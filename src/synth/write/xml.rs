@@ -1,210 +1,159 @@
-//! The 903 in DfE's XML layout, written from the same rows as the CSV files.
+//! The 903 in DfE's XML layout, written from the same rows as the CSV files through the
+//! layout `data/formats/ssda903.yaml` declares (see `shape.rs`): a CHILD per child in the
+//! return, its HEADER holding the items of every table that shares it, the groups inside
+//! HEADER and the EPISODEs beside it.
 
 use std::collections::BTreeMap;
+use std::io;
 
-use super::Row;
-
-fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-fn element(out: &mut String, indent: usize, name: &str, value: Option<&String>) {
-    if let Some(v) = value.filter(|v| !v.is_empty()) {
-        out.push_str(&" ".repeat(indent));
-        out.push_str(&format!("<{name}>{}</{name}>\n", xml_escape(v)));
-    }
-}
-
-/// One of HEADER's groups (AMISSING, AREVIEW, OC2, …): the row's items as its elements.
-fn group(out: &mut String, name: &str, row: &Row, items: &[(&str, &str)]) {
-    out.push_str(&format!("      <{name}>\n"));
-    for (tag, key) in items {
-        element(out, 8, tag, row.get(*key));
-    }
-    out.push_str(&format!("      </{name}>\n"));
-}
+use super::shape::{Record, XmlDocument, XmlShape};
+use super::{Row, Tables};
+use crate::ingest::spec::FormatSpec;
 
 /// A table's rows grouped by child, in the table's order.
-type RowsByChild<'t> = BTreeMap<String, Vec<&'t Row>>;
+type RowsByChild<'t> = BTreeMap<&'t str, Vec<&'t Row>>;
 
 /// A table's rows grouped by child.
-fn rows_by_child<'t>(tables: &'t BTreeMap<&'static str, Vec<Row>>, table: &str) -> RowsByChild<'t> {
+fn rows_by_child<'t>(tables: &'t Tables, table: &str) -> RowsByChild<'t> {
     let mut m: RowsByChild = BTreeMap::new();
     for r in tables.get(table).map(Vec::as_slice).unwrap_or(&[]) {
-        m.entry(r["child"].clone()).or_default().push(r);
+        if let Some(child) = r.get("child") {
+            m.entry(child.as_str()).or_default().push(r);
+        }
     }
     m
 }
 
-/// A child's rows of a table grouped by child (none when the child has none).
-fn rows_of<'a, 't>(m: &'a RowsByChild<'t>, id: &str) -> &'a [&'t Row] {
-    m.get(id).map(Vec::as_slice).unwrap_or(&[])
-}
-
-/// The 903's tables other than the header, grouped by child for the XML's nesting.
-struct XmlTables<'t> {
-    episodes: RowsByChild<'t>,
-    reviews: RowsByChild<'t>,
-    missing: RowsByChild<'t>,
-    uasc: RowsByChild<'t>,
-    oc2: RowsByChild<'t>,
-    oc3: RowsByChild<'t>,
-    ad1: RowsByChild<'t>,
-    placed: RowsByChild<'t>,
-    perm: RowsByChild<'t>,
-    workers: RowsByChild<'t>,
-}
-
-/// HEADER's elements taken from AD1 and OC3, and the EPISODE's, as (tag, row key).
-const AD1_ITEMS: &[(&str, &str)] = &[
-    ("DATE_INT", "date_int"),
-    ("DATE_MATCH", "date_match"),
-    ("FOSTER_CARE", "foster_care"),
-    ("NB_ADOPTR", "nb_adoptr"),
-    ("SEX_ADOPTR", "sex_adoptr"),
-    ("LS_ADOPTR", "ls_adoptr"),
-];
-const OC3_ITEMS: &[(&str, &str)] = &[
-    ("IN_TOUCH", "in_touch"),
-    ("ACTIV", "activ"),
-    ("ACCOM", "accom"),
-];
-const EPISODE_ITEMS: &[(&str, &str)] = &[
-    ("DECOM", "decom"),
-    ("RNE", "rne"),
-    ("LS", "ls"),
-    ("CIN", "cin"),
-    ("PL", "place"),
-    ("PL_POST", "pl_post"),
-    ("HOME_POST", "home_post"),
-    ("URN", "urn"),
-    ("PLACE_PROVIDER", "place_provider"),
-    ("DEC", "dec"),
-    ("REC", "rec"),
-    ("REASON_PLACE_CHANGE", "reason_place_change"),
-];
-
-/// The items of HEADER's groups, as (tag, row key).
-const AMISSING_ITEMS: &[(&str, &str)] = &[
-    ("MISSING", "missing"),
-    ("MIS_START", "mis_start"),
-    ("MIS_END", "mis_end"),
-];
-const AREVIEW_ITEMS: &[(&str, &str)] = &[("REVIEW", "review"), ("REVIEW_CODE", "review_code")];
-const PERMANENCE_ITEMS: &[(&str, &str)] = &[
-    ("PREV_PERM", "prev_perm"),
-    ("LA_PERM", "la_perm"),
-    ("DATE_PERM", "date_perm"),
-];
-const OC2_ITEMS: &[(&str, &str)] = &[
-    ("SDQ_SCORE", "sdq_score"),
-    ("SDQ_REASON", "sdq_reason"),
-    ("CONVICTED", "convicted"),
-    ("HEALTH_CHECK", "health_check"),
-    ("IMMUNISATIONS", "immunisations"),
-    ("TEETH_CHECK", "teeth_check"),
-    ("HEALTH_ASSESSMENT", "health_assessment"),
-    ("SUBSTANCE_MISUSE", "substance_misuse"),
-    ("INTERVENTION_RECEIVED", "intervention_received"),
-    ("INTERVENTION_OFFERED", "intervention_offered"),
-];
-const AD_PLACED_ITEMS: &[(&str, &str)] = &[
-    ("DATE_PLACED", "date_placed"),
-    ("DATE_PLACED_CEASED", "date_placed_ceased"),
-    ("REASON_PLACED_CEASED", "reason_placed_ceased"),
-];
-const SWEPISODE_ITEMS: &[(&str, &str)] = &[
-    ("SW_ID", "sw_id"),
-    ("SW_DECOM", "sw_decom"),
-    ("SW_DEC", "sw_dec"),
-    ("SW_REASON", "sw_reason"),
-];
-
-/// The 903 XML layout: CHILD › HEADER (with its groups) and EPISODE siblings.
-pub(super) fn ssda903_xml(tables: &BTreeMap<&'static str, Vec<Row>>) -> String {
-    let g = XmlTables {
-        episodes: rows_by_child(tables, "episodes"),
-        reviews: rows_by_child(tables, "reviews"),
-        missing: rows_by_child(tables, "missing"),
-        uasc: rows_by_child(tables, "uasc"),
-        oc2: rows_by_child(tables, "oc2"),
-        oc3: rows_by_child(tables, "oc3"),
-        ad1: rows_by_child(tables, "ad1"),
-        placed: rows_by_child(tables, "placed_adoption"),
-        perm: rows_by_child(tables, "prev_perm"),
-        workers: rows_by_child(tables, "sw_episodes"),
-    };
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<EXPSSDA903>\n");
-    for h in tables.get("header").map(Vec::as_slice).unwrap_or(&[]) {
-        let id = &h["child"];
-        out.push_str("  <CHILD>\n    <HEADER>\n");
-        header_items(&mut out, h, &g);
-        header_groups(&mut out, id, &g);
-        out.push_str("    </HEADER>\n");
-        for e in rows_of(&g.episodes, id) {
-            out.push_str("    <EPISODE>\n");
-            for (tag, key) in EPISODE_ITEMS {
-                element(&mut out, 6, tag, e.get(*key));
+/// The 903 XML of a year's tables (only the tables that year's return has).
+pub(super) fn ssda903_xml(tables: &Tables, year: i32) -> io::Result<Vec<u8>> {
+    let spec = FormatSpec::ssda903();
+    let shape = XmlShape::compile(spec)?;
+    let by_child: Vec<RowsByChild> = spec
+        .tables
+        .iter()
+        .map(|t| {
+            if t.in_year(year) {
+                rows_by_child(tables, &t.name)
+            } else {
+                RowsByChild::new()
             }
-            out.push_str("    </EPISODE>\n");
+        })
+        .collect();
+    let none = Row::new();
+    let mut doc = XmlDocument::begin(&shape, Vec::new(), year, &none)?;
+    for header in tables.get("header").map(Vec::as_slice).unwrap_or(&[]) {
+        if let Some(id) = header.get("child") {
+            doc.unit(&child_record(&shape, &by_child, id)?)?;
         }
-        out.push_str("  </CHILD>\n");
     }
-    out.push_str("</EXPSSDA903>\n");
-    out
+    doc.finish(&none)
 }
 
-/// HEADER's own elements: the child's, the UASC status, the adoption's and the care
-/// leaver's, and MOTHER.
-fn header_items(out: &mut String, h: &Row, g: &XmlTables) {
-    let id = &h["child"];
-    element(out, 6, "CHILDID", h.get("child"));
-    element(out, 6, "UPN", h.get("upn"));
-    element(out, 6, "SEX", h.get("sex"));
-    element(out, 6, "DOB", h.get("dob"));
-    element(out, 6, "ETHNIC", h.get("ethnic"));
-    // DfE's XML states every child's UASC status: 1 with the DUC for a UASC child, 0 for
-    // every other child.
-    if let Some(u) = g.uasc.get(id).and_then(|v| v.first()) {
-        out.push_str("      <UASC>1</UASC>\n");
-        element(out, 6, "DUC", u.get("duc"));
-    } else {
-        out.push_str("      <UASC>0</UASC>\n");
-    }
-    if let Some(a) = g.ad1.get(id).and_then(|v| v.first()) {
-        for (tag, key) in AD1_ITEMS {
-            element(out, 6, tag, a.get(*key));
+/// One child's CHILD element: in an element several tables share (HEADER) each table's first
+/// row of the child; in the others one element per row, inside the element the layout nests
+/// it in.
+fn child_record<'t>(
+    shape: &XmlShape,
+    by_child: &[RowsByChild<'t>],
+    id: &str,
+) -> io::Result<Record<'t>> {
+    let mut shared: BTreeMap<usize, Record<'t>> = BTreeMap::new();
+    let mut own: Vec<Record<'t>> = vec![];
+    for (t, rows) in by_child.iter().enumerate() {
+        let Some(node) = shape.record_node(t) else {
+            continue;
+        };
+        let rows = rows.get(id).map(Vec::as_slice).unwrap_or(&[]);
+        if shape.is_shared(node) {
+            if let Some(row) = rows.first() {
+                shared
+                    .entry(node)
+                    .or_insert_with(|| shape.empty(node))
+                    .add(t, row);
+            }
+        } else {
+            for row in rows {
+                own.push(shape.row_record(t, row)?);
+            }
         }
     }
-    if let Some(o) = g.oc3.get(id).and_then(|v| v.first()) {
-        for (tag, key) in OC3_ITEMS {
-            element(out, 6, tag, o.get(*key));
+    let mut unit = shape.unit();
+    for record in own {
+        let parent = shape.parent_record(record.node());
+        match shared.get_mut(&parent) {
+            Some(holder) => holder.push(record),
+            None if parent == unit.node() => unit.push(record),
+            // The 903's records sit in CHILD or in HEADER; one nested in a repeated element
+            // would need the rows to say which of them holds it.
+            None => return Err(unplaceable()),
         }
     }
-    element(out, 6, "MOTHER", h.get("mother"));
-    element(out, 6, "MC_DOB", h.get("mc_dob"));
+    for (node, record) in shared {
+        if shape.parent_record(node) != unit.node() {
+            return Err(unplaceable());
+        }
+        unit.push(record);
+    }
+    Ok(unit)
 }
 
-/// HEADER's groups, in the layout's order.
-fn header_groups(out: &mut String, id: &str, g: &XmlTables) {
-    for m in rows_of(&g.missing, id) {
-        group(out, "AMISSING", m, AMISSING_ITEMS);
-    }
-    for r in rows_of(&g.reviews, id) {
-        group(out, "AREVIEW", r, AREVIEW_ITEMS);
-    }
-    if let Some(p) = g.perm.get(id).and_then(|v| v.first()) {
-        group(out, "PERMANENCE", p, PERMANENCE_ITEMS);
-    }
-    if let Some(o) = g.oc2.get(id).and_then(|v| v.first()) {
-        group(out, "OC2", o, OC2_ITEMS);
-    }
-    for p in rows_of(&g.placed, id) {
-        group(out, "AD_PLACED", p, AD_PLACED_ITEMS);
-    }
-    for w in rows_of(&g.workers, id) {
-        group(out, "SWEPISODE", w, SWEPISODE_ITEMS);
+fn unplaceable() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        "data/formats/ssda903.yaml nests a record in a repeated element: the 903 writer places records in CHILD or in an element tables share only",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::codes::CodeLists;
+    use crate::ingest::xml::{XmlContext, XmlLayout, read};
+    use std::sync::Arc;
+
+    /// Text holding `&` and `<` is escaped by the writer and read back unchanged by the XML
+    /// reader (the 903 UPN and an episode's URN are free text).
+    #[test]
+    fn text_with_markup_characters_round_trips_through_the_reader() {
+        let header = Row::from([
+            ("child", "C1".to_string()),
+            ("sex", "1".to_string()),
+            ("dob", "01/02/2015".to_string()),
+            ("upn", "A&B<C>".to_string()),
+            ("uasc", "0".to_string()),
+        ]);
+        let episode = Row::from([
+            ("child", "C1".to_string()),
+            ("decom", "01/05/2023".to_string()),
+            ("urn", "SC<1>&amp;".to_string()),
+        ]);
+        let tables = Tables::from([("header", vec![header]), ("episodes", vec![episode])]);
+        let bytes = ssda903_xml(&tables, 2024).unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(text.contains("<UPN>A&amp;B&lt;C&gt;</UPN>"), "{text}");
+        let spec = FormatSpec::ssda903();
+        let layout = XmlLayout::compile(spec);
+        let ctx = XmlContext {
+            file_label: Arc::from("ssda903.xml"),
+            year: Some(2024),
+            lists: CodeLists::ssda903(),
+        };
+        let out = read(bytes.as_slice(), spec, &layout, ctx);
+        let mut read_back = BTreeMap::new();
+        for builder in out.builders {
+            let name = builder.spec().name.clone();
+            read_back.insert(name, builder.finish("925", 2024, "ssda903.xml").unwrap());
+        }
+        let cell = |table: &str, column: &str| {
+            read_back[table]
+                .column(column)
+                .unwrap()
+                .str()
+                .unwrap()
+                .get(0)
+                .map(str::to_string)
+        };
+        assert_eq!(cell("header", "upn").as_deref(), Some("A&B<C>"));
+        assert_eq!(cell("episodes", "urn").as_deref(), Some("SC<1>&amp;"));
     }
 }
