@@ -65,7 +65,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             print!("{}", serde_yaml::to_string(c.get(&id).expect("listed"))?);
         }
         Command::Facts { table } => {
-            for t in FactTable::ALL {
+            for t in FactTable::ALL.iter().copied() {
                 if table.as_deref().is_some_and(|name| name != t.name()) {
                     continue;
                 }

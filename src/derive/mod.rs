@@ -24,7 +24,20 @@ use crate::ingest::returns::ReturnKey;
 use crate::ingest::store::Store;
 
 /// The fact tables indicators can be computed from (the `source:` of an indicator YAML).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum FactTable {
     Referrals,
     Assessments,
@@ -43,48 +56,11 @@ pub enum FactTable {
     Population,
 }
 
+crate::domain::named!(FactTable);
+
 impl FactTable {
-    pub const ALL: [FactTable; 15] = [
-        FactTable::Referrals,
-        FactTable::Assessments,
-        FactTable::S47Enquiries,
-        FactTable::Icpcs,
-        FactTable::CpPlans,
-        FactTable::ClaEpisodes,
-        FactTable::ClaPeriods,
-        FactTable::Placements,
-        FactTable::ClaEvents,
-        FactTable::ClaHealth,
-        FactTable::CareLeavers,
-        FactTable::Adoptions,
-        FactTable::SocialWorkers,
-        FactTable::Dolos,
-        FactTable::Population,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            FactTable::Referrals => "referrals",
-            FactTable::Assessments => "assessments",
-            FactTable::S47Enquiries => "s47_enquiries",
-            FactTable::Icpcs => "icpcs",
-            FactTable::CpPlans => "cp_plans",
-            FactTable::ClaEpisodes => "cla_episodes",
-            FactTable::ClaPeriods => "cla_periods",
-            FactTable::Placements => "placements",
-            FactTable::ClaEvents => "cla_events",
-            FactTable::ClaHealth => "cla_health",
-            FactTable::CareLeavers => "care_leavers",
-            FactTable::Adoptions => "adoptions",
-            FactTable::SocialWorkers => "social_workers",
-            FactTable::Dolos => "dolos",
-            FactTable::Population => "population",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<FactTable> {
-        FactTable::ALL.into_iter().find(|t| t.name() == name)
-    }
+    /// Every fact table, in declaration order.
+    pub const ALL: &'static [FactTable] = <FactTable as strum::VariantArray>::VARIANTS;
 
     /// Which statutory collection the table comes from (for coverage: which years of returns
     /// an LA has for it).
@@ -354,6 +330,41 @@ impl Locations {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The words indicator YAML files use for their `source:` (strum derives them from the
+    /// variants; this pins them so a renamed variant cannot silently rename a source).
+    #[test]
+    fn fact_table_names_are_the_sources_yaml_uses() {
+        let names: Vec<&str> = FactTable::ALL.iter().map(|t| t.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "referrals",
+                "assessments",
+                "s47_enquiries",
+                "icpcs",
+                "cp_plans",
+                "cla_episodes",
+                "cla_periods",
+                "placements",
+                "cla_events",
+                "cla_health",
+                "care_leavers",
+                "adoptions",
+                "social_workers",
+                "dolos",
+                "population",
+            ]
+        );
+        for t in FactTable::ALL.iter().copied() {
+            assert_eq!(FactTable::from_name(t.name()), Some(t));
+        }
+        assert_eq!(
+            crate::ingest::returns::Collection::Ssda903.name(),
+            "ssda903"
+        );
+        assert_eq!(crate::ingest::returns::Collection::Cin.name(), "cin");
+    }
 
     #[test]
     fn sectors_of_postcodes() {

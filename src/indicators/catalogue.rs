@@ -557,7 +557,11 @@ fn source_table(file: &str, def: &Definition) -> Result<FactTable, CatalogueErro
             format!(
                 "unknown fact table `{}`; expected one of {}",
                 def.source,
-                FactTable::ALL.map(|t| t.name()).join(", ")
+                FactTable::ALL
+                    .iter()
+                    .map(|t| t.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         )
     })

@@ -12,7 +12,20 @@ use super::returns::Collection;
 use super::spec::TableSpec;
 
 /// A canonical table: one table of the SSDA903 or the CIN census return as the store holds it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum CanonicalTable {
     Header,
     Episodes,
@@ -39,61 +52,7 @@ pub enum CanonicalTable {
 
 impl CanonicalTable {
     /// Every canonical table, in the format specs' order (SSDA903, then CIN).
-    pub const ALL: [CanonicalTable; 21] = [
-        CanonicalTable::Header,
-        CanonicalTable::Episodes,
-        CanonicalTable::Reviews,
-        CanonicalTable::Uasc,
-        CanonicalTable::Oc2,
-        CanonicalTable::Oc3,
-        CanonicalTable::Ad1,
-        CanonicalTable::PlacedAdoption,
-        CanonicalTable::PrevPerm,
-        CanonicalTable::Missing,
-        CanonicalTable::SwEpisodes,
-        CanonicalTable::Dolo,
-        CanonicalTable::CinChild,
-        CanonicalTable::CinDisability,
-        CanonicalTable::CinEpisode,
-        CanonicalTable::CinAssessment,
-        CanonicalTable::CinPlan,
-        CanonicalTable::CinS47,
-        CanonicalTable::CinCpp,
-        CanonicalTable::CinCppReview,
-        CanonicalTable::CinPreProceedings,
-    ];
-
-    /// The table's name in its format spec, which is also its folder and file name in the store.
-    pub fn name(self) -> &'static str {
-        match self {
-            CanonicalTable::Header => "header",
-            CanonicalTable::Episodes => "episodes",
-            CanonicalTable::Reviews => "reviews",
-            CanonicalTable::Uasc => "uasc",
-            CanonicalTable::Oc2 => "oc2",
-            CanonicalTable::Oc3 => "oc3",
-            CanonicalTable::Ad1 => "ad1",
-            CanonicalTable::PlacedAdoption => "placed_adoption",
-            CanonicalTable::PrevPerm => "prev_perm",
-            CanonicalTable::Missing => "missing",
-            CanonicalTable::SwEpisodes => "sw_episodes",
-            CanonicalTable::Dolo => "dolo",
-            CanonicalTable::CinChild => "cin_child",
-            CanonicalTable::CinDisability => "cin_disability",
-            CanonicalTable::CinEpisode => "cin_episode",
-            CanonicalTable::CinAssessment => "cin_assessment",
-            CanonicalTable::CinPlan => "cin_plan",
-            CanonicalTable::CinS47 => "cin_s47",
-            CanonicalTable::CinCpp => "cin_cpp",
-            CanonicalTable::CinCppReview => "cin_cpp_review",
-            CanonicalTable::CinPreProceedings => "cin_pre_proceedings",
-        }
-    }
-
-    /// The table a name from data stands for (`None`: not a canonical table).
-    pub fn from_name(name: &str) -> Option<CanonicalTable> {
-        CanonicalTable::ALL.into_iter().find(|t| t.name() == name)
-    }
+    pub const ALL: &'static [CanonicalTable] = <CanonicalTable as strum::VariantArray>::VARIANTS;
 
     /// The collection whose return holds the table.
     pub fn collection(self) -> Collection {
@@ -135,6 +94,8 @@ impl CanonicalTable {
     }
 }
 
+crate::domain::named!(CanonicalTable);
+
 impl fmt::Display for CanonicalTable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -159,7 +120,7 @@ mod tests {
             }
         }
         assert_eq!(declared, CanonicalTable::ALL);
-        for table in CanonicalTable::ALL {
+        for table in CanonicalTable::ALL.iter().copied() {
             assert_eq!(
                 table.spec().map(|s| s.name.as_str()).ok(),
                 Some(table.name())
@@ -169,7 +130,7 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_unknown_names_are_none() {
-        for table in CanonicalTable::ALL {
+        for table in CanonicalTable::ALL.iter().copied() {
             assert_eq!(CanonicalTable::from_name(table.name()), Some(table));
             assert_eq!(table.to_string(), table.name());
         }

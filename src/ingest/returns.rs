@@ -30,20 +30,27 @@ use crate::domain::dates::{
 use crate::domain::la::{LaCode, quoted};
 
 /// The two statutory collections.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Collection {
     Ssda903,
     Cin,
 }
 
-impl Collection {
-    pub fn name(self) -> &'static str {
-        match self {
-            Collection::Ssda903 => "ssda903",
-            Collection::Cin => "cin",
-        }
-    }
+crate::domain::named!(Collection);
 
+impl Collection {
     pub fn spec(self) -> &'static FormatSpec {
         match self {
             Collection::Ssda903 => FormatSpec::ssda903(),
