@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use polars::prelude::*;
 
 use crate::domain::dates::{collection_year, from_epoch_days};
-use crate::domain::schema::PUBLISHED;
+use crate::domain::schema::{PUBLISHED, VALUES};
 use crate::indicators::catalogue::{Catalogue, Unit};
 use crate::indicators::period::PeriodType;
 use crate::ingest::reference::{ReferenceIndex, ReferenceTables};
@@ -129,15 +129,16 @@ impl Benchmarks {
         values: &DataFrame,
         index: &ReferenceIndex,
     ) -> PolarsResult<Benchmarks> {
+        VALUES.check(values)?;
         let totals = values
             .clone()
             .lazy()
             .filter(col("breakdown").is_null())
             .collect()?;
-        let s = |c: &str| -> PolarsResult<StringChunked> { Ok(totals.column(c)?.str()?.clone()) };
+        let s = |c: &str| VALUES.text(&totals, c);
         let (la, id, kind) = (s("la_code")?, s("indicator_id")?, s("period_type")?);
-        let end = totals.column("period_end")?.date()?.physical().clone();
-        let f = |c: &str| -> PolarsResult<Float64Chunked> { Ok(totals.column(c)?.f64()?.clone()) };
+        let end = VALUES.date(&totals, "period_end")?;
+        let f = |c: &str| VALUES.number(&totals, c);
         let (value, num, den) = (f("value")?, f("numerator")?, f("denominator")?);
         let units: HashMap<&str, Unit> = catalogue
             .definitions
@@ -171,18 +172,13 @@ impl Benchmarks {
                 if !list.iter().any(|x| x == la) {
                     list.push(la.to_string());
                 }
-                if let (Some(n), Some(d)) = (num.get(i), den.get(i)) {
+                // A count has no denominator: its numerators alone are summed.
+                if let Some(n) = num.get(i) {
                     let e = sums
                         .entry((id.to_string(), key.clone(), area))
                         .or_insert((0.0, 0.0, 0));
                     e.0 += n;
-                    e.1 += d;
-                    e.2 += 1;
-                } else if let Some(n) = num.get(i) {
-                    let e = sums
-                        .entry((id.to_string(), key.clone(), area))
-                        .or_insert((0.0, 0.0, 0));
-                    e.0 += n;
+                    e.1 += den.get(i).unwrap_or(0.0);
                     e.2 += 1;
                 }
             }

@@ -188,6 +188,14 @@ pub struct Template {
     pub sections: Vec<TemplateSection>,
 }
 
+/// The catalogue indicators behind the built-in placeholders and the placement-group lines
+/// (named once here: the template's ids are read from its text).
+const LOOKED_AFTER: &str = "cla_count";
+const OUTSIDE_LA: &str = "cla_outside_la";
+const BY_PLACE: &str = "cla_count_by_place";
+const OUTSIDE_BY_PLACE: &str = "cla_outside_la_by_place";
+const POPULATION: &str = "population_0_17";
+
 /// Placeholder kinds with no indicator behind them.
 const NAMED: [&str; 7] = [
     "date",
@@ -252,20 +260,17 @@ impl Template {
                             ids.insert(id.to_string());
                         }
                         ["outside_caveat"] => {
-                            ids.extend(["cla_count".into(), "cla_outside_la".into()]);
+                            ids.extend([LOOKED_AFTER.into(), OUTSIDE_LA.into()]);
                         }
                         ["population_estimate" | "population_mid_year" | "population_share"] => {
-                            ids.insert("population_0_17".into());
+                            ids.insert(POPULATION.into());
                         }
                         _ => {}
                     }
                 }
             }
             if l.for_each.is_some() {
-                ids.extend([
-                    "cla_count_by_place".into(),
-                    "cla_outside_la_by_place".into(),
-                ]);
+                ids.extend([BY_PLACE.into(), OUTSIDE_BY_PLACE.into()]);
             }
         }
         ids
@@ -540,7 +545,7 @@ impl Filler<'_> {
             ["population_share"] => {
                 let children = self
                     .figures
-                    .get("population_0_17", &Period::year(self.year()), None)
+                    .get(POPULATION, &Period::year(self.year()), None)
                     .map(|f| f.0);
                 let total = self
                     .request
@@ -554,8 +559,8 @@ impl Filler<'_> {
             }
             ["outside_caveat"] => {
                 let now = self.periods[0];
-                let looked_after = self.figures.get("cla_count", &now, None)?.0;
-                let known = self.figures.get("cla_outside_la", &now, None)?.1?;
+                let looked_after = self.figures.get(LOOKED_AFTER, &now, None)?.0;
+                let known = self.figures.get(OUTSIDE_LA, &now, None)?.1?;
                 Some(if looked_after > known {
                     " (of those whose placement location is known)".into()
                 } else {
@@ -607,9 +612,9 @@ impl Filler<'_> {
                 })
         };
         // Only a figure the evaluation made (any LA with 903 data has the total) is stated.
-        self.figures.get("cla_count_by_place", &now, None)?;
-        let living = sum("cla_count_by_place").0;
-        let (outside, known) = sum("cla_outside_la_by_place");
+        self.figures.get(BY_PLACE, &now, None)?;
+        let living = sum(BY_PLACE).0;
+        let (outside, known) = sum(OUTSIDE_BY_PLACE);
         Some(match part {
             "label" => g.label.clone(),
             "codes" => g.codes.join(", "),

@@ -19,6 +19,7 @@ use super::evaluate::{EvalError, Options, evaluate, supports};
 use super::period::{Period, PeriodType};
 use crate::derive::{Canonical, Facts, OnlyLas};
 use crate::domain::dates::{collection_year_end, from_epoch_days};
+use crate::domain::schema::VALUES;
 use crate::ingest::canonical::CanonicalTable;
 use crate::ingest::reference::ReferenceTables;
 use crate::ingest::report::{Issue, Severity};
@@ -242,14 +243,11 @@ fn figures(
     if df.height() == 0 {
         return Ok(out);
     }
-    let ids = df.column("indicator_id")?.str()?.clone();
-    let kinds = df.column("period_type")?.str()?.clone();
-    let ends = df.column("period_end")?.cast(&DataType::Int32)?;
-    let ends = ends.i32()?.clone();
-    let breakdowns = df.column("breakdown")?.cast(&DataType::String)?;
-    let breakdowns = breakdowns.str()?.clone();
-    let values = df.column("value")?.cast(&DataType::Float64)?;
-    let values = values.f64()?.clone();
+    let ids = VALUES.text(df, "indicator_id")?;
+    let kinds = VALUES.text(df, "period_type")?;
+    let ends = VALUES.date(df, "period_end")?;
+    let breakdowns = VALUES.text(df, "breakdown")?;
+    let values = VALUES.number(df, "value")?;
     for i in 0..df.height() {
         let (Some(id), Some(kind), Some(end)) = (ids.get(i), kinds.get(i), ends.get(i)) else {
             continue;

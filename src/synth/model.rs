@@ -482,10 +482,11 @@ impl<'a> Simulation<'a> {
             }
             if day >= cin_from {
                 let working = self.cal.is_working_day(from_epoch_days(day));
+                // No referrals on weekends and bank holidays (a zero rate draws nothing).
                 let lambda = if working {
                     p.referrals_per_working_day
                 } else {
-                    p.referrals_per_working_day * 0.0
+                    0.0
                 };
                 let n = self.draw.poisson(lambda);
                 for _ in 0..n {

@@ -356,14 +356,13 @@ impl Year903<'_> {
             ("dob", dmy(child.dob)),
             ("ethnic", child.ethnic.to_string()),
             // A school-age child's UPN; otherwise DfE's unknown codes (rules 442, 168, 209): UN1
-            // under school age, UN4 newly arrived (UASC), UN2 never attended school.
+            // under school age, UN2 never attended school. Not UN4 ("newly arrived"), even for
+            // a UASC child: it is only for a child looked after for a week or less (rule 210).
             (
                 "upn",
                 match (&child.upn, age_at_cut >= 4) {
                     (Some(upn), true) => upn.clone(),
                     (_, false) => "UN1".to_string(),
-                    // UN4 is only for a child looked after for a week or less (rule 210).
-                    (None, true) if child.uasc => "UN2".to_string(),
                     (None, true) => "UN2".to_string(),
                 },
             ),
