@@ -12,6 +12,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use polars::prelude::*;
+use strum::{EnumString, IntoStaticStr};
 
 use crate::domain::dates::{collection_year, from_epoch_days};
 use crate::domain::schema::{PUBLISHED, VALUES};
@@ -26,7 +27,7 @@ type LaValues = HashMap<(String, String), Vec<(String, Option<f64>)>>;
 type BenchKey = (String, String, String);
 
 /// Where the benchmark values came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, IntoStaticStr, EnumString)]
 #[strum(serialize_all = "snake_case")]
 pub enum Source {
     Published,

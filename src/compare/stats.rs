@@ -10,6 +10,8 @@
 
 use statrs::distribution::{Beta, Binomial, ContinuousCDF, DiscreteCDF, Gamma, Normal, Poisson};
 
+use strum::{EnumString, IntoStaticStr};
+
 use crate::indicators::catalogue::Polarity;
 
 /// The two funnel levels: 95% (≈2 standard deviations) and 99.8% (≈3).
@@ -222,7 +224,7 @@ pub fn quartile(rank: u32, n: u32, polarity: Polarity) -> Option<Quartile> {
 
 /// A quartile band, A (best quarter) to D; the comparison table's `quartile` column holds its
 /// [`Quartile::name`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, IntoStaticStr, EnumString)]
 pub enum Quartile {
     A,
     B,
@@ -232,7 +234,7 @@ pub enum Quartile {
 
 /// A RAG rating: the comparison table's `rag` column holds its [`Rag::name`], and the packs
 /// read it back with [`Rag::from_name`], so the words are spelt in one place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, IntoStaticStr, EnumString)]
 #[strum(serialize_all = "snake_case")]
 pub enum Rag {
     Green,
@@ -244,7 +246,7 @@ crate::domain::named!(Quartile, Rag, Trend);
 
 /// The direction of a trend: better or worse by the indicator's polarity, or (for a neutral
 /// indicator) up or down; the table's `trend` column holds its [`Trend::name`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, IntoStaticStr, EnumString)]
 #[strum(serialize_all = "snake_case")]
 pub enum Trend {
     Improving,

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use polars::prelude::*;
+use strum::{EnumString, IntoStaticStr, VariantArray};
 
 use crate::domain::calendar::Calendar;
 use crate::ingest::canonical::CanonicalTable;
@@ -33,9 +34,9 @@ use crate::ingest::store::Store;
     Hash,
     PartialOrd,
     Ord,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
+    IntoStaticStr,
+    EnumString,
+    VariantArray,
 )]
 #[strum(serialize_all = "snake_case")]
 pub enum FactTable {
@@ -60,7 +61,7 @@ crate::domain::named!(FactTable);
 
 impl FactTable {
     /// Every fact table, in declaration order.
-    pub const ALL: &'static [FactTable] = <FactTable as strum::VariantArray>::VARIANTS;
+    pub const ALL: &'static [FactTable] = <FactTable as VariantArray>::VARIANTS;
 
     /// Which statutory collection the table comes from (for coverage: which years of returns
     /// an LA has for it).

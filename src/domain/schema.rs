@@ -281,6 +281,25 @@ pub static PUBLISHED: Schema = Schema {
     ],
 };
 
+/// The children behind one indicator's figures (`child_level_drilldown/<id>.*`, the packs'
+/// "Children - …" sheets and the lines of enquiry): these columns first, then the indicator's
+/// own — `in_numerator` (a flag) for a percentage or `value` (a number) otherwise, the fields
+/// its YAML's `drilldown:` lists — and last `indicator_id`.
+pub static DRILLDOWN: Schema = Schema {
+    table: "drill-down",
+    fields: &[
+        f("la_code", Text, "the LA's 3-digit code"),
+        f("period_type", Text, "PeriodType name"),
+        f("period_start", Date, "first day of the period"),
+        f("period_end", Date, "last day of the period"),
+        f(
+            "child",
+            Text,
+            "the child's id in the return (child-level: never in a public pack)",
+        ),
+    ],
+};
+
 impl Schema {
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.fields.iter().map(|c| c.name)
@@ -310,6 +329,23 @@ impl Schema {
                 polars_bail!(SchemaMismatch:
                     "the {} table's `{}` is {}, declared {}",
                     self.table, field.name, c.dtype(), field.kind.dtype());
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that `df` begins with the declared columns, in order, with their types (the
+    /// columns after them vary: see [`DRILLDOWN`]).
+    pub fn check_leading(&self, df: &DataFrame) -> PolarsResult<()> {
+        let columns = df.columns();
+        for (i, field) in self.fields.iter().enumerate() {
+            match columns.get(i) {
+                Some(c) if c.name().as_str() == field.name && c.dtype() == &field.kind.dtype() => {}
+                Some(c) => polars_bail!(SchemaMismatch:
+                    "the {} table's column {} is `{}` ({}); its declaration has `{}` ({})",
+                    self.table, i + 1, c.name(), c.dtype(), field.name, field.kind.dtype()),
+                None => polars_bail!(SchemaMismatch:
+                    "the {} table lacks its column `{}`", self.table, field.name),
             }
         }
         Ok(())
@@ -388,6 +424,17 @@ mod tests {
             assert_eq!(names.len(), schema.fields.len(), "{}", schema.table);
             schema.check(&schema.empty()).unwrap();
         }
+        DRILLDOWN.check_leading(&DRILLDOWN.empty()).unwrap();
+        let extra = DRILLDOWN
+            .empty()
+            .hstack(&[Column::full_null("value".into(), 0, &DataType::Float64)])
+            .unwrap();
+        DRILLDOWN.check_leading(&extra).unwrap();
+        let e = DRILLDOWN
+            .check_leading(&VALUES.empty())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("column 2 is `indicator_id`"), "{e}");
     }
 
     #[test]

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use polars::sql::sql_expr;
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr};
 use thiserror::Error;
 
 use super::period::PeriodType;
@@ -73,16 +74,7 @@ impl Area {
 
 /// What a value is.
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -103,16 +95,7 @@ pub enum Unit {
 
 /// Whether higher is better.
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]

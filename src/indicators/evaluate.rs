@@ -25,7 +25,7 @@ use super::catalogue::{
 use super::period::{Period, PeriodType};
 use crate::derive::{FactTable, Facts};
 use crate::domain::dates::{collection_year_end, collection_year_start, to_epoch_days};
-use crate::domain::schema::VALUES;
+use crate::domain::schema::{DRILLDOWN, VALUES};
 use crate::ingest::returns::ReturnKey;
 
 /// A failure evaluating an indicator (an expression polars rejects at run time).
@@ -605,13 +605,15 @@ fn values_table(def: &Definition, all: LazyFrame) -> PolarsResult<DataFrame> {
 
 /// The definition's drill-down: its children, sorted by LA, period and child.
 fn drilldown_table(def: &Definition, drill: Vec<LazyFrame>) -> PolarsResult<DataFrame> {
-    concat(drill, UnionArgs::default())?
+    let df = concat(drill, UnionArgs::default())?
         .with_column(lit(def.id.clone()).alias("indicator_id"))
         .sort(
             ["la_code", "period_type", "period_end", "child"],
             SortMultipleOptions::default().with_maintain_order(true),
         )
-        .collect()
+        .collect()?;
+    DRILLDOWN.check_leading(&df)?;
+    Ok(df)
 }
 
 /// The collection year a period ends in, from `period_end` (an April–March year).

@@ -5,6 +5,7 @@ use std::fmt;
 
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr};
 
 use crate::domain::dates::{
     add_months, collection_year, collection_year_end, collection_year_start,
@@ -23,8 +24,8 @@ use crate::domain::dates::{
     Ord,
     Serialize,
     Deserialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
+    IntoStaticStr,
+    EnumString,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]

@@ -7,6 +7,7 @@
 use std::fmt;
 
 use polars::prelude::*;
+use strum::{EnumString, IntoStaticStr, VariantArray};
 
 use super::returns::Collection;
 use super::spec::TableSpec;
@@ -21,9 +22,9 @@ use super::spec::TableSpec;
     Hash,
     PartialOrd,
     Ord,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
+    IntoStaticStr,
+    EnumString,
+    VariantArray,
 )]
 #[strum(serialize_all = "snake_case")]
 pub enum CanonicalTable {
@@ -52,7 +53,7 @@ pub enum CanonicalTable {
 
 impl CanonicalTable {
     /// Every canonical table, in the format specs' order (SSDA903, then CIN).
-    pub const ALL: &'static [CanonicalTable] = <CanonicalTable as strum::VariantArray>::VARIANTS;
+    pub const ALL: &'static [CanonicalTable] = <CanonicalTable as VariantArray>::VARIANTS;
 
     /// The collection whose return holds the table.
     pub fn collection(self) -> Collection {

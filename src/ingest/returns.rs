@@ -15,6 +15,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use polars::prelude::*;
 use rayon::prelude::*;
+use strum::{EnumString, IntoStaticStr};
 
 use super::dfe::views::RuleReference;
 use super::dfe::{self, PreviousReturn, RuleCatalogue, RuleInputs, RuleSeverity};
@@ -30,18 +31,7 @@ use crate::domain::dates::{
 use crate::domain::la::{LaCode, quoted};
 
 /// The two statutory collections.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    strum::IntoStaticStr,
-    strum::EnumString,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, IntoStaticStr, EnumString)]
 #[strum(serialize_all = "snake_case")]
 pub enum Collection {
     Ssda903,

@@ -9,6 +9,7 @@ use polars::prelude::*;
 use super::RenderError;
 use super::content::EnquiryLine;
 use super::packs::EnquiryChildren;
+use crate::domain::schema::DRILLDOWN;
 
 /// The file name marks what it holds.
 pub const FILE_SUFFIX: &str = "lines_of_enquiry_CHILD_LEVEL.csv";
@@ -30,6 +31,7 @@ pub fn write_children(
         let Some(df) = drilldown.get(&line.indicator_id) else {
             continue;
         };
+        DRILLDOWN.check_leading(df)?;
         let mut keep = col("period_type")
             .eq(lit(line.period_type.name()))
             .and(col("period_end").eq(lit(line.period_end).cast(DataType::Date)));
