@@ -114,7 +114,31 @@ fn the_main_job_writes_the_packs_and_members_see_no_child_data() {
     // denominator for 2024-25, Lincolnshire's own figure in its place).
     assert_eq!(html.matches("all areas by size").count(), 3);
     // Composition: plans at 31/03/2025 by category (R4, R8 neglect; R7 emotional; R9 physical).
-    assert!(html.contains("Number of children on child protection plans (by type)"));
+    // Every chart says when: the composition is of the plans at the year's end.
+    // Every chart's title (its first text) names a year, whatever the chart.
+    let mut titles = 0;
+    for (i, _) in html.match_indices("<figure data-chart=") {
+        let rest = &html[i..];
+        let Some(t) = rest.find("<text") else {
+            continue;
+        };
+        let title = &rest[t..];
+        let title = &title[title.find('>').unwrap() + 1..title.find("</text>").unwrap()];
+        let has_year = title
+            .as_bytes()
+            .windows(4)
+            .any(|w| w.starts_with(b"20") && w.iter().all(u8::is_ascii_digit));
+        assert!(
+            has_year,
+            "a chart title without its period: {}",
+            title.trim()
+        );
+        titles += 1;
+    }
+    assert!(titles > 10, "{titles} charts");
+    assert!(
+        html.contains("Number of children on child protection plans, at 31 March 2025 (by type)")
+    );
     for category in ["Neglect", "Emotional abuse", "Physical abuse"] {
         assert!(html.contains(category), "{category}");
     }
@@ -620,4 +644,107 @@ fn each_framework_gives_its_own_packs_context_and_annex_a() {
     for id in child_id_patterns() {
         assert!(!ilacs_html.contains(&id), "the pack names a child: {id}");
     }
+}
+
+/// Every case of the one-sentence reading, worked by hand: the standing against similar areas
+/// (else England) within 5% is "in line"; a movement against the standing takes "but"; with
+/// nothing to compare against the sentence says so once, never "No comparison … and rising".
+#[test]
+fn readings_are_natural_sentences_in_every_case() {
+    let catalogue = Catalogue::embedded().unwrap();
+    // A1 days: lower is better; A3 %: higher is better; CIN count: neutral.
+    let (low, high, neutral) = (
+        catalogue.get("adoption_a1").unwrap(),
+        catalogue.get("adoption_a3").unwrap(),
+        catalogue.get("cin_count").unwrap(),
+    );
+    assert_eq!(
+        (low.polarity, high.polarity, neutral.polarity),
+        (Polarity::Low, Polarity::High, Polarity::Neutral)
+    );
+    let fig = |value: Option<f64>, sn: Option<f64>, england: Option<f64>, trend| content::Figure {
+        value,
+        sn_mean: sn,
+        england,
+        trend,
+        ..content::Figure::default()
+    };
+    let cases = [
+        // 400 days against 500: 20% better for a lower-is-better measure.
+        (
+            low,
+            fig(Some(400.0), Some(500.0), None, Some(Trend::Improving)),
+            "Better than similar areas and improving.",
+        ),
+        (
+            low,
+            fig(Some(600.0), Some(500.0), None, Some(Trend::Improving)),
+            "Worse than similar areas but improving.",
+        ),
+        (
+            low,
+            fig(Some(400.0), Some(500.0), None, Some(Trend::Worsening)),
+            "Better than similar areas but getting worse.",
+        ),
+        // 510 against 500: 2%, in line.
+        (
+            low,
+            fig(Some(510.0), Some(500.0), None, Some(Trend::Stable)),
+            "In line with similar areas and steady.",
+        ),
+        (
+            high,
+            fig(Some(60.0), Some(50.0), None, None),
+            "Better than similar areas.",
+        ),
+        // No neighbour figure: against England's, 60 is 14% below 70, worse when higher is better.
+        (
+            high,
+            fig(Some(60.0), None, Some(70.0), Some(Trend::Worsening)),
+            "Worse than England and getting worse.",
+        ),
+        (
+            neutral,
+            fig(Some(120.0), Some(100.0), None, Some(Trend::Rising)),
+            "Higher than similar areas and rising.",
+        ),
+        (
+            neutral,
+            fig(Some(80.0), Some(100.0), Some(90.0), Some(Trend::Falling)),
+            "Lower than similar areas and falling.",
+        ),
+        (
+            neutral,
+            fig(Some(101.0), Some(100.0), None, None),
+            "About the same as similar areas.",
+        ),
+        (
+            high,
+            fig(Some(60.0), None, None, Some(Trend::Improving)),
+            "Improving; no comparison with similar areas or England yet.",
+        ),
+        (
+            neutral,
+            fig(Some(60.0), None, None, Some(Trend::Rising)),
+            "Rising; no comparison with similar areas or England yet.",
+        ),
+        (
+            high,
+            fig(Some(60.0), None, None, None),
+            "No comparison with similar areas or England yet.",
+        ),
+        (
+            high,
+            fig(None, Some(50.0), None, Some(Trend::Improving)),
+            "No figure for this period.",
+        ),
+    ];
+    for (def, f, expected) in cases {
+        assert_eq!(content::reading(def, &f), expected, "{}: {f:?}", def.id);
+    }
+    let hidden = content::Figure {
+        suppressed: true,
+        ..fig(Some(3.0), Some(50.0), None, Some(Trend::Improving))
+    };
+    assert_eq!(content::reading(high, &hidden), content::SUPPRESSED_READING);
 }

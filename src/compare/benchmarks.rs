@@ -68,6 +68,14 @@ pub struct BenchPeriod {
     pub label: String,
 }
 
+impl BenchPeriod {
+    /// Whether the benchmarks are DfE's published figures for a collection year (rather than
+    /// the LAs' own figures for the very period compared).
+    pub fn is_published_year(&self) -> bool {
+        self.key.starts_with('Y')
+    }
+}
+
 fn period_key(kind: &str, end_days: i32) -> String {
     format!("{kind}:{end_days}")
 }

@@ -124,6 +124,29 @@ impl Period {
         collection_year(self.end)
     }
 
+    /// The period as a chart's title says it, in words a reader takes in at a glance (the
+    /// Government Analysis Function's guidance: every chart says when): "2024-25", "at 31
+    /// March 2025", "12 months to June 2025", "1 April to 31 October 2025" (a year to date),
+    /// "3 years to 31 March 2025", "1 June to 30 November 2025" (a window; with both years
+    /// when it spans two).
+    pub fn phrase(&self) -> String {
+        let day = |d: NaiveDate| d.format("%-d %B %Y").to_string();
+        match self.kind {
+            PeriodType::Year => self.label(),
+            PeriodType::Rolling12m => format!("12 months to {}", self.end.format("%B %Y")),
+            PeriodType::Snapshot => format!("at {}", day(self.end)),
+            PeriodType::ThreeYear => format!("3 years to {}", day(self.end)),
+            PeriodType::YearToDate | PeriodType::Window => {
+                let from = if self.start.year() == self.end.year() {
+                    self.start.format("%-d %B").to_string()
+                } else {
+                    day(self.start)
+                };
+                format!("{from} to {}", day(self.end))
+            }
+        }
+    }
+
     /// How the period is written in tables and charts: "2024-25", "12 months to 30/06/2025",
     /// "2025-26 to 31/10/2025", "31/03/2025", "2022-25".
     pub fn label(&self) -> String {
@@ -185,6 +208,31 @@ mod tests {
         assert_eq!(Period::three_year(2025).start, d(2022, 4, 1));
         assert_eq!(Period::year(2025).label(), "2024-25");
         assert_eq!(Period::three_year(2025).label(), "2022-25");
+    }
+
+    #[test]
+    fn phrases_for_chart_titles() {
+        assert_eq!(Period::year(2025).phrase(), "2024-25");
+        assert_eq!(
+            Period::snapshot(d(2025, 3, 31)).phrase(),
+            "at 31 March 2025"
+        );
+        assert_eq!(
+            Period::rolling_12m(d(2025, 6, 30)).phrase(),
+            "12 months to June 2025"
+        );
+        assert_eq!(
+            Period::year_to_date(d(2025, 10, 31)).phrase(),
+            "1 April to 31 October 2025"
+        );
+        assert_eq!(
+            Period::three_year(2025).phrase(),
+            "3 years to 31 March 2025"
+        );
+        assert_eq!(
+            Period::window(d(2024, 10, 1), d(2025, 3, 31)).phrase(),
+            "1 October 2024 to 31 March 2025"
+        );
     }
 
     #[test]

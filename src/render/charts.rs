@@ -53,6 +53,9 @@ pub fn unit_label(u: Unit) -> &'static str {
 #[derive(Debug, Clone)]
 pub struct NeighbourChart {
     pub title: String,
+    /// When the figures are for, in words ("at 31 March 2025"; "2025-26 to date; similar
+    /// areas 2024-25" when the benchmarks are an earlier year's): every chart says when.
+    pub period: String,
     /// After the title in brackets: which way is better, or what the bars are.
     pub note: String,
     pub unit: Unit,
@@ -78,6 +81,28 @@ pub struct TrendPoint {
     pub england: Option<f64>,
 }
 
+/// A title with when its figures are for: "Children in care, at 31 March 2025" (the title
+/// alone when the period is not known).
+fn when(title: &str, period: &str) -> String {
+    if period.is_empty() {
+        title.to_string()
+    } else {
+        format!("{title}, {period}")
+    }
+}
+
+impl TrendChart {
+    /// The span the points cover: "2020-21 to 2024-25", "Nov 2023 to Oct 2025", or the one
+    /// period a single point is.
+    pub fn span(&self) -> String {
+        match (self.points.first(), self.points.last()) {
+            (Some(a), Some(b)) if a.label != b.label => format!("{} to {}", a.label, b.label),
+            (Some(a), _) => a.label.clone(),
+            _ => String::new(),
+        }
+    }
+}
+
 /// The LA, its neighbours' mean and England over years (or months).
 #[derive(Debug, Clone)]
 pub struct TrendChart {
@@ -93,6 +118,8 @@ pub struct TrendChart {
 #[derive(Debug, Clone)]
 pub struct FunnelChart {
     pub title: String,
+    /// When the figures are for, in words (as [`NeighbourChart::period`]).
+    pub period: String,
     pub unit: Unit,
     pub polarity: Polarity,
     /// (LA name, denominator, value, is the LA)
@@ -271,7 +298,7 @@ pub fn neighbour_svg(c: &NeighbourChart, canvas: Canvas) -> Result<String, Chart
         let labels: Vec<String> = c.bars.iter().map(|b| short(&b.0, max)).collect();
         let mut chart = ChartBuilder::on(root)
             .caption(
-                format!("{} ({})", c.title, c.note),
+                format!("{} ({})", when(&c.title, &c.period), c.note),
                 ("sans-serif", canvas.caption),
             )
             .margin(12)
@@ -326,9 +353,9 @@ fn neighbour_rows_svg(c: &NeighbourChart, canvas: Canvas) -> Result<String, Char
         let mut chart = ChartBuilder::on(root)
             .caption(
                 if c.note == polarity_note(c.polarity) {
-                    format!("Similar areas ({})", c.note)
+                    format!("{} ({})", when("Similar areas", &c.period), c.note)
                 } else {
-                    c.note.clone()
+                    when(&super::capitalised(&c.note), &c.period)
                 },
                 ("sans-serif", canvas.caption),
             )
@@ -436,19 +463,16 @@ fn trend_plot<'a, 'b>(
         })
         .collect();
     let caption = if canvas.compact {
-        let mut letters = c.subtitle.chars();
-        let first = letters.next().map(|f| f.to_uppercase().collect::<String>());
         format!(
-            "{}{} ({})",
-            first.unwrap_or_default(),
-            letters.as_str(),
+            "{} ({})",
+            when(&super::capitalised(&c.subtitle), &c.span()),
             polarity_note(c.polarity)
         )
     } else {
         format!(
             "{}: {} ({})",
             c.title,
-            c.subtitle,
+            when(&c.subtitle, &c.span()),
             polarity_note(c.polarity)
         )
     };
@@ -557,11 +581,16 @@ pub fn funnel_svg(c: &FunnelChart, canvas: Canvas) -> Result<String, ChartError>
                 .chain(std::iter::once(c.centre)),
         );
         let caption = if canvas.compact {
-            format!("All areas by size ({})", polarity_note(c.polarity))
+            format!(
+                "{} ({})",
+                when("All areas by size", &c.period),
+                polarity_note(c.polarity)
+            )
         } else {
             format!(
-                "{}: all areas by size ({})",
+                "{}: {} ({})",
                 c.title,
+                when("all areas by size", &c.period),
                 polarity_note(c.polarity)
             )
         };

@@ -306,49 +306,83 @@ fn marked(label: String, mark: Option<&str>) -> String {
 /// (The legend on the cover says what "c" covers.)
 pub const SUPPRESSED_READING: &str = "Not shown (c), to protect children's privacy.";
 
-/// The one-sentence reading of a figure: against similar areas and over time, in words.
+/// The one-sentence reading of a figure, in words a committee reads aloud: how it stands
+/// against similar areas (or England, when no neighbour has a figure) and how it has moved.
+/// A movement against the standing is joined by "but" ("Worse than similar areas but
+/// improving."); with nothing to compare against, the sentence says so once, after the
+/// movement, rather than chaining "no comparison" with "and rising".
 pub fn reading(def: &Definition, f: &Figure) -> String {
     if f.suppressed {
         return SUPPRESSED_READING.into();
     }
-    if f.value.is_none() {
+    let Some(value) = f.value else {
         return "No figure for this period.".into();
+    };
+    let standing = standing(def.polarity, value, f);
+    let movement = f.trend.map(|t| match t {
+        Trend::Improving => ("improving", Standing::Better),
+        Trend::Worsening => ("getting worse", Standing::Worse),
+        Trend::Stable => ("steady", Standing::Level),
+        Trend::Rising => ("rising", Standing::Level),
+        Trend::Falling => ("falling", Standing::Level),
+    });
+    match (standing, movement) {
+        (Some((said, s)), Some((moved, m))) => {
+            let against = matches!(
+                (s, m),
+                (Standing::Better, Standing::Worse) | (Standing::Worse, Standing::Better)
+            );
+            format!("{said} {} {moved}.", if against { "but" } else { "and" })
+        }
+        (Some((said, _)), None) => format!("{said}."),
+        (None, Some((moved, _))) => {
+            format!(
+                "{}; no comparison with similar areas or England yet.",
+                super::capitalised(moved)
+            )
+        }
+        (None, None) => "No comparison with similar areas or England yet.".into(),
     }
-    let against = match (f.value, f.sn_mean) {
-        (Some(v), Some(sn)) if sn != 0.0 => {
-            let rel = (v - sn) / sn.abs();
-            let better = match def.polarity {
-                Polarity::High => rel,
-                Polarity::Low => -rel,
-                Polarity::Neutral => 0.0,
-            };
-            if def.polarity == Polarity::Neutral {
-                if rel > 0.05 {
-                    "Higher than similar areas"
-                } else if rel < -0.05 {
-                    "Lower than similar areas"
-                } else {
-                    "Similar to similar areas"
-                }
-            } else if better > 0.05 {
-                "Better than similar areas"
-            } else if better < -0.05 {
-                "Worse than similar areas"
+}
+
+/// Where a figure stands against its comparator, or where its movement goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Standing {
+    Better,
+    Worse,
+    /// In line with the comparator; or, for a neutral indicator, any position.
+    Level,
+}
+
+/// How a value stands against similar areas' mean, else England's: within 5% of it is in line
+/// (about the same, for a neutral indicator, which is higher or lower, never better or worse).
+fn standing(polarity: Polarity, value: f64, f: &Figure) -> Option<(String, Standing)> {
+    let (comparator, whom) = match (f.sn_mean, f.england) {
+        (Some(sn), _) if sn != 0.0 => (sn, "similar areas"),
+        (_, Some(e)) if e != 0.0 => (e, "England"),
+        _ => return None,
+    };
+    let rel = (value - comparator) / comparator.abs();
+    let (said, s) = match polarity {
+        Polarity::Neutral if rel > 0.05 => ("Higher than", Standing::Level),
+        Polarity::Neutral if rel < -0.05 => ("Lower than", Standing::Level),
+        Polarity::Neutral => ("About the same as", Standing::Level),
+        _ => {
+            let better = if polarity == Polarity::High {
+                rel
             } else {
-                "In line with similar areas"
+                -rel
+            };
+            if better > 0.05 {
+                ("Better than", Standing::Better)
+            } else if better < -0.05 {
+                ("Worse than", Standing::Worse)
+            } else {
+                ("In line with", Standing::Level)
             }
         }
-        _ => "No comparison with similar areas yet",
     };
-    let trend = match f.trend {
-        Some(Trend::Improving) => " and improving",
-        Some(Trend::Worsening) => " and getting worse",
-        Some(Trend::Stable) => " and steady",
-        Some(Trend::Rising) => " and rising",
-        Some(Trend::Falling) => " and falling",
-        None => "",
-    };
-    format!("{against}{trend}.")
+    Some((format!("{said} {whom}"), s))
 }
 
 /// A figure's rank as printed: "3 of 11", "c" when the figure is hidden, "x" when unranked.
@@ -685,12 +719,36 @@ pub fn neighbour_chart(input: &PackInput, def: &Definition, f: &Figure) -> Neigh
     });
     NeighbourChart {
         title: def.short_title.clone(),
+        period: figure_period(def, f, bp.as_ref()),
         note: charts::polarity_note(def.polarity).to_string(),
         unit: def.unit,
         polarity: def.polarity,
         bars,
         england: f.england,
         region: f.region,
+    }
+}
+
+/// When a chart of the figure and its benchmarks is for: the figure's period (a stock —
+/// children on plans, in care — is "at" the period's last day whatever the period), and the
+/// benchmarks' year too when it is another ("12 months to October 2025; similar areas and
+/// England 2024-25"), so a reader never takes last year's England for this month's.
+fn figure_period(
+    def: &Definition,
+    f: &Figure,
+    benchmarks: Option<&crate::compare::benchmarks::BenchPeriod>,
+) -> String {
+    let own = period_of(f);
+    let phrase = if def.in_period.open_at_end.is_some() {
+        Period::snapshot(own.end).phrase()
+    } else {
+        own.phrase()
+    };
+    match benchmarks {
+        Some(b) if b.is_published_year() && b.label != own.label() => {
+            format!("{phrase}; similar areas and England {}", b.label)
+        }
+        _ => phrase,
     }
 }
 
@@ -736,6 +794,7 @@ pub fn funnel_chart(
     }
     Some(charts::FunnelChart {
         title: def.short_title.clone(),
+        period: figure_period(def, f, Some(&bp)),
         unit: def.unit,
         polarity: def.polarity,
         points,
@@ -761,13 +820,7 @@ pub fn breakdown_label(value: &str) -> String {
         "residential_school" => "Residential schools".into(),
         "foster" => "Foster families".into(),
         "with_parents" => "With parents".into(),
-        other => {
-            let t = other.replace('_', " ");
-            let mut c = t.chars();
-            c.next().map_or(String::new(), |f| {
-                f.to_uppercase().collect::<String>() + c.as_str()
-            })
-        }
+        other => super::capitalised(&other.replace('_', " ")),
     }
 }
 
@@ -784,6 +837,10 @@ pub fn composition_chart(def: &Definition, parts: &[&Figure]) -> NeighbourChart 
     bars.sort_by(|a, b| b.1.unwrap_or(-1.0).total_cmp(&a.1.unwrap_or(-1.0)));
     NeighbourChart {
         title: def.short_title.clone(),
+        period: parts
+            .first()
+            .map(|f| figure_period(def, f, None))
+            .unwrap_or_default(),
         note: "by type".into(),
         unit: def.unit,
         polarity: def.polarity,
@@ -1152,7 +1209,20 @@ fn section_content(
         rows.push(scorecard_row(def, &shown));
         items.push(shown);
     }
-    let drawn = section_charts(input, figures, section, &heading, &rows)?;
+    // Its rows are each indicator's latest figure: the title says how recent they are.
+    let latest = items
+        .iter()
+        .filter_map(|i| i.latest.as_ref())
+        .map(|f| f.period_end)
+        .max();
+    let scorecard = match latest {
+        Some(end) => format!(
+            "{heading}: at a glance, latest figures to {}",
+            from_epoch_days(end).format("%-d %B %Y")
+        ),
+        None => format!("{heading}: at a glance"),
+    };
+    let drawn = section_charts(input, figures, section, &scorecard, &rows)?;
     let framework = input.framework;
     let judgement = framework.judgement_of(section.area.id()).map(|j| {
         format!(
@@ -1290,13 +1360,13 @@ fn scorecard_row(def: &Definition, shown: &Item) -> charts::ScorecardRow {
     }
 }
 
-/// The section charts the pack asks for: the scorecard of its `rows`, and the adoption
+/// The section charts the pack asks for: the scorecard of its `rows` (titled `scorecard`), and the adoption
 /// scorecard where the section has figures for it.
 fn section_charts(
     input: &PackInput,
     figures: &PackFigures,
     section: &super::packs::Section,
-    heading: &str,
+    scorecard: &str,
     rows: &[charts::ScorecardRow],
 ) -> Result<Vec<Drawn>, super::RenderError> {
     let area = section.area.id();
@@ -1307,7 +1377,7 @@ fn section_charts(
                 name: format!("{area}-scorecard"),
                 print: None,
                 svg: charts::scorecard_svg(&charts::Scorecard {
-                    title: format!("{heading}: at a glance"),
+                    title: scorecard.to_string(),
                     rows: rows.to_vec(),
                 })?,
             }),

@@ -48,6 +48,16 @@ pub fn new_workbook() -> Result<rust_xlsxwriter::Workbook, rust_xlsxwriter::Xlsx
     Ok(book)
 }
 
+/// The text with its first letter upper-cased ("improving" → "Improving"), for words that
+/// start a sentence or a label.
+pub(crate) fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 /// A date (days since 1970) as an Excel date, for the workbooks.
 pub fn excel_date(days: i32) -> Result<rust_xlsxwriter::ExcelDateTime, rust_xlsxwriter::XlsxError> {
     use chrono::Datelike;
