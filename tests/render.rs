@@ -748,3 +748,51 @@ fn readings_are_natural_sentences_in_every_case() {
     };
     assert_eq!(content::reading(high, &hidden), content::SUPPRESSED_READING);
 }
+
+/// The bar chart as the analysis standard asks, worked on a three-bar chart: the period in the
+/// title, each bar's value written on it, whole-number ticks, no legend box when there is no
+/// reference line to explain, and a print caption that fits (no "neither higher nor lower").
+#[test]
+fn bar_charts_say_when_and_label_their_bars() {
+    let chart = |england: Option<f64>| charts::NeighbourChart {
+        title: "Children in care".into(),
+        period: "at 31 March 2025".into(),
+        note: charts::polarity_note(Polarity::Neutral).into(),
+        unit: Unit::RatePer10k,
+        polarity: Polarity::Neutral,
+        bars: vec![
+            ("Wakefield".into(), Some(89.0), false),
+            ("Lincolnshire".into(), Some(47.6), true),
+            ("Dudley (c)".into(), None, false),
+        ],
+        england,
+        region: None,
+    };
+    let text = |svg: &str| -> Vec<String> {
+        svg.split("<text")
+            .skip(1)
+            .filter_map(|t| Some(t[t.find('>')? + 1..t.find("</text>")?].trim().to_string()))
+            .collect()
+    };
+    let screen = charts::neighbour_svg(&chart(None), charts::Canvas::screen(380)).unwrap();
+    let words = text(&screen);
+    assert_eq!(
+        words[0],
+        "Children in care, at 31 March 2025 (neither higher nor lower is better)"
+    );
+    for label in ["89.0", "47.6"] {
+        assert!(words.iter().any(|w| w == label), "{label}: {words:?}");
+    }
+    // The hidden bar has no value to write; ticks are whole numbers.
+    assert!(words.iter().any(|w| w == "80") && !words.iter().any(|w| w == "80.0"));
+    assert!(
+        !words.iter().any(|w| w == "England"),
+        "a legend with nothing in it"
+    );
+    let with_england = charts::neighbour_svg(&chart(Some(67.0)), charts::Canvas::screen(380));
+    assert!(text(&with_england.unwrap()).iter().any(|w| w == "England"));
+    let print = charts::neighbour_svg(&chart(None), charts::Canvas::PRINT).unwrap();
+    let words = text(&print);
+    assert_eq!(words[0], "Similar areas, at 31 March 2025");
+    assert!(words.iter().any(|w| w == "47.6"), "{words:?}");
+}

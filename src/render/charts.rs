@@ -19,6 +19,9 @@ const LA_COLOUR: RGBColor = RGBColor(0x1d, 0x3f, 0x6e);
 const OTHER_COLOUR: RGBColor = RGBColor(0xb8, 0xb8, 0xb8);
 const ENGLAND_COLOUR: RGBColor = RGBColor(0xc0, 0x50, 0x00);
 const SN_COLOUR: RGBColor = RGBColor(0x55, 0x55, 0x55);
+/// Light major gridlines only, and no minor ones (the Government Analysis Function's chart
+/// guidance: gridlines help read a value off, and should recede behind the data).
+const GRID_COLOUR: RGBColor = RGBColor(0xdd, 0xdd, 0xdd);
 
 /// A chart failure (plotters reports drawing errors as strings).
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +82,36 @@ pub struct TrendPoint {
     /// The neighbours' mean.
     pub sn: Option<f64>,
     pub england: Option<f64>,
+}
+
+/// A bar's value as written on it: percentages and counts whole, rates and means to one
+/// place (the precision DfE publishes them at).
+fn bar_value(unit: Unit, v: f64) -> String {
+    match unit {
+        Unit::Percent => format!("{v:.0}%"),
+        Unit::Count | Unit::MeanDays => format!("{v:.0}"),
+        Unit::RatePer10k | Unit::Mean => format!("{v:.1}"),
+    }
+}
+
+/// A caption in print, where a chart is a third of the page wide: which way is better when
+/// one is, and nothing for a neutral indicator (its long "neither higher nor lower" would run
+/// off the chart; the screen caption keeps it).
+fn print_caption(text: String, polarity: Polarity) -> String {
+    match polarity {
+        Polarity::Neutral => text,
+        _ => format!("{text} ({})", polarity_note(polarity)),
+    }
+}
+
+/// An axis value as a tick says it: whole numbers without a decimal point ("40", not "40.0"),
+/// others to one place.
+fn tick(v: &f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
 }
 
 /// A title with when its figures are for: "Children in care, at 31 March 2025" (the title
@@ -308,8 +341,11 @@ pub fn neighbour_svg(c: &NeighbourChart, canvas: Canvas) -> Result<String, Chart
             .map_err(e)?;
         chart
             .configure_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(GRID_COLOUR)
             .disable_x_mesh()
             .y_desc(unit_label(c.unit))
+            .y_label_formatter(&tick)
             .x_labels(n)
             .x_label_formatter(&|v| match v {
                 SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
@@ -333,11 +369,23 @@ pub fn neighbour_svg(c: &NeighbourChart, canvas: Canvas) -> Result<String, Chart
                 Some(bar)
             }))
             .map_err(e)?;
+        // Each bar's value above it, so no one reads it off the axis.
+        let above = TextStyle::from(("sans-serif", canvas.text - 1).into_font())
+            .pos(Pos::new(HPos::Center, VPos::Bottom));
+        chart
+            .draw_series(c.bars.iter().enumerate().filter_map(|(i, b)| {
+                let v = b.1?;
+                let at = (SegmentValue::CenterOf(i), v);
+                Some(Text::new(bar_value(c.unit, v), at, above.clone()))
+            }))
+            .map_err(e)?;
         for (v, colour, name, dash) in references(c) {
             let across = vec![(SegmentValue::Exact(0), v), (SegmentValue::Last, v)];
             dashed(&mut chart, across, colour, name, dash)?;
         }
-        legend(&mut chart, canvas, SeriesLabelPosition::UpperRight)?;
+        if references(c).next().is_some() {
+            legend(&mut chart, canvas, SeriesLabelPosition::UpperRight)?;
+        }
         Ok(())
     })
 }
@@ -353,7 +401,7 @@ fn neighbour_rows_svg(c: &NeighbourChart, canvas: Canvas) -> Result<String, Char
         let mut chart = ChartBuilder::on(root)
             .caption(
                 if c.note == polarity_note(c.polarity) {
-                    format!("{} ({})", when("Similar areas", &c.period), c.note)
+                    print_caption(when("Similar areas", &c.period), c.polarity)
                 } else {
                     when(&super::capitalised(&c.note), &c.period)
                 },
@@ -367,8 +415,11 @@ fn neighbour_rows_svg(c: &NeighbourChart, canvas: Canvas) -> Result<String, Char
             .map_err(e)?;
         chart
             .configure_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(GRID_COLOUR)
             .disable_y_mesh()
             .x_desc(unit_label(c.unit))
+            .x_label_formatter(&tick)
             .x_labels(4)
             .y_labels(n)
             .y_label_formatter(&|v| match v {
@@ -392,6 +443,19 @@ fn neighbour_rows_svg(c: &NeighbourChart, canvas: Canvas) -> Result<String, Char
                 );
                 bar.set_margin(2, 2, 0, 0);
                 Some(bar)
+            }))
+            .map_err(e)?;
+        let after = TextStyle::from(("sans-serif", canvas.text - 1).into_font())
+            .pos(Pos::new(HPos::Left, VPos::Center));
+        chart
+            .draw_series(c.bars.iter().enumerate().filter_map(|(i, b)| {
+                let v = b.1?;
+                let at = (v, SegmentValue::CenterOf(row(i)));
+                Some(Text::new(
+                    format!(" {}", bar_value(c.unit, v)),
+                    at,
+                    after.clone(),
+                ))
             }))
             .map_err(e)?;
         for (v, colour, name, dash) in references(c) {
@@ -463,10 +527,9 @@ fn trend_plot<'a, 'b>(
         })
         .collect();
     let caption = if canvas.compact {
-        format!(
-            "{} ({})",
+        print_caption(
             when(&super::capitalised(&c.subtitle), &c.span()),
-            polarity_note(c.polarity)
+            c.polarity,
         )
     } else {
         format!(
@@ -486,7 +549,10 @@ fn trend_plot<'a, 'b>(
         .map_err(e)?;
     chart
         .configure_mesh()
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(GRID_COLOUR)
         .y_desc(unit_label(c.unit))
+        .y_label_formatter(&tick)
         // Monthly series: about eight labels fit under 720 pixels (four in print).
         .x_labels(n.min(if canvas.compact { 4 } else { 8 }))
         .x_label_formatter(&|i| labels.get(*i).cloned().unwrap_or_default())
@@ -581,11 +647,7 @@ pub fn funnel_svg(c: &FunnelChart, canvas: Canvas) -> Result<String, ChartError>
                 .chain(std::iter::once(c.centre)),
         );
         let caption = if canvas.compact {
-            format!(
-                "{} ({})",
-                when("All areas by size", &c.period),
-                polarity_note(c.polarity)
-            )
+            print_caption(when("All areas by size", &c.period), c.polarity)
         } else {
             format!(
                 "{}: {} ({})",
@@ -604,7 +666,10 @@ pub fn funnel_svg(c: &FunnelChart, canvas: Canvas) -> Result<String, ChartError>
             .map_err(e)?;
         chart
             .configure_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(GRID_COLOUR)
             .y_desc(unit_label(c.unit))
+            .y_label_formatter(&tick)
             .x_desc(c.denominator_label.as_str())
             .x_labels(if canvas.compact { 4 } else { 10 })
             .x_label_formatter(&|x| format!("{x:.0}"))
@@ -753,6 +818,8 @@ fn thresholds_plot<'a, 'b>(
         .map_err(e)?;
     chart
         .configure_mesh()
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(GRID_COLOUR)
         .disable_x_mesh()
         .y_desc(unit_label(c.unit))
         .y_label_formatter(&|v| format!("{v:.0}"))
