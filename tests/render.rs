@@ -261,8 +261,8 @@ fn the_members_pdf_and_the_png_charts_are_well_formed() {
     assert!(pages[1].contains("font-weight=\"bold\" fill=\"#1d3f6e\">c</text>"));
     assert!(pages[1].contains("similar areas"));
     // A suppressed figure is not drawn either: Lincolnshire's bar among its neighbours is
-    // empty and labelled "(c)" (3+ placements rests on fewer than 5 children; on screen the
-    // name is cut to the bar's width, the mark kept).
+    // empty and labelled "(c)" (3+ placements rests on fewer than 5 children; the name in
+    // full beside its bar, on screen as in print).
     let moves = shown
         .sections
         .iter()
@@ -271,7 +271,7 @@ fn the_members_pdf_and_the_png_charts_are_well_formed() {
         .unwrap();
     assert_eq!(moves.value, "c");
     for chart in &moves.charts {
-        assert!(chart.svg.contains("Lincolns… (c)"), "{}", chart.name);
+        assert!(chart.svg.contains("Lincolnshire (c)"), "{}", chart.name);
         assert!(chart.print.as_ref().unwrap().contains("Lincolnshire (c)"));
     }
     // The adoption scorecard: the fixture's 3 adoptions in 2022-25 (L10, L8, L9) are too few
@@ -784,7 +784,11 @@ fn bar_charts_say_when_and_label_their_bars() {
         assert!(words.iter().any(|w| w == label), "{label}: {words:?}");
     }
     // The hidden bar has no value to write; ticks are whole numbers.
-    assert!(words.iter().any(|w| w == "80") && !words.iter().any(|w| w == "80.0"));
+    assert!(words.iter().any(|w| w == "50") && !words.iter().any(|w| w == "50.0"));
+    // Names in full beside their bars, the hidden one with its mark.
+    for name in ["Wakefield", "Lincolnshire", "Dudley (c)"] {
+        assert!(words.iter().any(|w| w == name), "{name}");
+    }
     assert!(
         !words.iter().any(|w| w == "England"),
         "a legend with nothing in it"

@@ -317,100 +317,30 @@ fn bar_style(is_la: bool) -> ShapeStyle {
     if is_la { LA_COLOUR } else { OTHER_COLOUR }.filled()
 }
 
-/// The neighbour bar chart (also the composition chart) as an SVG document: vertical bars on
-/// screen, horizontal bars in print.
+/// The neighbour bar chart (also the composition chart) as an SVG document: one row per area,
+/// largest at the top, with the names in full beside their bars (the Government Analysis
+/// Function's guidance: horizontal bars when the labels are long, so "Herefordshire, County
+/// of" is never cut to "Herefordshir…") and each bar's value at its end.
 pub fn neighbour_svg(c: &NeighbourChart, canvas: Canvas) -> Result<String, ChartError> {
-    if canvas.compact {
-        return neighbour_rows_svg(c, canvas);
-    }
-    draw((canvas.width, canvas.height), |root| {
-        let n = c.bars.len().max(1);
-        let top = bars_max(c);
-        // About 4 px a character at 10 px type over ~600 px of bars.
-        let max = (600 / n / 4).clamp(8, 24);
-        let labels: Vec<String> = c.bars.iter().map(|b| short(&b.0, max)).collect();
-        let mut chart = ChartBuilder::on(root)
-            .caption(
-                format!("{} ({})", when(&c.title, &c.period), c.note),
-                ("sans-serif", canvas.caption),
-            )
-            .margin(12)
-            .x_label_area_size(70)
-            .y_label_area_size(canvas.label_area())
-            .build_cartesian_2d((0..n - 1).into_segmented(), 0.0..top)
-            .map_err(e)?;
-        chart
-            .configure_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GRID_COLOUR)
-            .disable_x_mesh()
-            .y_desc(unit_label(c.unit))
-            .y_label_formatter(&tick)
-            .x_labels(n)
-            .x_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
-                    labels.get(*i).cloned().unwrap_or_default()
-                }
-                SegmentValue::Last => String::new(),
-            })
-            .x_label_style(("sans-serif", canvas.text - 1))
-            .draw()
-            .map_err(e)?;
-        chart
-            .draw_series(c.bars.iter().enumerate().filter_map(|(i, b)| {
-                let mut bar = Rectangle::new(
-                    [
-                        (SegmentValue::Exact(i), 0.0),
-                        (SegmentValue::Exact(i + 1), b.1?),
-                    ],
-                    bar_style(b.2),
-                );
-                bar.set_margin(0, 0, 6, 6);
-                Some(bar)
-            }))
-            .map_err(e)?;
-        // Each bar's value above it, so no one reads it off the axis.
-        let above = TextStyle::from(("sans-serif", canvas.text - 1).into_font())
-            .pos(Pos::new(HPos::Center, VPos::Bottom));
-        chart
-            .draw_series(c.bars.iter().enumerate().filter_map(|(i, b)| {
-                let v = b.1?;
-                let at = (SegmentValue::CenterOf(i), v);
-                Some(Text::new(bar_value(c.unit, v), at, above.clone()))
-            }))
-            .map_err(e)?;
-        for (v, colour, name, dash) in references(c) {
-            let across = vec![(SegmentValue::Exact(0), v), (SegmentValue::Last, v)];
-            dashed(&mut chart, across, colour, name, dash)?;
-        }
-        if references(c).next().is_some() {
-            legend(&mut chart, canvas, SeriesLabelPosition::UpperRight)?;
-        }
-        Ok(())
-    })
-}
-
-/// The print form of the bar chart: one row per area, largest at the top, names in full.
-fn neighbour_rows_svg(c: &NeighbourChart, canvas: Canvas) -> Result<String, ChartError> {
     draw((canvas.width, canvas.height), |root| {
         let n = c.bars.len().max(1);
         let right = bars_max(c);
-        let names: Vec<String> = c.bars.iter().map(|b| short(&b.0, 19)).collect();
+        // Print has a third of the page: the longest names give way there, only there.
+        let (longest, names_width) = if canvas.compact { (24, 140) } else { (40, 240) };
+        let names: Vec<String> = c.bars.iter().map(|b| short(&b.0, longest)).collect();
         // Rows top to bottom in the order given: segment 0 is drawn at the bottom, so reverse.
         let row = |i: usize| n - 1 - i;
+        let caption = match (canvas.compact, c.note == polarity_note(c.polarity)) {
+            (false, _) => format!("{} ({})", when(&c.title, &c.period), c.note),
+            (true, true) => print_caption(when("Similar areas", &c.period), c.polarity),
+            (true, false) => when(&super::capitalised(&c.note), &c.period),
+        };
         let mut chart = ChartBuilder::on(root)
-            .caption(
-                if c.note == polarity_note(c.polarity) {
-                    print_caption(when("Similar areas", &c.period), c.polarity)
-                } else {
-                    when(&super::capitalised(&c.note), &c.period)
-                },
-                ("sans-serif", canvas.caption),
-            )
-            .margin(6)
-            .margin_right(14)
-            .x_label_area_size(28)
-            .y_label_area_size(124)
+            .caption(caption, ("sans-serif", canvas.caption))
+            .margin(if canvas.compact { 6 } else { 12 })
+            .margin_right(if canvas.compact { 14 } else { 40 })
+            .x_label_area_size(if canvas.compact { 28 } else { 40 })
+            .y_label_area_size(names_width)
             .build_cartesian_2d(0.0..right, (0..n - 1).into_segmented())
             .map_err(e)?;
         chart
