@@ -6,8 +6,10 @@
 //! differ by dash pattern as well as colour (LA solid, neighbours' mean dashed, England
 //! dotted). Titles are plain English; the subtitle says which way is better.
 
+use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::SegmentedCoord;
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -82,6 +84,24 @@ pub struct TrendPoint {
     /// The neighbours' mean.
     pub sn: Option<f64>,
     pub england: Option<f64>,
+}
+
+/// The mesh of a chart with values up its side: light major gridlines only, the unit on the
+/// axis, whole-number ticks.
+fn value_mesh<'a, 'b, DB, X>(
+    chart: &'b mut ChartContext<'a, DB, Cartesian2d<X, RangedCoordf64>>,
+    unit: Unit,
+) -> MeshStyle<'a, 'b, X, RangedCoordf64, DB>
+where
+    DB: DrawingBackend,
+    X: Ranged + ValueFormatter<<X as Ranged>::ValueType>,
+{
+    let mut mesh = chart.configure_mesh();
+    mesh.light_line_style(TRANSPARENT)
+        .bold_line_style(GRID_COLOUR)
+        .y_desc(unit_label(unit))
+        .y_label_formatter(&tick);
+    mesh
 }
 
 /// A bar's value as written on it: percentages and counts whole, rates and means to one
@@ -477,12 +497,7 @@ fn trend_plot<'a, 'b>(
         .y_label_area_size(canvas.label_area())
         .build_cartesian_2d(0..n.saturating_sub(1).max(1), 0.0..top)
         .map_err(e)?;
-    chart
-        .configure_mesh()
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(GRID_COLOUR)
-        .y_desc(unit_label(c.unit))
-        .y_label_formatter(&tick)
+    value_mesh(&mut chart, c.unit)
         // Monthly series: about eight labels fit under 720 pixels (four in print).
         .x_labels(n.min(if canvas.compact { 4 } else { 8 }))
         .x_label_formatter(&|i| labels.get(*i).cloned().unwrap_or_default())
@@ -594,12 +609,7 @@ pub fn funnel_svg(c: &FunnelChart, canvas: Canvas) -> Result<String, ChartError>
             .y_label_area_size(canvas.label_area())
             .build_cartesian_2d(0.0..x_max, 0.0..top)
             .map_err(e)?;
-        chart
-            .configure_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GRID_COLOUR)
-            .y_desc(unit_label(c.unit))
-            .y_label_formatter(&tick)
+        value_mesh(&mut chart, c.unit)
             .x_desc(c.denominator_label.as_str())
             .x_labels(if canvas.compact { 4 } else { 10 })
             .x_label_formatter(&|x| format!("{x:.0}"))
