@@ -183,8 +183,13 @@ fn area_pages(section: &super::content::SectionContent) -> Vec<Page> {
     let mut body = String::new();
     let mut y = heading(&mut body, &section.heading);
     if let Some(j) = &section.judgement {
-        text(&mut body, MARGIN, y + 4.0, 10.0, false, "#555555", j);
-        y += 16.0;
+        // A framework judgement's title is long ("… The experiences and progress of children
+        // in care and care leavers"): wrapped to the page, never run off its edge.
+        for line in wrap(j, 10.0, false, WIDTH) {
+            text(&mut body, MARGIN, y + 4.0, 10.0, false, "#555555", &line);
+            y += 13.0;
+        }
+        y += 3.0;
     }
     let mut rows: Vec<Vec<(String, f32, f32)>> = vec![];
     for chart in &section.charts {
