@@ -388,3 +388,48 @@ pub fn render(content: &Content) -> Result<Vec<u8>, PdfError> {
     }
     document.finish().map_err(PdfError::Krilla)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every line of an area's heading block stays inside the page's text width, however long
+    /// the framework's judgement title is.
+    #[test]
+    fn a_long_judgement_wraps_inside_the_page() {
+        let judgement = "Inspection judgement, Inspecting local authority children's services \
+                         (ILACS, 2026): The experiences and progress of children in care and \
+                         care leavers";
+        let section = super::super::content::SectionContent {
+            area: crate::indicators::catalogue::Area::ChildrenLookedAfter,
+            heading: "Children looked after and permanence".into(),
+            judgement: Some(judgement.into()),
+            charts: vec![],
+            items: vec![],
+        };
+        let pages = area_pages(&section);
+        let body = &pages[0].body;
+        let mut lines = 0;
+        for t in body.split("<text").skip(1) {
+            let x: f32 = t["x=\"".len() + t.find("x=\"").unwrap()..]
+                .split('"')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let size: f32 = t[t.find("font-size=\"").unwrap() + 11..]
+                .split('"')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let words = &t[t.find('>').unwrap() + 1..t.find("</text>").unwrap()];
+            let bold = t.contains("font-weight=\"bold\"");
+            let right = x + text_width(words, size, bold);
+            assert!(right <= MARGIN + WIDTH + 0.5, "{words:?} ends at {right}");
+            lines += 1;
+        }
+        // The heading and at least two lines of the judgement.
+        assert!(lines >= 3, "{body}");
+    }
+}
