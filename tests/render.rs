@@ -759,6 +759,7 @@ fn bar_charts_say_when_and_label_their_bars() {
         period: "at 31 March 2025".into(),
         note: charts::polarity_note(Polarity::Neutral).into(),
         unit: Unit::RatePer10k,
+        decimals: 1,
         polarity: Polarity::Neutral,
         bars: vec![
             ("Wakefield".into(), Some(89.0), false),

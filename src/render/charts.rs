@@ -64,6 +64,8 @@ pub struct NeighbourChart {
     /// After the title in brackets: which way is better, or what the bars are.
     pub note: String,
     pub unit: Unit,
+    /// Decimal places of the values written on the bars (the definition's).
+    pub decimals: u8,
     pub polarity: Polarity,
     /// (label, value, is the LA), in the order to draw.
     pub bars: Vec<(String, Option<f64>, bool)>,
@@ -102,16 +104,6 @@ where
         .y_desc(unit_label(unit))
         .y_label_formatter(&tick);
     mesh
-}
-
-/// A bar's value as written on it: percentages and counts whole, rates and means to one
-/// place (the precision DfE publishes them at).
-fn bar_value(unit: Unit, v: f64) -> String {
-    match unit {
-        Unit::Percent => format!("{v:.0}%"),
-        Unit::Count | Unit::MeanDays => format!("{v:.0}"),
-        Unit::RatePer10k | Unit::Mean => format!("{v:.1}"),
-    }
 }
 
 /// A caption in print, where a chart is a third of the page wide: which way is better when
@@ -402,7 +394,7 @@ pub fn neighbour_svg(c: &NeighbourChart, canvas: Canvas) -> Result<String, Chart
                 let v = b.1?;
                 let at = (v, SegmentValue::CenterOf(row(i)));
                 Some(Text::new(
-                    format!(" {}", bar_value(c.unit, v)),
+                    format!(" {}", super::format_figure(c.unit, c.decimals, v)),
                     at,
                     after.clone(),
                 ))

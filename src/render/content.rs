@@ -230,33 +230,10 @@ pub const SYMBOLS: [(&str, &str); 4] = [
     ("k", "rounds to zero, but is not zero"),
 ];
 
-/// A number as DfE prints it: whole percentages, rates to 1 dp (or the definition's decimals),
-/// thousands separated; "k" where a value that is not zero would print as zero.
+/// A number as DfE prints it, by the definition's unit and decimals (see
+/// [`super::format_figure`]).
 fn format_number(def: &Definition, v: f64) -> String {
-    let d = usize::from(def.display_decimals());
-    let text = format!("{v:.d$}");
-    if v != 0.0
-        && text
-            .trim_start_matches('-')
-            .chars()
-            .all(|c| c == '0' || c == '.')
-    {
-        return "k".into();
-    }
-    let (int, frac) = text
-        .split_once('.')
-        .map_or((text.as_str(), ""), |(a, b)| (a, b));
-    let (sign, digits) = int.strip_prefix('-').map_or(("", int), |x| ("-", x));
-    let grouped = crate::domain::numbers::group_thousands(digits);
-    let number = if frac.is_empty() {
-        format!("{sign}{grouped}")
-    } else {
-        format!("{sign}{grouped}.{frac}")
-    };
-    match def.unit {
-        Unit::Percent => format!("{number}%"),
-        _ => number,
-    }
+    super::format_figure(def.unit, def.display_decimals(), v)
 }
 
 /// A published value (similar areas, England): the number, or "x" where there is none.
@@ -722,6 +699,7 @@ pub fn neighbour_chart(input: &PackInput, def: &Definition, f: &Figure) -> Neigh
         period: figure_period(def, f, bp.as_ref()),
         note: charts::polarity_note(def.polarity).to_string(),
         unit: def.unit,
+        decimals: def.display_decimals(),
         polarity: def.polarity,
         bars,
         england: f.england,
@@ -843,6 +821,7 @@ pub fn composition_chart(def: &Definition, parts: &[&Figure]) -> NeighbourChart 
             .unwrap_or_default(),
         note: "by type".into(),
         unit: def.unit,
+        decimals: def.display_decimals(),
         polarity: def.polarity,
         bars,
         england: None,

@@ -48,6 +48,41 @@ pub fn new_workbook() -> Result<rust_xlsxwriter::Workbook, rust_xlsxwriter::Xlsx
     Ok(book)
 }
 
+/// A number as DfE prints it, in its unit with the definition's decimal places: thousands
+/// grouped, a percentage with its sign, "k" where a value that is not zero would print as
+/// zero. The packs' figures and the values written on chart bars both use it, so a bar and
+/// the figure beside it never disagree.
+pub(crate) fn format_figure(
+    unit: crate::indicators::catalogue::Unit,
+    decimals: u8,
+    v: f64,
+) -> String {
+    let d = usize::from(decimals);
+    let text = format!("{v:.d$}");
+    if v != 0.0
+        && text
+            .trim_start_matches('-')
+            .chars()
+            .all(|c| c == '0' || c == '.')
+    {
+        return "k".into();
+    }
+    let (int, frac) = text
+        .split_once('.')
+        .map_or((text.as_str(), ""), |(a, b)| (a, b));
+    let (sign, digits) = int.strip_prefix('-').map_or(("", int), |x| ("-", x));
+    let grouped = crate::domain::numbers::group_thousands(digits);
+    let number = if frac.is_empty() {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped}.{frac}")
+    };
+    match unit {
+        crate::indicators::catalogue::Unit::Percent => format!("{number}%"),
+        _ => number,
+    }
+}
+
 /// The text with its first letter upper-cased ("improving" → "Improving"), for words that
 /// start a sentence or a label.
 pub(crate) fn capitalised(text: &str) -> String {
