@@ -404,11 +404,6 @@ impl Schema {
     pub fn date(&self, df: &DataFrame, name: &str) -> PolarsResult<Int32Chunked> {
         Ok(self.typed(df, name, &[Date])?.date()?.physical().clone())
     }
-
-    /// A flag column.
-    pub fn flag(&self, df: &DataFrame, name: &str) -> PolarsResult<BooleanChunked> {
-        Ok(self.typed(df, name, &[Flag])?.bool()?.clone())
-    }
 }
 
 #[cfg(test)]
