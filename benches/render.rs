@@ -63,7 +63,9 @@ fn benches(c: &mut Criterion) {
                 .charts()
                 .map(|c| svg::png(&c.svg, 2.0).unwrap().len())
                 .sum();
-            pdf::render(&shown).unwrap().len() + html::render(&shown).len() + pngs
+            pdf::render(&shown).unwrap().len()
+                + html::render(&shown, None, "").unwrap().len()
+                + pngs
         })
     });
     group.finish();

@@ -471,7 +471,11 @@ fn a_breakdown_with_one_small_group_hides_a_second_group() {
         assert!(svg.contains("Other (c)") && svg.contains("Foster families\n"));
     }
     assert!(chart.svg.contains("homes (c)"));
-    assert!(html::render(&shown).contains("homes (c)"));
+    assert!(
+        html::render(&shown, None, "")
+            .unwrap()
+            .contains("homes (c)")
+    );
 }
 
 /// Children on plans rest on 3 children in 2024-25: the rate (3 × 10,000 / 147,954 = 0.2) is
@@ -533,8 +537,22 @@ fn a_hidden_figure_has_no_rank_reading_or_trend() {
     // 2023-24 is shown with its value, and the trend chart leaves 2024-25 out, marked "c".
     assert!(!figure(&shown, "cpp_rate", "year", (2024, 3, 31), None).suppressed);
     assert!(cpp.charts[1].svg.contains("2024-25 (c)"));
-    let page = html::render(&shown);
-    assert!(!page.contains(" of 15"), "no rank printed");
+    let page = html::render(&shown, None, "").unwrap();
+    // The page's data block holds every period's figure: the hidden year's is "c"
+    // throughout, the year before keeps its rank.
+    let data = page_data(&page);
+    let figures = &data["measures"]["cpp_rate"]["figures"];
+    let hidden = &figures["year|2025-03-31"];
+    for field in ["value", "rank"] {
+        assert_eq!(hidden[field], "c", "{field}: {hidden}");
+    }
+    assert_eq!(hidden["reading"], SUPPRESSED_READING);
+    assert!(hidden["sort"].is_null(), "{hidden}");
+    let before = &figures["year|2024-03-31"];
+    assert!(
+        before["rank"].as_str().unwrap().contains(" of "),
+        "{before}"
+    );
     let rows = workbook_rows(&pack, &b, &shown);
     let last = rows
         .iter()
@@ -756,7 +774,7 @@ fn an_override_is_stated_on_the_cover_with_the_legend() {
     let shown = content::build(&pack, &b.input()).unwrap();
     assert_eq!(item(&shown, "cla_count").value, "3");
     let cover = &words(&pdf::pages(&shown)[0]);
-    let page = &words(&html::render(&shown));
+    let page = &words(&html::render(&shown, None, "").unwrap());
     for text in [reason, "below 3 rather than DfE", "Numbers from 1 to 2"] {
         assert!(cover.contains(text), "cover: {text}");
         assert!(page.contains(text), "html: {text}");
@@ -841,4 +859,14 @@ fn the_drilldown_never_reaches_a_public_workbook() {
         "{:?}",
         book.sheet_names()
     );
+}
+
+/// The data block of an HTML pack (every period's figure as the page prints it).
+fn page_data(page: &str) -> serde_json::Value {
+    let start = page
+        .find("<script type=\"application/json\" id=\"cspi-data\">")
+        .expect("a data block")
+        + "<script type=\"application/json\" id=\"cspi-data\">".len();
+    let end = start + page[start..].find("</script>").unwrap();
+    serde_json::from_str(&page[start..end]).unwrap()
 }

@@ -51,7 +51,8 @@ impl Default for CompareOptions {
     }
 }
 
-fn mean(v: &[f64]) -> Option<f64> {
+/// The mean of the values there are (None for none): how a neighbour average is taken.
+pub fn mean(v: &[f64]) -> Option<f64> {
     (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
 }
 

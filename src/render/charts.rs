@@ -670,6 +670,71 @@ pub enum ChartData {
 }
 
 impl ChartData {
+    /// The chart in words, for its alt text: what it plots, when, and every value it draws
+    /// (a screen reader hears the figures a sighted reader sees; the pack adds the reading).
+    pub fn describe(&self) -> String {
+        let value = |unit: Unit, v: Option<f64>| match v {
+            Some(v) => super::format_figure(unit, 1, v),
+            None => "no figure".into(),
+        };
+        match self {
+            ChartData::Bars(c) => {
+                let bars: Vec<String> = c
+                    .bars
+                    .iter()
+                    .map(|(name, v, _)| match v {
+                        // The name carries the symbol ("(c)", "(x)") of a bar not drawn.
+                        Some(v) => {
+                            format!("{name} {}", super::format_figure(c.unit, c.decimals, *v))
+                        }
+                        None => name.clone(),
+                    })
+                    .collect();
+                let mut out = format!(
+                    "Bar chart: {}. {}",
+                    when(&c.title, &c.period),
+                    bars.join("; ")
+                );
+                if let Some(e) = c.england {
+                    out.push_str(&format!("; England {}", value(c.unit, Some(e))));
+                }
+                out.push('.');
+                out
+            }
+            ChartData::Trend(c) => {
+                let points: Vec<String> = c
+                    .points
+                    .iter()
+                    .map(|p| format!("{} {}", p.label, value(c.unit, p.la)))
+                    .collect();
+                format!(
+                    "Line chart: {}, {}. This area: {}.",
+                    c.title,
+                    c.span(),
+                    points.join("; ")
+                )
+            }
+            ChartData::Funnel(c) => {
+                let la = c.points.iter().find(|p| p.3);
+                let own = la.map_or(String::new(), |(name, size, v, _)| {
+                    format!(
+                        " {name}: {} ({} {}).",
+                        value(c.unit, Some(*v)),
+                        super::format_figure(Unit::Count, 0, *size),
+                        c.denominator_label
+                    )
+                });
+                format!(
+                    "Funnel plot: {}. {} areas' values against their size, around England's {} \
+                     with 95% and 99.8% limits.{own}",
+                    when(&c.title, &c.period),
+                    c.points.len(),
+                    value(c.unit, Some(c.centre)),
+                )
+            }
+        }
+    }
+
     /// The chart drawn on a canvas (screen charts keep their usual heights).
     pub fn svg(&self, canvas: Option<Canvas>) -> Result<String, ChartError> {
         match self {
@@ -703,6 +768,56 @@ pub struct ThresholdChart {
 }
 
 const BAR_COLOURS: [RGBColor; 3] = [LA_COLOUR, OTHER_COLOUR, ENGLAND_COLOUR];
+
+impl ThresholdChart {
+    /// The chart in words (alt text): each measure's bars and its threshold.
+    pub fn describe(&self) -> String {
+        let v = |x: Option<f64>| {
+            x.map_or("no figure".into(), |x| {
+                super::format_figure(self.unit, 0, x)
+            })
+        };
+        let groups: Vec<String> = self
+            .groups
+            .iter()
+            .map(|g| {
+                let threshold = g.threshold.as_ref().map_or(String::new(), |(t, _)| {
+                    format!(", threshold {}", v(Some(*t)))
+                });
+                format!(
+                    "{}: this area {}, similar areas {}, England {}{threshold}",
+                    g.label,
+                    v(g.la),
+                    v(g.sn),
+                    v(g.england)
+                )
+            })
+            .collect();
+        format!(
+            "Bar chart: {}, {}. {}.",
+            self.title,
+            self.period,
+            groups.join("; ")
+        )
+    }
+}
+
+impl Scorecard {
+    /// The table in words (alt text): each measure's figure against similar areas and England.
+    pub fn describe(&self) -> String {
+        let rows: Vec<String> = self
+            .rows
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {} (similar areas {}, England {}, rank {})",
+                    r.indicator, r.value, r.sn, r.england, r.rank
+                )
+            })
+            .collect();
+        format!("Table: {}. {}.", self.title, rows.join("; "))
+    }
+}
 
 /// The adoption scorecard's plot: four segments a measure (three bars and a gap), days up.
 type ThresholdPlot<'a, 'b> =

@@ -64,6 +64,9 @@ pub struct Figure {
     pub diff_sn: Option<f64>,
     pub change_previous: Option<f64>,
     pub benchmark_period: Option<String>,
+    /// The LA value's 95% interval, where its unit has one.
+    pub lower_95: Option<f64>,
+    pub upper_95: Option<f64>,
     /// Hidden by disclosure control ("c"): the value and everything worked out from it (count,
     /// rank, quartile, RAG, trend, significance, differences) have been cleared, so no format
     /// can print what the pack hides.
@@ -89,6 +92,8 @@ impl Figure {
         self.sig_sn = None;
         self.diff_sn = None;
         self.change_previous = None;
+        self.lower_95 = None;
+        self.upper_95 = None;
     }
 }
 
@@ -139,6 +144,7 @@ fn comparison_rows(comparison: &DataFrame, filter: Expr) -> PolarsResult<Vec<Fig
         s("sig_sn")?,
         s("benchmark_period")?,
     );
+    let (lower, upper) = (f("la_lower_95")?, f("la_upper_95")?);
     let end = COMPARISON.date(&rows, "period_end")?;
     let start = COMPARISON.date(&rows, "period_start")?;
     let text = |c: &StringChunked, i: usize| c.get(i).map(str::to_string);
@@ -169,6 +175,8 @@ fn comparison_rows(comparison: &DataFrame, filter: Expr) -> PolarsResult<Vec<Fig
             diff_sn: diff.get(i),
             change_previous: change.get(i),
             benchmark_period: text(&bench, i),
+            lower_95: lower.get(i),
+            upper_95: upper.get(i),
             suppressed: false,
             change_hidden: false,
         })
@@ -883,6 +891,9 @@ pub struct Drawn {
     /// Drawn for half a printed page (PDF), where the chart has a print form; section charts
     /// print at full width from `svg`.
     pub print: Option<String>,
+    /// The chart in words (its alt text in HTML and PDF): what it plots, its values and the
+    /// figure's reading.
+    pub alt: String,
 }
 
 /// One indicator as the pack shows it.
@@ -905,6 +916,11 @@ pub struct Item {
     /// "3 of 11", "c" (hidden) or "x".
     pub rank: String,
     pub charts: Vec<Drawn>,
+    /// Every period's figure as printed (the interactive page's period selector), oldest
+    /// first by period type.
+    pub periods: Vec<super::dashboard::Shown>,
+    /// The similar areas of each neighbour model with their values, for those periods.
+    pub neighbours: super::dashboard::Neighbours,
 }
 
 /// A section (framework area) of a pack.
@@ -1220,7 +1236,7 @@ fn section_content(
 }
 
 /// The period a figure is for.
-fn period_of(f: &Figure) -> Period {
+pub(super) fn period_of(f: &Figure) -> Period {
     Period {
         kind: f.period_type,
         start: from_epoch_days(f.period_start),
@@ -1249,19 +1265,25 @@ fn show_item(
         england: "x".into(),
         rank: "x".into(),
         charts: vec![],
+        periods: vec![],
+        neighbours: Default::default(),
     };
+    shown.periods = figures
+        .totals(&def.id)
+        .into_iter()
+        .filter(|f| f.period_type != PeriodType::Window)
+        .map(|f| super::dashboard::shown(input, def, f))
+        .collect();
+    shown.neighbours = super::dashboard::neighbours(input, def, &shown.periods);
     if let Some(latest) = series.last() {
-        shown.value = show(def, latest);
-        shown.unit = if def.unit == Unit::Percent {
-            String::new()
-        } else {
-            charts::unit_label(def.unit).to_string()
-        };
+        let text = super::dashboard::shown(input, def, latest);
+        shown.value = text.value;
+        shown.unit = text.unit;
         shown.period = period_of(latest).label();
-        shown.reading = reading(def, latest);
-        shown.sn = show_value(def, latest.sn_mean);
-        shown.england = show_value(def, latest.england);
-        shown.rank = show_rank(latest);
+        shown.reading = text.reading;
+        shown.sn = text.sn;
+        shown.england = text.england;
+        shown.rank = text.rank;
         shown.charts = item_charts(input, figures, def, &item.charts, &series)?;
     }
     Ok(shown)
@@ -1304,6 +1326,7 @@ fn item_charts(
             name: format!("{}-{}", def.id, chart_name(*chart)),
             svg: data.svg(None)?,
             print: Some(data.svg(Some(Canvas::PRINT))?),
+            alt: format!("{} {}", data.describe(), reading(def, latest)),
         });
     }
     Ok(drawn)
@@ -1352,20 +1375,25 @@ fn section_charts(
     let mut drawn = vec![];
     for chart in &section.charts {
         match chart {
-            SectionChart::Scorecard => drawn.push(Drawn {
-                name: format!("{area}-scorecard"),
-                print: None,
-                svg: charts::scorecard_svg(&charts::Scorecard {
+            SectionChart::Scorecard => {
+                let card = charts::Scorecard {
                     title: scorecard.to_string(),
                     rows: rows.to_vec(),
-                })?,
-            }),
+                };
+                drawn.push(Drawn {
+                    name: format!("{area}-scorecard"),
+                    print: None,
+                    svg: charts::scorecard_svg(&card)?,
+                    alt: card.describe(),
+                })
+            }
             SectionChart::AdoptionScorecard => {
                 if let Some(c) = adoption_scorecard(input, figures, section) {
                     drawn.push(Drawn {
                         name: format!("{area}-adoption-scorecard"),
                         print: None,
                         svg: charts::thresholds_svg(&c)?,
+                        alt: c.describe(),
                     });
                 }
             }

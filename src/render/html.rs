@@ -1,64 +1,170 @@
-//! A pack as one self-contained HTML file: framework areas as sections, each indicator with
-//! its latest figure, the comparison in words, the trend and its charts (inline SVG). No
-//! scripts, no network, no child-level data.
+//! A pack as one self-contained HTML file that opens from an email or a shared drive: no
+//! network, no server, nothing to install (LA IT rarely allows any). The page is complete
+//! without scripts — every area, figure, reading, comparison table and chart (inline SVG) is
+//! in the markup — and a small script bundled into the file ([`SCRIPT`]) adds what a monthly
+//! dashboard needs: tabs per area, an index of measures with search, a period selector, sortable
+//! tables, tooltips and, in packs allowed child-level data only, the children behind each
+//! figure with a filter.
+//!
+//! The script never works a figure out: every period's value, reading and comparison is text
+//! the engine wrote ([`super::dashboard`]) into the page's data block, after disclosure
+//! control, so what a members' page shows for any period is what its PDF would.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use polars::prelude::DataFrame;
+use serde::Serialize;
+
 use super::content::{Content, Drawn, EnquiryLine, Item, SectionContent};
+use super::dashboard::{CHOICES, Children, Neighbours, Shown, key};
 use super::svg::escape;
 
-fn figure(out: &mut String, chart: &Drawn) {
-    // The SVG document inline, without its XML declaration.
-    let svg = &chart.svg;
-    let body = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
-    let _ = write!(out, "<figure data-chart=\"{}\">", escape(&chart.name));
-    out.push_str(body);
-    out.push_str("</figure>");
+/// The page's script: tabs, index search, period selector, sortable tables, tooltips and the
+/// drill-down filter (plain JavaScript, no library, no network).
+const SCRIPT: &str = include_str!("dashboard.js");
+
+/// The page's styles: GOV.UK-like type and colours with AA contrast, focus outlines kept.
+const STYLE: &str = include_str!("dashboard.css");
+
+/// What every part of the page needs to know about the page.
+struct Page<'a> {
+    la_name: &'a str,
+    /// Whether the pack is allowed child-level data (the drill-down slots are written).
+    with_children: bool,
 }
 
-/// The pack as one HTML document.
-pub fn render(content: &Content) -> String {
+/// The data block the script reads.
+#[derive(Serialize)]
+struct PageData<'a> {
+    /// The period selector's types, each with its period ends (newest first) in words.
+    choices: Vec<Choice>,
+    measures: BTreeMap<&'a str, MeasureData<'a>>,
+}
+
+#[derive(Serialize)]
+struct Choice {
+    kind: &'static str,
+    label: &'static str,
+    /// (figure key, period in words), newest first.
+    ends: Vec<(String, String)>,
+}
+
+#[derive(Serialize)]
+struct MeasureData<'a> {
+    /// The key of the figure the page opens on (the measure's own headline).
+    headline: Option<String>,
+    figures: BTreeMap<String, &'a Shown>,
+    neighbours: &'a Neighbours,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    children: Option<Children>,
+}
+
+/// The pack as one HTML document. `children` (the drill-down tables by indicator) are given
+/// only for packs allowed child-level data, and only `la`'s rows are written.
+pub fn render(
+    content: &Content,
+    children: Option<&BTreeMap<String, DataFrame>>,
+    la: &str,
+) -> Result<String, super::RenderError> {
     let mut out = String::new();
     head(&mut out, content);
+    index(&mut out, content);
+    out.push_str("<main id=\"main\" tabindex=\"-1\">");
+    let page = Page {
+        la_name: &content.la_name,
+        with_children: children.is_some(),
+    };
     for section in &content.sections {
-        area(&mut out, section);
+        area(&mut out, section, &page);
     }
     validation(&mut out, &content.validation);
     enquiries(&mut out, &content.enquiries);
     out.push_str(
-        "<footer><p>Made by cspi from the SSDA903 and CIN census returns; comparisons with DfE's published figures.</p></footer></body></html>\n",
+        "</main><footer><p>Made by cspi from the SSDA903 and CIN census returns; comparisons with DfE's published figures.</p></footer>",
     );
-    out
+    let data = page_data(content, children, la)?;
+    // JSON inside a script element: "<" escaped so no value can close the element.
+    let json = serde_json::to_string(&data)
+        .map_err(|e| super::RenderError::Io("dashboard data".into(), std::io::Error::other(e)))?
+        .replace('<', "\\u003c");
+    let _ = writeln!(
+        out,
+        "<script type=\"application/json\" id=\"cspi-data\">{json}</script><script>{SCRIPT}</script></body></html>"
+    );
+    Ok(out)
 }
 
-/// The document's head and styles, the title and area, the pack's notes and the legend.
+/// Every figure of every measure by key, the selector's choices, and the children.
+fn page_data<'a>(
+    content: &'a Content,
+    children: Option<&BTreeMap<String, DataFrame>>,
+    la: &str,
+) -> Result<PageData<'a>, super::RenderError> {
+    let items: Vec<&Item> = content.sections.iter().flat_map(|s| &s.items).collect();
+    let mut measures = BTreeMap::new();
+    for item in &items {
+        let kids = match children.and_then(|c| c.get(&item.id)) {
+            Some(df) => Some(super::dashboard::children(df, la)?),
+            None => None,
+        };
+        measures.insert(
+            item.id.as_str(),
+            MeasureData {
+                headline: item
+                    .latest
+                    .as_ref()
+                    .map(|f| key(f.period_type, f.period_end)),
+                figures: item
+                    .periods
+                    .iter()
+                    .map(|s| (key(s.kind, s.end), s))
+                    .collect(),
+                neighbours: &item.neighbours,
+                children: kids,
+            },
+        );
+    }
+    let choices = CHOICES
+        .iter()
+        .filter_map(|(kind, label)| {
+            let mut ends: Vec<(i32, String)> = vec![];
+            for s in items.iter().flat_map(|i| &i.periods) {
+                if s.kind == *kind && !ends.iter().any(|(e, _)| *e == s.end) {
+                    ends.push((s.end, s.period.clone()));
+                }
+            }
+            ends.sort_by_key(|e| std::cmp::Reverse(e.0));
+            (!ends.is_empty()).then(|| Choice {
+                kind: kind.name(),
+                label,
+                ends: ends.into_iter().map(|(e, p)| (key(*kind, e), p)).collect(),
+            })
+        })
+        .collect();
+    Ok(PageData { choices, measures })
+}
+
+/// The document's head, the title and area, the pack's notes, the legend and the period
+/// selector (filled and shown by the script).
 fn head(out: &mut String, content: &Content) {
     let title = escape(&content.title);
     let _ = write!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}: {la}</title>\
-         <style>body{{font-family:'DejaVu Sans',Arial,sans-serif;max-width:960px;margin:auto;color:#111}}\
-         section{{margin-top:2em}}.figure{{border-top:1px solid #ccc;padding:1em 0}}\
-         .value{{font-size:2em;font-weight:bold}}.rag-green{{color:#1a6b1a}}.rag-amber{{color:#8a5a00}}\
-         .rag-red{{color:#a01010}}table{{border-collapse:collapse}}td,th{{padding:2px 8px;text-align:left}}\
-         figure{{margin:0.5em 0}}figure svg{{max-width:100%;height:auto}}\
-         .legend{{display:grid;grid-template-columns:auto 1fr;gap:0 0.8em;font-size:0.9em}}\
-         .legend dt{{font-weight:bold}}.legend dd{{margin:0}}</style>\
-         </head><body><h1>{title}</h1><p class=\"la\">{la}</p>",
+        "<!DOCTYPE html>\n<html lang=\"en-GB\" class=\"no-js\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}: {la}</title><style>{STYLE}</style></head><body>\
+         <a class=\"skip\" href=\"#main\">Skip to the figures</a><header><h1>{title}</h1><p class=\"la\">{la}</p>",
         la = escape(&content.la_name)
     );
-    if let Some(note) = &content.override_note {
-        let _ = write!(
-            out,
-            "<p class=\"override\"><strong>{}</strong></p>",
-            escape(note)
-        );
-    }
-    if let Some(note) = &content.suppression {
-        let _ = write!(out, "<p class=\"suppression\">{}</p>", escape(note));
-    }
-    if let Some(note) = &content.population_note {
-        let _ = write!(out, "<p class=\"population\">{}</p>", escape(note));
+    for (class, note) in [
+        ("override", &content.override_note),
+        ("suppression", &content.suppression),
+        ("population", &content.population_note),
+    ] {
+        if let Some(note) = note {
+            let _ = write!(out, "<p class=\"{class}\">{}</p>", escape(note));
+        }
     }
     // The symbols, so zero, hidden and missing figures read differently.
     out.push_str("<dl class=\"legend\">");
@@ -70,14 +176,58 @@ fn head(out: &mut String, content: &Content) {
             escape(meaning)
         );
     }
-    out.push_str("</dl>");
+    out.push_str(
+        "</dl><form class=\"controls\" id=\"period-form\" hidden>\
+         <label for=\"period-type\">Period</label><select id=\"period-type\">\
+         <option value=\"\">Latest: each measure's own</option></select>\
+         <label for=\"period-end\">Ending</label><select id=\"period-end\" disabled></select>\
+         <p id=\"period-status\" role=\"status\"></p></form></header>",
+    );
+}
+
+/// The index of measures by area, with a search box (the script filters it).
+fn index(out: &mut String, content: &Content) {
+    out.push_str(
+        "<nav aria-label=\"Measures\"><h2 id=\"index-heading\">Measures</h2>\
+         <label for=\"index-search\">Find a measure</label>\
+         <input type=\"search\" id=\"index-search\" autocomplete=\"off\" aria-controls=\"index-list\">\
+         <p id=\"index-count\" role=\"status\"></p><ul id=\"index-list\">",
+    );
+    for section in &content.sections {
+        let n = section_number(section);
+        for item in &section.items {
+            let _ = write!(
+                out,
+                "<li data-area=\"{n}\"><a href=\"#m-{id}\">{t}</a> <span class=\"muted\">{a}</span></li>",
+                id = escape(&item.id),
+                t = escape(&item.title),
+                a = escape(&section.heading),
+            );
+        }
+    }
+    out.push_str("</ul></nav>");
+}
+
+fn figure(out: &mut String, chart: &Drawn) {
+    // The SVG document inline, without its XML declaration, as one image named by its alt
+    // text (the caption says it again for everyone).
+    let svg = &chart.svg;
+    let body = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i + 4..]);
+    let name = escape(&chart.name);
+    let _ = write!(
+        out,
+        "<figure data-chart=\"{name}\"><svg role=\"img\" aria-labelledby=\"alt-{name}\"{body}\
+         <figcaption id=\"alt-{name}\" class=\"alt\">{}</figcaption></figure>",
+        escape(&chart.alt)
+    );
 }
 
 /// A framework area: its heading and judgement, its section charts, then its measures.
-fn area(out: &mut String, section: &SectionContent) {
+fn area(out: &mut String, section: &SectionContent, page: &Page) {
+    let n = section_number(section);
     let _ = write!(
         out,
-        "<section data-area=\"{:?}\"><h2>{}</h2>",
+        "<section id=\"{n}\" data-area=\"{:?}\" aria-labelledby=\"{n}-h\"><h2 id=\"{n}-h\">{}</h2>",
         section.area,
         escape(&section.heading)
     );
@@ -88,44 +238,142 @@ fn area(out: &mut String, section: &SectionContent) {
         figure(out, chart);
     }
     for item in &section.items {
-        measure(out, item);
+        measure(out, item, page);
     }
     out.push_str("</section>");
 }
 
-/// A measure: its latest figure, reading, comparison table and charts (or, with no figure,
-/// its title and why there is none).
-fn measure(out: &mut String, item: &Item) {
+/// The section's element id ("area-help_and_protection").
+fn section_number(section: &SectionContent) -> String {
+    format!("area-{}", section.area.id())
+}
+
+/// A measure: its figure (each part a slot the period selector fills), reading, comparison,
+/// the neighbour models side by side, its charts and the children behind it (or, with no
+/// figure, its title and why there is none).
+fn measure(out: &mut String, item: &Item, page: &Page) {
+    let id = escape(&item.id);
     let Some(latest) = &item.latest else {
         let _ = write!(
             out,
-            "<div class=\"figure\"><h3>{}</h3><p>{}</p></div>",
+            "<article class=\"figure\" id=\"m-{id}\"><h3>{}</h3><p>{}</p></article>",
             escape(&item.title),
             escape(&item.reading)
         );
         return;
     };
+    let head = headline(item);
     let _ = write!(
         out,
-        "<div class=\"figure\" data-indicator=\"{id}\"><h3>{t}</h3>\
-         <p><span class=\"value rag-{rag}\">{v}</span> {unit} in {p}</p><p class=\"reading\">{r}</p>\
-         <table><tr><th>Similar areas</th><th>England</th><th>Rank</th></tr>\
-         <tr><td>{sn}</td><td>{en}</td><td>{rank}</td></tr></table>",
-        id = escape(&item.id),
+        "<article class=\"figure\" id=\"m-{id}\" data-indicator=\"{id}\"><h3>{t}</h3>\
+         <p class=\"headline\"><span class=\"tip\" tabindex=\"0\" aria-describedby=\"tip-{id}\">\
+         <span class=\"value rag-{rag}\" data-f=\"value\">{v}</span></span>\
+         <span data-f=\"unit\">{unit}</span>, <span data-f=\"period\">{p}</span>\
+         <span role=\"tooltip\" id=\"tip-{id}\" data-f=\"tip\">{tip}</span></p>\
+         <p class=\"reading\" data-f=\"reading\">{r}</p>\
+         <table class=\"summary\"><caption class=\"visually-hidden\">{t}: against similar areas and England</caption>\
+         <thead><tr><th scope=\"col\">Similar areas</th><th scope=\"col\">Region</th><th scope=\"col\">England</th><th scope=\"col\">Rank</th></tr></thead>\
+         <tbody><tr><td data-f=\"sn\">{sn}</td><td data-f=\"region\">{region}</td><td data-f=\"england\">{en}</td><td data-f=\"rank\">{rank}</td></tr></tbody></table>",
         t = escape(&item.title),
         rag = latest.rag.map_or("none", |r| r.name()),
         v = escape(&item.value),
         unit = escape(&item.unit),
-        p = escape(&item.period),
+        p = escape(head.map_or(item.period.as_str(), |s| s.period.as_str())),
+        tip = escape(head.map_or("", |s| s.tip.as_str())),
         r = escape(&item.reading),
         sn = escape(&item.sn),
+        region = escape(head.map_or("x", |s| s.region.as_str())),
         en = escape(&item.england),
         rank = escape(&item.rank),
     );
+    neighbour_tables(out, item, page);
     for chart in &item.charts {
         figure(out, chart);
     }
-    out.push_str("</div>");
+    if page.with_children {
+        let _ = write!(
+            out,
+            "<details class=\"children\" data-children=\"{id}\"><summary>The children behind this figure \
+             <strong>(child-level: do not share outside the service)</strong></summary>\
+             <label for=\"filter-{id}\">Filter the children</label>\
+             <input type=\"search\" id=\"filter-{id}\" autocomplete=\"off\">\
+             <p class=\"children-status\" role=\"status\"></p><div class=\"children-table\"></div></details>"
+        );
+    }
+    out.push_str("</article>");
+}
+
+/// The similar areas of each neighbour model side by side, each a sortable table whose value
+/// cells the period selector fills (the LA's own row first, then its neighbours closest first).
+fn neighbour_tables(out: &mut String, item: &Item, page: &Page) {
+    let n = &item.neighbours;
+    if n.models.is_empty() {
+        return;
+    }
+    let head = headline(item);
+    let bench = head.and_then(|s| s.bench.clone());
+    let values = bench.as_ref().and_then(|b| n.values.get(b));
+    let means = bench.as_ref().and_then(|b| n.means.get(b));
+    let _ = write!(
+        out,
+        "<details class=\"models\"><summary>Similar areas: {} side by side</summary><div class=\"side-by-side\">",
+        if n.models.len() > 1 {
+            "each neighbour model"
+        } else {
+            "the neighbour model"
+        }
+    );
+    for model in &n.models {
+        let _ = write!(
+            out,
+            "<table class=\"sortable\" data-model=\"{m}\"><caption>{c}</caption><thead><tr>\
+             <th scope=\"col\" aria-sort=\"none\"><button type=\"button\">Area</button></th>\
+             <th scope=\"col\" aria-sort=\"none\"><button type=\"button\">Value</button></th></tr></thead><tbody>\
+             <tr data-la=\"self\" class=\"self\"><th scope=\"row\">{la}</th><td data-sort=\"{ls}\">{lv}</td></tr>",
+            m = escape(&model.name),
+            c = escape(&model.caption),
+            la = escape(page.la_name),
+            ls = sort_key(head.and_then(|s| s.sort)),
+            lv = escape(&item.value),
+        );
+        for (code, name) in &model.areas {
+            let (text, raw) = values
+                .and_then(|v| v.get(code))
+                .cloned()
+                .unwrap_or(("x".into(), None));
+            let _ = write!(
+                out,
+                "<tr data-la=\"{code}\"><th scope=\"row\">{name}</th><td data-sort=\"{s}\">{t}</td></tr>",
+                code = escape(code),
+                name = escape(name),
+                s = sort_key(raw),
+                t = escape(&text),
+            );
+        }
+        let mean = means
+            .and_then(|m| m.get(&model.name))
+            .map_or("x".to_string(), |m| m.0.clone());
+        let _ = write!(
+            out,
+            "</tbody><tfoot><tr><th scope=\"row\">Average of similar areas</th><td data-mean=\"{}\">{}</td></tr></tfoot></table>",
+            escape(&model.name),
+            escape(&mean)
+        );
+    }
+    out.push_str("</div></details>");
+}
+
+/// The headline figure's text (the period the page opens on).
+fn headline(item: &Item) -> Option<&Shown> {
+    let f = item.latest.as_ref()?;
+    item.periods
+        .iter()
+        .find(|s| s.kind == f.period_type && s.end == f.period_end)
+}
+
+/// A value's sort key in a table cell (empty for a hidden or missing value: sorted last).
+fn sort_key(v: Option<f64>) -> String {
+    v.map_or(String::new(), |v| v.to_string())
 }
 
 /// The figures the DfE errors move (performance packs only; none, no section).
@@ -134,7 +382,8 @@ fn validation(out: &mut String, lines: &[String]) {
         return;
     }
     out.push_str(
-        "<section data-area=\"validation\"><h2>DfE validation: the figures the errors move</h2>\
+        "<section id=\"area-validation\" data-area=\"validation\" aria-labelledby=\"area-validation-h\">\
+         <h2 id=\"area-validation-h\">DfE validation: the figures the errors move</h2>\
          <p>Each figure as returned and with the children a failing DfE rule flags left out \
          (the full list is in validation/dfe_validation.xlsx, which is child-level).</p><ul>",
     );
@@ -150,7 +399,8 @@ fn enquiries(out: &mut String, enquiries: &[EnquiryLine]) {
         return;
     }
     out.push_str(
-        "<section data-area=\"enquiry\"><h2>Lines of enquiry from the data</h2>\
+        "<section id=\"area-enquiry\" data-area=\"enquiry\" aria-labelledby=\"area-enquiry-h\">\
+         <h2 id=\"area-enquiry-h\">Lines of enquiry from the data</h2>\
          <p>Questions the figures raise, each with how many children it concerns. The \
          children are listed in the pack's child-level file (lines_of_enquiry, CHILD-LEVEL: \
          for the inspection team only).</p><ul>",

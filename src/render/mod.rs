@@ -8,6 +8,7 @@
 pub mod annex_a;
 pub mod charts;
 pub mod content;
+pub mod dashboard;
 pub mod enquiry;
 pub mod html;
 pub mod packs;
@@ -166,7 +167,12 @@ pub fn write_pack(
     };
     let path = dir.join(format!("{}.{}", pack.id, format.extension()));
     Ok(match format {
-        packs::Format::Html => vec![write(path, html::render(content).as_bytes())?],
+        packs::Format::Html => {
+            // The children behind each figure only in a pack allowed child-level data.
+            let children = (pack.child_level && !pack.is_public()).then_some(drilldown);
+            let page = html::render(content, children, input.la)?;
+            vec![write(path, page.as_bytes())?]
+        }
         packs::Format::Pdf => vec![write(path, &pdf::render(content)?)?],
         packs::Format::Png => {
             // The folder is what the run reports; it holds one file per chart.

@@ -326,7 +326,7 @@ fn write_cell(
 
 /// The children behind the latest figure of each period type (the whole series is in the
 /// drill-down files), in the drill-down's order.
-fn latest_children(df: &DataFrame) -> PolarsResult<DataFrame> {
+pub(super) fn latest_children(df: &DataFrame) -> PolarsResult<DataFrame> {
     let latest = df
         .clone()
         .lazy()
