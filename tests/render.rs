@@ -112,33 +112,37 @@ fn the_main_job_writes_the_packs_and_members_see_no_child_data() {
     assert!(html.contains("<svg"));
     // Funnel plots for the indicators the pack asks them for (every LA's published value and
     // denominator for 2024-25, Lincolnshire's own figure in its place).
-    assert_eq!(html.matches("all areas by size").count(), 3);
+    assert_eq!(html.matches("All areas by size").count(), 3);
     // Composition: plans at 31/03/2025 by category (R4, R8 neglect; R7 emotional; R9 physical).
     // Every chart says when: the composition is of the plans at the year's end.
     // Every chart's title (its first text) names a year, whatever the chart.
+    // Every chart's title or subtitle (its first texts) names a year, and no chart has a
+    // legend box (plotters draws one as a translucent white rectangle over the plot): lines
+    // are labelled where they end, reference lines above the bars, bars by a key above.
     let mut titles = 0;
     for (i, _) in html.match_indices("<figure data-chart=") {
-        let rest = &html[i..];
-        let Some(t) = rest.find("<text") else {
-            continue;
-        };
-        let title = &rest[t..];
-        let title = &title[title.find('>').unwrap() + 1..title.find("</text>").unwrap()];
-        let has_year = title
+        let rest = &html[i..i + rest_end(&html[i..])];
+        let heading: Vec<&str> = rest
+            .split("<text")
+            .skip(1)
+            .take(3)
+            .filter_map(|t| t.get(t.find('>')? + 1..t.find("</text>")?))
+            .collect();
+        let heading = heading.join(" / ");
+        let has_year = heading
             .as_bytes()
             .windows(4)
             .any(|w| w.starts_with(b"20") && w.iter().all(u8::is_ascii_digit));
+        assert!(has_year, "a chart title without its period: {heading}");
         assert!(
-            has_year,
-            "a chart title without its period: {}",
-            title.trim()
+            !rest.contains("opacity=\"0.8\" fill=\"#FFFFFF\""),
+            "a legend box: {heading}"
         );
         titles += 1;
     }
     assert!(titles > 10, "{titles} charts");
-    assert!(
-        html.contains("Number of children on child protection plans, at 31 March 2025 (by type)")
-    );
+    assert!(html.contains(">\nNumber of children on child protection plans\n</text>"));
+    assert!(html.contains(">\nBy type, at 31 March 2025\n</text>"));
     for category in ["Neglect", "Emotional abuse", "Physical abuse"] {
         assert!(html.contains(category), "{category}");
     }
@@ -168,7 +172,7 @@ fn the_main_job_writes_the_packs_and_members_see_no_child_data() {
             rest.contains(&format!("<svg role=\"img\" aria-labelledby=\"alt-{name}\"")),
             "{name}"
         );
-        let caption = format!("<figcaption id=\"alt-{name}\" class=\"alt\">");
+        let caption = format!("<figcaption id=\"alt-{name}\" class=\"alt visually-hidden\">");
         let alt = &rest[rest.find(&caption).unwrap() + caption.len()..];
         let alt = &alt[..alt.find("</figcaption>").unwrap()];
         assert!(alt.ends_with('.') && alt.len() > 40, "{name}: {alt}");
@@ -811,6 +815,7 @@ fn bar_charts_say_when_and_label_their_bars() {
             ("Lincolnshire".into(), Some(47.6), true),
             ("Dudley (c)".into(), None, false),
         ],
+        interval: Some((41.0, 54.5)),
         england,
         region: None,
     };
@@ -822,9 +827,11 @@ fn bar_charts_say_when_and_label_their_bars() {
     };
     let screen = charts::neighbour_svg(&chart(None), charts::Canvas::screen(380)).unwrap();
     let words = text(&screen);
+    // The title says what, the subtitle when and how to read it.
+    assert_eq!(words[0], "Children in care");
     assert_eq!(
-        words[0],
-        "Children in care, at 31 March 2025 (neither higher nor lower is better)"
+        words[1],
+        "Similar areas, at 31 March 2025 (neither higher nor lower is better)"
     );
     for label in ["89.0", "47.6"] {
         assert!(words.iter().any(|w| w == label), "{label}: {words:?}");
@@ -836,13 +843,23 @@ fn bar_charts_say_when_and_label_their_bars() {
         assert!(words.iter().any(|w| w == name), "{name}");
     }
     assert!(
-        !words.iter().any(|w| w == "England"),
-        "a legend with nothing in it"
+        !words.iter().any(|w| w.starts_with("England")),
+        "a label for a line not drawn"
     );
+    // The reference line is labelled where it is, with its value.
     let with_england = charts::neighbour_svg(&chart(Some(67.0)), charts::Canvas::screen(380));
-    assert!(text(&with_england.unwrap()).iter().any(|w| w == "England"));
+    assert!(
+        text(&with_england.unwrap())
+            .iter()
+            .any(|w| w == "England 67.0")
+    );
     let print = charts::neighbour_svg(&chart(None), charts::Canvas::PRINT).unwrap();
     let words = text(&print);
     assert_eq!(words[0], "Similar areas, at 31 March 2025");
     assert!(words.iter().any(|w| w == "47.6"), "{words:?}");
+}
+
+/// Where a chart's markup ends: at its figure's close.
+fn rest_end(rest: &str) -> usize {
+    rest.find("</figure>").unwrap_or(rest.len())
 }

@@ -20,7 +20,7 @@ use crate::indicators::catalogue::{Polarity, Unit};
 const LA_COLOUR: RGBColor = RGBColor(0x1d, 0x3f, 0x6e);
 const OTHER_COLOUR: RGBColor = RGBColor(0xb8, 0xb8, 0xb8);
 const ENGLAND_COLOUR: RGBColor = RGBColor(0xc0, 0x50, 0x00);
-const SN_COLOUR: RGBColor = RGBColor(0x55, 0x55, 0x55);
+const SN_COLOUR: RGBColor = RGBColor(0x6f, 0x77, 0x7b);
 /// Light major gridlines only, and no minor ones (the Government Analysis Function's chart
 /// guidance: gridlines help read a value off, and should recede behind the data).
 const GRID_COLOUR: RGBColor = RGBColor(0xdd, 0xdd, 0xdd);
@@ -69,6 +69,8 @@ pub struct NeighbourChart {
     pub polarity: Polarity,
     /// (label, value, is the LA), in the order to draw.
     pub bars: Vec<(String, Option<f64>, bool)>,
+    /// The LA value's 95% interval (drawn as a whisker on its bar), where known and shown.
+    pub interval: Option<(f64, f64)>,
     pub england: Option<f64>,
     pub region: Option<f64>,
 }
@@ -80,6 +82,8 @@ pub struct TrendPoint {
     pub label: String,
     /// The LA's value, where the pack shows it.
     pub la: Option<f64>,
+    /// The LA value's 95% interval (a whisker on its dot), where known and shown.
+    pub interval: Option<(f64, f64)>,
     /// Why the LA's value is not drawn ("c" hidden, "x" not available, "z" not applicable):
     /// written at the foot of the chart in the gap.
     pub mark: Option<&'static str>,
@@ -151,6 +155,8 @@ impl TrendChart {
 /// The LA, its neighbours' mean and England over years (or months).
 #[derive(Debug, Clone)]
 pub struct TrendChart {
+    /// The value axis a pack sets for this indicator's line charts (from zero otherwise).
+    pub axis: crate::render::packs::Axis,
     pub title: String,
     /// What the series is ("the trend", "rolling 12 months, month by month").
     pub subtitle: String,
@@ -198,12 +204,12 @@ fn axis_max(values: impl Iterator<Item = f64>) -> f64 {
     if m <= 0.0 { 1.0 } else { m * 1.15 }
 }
 
-/// A dashed reference line (England, region, neighbours' mean) with its legend entry.
+/// A dashed reference line (England, region, neighbours' mean, funnel limits). Lines are
+/// labelled directly where they end ([`direct_labels`]), never in a legend box over the data.
 fn dashed<'a, DB, X, Y>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
     points: Vec<(X::ValueType, Y::ValueType)>,
     colour: RGBColor,
-    name: &str,
     dash: u32,
 ) -> Result<(), ChartError>
 where
@@ -220,10 +226,137 @@ where
             dash,
             colour.stroke_width(2),
         ))
-        .map_err(e)?
-        .label(name)
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
+        .map_err(e)?;
     Ok(())
+}
+
+/// Positions (pixels) moved apart so that any two are at least `gap` apart, in their order,
+/// kept within `lo..=hi` where there is room: direct labels at the ends of lines that end
+/// close together must not print over each other.
+pub fn spread(at: &[i32], gap: i32, lo: i32, hi: i32) -> Vec<i32> {
+    let mut order: Vec<usize> = (0..at.len()).collect();
+    order.sort_by_key(|&i| (at[i], i));
+    let mut placed: Vec<i32> = order.iter().map(|&i| at[i].clamp(lo, hi.max(lo))).collect();
+    for k in 1..placed.len() {
+        placed[k] = placed[k].max(placed[k - 1] + gap);
+    }
+    if let Some(last) = placed.last_mut() {
+        *last = (*last).min(hi.max(lo));
+    }
+    for k in (0..placed.len().saturating_sub(1)).rev() {
+        placed[k] = placed[k].min(placed[k + 1] - gap);
+    }
+    let mut out = vec![0; at.len()];
+    for (k, &i) in order.iter().enumerate() {
+        out[i] = placed[k];
+    }
+    out
+}
+
+/// A direct label: where its line ends (pixels), its words and its colour.
+type Label = ((i32, i32), String, RGBColor);
+
+/// Labels lines where they end, just right of the end, moved apart vertically so none prints
+/// over another (the Government Analysis Function's guidance: label lines directly rather
+/// than with a legend the eye goes back and forth to).
+fn direct_labels<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    labels: Vec<Label>,
+    canvas: Canvas,
+    rows: std::ops::Range<i32>,
+) -> Result<(), ChartError> {
+    let ys: Vec<i32> = labels.iter().map(|l| l.0.1).collect();
+    let gap = canvas.text as i32 + 2;
+    let placed = spread(&ys, gap, rows.start + gap / 2, rows.end - gap / 2);
+    for (((x, _), text, colour), y) in labels.into_iter().zip(placed) {
+        let style = TextStyle::from(("sans-serif", canvas.text).into_font())
+            .color(&colour)
+            .pos(Pos::new(HPos::Left, VPos::Center));
+        root.draw(&Text::new(text, (x + 6, y), style)).map_err(e)?;
+    }
+    Ok(())
+}
+
+/// The room direct labels need right of the plot (pixels) at the canvas's type size.
+fn label_room(labels: &[&str], canvas: Canvas) -> u32 {
+    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0) as u32;
+    longest * canvas.text * 6 / 10 + 14
+}
+
+/// A key drawn in a row above the plot (for bars, which cannot be labelled at a line's end):
+/// a swatch and a name per series, left to right from `x`, centred on `y`.
+fn key_row<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    entries: &[(RGBColor, &str, bool)],
+    (mut x, y): (i32, i32),
+    text: u32,
+) -> Result<(), ChartError> {
+    for (colour, name, line) in entries {
+        let swatch = if *line {
+            Rectangle::new([(x, y - 1), (x + 16, y + 1)], colour.filled())
+        } else {
+            Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled())
+        };
+        root.draw(&swatch).map_err(e)?;
+        let style = TextStyle::from(("sans-serif", text).into_font())
+            .pos(Pos::new(HPos::Left, VPos::Center));
+        root.draw(&Text::new(name.to_string(), (x + 20, y), style))
+            .map_err(e)?;
+        x += 20 + (name.chars().count() as u32 * text / 2) as i32 + 18;
+    }
+    Ok(())
+}
+
+/// A subtitle's grey (7:1 on white).
+const SUBTITLE_COLOUR: RGBColor = RGBColor(0x50, 0x5a, 0x5f);
+
+/// Words wrapped to lines of at most `chars` characters.
+fn wrap(text: &str, chars: usize) -> Vec<String> {
+    let mut lines: Vec<String> = vec![];
+    for word in text.split_whitespace() {
+        match lines.last_mut() {
+            Some(line) if line.chars().count() + 1 + word.chars().count() <= chars => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines
+}
+
+/// Draws a chart's title (what it shows) and subtitle (when, and how to read it) left-aligned
+/// at the top, wrapped to the width (the Government Analysis Function's guidance: a title
+/// that says what, the period in the title or subtitle, never cut off), and gives the area
+/// below them for the plot. Print charts have no title: the page prints it.
+fn titled<'a>(
+    root: &DrawingArea<SVGBackend<'a>, Shift>,
+    title: &str,
+    subtitle: &str,
+    canvas: Canvas,
+) -> Result<DrawingArea<SVGBackend<'a>, Shift>, ChartError> {
+    let margin = if canvas.compact { 6 } else { 12 };
+    let mut y = margin;
+    for (text, size, bold, colour) in [
+        (title, canvas.caption, true, BLACK),
+        (subtitle, canvas.text + 1, false, SUBTITLE_COLOUR),
+    ] {
+        // DejaVu Sans averages under 0.6 of its size a character (bold a little more).
+        let per_line = ((canvas.width as i32 - 2 * margin) * 10 / (size as i32 * 6)).max(10);
+        for line in wrap(text, per_line as usize) {
+            let font = if bold {
+                ("sans-serif", size, FontStyle::Bold).into_font()
+            } else {
+                ("sans-serif", size).into_font()
+            };
+            let style = TextStyle::from(font)
+                .color(&colour)
+                .pos(Pos::new(HPos::Left, VPos::Top));
+            root.draw(&Text::new(line, (margin, y), style)).map_err(e)?;
+            y += size as i32 + 4;
+        }
+    }
+    Ok(root.split_vertically(y + 2).1)
 }
 
 /// The size a chart is drawn at and its type sizes (plotters writes SVG type at size ÷ 1.24).
@@ -281,28 +414,6 @@ fn draw(
     Ok(svg)
 }
 
-/// The legend box, the same on every chart, where the chart leaves room (bars sorted largest
-/// first leave the right or the bottom free).
-fn legend<'a, DB, X, Y>(
-    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
-    canvas: Canvas,
-    at: SeriesLabelPosition,
-) -> Result<(), ChartError>
-where
-    DB: DrawingBackend + 'a,
-    X: Ranged,
-    Y: Ranged,
-{
-    chart
-        .configure_series_labels()
-        .position(at)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .label_font(("sans-serif", canvas.text))
-        .draw()
-        .map_err(e)
-}
-
 /// The bar chart's reference lines that have a value: (value, colour, name, dash).
 fn references(c: &NeighbourChart) -> impl Iterator<Item = (f64, RGBColor, &'static str, u32)> {
     [
@@ -320,7 +431,8 @@ fn bars_max(c: &NeighbourChart) -> f64 {
             .iter()
             .filter_map(|b| b.1)
             .chain(c.england)
-            .chain(c.region),
+            .chain(c.region)
+            .chain(c.interval.map(|i| i.1)),
     )
 }
 
@@ -342,14 +454,24 @@ pub fn neighbour_svg(c: &NeighbourChart, canvas: Canvas) -> Result<String, Chart
         let names: Vec<String> = c.bars.iter().map(|b| short(&b.0, longest)).collect();
         // Rows top to bottom in the order given: segment 0 is drawn at the bottom, so reverse.
         let row = |i: usize| n - 1 - i;
-        let caption = match (canvas.compact, c.note == polarity_note(c.polarity)) {
-            (false, _) => format!("{} ({})", when(&c.title, &c.period), c.note),
+        let compared = c.note == polarity_note(c.polarity);
+        let subtitle = match (canvas.compact, compared) {
+            (false, true) => format!("Similar areas, {} ({})", c.period, c.note),
             (true, true) => print_caption(when("Similar areas", &c.period), c.polarity),
-            (true, false) => when(&super::capitalised(&c.note), &c.period),
+            (_, false) => when(&super::capitalised(&c.note), &c.period),
         };
-        let mut chart = ChartBuilder::on(root)
-            .caption(caption, ("sans-serif", canvas.caption))
-            .margin(if canvas.compact { 6 } else { 12 })
+        let title = if canvas.compact { "" } else { c.title.as_str() };
+        let area = titled(root, title, &subtitle, canvas)?;
+        let refs: Vec<(f64, RGBColor, &str, u32)> = references(c).collect();
+        let base = if canvas.compact { 6 } else { 12 };
+        let mut chart = ChartBuilder::on(&area)
+            .margin(base)
+            // Room above the bars for the reference lines' labels.
+            .margin_top(if refs.is_empty() {
+                base
+            } else {
+                base + canvas.text + 8
+            })
             .margin_right(if canvas.compact { 14 } else { 40 })
             .x_label_area_size(if canvas.compact { 28 } else { 40 })
             .y_label_area_size(names_width)
@@ -387,12 +509,33 @@ pub fn neighbour_svg(c: &NeighbourChart, canvas: Canvas) -> Result<String, Chart
                 Some(bar)
             }))
             .map_err(e)?;
+        // The LA's 95% interval as a whisker across its bar's end.
+        let la_row = c.bars.iter().position(|b| b.2);
+        if let (Some(i), Some((lo, hi)), Some(v)) =
+            (la_row, c.interval, la_row.and_then(|i| c.bars[i].1))
+        {
+            chart
+                .draw_series([ErrorBar::new_horizontal(
+                    SegmentValue::CenterOf(row(i)),
+                    lo,
+                    v,
+                    hi,
+                    BLACK.stroke_width(1),
+                    8,
+                )])
+                .map_err(e)?;
+        }
         let after = TextStyle::from(("sans-serif", canvas.text - 1).into_font())
             .pos(Pos::new(HPos::Left, VPos::Center));
         chart
             .draw_series(c.bars.iter().enumerate().filter_map(|(i, b)| {
                 let v = b.1?;
-                let at = (v, SegmentValue::CenterOf(row(i)));
+                // Past the whisker, on the LA's bar.
+                let end = match (b.2, c.interval) {
+                    (true, Some((_, hi))) => v.max(hi),
+                    _ => v,
+                };
+                let at = (end, SegmentValue::CenterOf(row(i)));
                 Some(Text::new(
                     format!(" {}", super::format_figure(c.unit, c.decimals, v)),
                     at,
@@ -400,15 +543,43 @@ pub fn neighbour_svg(c: &NeighbourChart, canvas: Canvas) -> Result<String, Chart
                 ))
             }))
             .map_err(e)?;
-        for (v, colour, name, dash) in references(c) {
-            let down = vec![(v, SegmentValue::Exact(0)), (v, SegmentValue::Last)];
-            dashed(&mut chart, down, colour, name, dash)?;
+        for (v, colour, _, dash) in &refs {
+            let down = vec![(*v, SegmentValue::Exact(0)), (*v, SegmentValue::Last)];
+            dashed(&mut chart, down, *colour, *dash)?;
         }
-        if references(c).next().is_some() {
-            legend(&mut chart, canvas, SeriesLabelPosition::LowerRight)?;
-        }
-        Ok(())
+        reference_labels(root, &chart, &refs, c, canvas)
     })
+}
+
+/// The bar chart's reference lines labelled above the bars where each line is ("England
+/// 43.1"), moved apart sideways when two lines are close.
+fn reference_labels<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &ChartContext<DB, Cartesian2d<RangedCoordf64, SegmentedCoord<RangedCoordusize>>>,
+    refs: &[(f64, RGBColor, &str, u32)],
+    c: &NeighbourChart,
+    canvas: Canvas,
+) -> Result<(), ChartError> {
+    let (xs, ys) = chart.plotting_area().get_pixel_range();
+    let texts: Vec<String> = refs
+        .iter()
+        .map(|(v, _, name, _)| format!("{name} {}", super::format_figure(c.unit, c.decimals, *v)))
+        .collect();
+    let widest = texts.iter().map(|t| t.chars().count()).max().unwrap_or(0) as i32;
+    let gap = widest * canvas.text as i32 * 6 / 10 + 8;
+    let at: Vec<i32> = refs
+        .iter()
+        .map(|(v, ..)| chart.backend_coord(&(*v, SegmentValue::Exact(0))).0)
+        .collect();
+    let placed = spread(&at, gap, xs.start + gap / 2, xs.end - gap / 2);
+    for ((text, (_, colour, ..)), x) in texts.into_iter().zip(refs).zip(placed) {
+        let style = TextStyle::from(("sans-serif", canvas.text).into_font())
+            .color(colour)
+            .pos(Pos::new(HPos::Center, VPos::Bottom));
+        root.draw(&Text::new(text, (x, ys.start - 3), style))
+            .map_err(e)?;
+    }
+    Ok(())
 }
 
 /// The trend chart's plot: periods along, values up.
@@ -418,37 +589,75 @@ type TrendPlot<'a, 'b> =
 /// The trend chart as an SVG document.
 pub fn trend_svg(c: &TrendChart, canvas: Canvas) -> Result<String, ChartError> {
     draw((canvas.width, canvas.height), |root| {
-        let top = axis_max(
-            c.points
-                .iter()
-                .flat_map(|p| [p.la, p.sn, p.england])
-                .flatten(),
-        );
-        let mut chart = trend_plot(root, c, canvas, top)?;
+        let (bottom, top) = trend_axis(c);
+        let mut chart = trend_plot(root, c, canvas, (bottom, top))?;
         draw_la_trend(&mut chart, c, canvas)?;
         draw_trend_marks(&mut chart, c, canvas, top)?;
+        let mut labels: Vec<Label> = vec![];
+        let end =
+            |chart: &TrendPlot, pts: &[(usize, f64)]| pts.last().map(|p| chart.backend_coord(p));
+        if let Some(at) = end(&chart, &trend_series(c, |p| p.la)) {
+            labels.push((at, TREND_LINES[0].to_string(), LA_COLOUR));
+        }
         for (pts, colour, name, dash) in [
-            (
-                trend_series(c, |p| p.sn),
-                SN_COLOUR,
-                "Similar areas (average)",
-                8u32,
-            ),
+            (trend_series(c, |p| p.sn), SN_COLOUR, TREND_LINES[1], 8u32),
             (
                 trend_series(c, |p| p.england),
                 ENGLAND_COLOUR,
-                "England",
+                TREND_LINES[2],
                 3u32,
             ),
         ] {
-            if pts.is_empty() {
-                continue;
+            if let Some(at) = end(&chart, &pts) {
+                labels.push((at, name.to_string(), colour));
             }
-            dashed(&mut chart, pts, colour, name, dash)?;
+            if !pts.is_empty() {
+                dashed(&mut chart, pts, colour, dash)?;
+            }
         }
-        legend(&mut chart, canvas, SeriesLabelPosition::LowerRight)?;
-        Ok(())
+        let rows = chart.plotting_area().get_pixel_range().1;
+        direct_labels(root, labels, canvas, rows)
     })
+}
+
+/// The trend chart's lines, as their direct labels name them.
+const TREND_LINES: [&str; 3] = ["This area", "Similar areas", "England"];
+
+/// The trend chart's value axis: from zero, up past the highest value or whisker, unless the
+/// pack sets the axis ([`TrendChart::axis`]); a set axis still never hides a value.
+fn trend_axis(c: &TrendChart) -> (f64, f64) {
+    let values: Vec<f64> = c
+        .points
+        .iter()
+        .flat_map(|p| {
+            [
+                p.la,
+                p.sn,
+                p.england,
+                p.interval.map(|i| i.0),
+                p.interval.map(|i| i.1),
+            ]
+        })
+        .flatten()
+        .collect();
+    let top = axis_max(values.iter().copied());
+    let low = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let bottom = match c.axis.min {
+        Some(m) if low.is_finite() => m.min(low),
+        Some(m) => m,
+        None => 0.0,
+    };
+    let top = match c.axis.max {
+        Some(m) if high.is_finite() => m.max(high),
+        Some(m) => m,
+        None => top,
+    };
+    if top > bottom {
+        (bottom, top)
+    } else {
+        (bottom, bottom + 1.0)
+    }
 }
 
 /// The trend chart's caption, axes and period labels, up to `top`.
@@ -456,7 +665,7 @@ fn trend_plot<'a, 'b>(
     root: &'a DrawingArea<SVGBackend<'b>, Shift>,
     c: &TrendChart,
     canvas: Canvas,
-    top: f64,
+    (bottom, top): (f64, f64),
 ) -> Result<TrendPlot<'a, 'b>, ChartError> {
     let n = c.points.len().max(1);
     let labels: Vec<String> = c
@@ -468,26 +677,19 @@ fn trend_plot<'a, 'b>(
             _ => p.label.clone(),
         })
         .collect();
-    let caption = if canvas.compact {
-        print_caption(
-            when(&super::capitalised(&c.subtitle), &c.span()),
-            c.polarity,
-        )
-    } else {
-        format!(
-            "{}: {} ({})",
-            c.title,
-            when(&c.subtitle, &c.span()),
-            polarity_note(c.polarity)
-        )
-    };
-    let mut chart = ChartBuilder::on(root)
-        .caption(caption, ("sans-serif", canvas.caption))
+    let subtitle = print_caption(
+        when(&super::capitalised(&c.subtitle), &c.span()),
+        c.polarity,
+    );
+    let title = if canvas.compact { "" } else { c.title.as_str() };
+    let area = titled(root, title, &subtitle, canvas)?;
+    let mut chart = ChartBuilder::on(&area)
         .margin(if canvas.compact { 6 } else { 12 })
-        .margin_right(if canvas.compact { 18 } else { 36 })
+        // Room right of the plot for the lines' direct labels.
+        .margin_right(label_room(&TREND_LINES, canvas))
         .x_label_area_size(if canvas.compact { 24 } else { 36 })
         .y_label_area_size(canvas.label_area())
-        .build_cartesian_2d(0..n.saturating_sub(1).max(1), 0.0..top)
+        .build_cartesian_2d(0..n.saturating_sub(1).max(1), bottom..top)
         .map_err(e)?;
     value_mesh(&mut chart, c.unit)
         // Monthly series: about eight labels fit under 720 pixels (four in print).
@@ -522,16 +724,25 @@ fn draw_la_trend(chart: &mut TrendPlot, c: &TrendChart, canvas: Canvas) -> Resul
             (None, _) => {}
         }
     }
-    for (k, run) in runs.into_iter().enumerate() {
-        let line = chart
+    for run in runs {
+        chart
             .draw_series(LineSeries::new(run, LA_COLOUR.stroke_width(3)))
             .map_err(e)?;
-        if k == 0 {
-            line.label("This area").legend(|(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], LA_COLOUR.stroke_width(3))
-            });
-        }
     }
+    // Each value's 95% interval as a whisker through its dot.
+    chart
+        .draw_series(c.points.iter().enumerate().filter_map(|(i, p)| {
+            let (v, (lo, hi)) = (p.la?, p.interval?);
+            Some(ErrorBar::new_vertical(
+                i,
+                lo,
+                v,
+                hi,
+                SN_COLOUR.stroke_width(1),
+                8,
+            ))
+        }))
+        .map_err(e)?;
     let dot = if canvas.compact { 3 } else { 4 };
     chart
         .draw_series(la.iter().map(|p| Circle::new(*p, dot, LA_COLOUR.filled())))
@@ -540,8 +751,7 @@ fn draw_la_trend(chart: &mut TrendPlot, c: &TrendChart, canvas: Canvas) -> Resul
 }
 
 /// The symbol of each value not drawn, in its gap at the top of the plot (the headroom above
-/// the highest line; the legend sits at the bottom), inside the plot at the first and last
-/// period.
+/// the highest line), inside the plot at the first and last period.
 fn draw_trend_marks(
     chart: &mut TrendPlot,
     c: &TrendChart,
@@ -583,20 +793,13 @@ pub fn funnel_svg(c: &FunnelChart, canvas: Canvas) -> Result<String, ChartError>
                 .map(|p| p.2)
                 .chain(std::iter::once(c.centre)),
         );
-        let caption = if canvas.compact {
-            print_caption(when("All areas by size", &c.period), c.polarity)
-        } else {
-            format!(
-                "{}: {} ({})",
-                c.title,
-                when("all areas by size", &c.period),
-                polarity_note(c.polarity)
-            )
-        };
-        let mut chart = ChartBuilder::on(root)
-            .caption(caption, ("sans-serif", canvas.caption))
+        let subtitle = print_caption(when("All areas by size", &c.period), c.polarity);
+        let title = if canvas.compact { "" } else { c.title.as_str() };
+        let area = titled(root, title, &subtitle, canvas)?;
+        let mut chart = ChartBuilder::on(&area)
             .margin(if canvas.compact { 6 } else { 12 })
-            .margin_right(if canvas.compact { 12 } else { 24 })
+            // Room right of the plot for the lines' direct labels.
+            .margin_right(label_room(&FUNNEL_LINES, canvas))
             .x_label_area_size(40)
             .y_label_area_size(canvas.label_area())
             .build_cartesian_2d(0.0..x_max, 0.0..top)
@@ -604,7 +807,7 @@ pub fn funnel_svg(c: &FunnelChart, canvas: Canvas) -> Result<String, ChartError>
         value_mesh(&mut chart, c.unit)
             .x_desc(c.denominator_label.as_str())
             .x_labels(if canvas.compact { 4 } else { 10 })
-            .x_label_formatter(&|x| format!("{x:.0}"))
+            .x_label_formatter(&|x| super::format_figure(Unit::Count, 0, *x))
             .label_style(("sans-serif", canvas.text))
             .axis_desc_style(("sans-serif", canvas.text))
             .draw()
@@ -618,29 +821,30 @@ pub fn funnel_svg(c: &FunnelChart, canvas: Canvas) -> Result<String, ChartError>
             )
             .map_err(e)?;
         let clip = |v: f64| v.clamp(0.0, top);
-        for (k, dash, name) in [(1usize, 8u32, "95% limits"), (3, 3, "99.8% limits")] {
+        let mut labels: Vec<Label> = vec![];
+        for (k, dash, name) in [(1usize, 8u32, FUNNEL_LINES[1]), (3, 3, FUNNEL_LINES[2])] {
             let lower: Vec<(f64, f64)> = c.limits.iter().map(|l| (l[0], clip(l[k]))).collect();
             let upper: Vec<(f64, f64)> = c.limits.iter().map(|l| (l[0], clip(l[k + 1]))).collect();
-            if lower.is_empty() {
-                continue;
+            if let Some(end) = upper.last() {
+                labels.push((chart.backend_coord(end), name.to_string(), SN_COLOUR));
             }
-            dashed(&mut chart, lower, SN_COLOUR, name, dash)?;
-            chart
-                .draw_series(DashedLineSeries::new(
-                    upper,
-                    dash,
-                    dash,
-                    SN_COLOUR.stroke_width(2),
-                ))
-                .map_err(e)?;
+            for line in [lower, upper] {
+                if !line.is_empty() {
+                    dashed(&mut chart, line, SN_COLOUR, dash)?;
+                }
+            }
         }
         dashed(
             &mut chart,
             vec![(0.0, c.centre), (x_max, c.centre)],
             ENGLAND_COLOUR,
-            "England",
             3,
         )?;
+        labels.push((
+            chart.backend_coord(&(x_max, c.centre)),
+            FUNNEL_LINES[0].to_string(),
+            ENGLAND_COLOUR,
+        ));
         if let Some(name) = &c.not_drawn {
             let at = TextStyle::from(("sans-serif", canvas.text + 1).into_font())
                 .pos(Pos::new(HPos::Left, VPos::Top));
@@ -650,16 +854,25 @@ pub fn funnel_svg(c: &FunnelChart, canvas: Canvas) -> Result<String, ChartError>
         }
         for p in c.points.iter().filter(|p| p.3) {
             chart
-                .draw_series([
-                    Circle::new((p.1, p.2), 6, LA_COLOUR.filled()).into_dyn(),
-                    Text::new(p.0.clone(), (p.1, p.2), ("sans-serif", canvas.text + 1)).into_dyn(),
-                ])
+                .draw_series([Circle::new((p.1, p.2), 6, LA_COLOUR.filled())])
+                .map_err(e)?;
+            // The name beside its point, not over it.
+            let (x, y) = chart.backend_coord(&(p.1, p.2));
+            let style =
+                TextStyle::from(("sans-serif", canvas.text + 1, FontStyle::Bold).into_font())
+                    .color(&LA_COLOUR)
+                    .pos(Pos::new(HPos::Left, VPos::Bottom));
+            root.draw(&Text::new(p.0.clone(), (x + 8, y - 6), style))
                 .map_err(e)?;
         }
-        legend(&mut chart, canvas, SeriesLabelPosition::UpperRight)?;
-        Ok(())
+        let rows = chart.plotting_area().get_pixel_range().1;
+        direct_labels(root, labels, canvas, rows)
     })
 }
+
+/// The funnel plot's lines, as their direct labels name them (the 95% and 99.8% limits are
+/// drawn with different dashes and named where they end, so they never look alike).
+const FUNNEL_LINES: [&str; 3] = ["England", "95% limits", "99.8% limits"];
 
 /// What a per-indicator chart is drawn from, so it can be drawn at screen and print sizes.
 #[derive(Debug, Clone)]
@@ -769,6 +982,9 @@ pub struct ThresholdChart {
 
 const BAR_COLOURS: [RGBColor; 3] = [LA_COLOUR, OTHER_COLOUR, ENGLAND_COLOUR];
 
+/// The adoption scorecard's bars, as its key names them.
+const THRESHOLD_BARS: [&str; 3] = ["This area", "Similar areas (average)", "England"];
+
 impl ThresholdChart {
     /// The chart in words (alt text): each measure's bars and its threshold.
     pub fn describe(&self) -> String {
@@ -827,15 +1043,21 @@ type ThresholdPlot<'a, 'b> =
 /// areas and England, with the threshold as a black line across the group.
 pub fn thresholds_svg(c: &ThresholdChart) -> Result<String, ChartError> {
     draw((720, 380), |root| {
-        let mut chart = thresholds_plot(root, c)?;
+        let subtitle = format!("{} (lower is better)", super::capitalised(&c.period));
+        let area = titled(root, &c.title, &subtitle, Canvas::screen(380))?;
+        let mut chart = thresholds_plot(&area, c)?;
         draw_threshold_bars(&mut chart, c)?;
         draw_threshold_lines(&mut chart, c)?;
-        legend(
-            &mut chart,
-            Canvas::screen(380),
-            SeriesLabelPosition::UpperRight,
-        )?;
-        Ok(())
+        let (xs, ys) = chart.plotting_area().get_pixel_range();
+        let mut entries: Vec<(RGBColor, &str, bool)> = BAR_COLOURS
+            .iter()
+            .zip(THRESHOLD_BARS)
+            .map(|(c, n)| (*c, n, false))
+            .collect();
+        if c.groups.iter().any(|g| g.threshold.is_some()) {
+            entries.push((BLACK, "Threshold", true));
+        }
+        key_row(root, &entries, (xs.start, ys.start - 12), 11)
     })
 }
 
@@ -845,7 +1067,7 @@ fn thresholds_plot<'a, 'b>(
     c: &ThresholdChart,
 ) -> Result<ThresholdPlot<'a, 'b>, ChartError> {
     let n = c.groups.len().max(1) * 4;
-    // Headroom above the tallest bar for the legend and the threshold labels.
+    // Headroom above the tallest bar for the threshold labels.
     let top = 1.25
         * axis_max(c.groups.iter().flat_map(|g| {
             [g.la, g.sn, g.england, g.threshold.as_ref().map(|t| t.0)]
@@ -854,11 +1076,9 @@ fn thresholds_plot<'a, 'b>(
         }));
     let labels: Vec<String> = c.groups.iter().map(|g| short(&g.label, 36)).collect();
     let mut chart = ChartBuilder::on(root)
-        .caption(
-            format!("{}, {} (lower is better)", c.title, c.period),
-            ("sans-serif", 16),
-        )
         .margin(12)
+        // Room above the plot for the key.
+        .margin_top(34)
         .x_label_area_size(40)
         .y_label_area_size(60)
         .build_cartesian_2d((0..n - 1).into_segmented(), 0.0..top)
@@ -885,8 +1105,7 @@ fn thresholds_plot<'a, 'b>(
 
 /// Each measure's bars (this area, similar areas, England), each with its value above it.
 fn draw_threshold_bars(chart: &mut ThresholdPlot, c: &ThresholdChart) -> Result<(), ChartError> {
-    let names = ["This area", "Similar areas (average)", "England"];
-    for (k, (colour, name)) in BAR_COLOURS.iter().zip(names).enumerate() {
+    for (k, colour) in BAR_COLOURS.iter().enumerate() {
         let colour = *colour;
         let bars: Vec<(usize, f64)> = c
             .groups
@@ -906,9 +1125,7 @@ fn draw_threshold_bars(chart: &mut ThresholdPlot, c: &ThresholdChart) -> Result<
                 bar.set_margin(0, 0, 3, 3);
                 bar
             }))
-            .map_err(e)?
-            .label(name)
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled()));
+            .map_err(e)?;
         let above =
             TextStyle::from(("sans-serif", 11).into_font()).pos(Pos::new(HPos::Left, VPos::Bottom));
         chart
@@ -945,9 +1162,7 @@ fn draw_threshold_lines(chart: &mut ThresholdPlot, c: &ThresholdChart) -> Result
                 BLACK.stroke_width(3),
             )
         }))
-        .map_err(e)?
-        .label("Threshold")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.stroke_width(3)));
+        .map_err(e)?;
     let style =
         TextStyle::from(("sans-serif", 10).into_font()).pos(Pos::new(HPos::Left, VPos::Bottom));
     chart
@@ -1111,4 +1326,285 @@ pub fn scorecard_svg(c: &Scorecard) -> Result<String, ChartError> {
         .map_err(e)?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Relative luminance (WCAG) of a colour.
+    fn luminance(c: [f64; 3]) -> f64 {
+        0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+    }
+
+    fn linear(c: RGBColor) -> [f64; 3] {
+        let f = |v: u8| {
+            let v = f64::from(v) / 255.0;
+            if v <= 0.04045 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        [f(c.0), f(c.1), f(c.2)]
+    }
+
+    /// CIELAB of linear sRGB (D65).
+    fn lab(c: [f64; 3]) -> [f64; 3] {
+        let x = (0.4124 * c[0] + 0.3576 * c[1] + 0.1805 * c[2]) / 0.95047;
+        let y = 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+        let z = (0.0193 * c[0] + 0.1192 * c[1] + 0.9505 * c[2]) / 1.08883;
+        let f = |t: f64| {
+            if t > 0.008856 {
+                t.cbrt()
+            } else {
+                7.787 * t + 16.0 / 116.0
+            }
+        };
+        [
+            116.0 * f(y) - 16.0,
+            500.0 * (f(x) - f(y)),
+            200.0 * (f(y) - f(z)),
+        ]
+    }
+
+    /// Machado, Oliveira and Fernandes (2009) full-severity simulations, on linear RGB.
+    const SIGHT: [(&str, [[f64; 3]; 3]); 4] = [
+        (
+            "typical",
+            [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+        ),
+        (
+            "protanopia",
+            [
+                [0.152286, 1.052583, -0.204868],
+                [0.114503, 0.786281, 0.099216],
+                [-0.003882, -0.048116, 1.051998],
+            ],
+        ),
+        (
+            "deuteranopia",
+            [
+                [0.367322, 0.860646, -0.227968],
+                [0.280085, 0.672501, 0.047413],
+                [-0.011820, 0.042940, 0.968881],
+            ],
+        ),
+        (
+            "tritanopia",
+            [
+                [1.255528, -0.076749, -0.178779],
+                [-0.078411, 0.930809, 0.147602],
+                [0.004733, 0.691367, 0.303900],
+            ],
+        ),
+    ];
+
+    fn seen(m: &[[f64; 3]; 3], c: [f64; 3]) -> [f64; 3] {
+        let row = |r: &[f64; 3]| (r[0] * c[0] + r[1] * c[1] + r[2] * c[2]).clamp(0.0, 1.0);
+        [row(&m[0]), row(&m[1]), row(&m[2])]
+    }
+
+    /// The palette is colour-blind safe: the LA's mark stays far from every other series'
+    /// colour (CIELAB ΔE over 25) with typical sight and under each full colour-vision
+    /// deficiency, and it is the only dark mark (the others at least three times as light).
+    #[test]
+    fn the_palette_survives_colour_blindness_and_only_the_la_is_dark() {
+        let others = [
+            ("neighbours' bars", OTHER_COLOUR),
+            ("England", ENGLAND_COLOUR),
+            ("similar areas and limits", SN_COLOUR),
+        ];
+        let la = linear(LA_COLOUR);
+        for (sight, m) in SIGHT {
+            for (name, c) in others {
+                let (a, b) = (lab(seen(&m, la)), lab(seen(&m, linear(c))));
+                let de =
+                    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt();
+                assert!(de > 25.0, "{sight}: this area against {name}: ΔE {de:.1}");
+            }
+        }
+        for (name, c) in others {
+            let (l, o) = (luminance(la), luminance(linear(c)));
+            assert!(
+                o > 3.0 * l,
+                "{name} ({o:.3}) is as dark as this area ({l:.3})"
+            );
+        }
+        // Text in the line colours reads on white (WCAG AA, 4.5:1).
+        for (name, c) in [
+            ("this area", LA_COLOUR),
+            ("England", ENGLAND_COLOUR),
+            ("similar areas", SN_COLOUR),
+            ("subtitle", SUBTITLE_COLOUR),
+        ] {
+            let ratio = 1.05 / (luminance(linear(c)) + 0.05);
+            assert!(ratio >= 4.5, "{name}: {ratio:.2}:1");
+        }
+    }
+
+    /// Labels that would print over each other are moved apart by at least the gap, keep their
+    /// order, and stay in bounds when there is room; labels already apart do not move.
+    #[test]
+    fn direct_labels_never_overlap() {
+        assert_eq!(spread(&[100, 40, 200], 14, 0, 300), vec![100, 40, 200]);
+        assert_eq!(spread(&[100, 101, 102], 14, 0, 300), vec![100, 114, 128]);
+        assert_eq!(spread(&[295, 298], 14, 0, 300), vec![286, 300]);
+        let mut seed = 7u64;
+        for _ in 0..500 {
+            let n = (seed % 6) as usize + 1;
+            let mut at = vec![];
+            for _ in 0..n {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                at.push((seed >> 33) as i32 % 320 - 10);
+            }
+            let out = spread(&at, 14, 0, 300);
+            let mut order: Vec<usize> = (0..n).collect();
+            order.sort_by_key(|&i| (at[i], i));
+            for w in order.windows(2) {
+                assert!(out[w[1]] - out[w[0]] >= 14, "{at:?} → {out:?}");
+            }
+            if 14 * (n as i32 - 1) <= 300 {
+                assert!(
+                    out.iter().all(|&y| (0..=300).contains(&y)),
+                    "{at:?} → {out:?}"
+                );
+            }
+        }
+    }
+
+    /// The y of each text of an SVG with these words.
+    fn text_y(svg: &str, words: &str) -> Vec<f64> {
+        svg.split("<text")
+            .skip(1)
+            .filter(|t| {
+                t.get(t.find('>').unwrap_or(0) + 1..t.find("</text>").unwrap_or(0))
+                    .is_some_and(|w| w.trim() == words)
+            })
+            .filter_map(|t| t[t.find(" y=\"")? + 4..].split('"').next()?.parse().ok())
+            .collect()
+    }
+
+    /// The top of the bars: the smallest y of a filled bar rectangle (not the white canvas).
+    fn bars_top(svg: &str) -> f64 {
+        svg.split("<rect")
+            .skip(1)
+            .filter(|r| !r.contains("fill=\"#FFFFFF\""))
+            .filter_map(|r| {
+                r[r.find(" y=\"")? + 4..]
+                    .split('"')
+                    .next()?
+                    .parse::<f64>()
+                    .ok()
+            })
+            .fold(f64::INFINITY, f64::min)
+    }
+
+    /// Reference lines are labelled above the bars, never over one; a trend chart's lines that
+    /// end at the same value get labels at least a line apart; the funnel's limits are named
+    /// apart from each other.
+    #[test]
+    fn labels_sit_clear_of_the_data_and_of_each_other() {
+        let bars = NeighbourChart {
+            title: "Children in care".into(),
+            period: "at 31 March 2025".into(),
+            note: polarity_note(Polarity::Neutral).into(),
+            unit: Unit::RatePer10k,
+            decimals: 1,
+            polarity: Polarity::Neutral,
+            bars: vec![
+                ("A".into(), Some(90.0), false),
+                ("B".into(), Some(66.0), true),
+            ],
+            interval: Some((60.0, 72.0)),
+            england: Some(67.0),
+            region: Some(66.5),
+        };
+        for canvas in [Canvas::screen(380), Canvas::PRINT] {
+            let svg = neighbour_svg(&bars, canvas).unwrap();
+            let top = bars_top(&svg);
+            for label in ["England 67.0", "Region 66.5"] {
+                let y = text_y(&svg, label);
+                assert!(
+                    y.len() == 1 && y[0] < top,
+                    "{label} at {y:?}, bars from {top}"
+                );
+            }
+            let x = |label: &str| -> f64 {
+                let t = svg
+                    .split("<text")
+                    .find(|t| t.contains(&format!(">\n{label}\n<")))
+                    .unwrap();
+                t[t.find(" x=\"").unwrap() + 4..]
+                    .split('"')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            };
+            let apart = (x("England 67.0") - x("Region 66.5")).abs();
+            assert!(
+                apart >= 12.0 * f64::from(canvas.text) * 0.6,
+                "labels {apart} apart"
+            );
+        }
+        let trend = TrendChart {
+            axis: Default::default(),
+            title: "Children in care".into(),
+            subtitle: "the trend".into(),
+            unit: Unit::RatePer10k,
+            polarity: Polarity::Neutral,
+            points: (0..5)
+                .map(|i| TrendPoint {
+                    label: format!("202{i}-2{}", i + 1),
+                    la: Some(60.0),
+                    interval: Some((55.0, 65.0)),
+                    sn: Some(60.0),
+                    england: Some(60.5),
+                    ..Default::default()
+                })
+                .collect(),
+        };
+        let svg = trend_svg(&trend, Canvas::screen(320)).unwrap();
+        let mut ys: Vec<f64> = TREND_LINES.iter().flat_map(|l| text_y(&svg, l)).collect();
+        assert_eq!(ys.len(), 3, "each line named once");
+        ys.sort_by(f64::total_cmp);
+        assert!(ys.windows(2).all(|w| w[1] - w[0] >= 11.0), "{ys:?}");
+        assert!(!svg.contains("opacity=\"0.8\""), "no legend box");
+    }
+
+    /// A pack's axis for a line chart is used, but widens rather than hide a value; without
+    /// one a line chart starts at zero.
+    #[test]
+    fn a_set_axis_never_hides_a_value() {
+        let chart = |axis: crate::render::packs::Axis| TrendChart {
+            axis,
+            title: "t".into(),
+            subtitle: "s".into(),
+            unit: Unit::Percent,
+            polarity: Polarity::High,
+            points: vec![
+                TrendPoint {
+                    la: Some(62.0),
+                    interval: Some((58.0, 66.0)),
+                    ..Default::default()
+                },
+                TrendPoint {
+                    la: Some(70.0),
+                    sn: Some(68.0),
+                    ..Default::default()
+                },
+            ],
+        };
+        let set = |min, max| crate::render::packs::Axis { min, max };
+        assert_eq!(
+            trend_axis(&chart(set(Some(60.0), Some(75.0)))),
+            (58.0, 75.0)
+        );
+        assert_eq!(trend_axis(&chart(set(Some(50.0), None))).0, 50.0);
+        assert_eq!(trend_axis(&chart(set(None, Some(65.0)))), (0.0, 70.0));
+        assert_eq!(trend_axis(&chart(Default::default())).0, 0.0);
+    }
 }

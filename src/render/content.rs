@@ -7,7 +7,7 @@
 use polars::prelude::*;
 
 use super::charts::{self, Canvas, ChartData, NeighbourChart, RagCell, TrendChart, TrendPoint};
-use super::packs::{Chart, Pack, SectionChart};
+use super::packs::{Axis, Chart, Pack, SectionChart};
 use crate::compare::stats::{Quartile, Rag, Trend};
 use crate::compare::table::year_before;
 use crate::compare::{Benchmarks, CompareOptions};
@@ -710,6 +710,7 @@ pub fn neighbour_chart(input: &PackInput, def: &Definition, f: &Figure) -> Neigh
         decimals: def.display_decimals(),
         polarity: def.polarity,
         bars,
+        interval: if f.suppressed { None } else { interval(f) },
         england: f.england,
         region: f.region,
     }
@@ -832,15 +833,22 @@ pub fn composition_chart(def: &Definition, parts: &[&Figure]) -> NeighbourChart 
         decimals: def.display_decimals(),
         polarity: def.polarity,
         bars,
+        interval: None,
         england: None,
         region: None,
     }
+}
+
+/// A shown figure's 95% interval (a hidden figure has none: it was cleared with its value).
+fn interval(f: &Figure) -> Option<(f64, f64)> {
+    Some((f.lower_95?, f.upper_95?)).filter(|_| f.value.is_some())
 }
 
 fn trend_point(def: &Definition, f: &Figure, label: String) -> TrendPoint {
     TrendPoint {
         label,
         la: f.value,
+        interval: interval(f),
         mark: mark(def, f),
         sn: f.sn_mean,
         england: f.england,
@@ -849,9 +857,10 @@ fn trend_point(def: &Definition, f: &Figure, label: String) -> TrendPoint {
 
 /// The trend chart's data: the last five figures of the headline period type (a hidden one
 /// is a gap in the line marked "c").
-pub fn trend_chart(def: &Definition, series: &[&Figure]) -> TrendChart {
+pub fn trend_chart(def: &Definition, series: &[&Figure], axis: Axis) -> TrendChart {
     let last: Vec<&&Figure> = series.iter().rev().take(5).rev().collect();
     TrendChart {
+        axis,
         title: def.short_title.clone(),
         subtitle: "the trend".into(),
         unit: def.unit,
@@ -865,8 +874,9 @@ pub fn trend_chart(def: &Definition, series: &[&Figure]) -> TrendChart {
 
 /// The LA's rolling 12-month series, month by month, against the latest published neighbours'
 /// mean and England (flat lines: published figures are yearly).
-pub fn rolling_chart(def: &Definition, series: &[&Figure]) -> TrendChart {
+pub fn rolling_chart(def: &Definition, series: &[&Figure], axis: Axis) -> TrendChart {
     TrendChart {
+        axis,
         title: def.short_title.clone(),
         subtitle: "rolling 12 months, month by month".into(),
         unit: def.unit,
@@ -1284,7 +1294,7 @@ fn show_item(
         shown.sn = text.sn;
         shown.england = text.england;
         shown.rank = text.rank;
-        shown.charts = item_charts(input, figures, def, &item.charts, &series)?;
+        shown.charts = item_charts(input, figures, def, item, &series)?;
     }
     Ok(shown)
 }
@@ -1296,9 +1306,10 @@ fn item_charts(
     input: &PackInput,
     figures: &PackFigures,
     def: &Definition,
-    asked: &[Chart],
+    item: &super::packs::PackIndicator,
     series: &[&Figure],
 ) -> Result<Vec<Drawn>, super::RenderError> {
+    let asked = &item.charts;
     let Some(latest) = series.last() else {
         return Ok(vec![]);
     };
@@ -1306,13 +1317,13 @@ fn item_charts(
     for chart in asked {
         let data = match chart {
             Chart::Neighbours => ChartData::Bars(neighbour_chart(input, def, latest)),
-            Chart::Trend => ChartData::Trend(trend_chart(def, series)),
+            Chart::Trend => ChartData::Trend(trend_chart(def, series, item.axis)),
             Chart::Rolling => {
                 let months = figures.series(&def.id, PeriodType::Rolling12m);
                 if months.is_empty() {
                     continue;
                 }
-                ChartData::Trend(rolling_chart(def, &months))
+                ChartData::Trend(rolling_chart(def, &months, item.axis))
             }
             Chart::Composition => {
                 ChartData::Bars(composition_chart(def, &figures.breakdown(latest)))

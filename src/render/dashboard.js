@@ -79,8 +79,12 @@
   var search = document.getElementById('index-search');
   var count = document.getElementById('index-count');
   var items = Array.prototype.slice.call(document.querySelectorAll('#index-list li'));
+  var indexDetails = document.getElementById('index-details');
+  // Closed once the page runs: the tabs lead, the index is a click (or a search) away.
+  indexDetails.open = false;
   search.addEventListener('input', function () {
     var words = search.value.toLowerCase().split(/\s+/).filter(Boolean);
+    if (words.length) indexDetails.open = true;
     var shown = 0;
     items.forEach(function (li) {
       var text = li.textContent.toLowerCase();

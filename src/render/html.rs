@@ -191,7 +191,8 @@ fn index(out: &mut String, content: &Content) {
         "<nav aria-label=\"Measures\"><h2 id=\"index-heading\">Measures</h2>\
          <label for=\"index-search\">Find a measure</label>\
          <input type=\"search\" id=\"index-search\" autocomplete=\"off\" aria-controls=\"index-list\">\
-         <p id=\"index-count\" role=\"status\"></p><ul id=\"index-list\">",
+         <p id=\"index-count\" role=\"status\"></p><details id=\"index-details\" open>\
+         <summary>Every measure, by area</summary><ul id=\"index-list\">",
     );
     for section in &content.sections {
         let n = section_number(section);
@@ -205,7 +206,7 @@ fn index(out: &mut String, content: &Content) {
             );
         }
     }
-    out.push_str("</ul></nav>");
+    out.push_str("</ul></details></nav>");
 }
 
 fn figure(out: &mut String, chart: &Drawn) {
@@ -217,7 +218,7 @@ fn figure(out: &mut String, chart: &Drawn) {
     let _ = write!(
         out,
         "<figure data-chart=\"{name}\"><svg role=\"img\" aria-labelledby=\"alt-{name}\"{body}\
-         <figcaption id=\"alt-{name}\" class=\"alt\">{}</figcaption></figure>",
+         <figcaption id=\"alt-{name}\" class=\"alt visually-hidden\">{}</figcaption></figure>",
         escape(&chart.alt)
     );
 }
@@ -297,7 +298,8 @@ fn measure(out: &mut String, item: &Item, page: &Page) {
              <strong>(child-level: do not share outside the service)</strong></summary>\
              <label for=\"filter-{id}\">Filter the children</label>\
              <input type=\"search\" id=\"filter-{id}\" autocomplete=\"off\">\
-             <p class=\"children-status\" role=\"status\"></p><div class=\"children-table\"></div></details>"
+             <p class=\"children-status\" role=\"status\"></p>\
+             <div class=\"children-table\" tabindex=\"0\" role=\"region\" aria-label=\"Children behind the figure\"></div></details>"
         );
     }
     out.push_str("</article>");

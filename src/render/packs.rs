@@ -87,6 +87,20 @@ pub struct PackIndicator {
     pub id: String,
     #[serde(default)]
     pub charts: Vec<Chart>,
+    /// The value axis of the indicator's line charts (trend, rolling): from zero unless set.
+    #[serde(default)]
+    pub axis: Axis,
+}
+
+/// A value axis a pack sets for an indicator's line charts (LAIT's users asked for it: a
+/// figure that moves between 60% and 70% is hard to read on an axis from zero). Bars always
+/// start at zero, since a bar's length is its value; and a set axis never hides a value: it
+/// widens to take in any value outside it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Axis {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
