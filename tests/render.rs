@@ -399,7 +399,7 @@ fn the_scorecard_table_and_the_adoption_scorecard_chart_say_what_they_are_given(
     // No trend yet: DfE's "x" (not available), like every other missing cell.
     assert_eq!(charts::trend_arrow(None, Polarity::High), "x");
 
-    let svg = charts::scorecard_svg(&charts::Scorecard {
+    let card = charts::Scorecard {
         title: "Help and protection: at a glance".into(),
         rows: vec![
             ScorecardRow {
@@ -420,8 +420,16 @@ fn the_scorecard_table_and_the_adoption_scorecard_chart_say_what_they_are_given(
                 ..ScorecardRow::default()
             },
         ],
-    })
-    .unwrap();
+    };
+    let svg = charts::scorecard_svg(&card).unwrap();
+    // The PDF's alternate text for the image: every cell, named by its column.
+    assert_eq!(
+        charts::scorecard_alt(&card),
+        "Scorecard of 2 measures for Help and protection: at a glance. Children on child \
+         protection plans: This area 38.2, Similar areas 41.0, England 41.6, Rank 3 of 11, \
+         Quartile A, RAG Green, Trend ↓ improving; A title far too long to fit in the \
+         indicator column of the table, cut: This area c, RAG Red."
+    );
     for cell in [
         "38.2",
         "41.0",
@@ -437,7 +445,7 @@ fn the_scorecard_table_and_the_adoption_scorecard_chart_say_what_they_are_given(
     assert!(svg.contains("…"), "long titles are cut");
     assert!(svg.contains("height=\"122\""), "40 + 24 × 3 rows + 10");
 
-    let svg = charts::thresholds_svg(&ThresholdChart {
+    let adoption = ThresholdChart {
         title: "How long children wait to be adopted".into(),
         period: "3 years to 31 March 2025".into(),
         unit: Unit::MeanDays,
@@ -457,8 +465,16 @@ fn the_scorecard_table_and_the_adoption_scorecard_chart_say_what_they_are_given(
                 threshold: Some((121.0, String::new())),
             },
         ],
-    })
-    .unwrap();
+    };
+    let svg = charts::thresholds_svg(&adoption).unwrap();
+    assert_eq!(
+        charts::thresholds_alt(&adoption),
+        "How long children wait to be adopted, 3 years to 31 March 2025 (lower is better). \
+         A1: care to new family: this area 410 days (average), similar areas 450 days \
+         (average), England 470 days (average), threshold 426 days (average); A2: authority \
+         to match: this area no figure, similar areas 180 days (average), England 190 days \
+         (average), threshold 121 days (average)."
+    );
     for text in [
         "A1: care to new family",
         "A2: authority to match",

@@ -985,56 +985,6 @@ const BAR_COLOURS: [RGBColor; 3] = [LA_COLOUR, OTHER_COLOUR, ENGLAND_COLOUR];
 /// The adoption scorecard's bars, as its key names them.
 const THRESHOLD_BARS: [&str; 3] = ["This area", "Similar areas (average)", "England"];
 
-impl ThresholdChart {
-    /// The chart in words (alt text): each measure's bars and its threshold.
-    pub fn describe(&self) -> String {
-        let v = |x: Option<f64>| {
-            x.map_or("no figure".into(), |x| {
-                super::format_figure(self.unit, 0, x)
-            })
-        };
-        let groups: Vec<String> = self
-            .groups
-            .iter()
-            .map(|g| {
-                let threshold = g.threshold.as_ref().map_or(String::new(), |(t, _)| {
-                    format!(", threshold {}", v(Some(*t)))
-                });
-                format!(
-                    "{}: this area {}, similar areas {}, England {}{threshold}",
-                    g.label,
-                    v(g.la),
-                    v(g.sn),
-                    v(g.england)
-                )
-            })
-            .collect();
-        format!(
-            "Bar chart: {}, {}. {}.",
-            self.title,
-            self.period,
-            groups.join("; ")
-        )
-    }
-}
-
-impl Scorecard {
-    /// The table in words (alt text): each measure's figure against similar areas and England.
-    pub fn describe(&self) -> String {
-        let rows: Vec<String> = self
-            .rows
-            .iter()
-            .map(|r| {
-                format!(
-                    "{} {} (similar areas {}, England {}, rank {})",
-                    r.indicator, r.value, r.sn, r.england, r.rank
-                )
-            })
-            .collect();
-        format!("Table: {}. {}.", self.title, rows.join("; "))
-    }
-}
-
 /// The adoption scorecard's plot: four segments a measure (three bars and a gap), days up.
 type ThresholdPlot<'a, 'b> =
     ChartContext<'a, SVGBackend<'b>, Cartesian2d<SegmentedCoord<RangedCoordusize>, RangedCoordf64>>;
@@ -1059,6 +1009,35 @@ pub fn thresholds_svg(c: &ThresholdChart) -> Result<String, ChartError> {
         }
         key_row(root, &entries, (xs.start, ys.start - 12), 11)
     })
+}
+
+/// What the adoption scorecard shows, in words, for a reader who cannot see it (the PDF's
+/// alternate text): its caption, then each measure's bars and threshold.
+pub fn thresholds_alt(c: &ThresholdChart) -> String {
+    let unit = unit_label(c.unit);
+    let days = |v: Option<f64>| v.map_or("no figure".to_string(), |v| format!("{v:.0} {unit}"));
+    let groups: Vec<String> = c
+        .groups
+        .iter()
+        .map(|g| {
+            let threshold = g.threshold.as_ref().map_or(String::new(), |t| {
+                format!(", threshold {}", days(Some(t.0)))
+            });
+            format!(
+                "{}: this area {}, similar areas {}, England {}{threshold}",
+                g.label,
+                days(g.la),
+                days(g.sn),
+                days(g.england)
+            )
+        })
+        .collect();
+    format!(
+        "{}, {} (lower is better). {}.",
+        c.title,
+        c.period,
+        groups.join("; ")
+    )
 }
 
 /// The adoption scorecard's caption, axes and measure labels.
@@ -1206,6 +1185,21 @@ pub enum RagCell {
     NotAvailable,
 }
 
+impl RagCell {
+    /// The cell as the scorecard prints it: the rating spelt out (so greyscale and a screen
+    /// reader lose nothing), or the DfE symbol.
+    pub fn word(self) -> &'static str {
+        match self {
+            RagCell::Rated(Rag::Green) => "Green",
+            RagCell::Rated(Rag::Amber) => "Amber",
+            RagCell::Rated(Rag::Red) => "Red",
+            RagCell::Hidden => "c",
+            RagCell::NotApplicable => "z",
+            RagCell::NotAvailable => "x",
+        }
+    }
+}
+
 /// The scorecard table: one row per indicator.
 #[derive(Debug, Clone)]
 pub struct Scorecard {
@@ -1240,6 +1234,39 @@ const SCORECARD_COLUMNS: [(&str, i32, i32); 8] = [
     ("RAG", 740, 70),
     ("Trend", 810, 140),
 ];
+
+/// What the scorecard image shows, in words, for a reader who cannot see it (the PDF's
+/// alternate text): its title, then every row's cells named by their column headings.
+pub fn scorecard_alt(c: &Scorecard) -> String {
+    let rows: Vec<String> = c
+        .rows
+        .iter()
+        .map(|row| {
+            let cells = [
+                row.value.as_str(),
+                &row.sn,
+                &row.england,
+                &row.rank,
+                &row.quartile,
+                row.rag.word(),
+                &row.trend,
+            ];
+            let named: Vec<String> = SCORECARD_COLUMNS[1..]
+                .iter()
+                .zip(cells)
+                .filter(|(_, cell)| !cell.is_empty())
+                .map(|((name, _, _), cell)| format!("{name} {cell}"))
+                .collect();
+            format!("{}: {}", row.indicator, named.join(", "))
+        })
+        .collect();
+    format!(
+        "Scorecard of {} measures for {}. {}.",
+        c.rows.len(),
+        c.title,
+        rows.join("; ")
+    )
+}
 
 /// The scorecard table as an SVG image (for packs and slides; the HTML and workbook carry the
 /// same figures as text). RAG cells are tinted and spelt out, so greyscale loses nothing.
@@ -1278,13 +1305,12 @@ pub fn scorecard_svg(c: &Scorecard) -> Result<String, ChartError> {
                 ))
                 .map_err(e)?;
             }
-            let (tint, word) = match row.rag {
-                RagCell::Rated(Rag::Green) => (Some(RGBColor(0xcf, 0xe8, 0xcf)), "Green"),
-                RagCell::Rated(Rag::Amber) => (Some(RGBColor(0xff, 0xe3, 0xa3)), "Amber"),
-                RagCell::Rated(Rag::Red) => (Some(RGBColor(0xf4, 0xc2, 0xc2)), "Red"),
-                RagCell::Hidden => (None, "c"),
-                RagCell::NotApplicable => (None, "z"),
-                RagCell::NotAvailable => (None, "x"),
+            let word = row.rag.word();
+            let tint = match row.rag {
+                RagCell::Rated(Rag::Green) => Some(RGBColor(0xcf, 0xe8, 0xcf)),
+                RagCell::Rated(Rag::Amber) => Some(RGBColor(0xff, 0xe3, 0xa3)),
+                RagCell::Rated(Rag::Red) => Some(RGBColor(0xf4, 0xc2, 0xc2)),
+                RagCell::Hidden | RagCell::NotApplicable | RagCell::NotAvailable => None,
             };
             if let Some(t) = tint {
                 let (_, x, w) = SCORECARD_COLUMNS[6];

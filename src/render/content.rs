@@ -901,8 +901,9 @@ pub struct Drawn {
     /// Drawn for half a printed page (PDF), where the chart has a print form; section charts
     /// print at full width from `svg`.
     pub print: Option<String>,
-    /// The chart in words (its alt text in HTML and PDF): what it plots, its values and the
-    /// figure's reading.
+    /// The chart in words (its alt text in HTML and PDF) for a reader who cannot see it: a
+    /// measure's chart says what it plots, its values and the figure's reading; a section
+    /// chart lists its figures.
     pub alt: String,
 }
 
@@ -1395,8 +1396,8 @@ fn section_charts(
                     name: format!("{area}-scorecard"),
                     print: None,
                     svg: charts::scorecard_svg(&card)?,
-                    alt: card.describe(),
-                })
+                    alt: charts::scorecard_alt(&card),
+                });
             }
             SectionChart::AdoptionScorecard => {
                 if let Some(c) = adoption_scorecard(input, figures, section) {
@@ -1404,7 +1405,7 @@ fn section_charts(
                         name: format!("{area}-adoption-scorecard"),
                         print: None,
                         svg: charts::thresholds_svg(&c)?,
-                        alt: c.describe(),
+                        alt: charts::thresholds_alt(&c),
                     });
                 }
             }
