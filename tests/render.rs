@@ -586,6 +586,77 @@ fn the_members_pdf_text_reads_back_without_child_identifiers() {
     }
 }
 
+/// The members' PDF read back by poppler's pdfinfo: it is tagged, and its structure tree has
+/// the pack's title, each area's heading, the comparison figures as tables with header cells
+/// and a figure for every chart drawn (the pack writes a PNG of each).
+#[test]
+#[ignore = "needs poppler-utils' pdfinfo (installed by .ci/run)"]
+fn the_members_pdf_is_tagged_with_headings_tables_and_a_figure_per_chart() {
+    let out = tempfile::tempdir().unwrap();
+    run(&fixture_config(out.path()), &Quiet).unwrap();
+    let pdf = out.path().join("packs/members.pdf");
+    let pdfinfo = |flags: &[&str]| {
+        let result = std::process::Command::new("pdfinfo")
+            .args(flags)
+            .arg(&pdf)
+            .output()
+            .expect("pdfinfo runs");
+        assert!(result.status.success());
+        String::from_utf8_lossy(&result.stdout).into_owned()
+    };
+    let info = pdfinfo(&[]);
+    assert!(
+        info.lines()
+            .any(|l| l.split_whitespace().eq(["Tagged:", "yes"])),
+        "{info}"
+    );
+    // One element a line, indented by depth: `H2 "Adoption" (block)`, `TH:` (with attributes
+    // below), or the element's text in quotes.
+    let tree = pdfinfo(&["-struct-text"]);
+    let count = |element: &str| {
+        tree.lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .filter(|first| first.trim_end_matches(':') == element)
+            .count()
+    };
+    for element in [
+        "Document", "H1", "H2", "H3", "P", "Sect", "Figure", "Table", "TR", "TH", "TD", "TOC",
+        "TOCI", "L", "LI",
+    ] {
+        assert!(count(element) > 0, "no {element}: {tree}");
+    }
+    assert_eq!(count("H1"), 1, "the pack's title");
+    assert_eq!(
+        count("TH"),
+        count("TD"),
+        "a header for every figure of a table"
+    );
+    for heading in [
+        "Help and protection",
+        "Children looked after and permanence",
+        "Adoption",
+        "Care leavers",
+    ] {
+        let h2 = format!("H2 \"{heading}\"");
+        assert!(
+            tree.lines().any(|l| l.trim_start().starts_with(&h2)),
+            "{heading}: {tree}"
+        );
+    }
+    let charts = std::fs::read_dir(out.path().join("packs/members"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "png")
+        })
+        .count();
+    assert!(charts >= 10, "{charts} charts");
+    assert_eq!(count("Figure"), charts, "a figure per chart");
+}
+
 /// The rows of an Annex A workbook's sheet, header left out.
 fn list_rows(path: &std::path::Path, sheet: &str) -> usize {
     use calamine::Reader;
