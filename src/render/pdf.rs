@@ -722,6 +722,8 @@ mod tests {
             charts: (0..charts)
                 .map(|k| chart(&format!("{title}-{k}"), READING))
                 .collect(),
+            periods: vec![],
+            neighbours: Default::default(),
         }
     }
 
