@@ -511,19 +511,12 @@ pub fn neighbour_svg(c: &NeighbourChart, canvas: Canvas) -> Result<String, Chart
             .map_err(e)?;
         // The LA's 95% interval as a whisker across its bar's end.
         let la_row = c.bars.iter().position(|b| b.2);
-        if let (Some(i), Some((lo, hi)), Some(v)) =
-            (la_row, c.interval, la_row.and_then(|i| c.bars[i].1))
+        if let (Some(i), Some((lo, hi))) = (la_row, c.interval)
+            && c.bars[i].1.is_some()
         {
-            chart
-                .draw_series([ErrorBar::new_horizontal(
-                    SegmentValue::CenterOf(row(i)),
-                    lo,
-                    v,
-                    hi,
-                    BLACK.stroke_width(1),
-                    8,
-                )])
-                .map_err(e)?;
+            let from = chart.backend_coord(&(lo, SegmentValue::CenterOf(row(i))));
+            let to = chart.backend_coord(&(hi, SegmentValue::CenterOf(row(i))));
+            whisker(root, from, to)?;
         }
         let after = TextStyle::from(("sans-serif", canvas.text - 1).into_font())
             .pos(Pos::new(HPos::Left, VPos::Center));
@@ -549,6 +542,28 @@ pub fn neighbour_svg(c: &NeighbourChart, canvas: Canvas) -> Result<String, Chart
         }
         reference_labels(root, &chart, &refs, c, canvas)
     })
+}
+
+/// A horizontal interval from `from` to `to` (pixels) with end caps, black on a white halo so
+/// it reads over the dark bar of this area and the white beyond it alike.
+fn whisker<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    from: (i32, i32),
+    to: (i32, i32),
+) -> Result<(), ChartError> {
+    let y = from.1;
+    let lines = [
+        vec![(from.0, y), (to.0, y)],
+        vec![(from.0, y - 5), (from.0, y + 5)],
+        vec![(to.0, y - 5), (to.0, y + 5)],
+    ];
+    for (colour, width) in [(WHITE, 4), (BLACK, 2)] {
+        for line in &lines {
+            root.draw(&PathElement::new(line.clone(), colour.stroke_width(width)))
+                .map_err(e)?;
+        }
+    }
+    Ok(())
 }
 
 /// The bar chart's reference lines labelled above the bars where each line is ("England

@@ -908,7 +908,7 @@ pub struct Drawn {
 }
 
 /// One indicator as the pack shows it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Item {
     pub id: String,
     pub title: String,

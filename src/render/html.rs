@@ -125,7 +125,14 @@ fn page_data<'a>(
             },
         );
     }
-    let choices = CHOICES
+    let choices = choices(&items);
+    Ok(PageData { choices, measures })
+}
+
+/// The period selector's choices: each period type some measure has a figure for (in
+/// [`CHOICES`] order), with every period end any measure has, newest first, in words.
+fn choices(items: &[&Item]) -> Vec<Choice> {
+    CHOICES
         .iter()
         .filter_map(|(kind, label)| {
             let mut ends: Vec<(i32, String)> = vec![];
@@ -141,8 +148,7 @@ fn page_data<'a>(
                 ends: ends.into_iter().map(|(e, p)| (key(*kind, e), p)).collect(),
             })
         })
-        .collect();
-    Ok(PageData { choices, measures })
+        .collect()
 }
 
 /// The document's head, the title and area, the pack's notes, the legend and the period
@@ -416,4 +422,96 @@ fn enquiries(out: &mut String, enquiries: &[EnquiryLine]) {
         );
     }
     out.push_str("</ul></section>");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::indicators::period::PeriodType;
+
+    fn shown(kind: PeriodType, end: &str, period: &str) -> Shown {
+        Shown {
+            kind,
+            end: crate::domain::dates::to_epoch_days(end.parse().unwrap()),
+            period: period.into(),
+            value: "1".into(),
+            unit: String::new(),
+            reading: String::new(),
+            sn: String::new(),
+            england: String::new(),
+            region: String::new(),
+            rank: String::new(),
+            rag: "none",
+            tip: String::new(),
+            bench: None,
+            sort: None,
+        }
+    }
+
+    /// An in-year extract's page offers the DfE years, the rolling 12 months month by month
+    /// and the year to date, each with its periods newest first, once each however many
+    /// measures have them; a period type no measure has is not offered.
+    #[test]
+    fn the_period_selector_offers_what_the_figures_have() {
+        let a = Item {
+            periods: vec![
+                shown(PeriodType::Year, "2024-03-31", "2023-24"),
+                shown(PeriodType::Year, "2025-03-31", "2024-25"),
+                shown(
+                    PeriodType::Rolling12m,
+                    "2025-09-30",
+                    "12 months to September 2025",
+                ),
+                shown(
+                    PeriodType::YearToDate,
+                    "2025-10-31",
+                    "1 April to 31 October 2025",
+                ),
+            ],
+            ..Default::default()
+        };
+        let b = Item {
+            periods: vec![
+                shown(
+                    PeriodType::Rolling12m,
+                    "2025-10-31",
+                    "12 months to October 2025",
+                ),
+                shown(PeriodType::Year, "2025-03-31", "2024-25"),
+            ],
+            ..Default::default()
+        };
+        let got: Vec<(&str, Vec<(String, String)>)> = choices(&[&a, &b])
+            .into_iter()
+            .map(|c| (c.kind, c.ends))
+            .collect();
+        let end = |k: &str, e: &str, p: &str| (format!("{k}|{e}"), p.to_string());
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "year",
+                    vec![
+                        end("year", "2025-03-31", "2024-25"),
+                        end("year", "2024-03-31", "2023-24")
+                    ]
+                ),
+                (
+                    "rolling_12m",
+                    vec![
+                        end("rolling_12m", "2025-10-31", "12 months to October 2025"),
+                        end("rolling_12m", "2025-09-30", "12 months to September 2025")
+                    ]
+                ),
+                (
+                    "year_to_date",
+                    vec![end(
+                        "year_to_date",
+                        "2025-10-31",
+                        "1 April to 31 October 2025"
+                    )]
+                ),
+            ]
+        );
+    }
 }
