@@ -196,6 +196,8 @@ fn the_main_job_writes_the_packs_and_members_see_no_child_data() {
     // The page's data block (every period's figure) holds no child either: no drill-down.
     assert!(!members.contains("data-children=\"") && !members.contains("\"children\":"));
     assert!(dashboard.contains("data-children=\"referrals_rate\""));
+    assert!(dashboard.contains("<strong>CHILD-LEVEL DATA:</strong>"));
+    assert!(!members.contains("CHILD-LEVEL DATA"));
     assert!(dashboard.contains("\"children\":{\"columns\":[\"child\""));
     assert!(members.contains(">c</span>"), "small numbers suppressed");
     assert!(members.contains("shown as “c”"));

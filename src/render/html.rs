@@ -68,7 +68,7 @@ pub fn render(
     la: &str,
 ) -> Result<String, super::RenderError> {
     let mut out = String::new();
-    head(&mut out, content);
+    head(&mut out, content, children.is_some());
     index(&mut out, content);
     out.push_str("<main id=\"main\" tabindex=\"-1\">");
     let page = Page {
@@ -151,9 +151,10 @@ fn choices(items: &[&Item]) -> Vec<Choice> {
         .collect()
 }
 
-/// The document's head, the title and area, the pack's notes, the legend and the period
-/// selector (filled and shown by the script).
-fn head(out: &mut String, content: &Content) {
+/// The document's head, the title and area, the child-level warning of a page that lists
+/// children, the pack's notes, the legend and the period selector (filled and shown by the
+/// script).
+fn head(out: &mut String, content: &Content, child_level: bool) {
     let title = escape(&content.title);
     let _ = write!(
         out,
@@ -163,6 +164,13 @@ fn head(out: &mut String, content: &Content) {
          <a class=\"skip\" href=\"#main\">Skip to the figures</a><header><h1>{title}</h1><p class=\"la\">{la}</p>",
         la = escape(&content.la_name)
     );
+    if child_level {
+        // The page itself is child-level: it says so first, before any figure.
+        out.push_str(
+            "<p class=\"child-level\"><strong>CHILD-LEVEL DATA:</strong> this page lists the \
+             children behind each figure. Do not share it outside the service.</p>",
+        );
+    }
     for (class, note) in [
         ("override", &content.override_note),
         ("suppression", &content.suppression),
