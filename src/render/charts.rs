@@ -183,6 +183,9 @@ pub struct FunnelChart {
     /// The LA when its point is not drawn, with the symbol ("Lincolnshire (c)"): written in
     /// the chart so the reader knows why it is missing.
     pub not_drawn: Option<String>,
+    /// The LA's significance against England where the comparison tested it ("significantly
+    /// better (99.8%)", "within expected variation"), written beside its point.
+    pub flag: Option<String>,
 }
 
 /// A label cut to `max` characters (the space under a bar), keeping a symbol mark ("(c)",
@@ -867,22 +870,43 @@ pub fn funnel_svg(c: &FunnelChart, canvas: Canvas) -> Result<String, ChartError>
                 .draw_series([Text::new(name.clone(), (x_max * 0.02, top * 0.98), at)])
                 .map_err(e)?;
         }
-        for p in c.points.iter().filter(|p| p.3) {
-            chart
-                .draw_series([Circle::new((p.1, p.2), 6, LA_COLOUR.filled())])
-                .map_err(e)?;
-            // The name beside its point, not over it.
-            let (x, y) = chart.backend_coord(&(p.1, p.2));
-            let style =
-                TextStyle::from(("sans-serif", canvas.text + 1, FontStyle::Bold).into_font())
-                    .color(&LA_COLOUR)
-                    .pos(Pos::new(HPos::Left, VPos::Bottom));
-            root.draw(&Text::new(p.0.clone(), (x + 8, y - 6), style))
-                .map_err(e)?;
-        }
+        funnel_la(root, &mut chart, c, canvas)?;
         let rows = chart.plotting_area().get_pixel_range().1;
         direct_labels(root, labels, canvas, rows)
     })
+}
+
+/// The funnel plot's point for this area, with its name and significance beside it.
+fn funnel_la<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &mut ChartContext<DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    c: &FunnelChart,
+    canvas: Canvas,
+) -> Result<(), ChartError> {
+    for p in c.points.iter().filter(|p| p.3) {
+        chart
+            .draw_series([Circle::new((p.1, p.2), 6, LA_COLOUR.filled())])
+            .map_err(e)?;
+        // The name (and its significance) beside its point, not over it; to its left
+        // when the words would run past the plot.
+        let (x, y) = chart.backend_coord(&(p.1, p.2));
+        let text = match &c.flag {
+            Some(flag) => format!("{}: {flag}", p.0),
+            None => p.0.clone(),
+        };
+        let width = text.chars().count() as i32 * (canvas.text as i32 + 1) * 6 / 10;
+        let right = chart.plotting_area().get_pixel_range().0.end;
+        let (at, h) = if x + 8 + width > right {
+            (x - 8, HPos::Right)
+        } else {
+            (x + 8, HPos::Left)
+        };
+        let style = TextStyle::from(("sans-serif", canvas.text + 1, FontStyle::Bold).into_font())
+            .color(&LA_COLOUR)
+            .pos(Pos::new(h, VPos::Bottom));
+        root.draw(&Text::new(text, (at, y - 6), style)).map_err(e)?;
+    }
+    Ok(())
 }
 
 /// The funnel plot's lines, as their direct labels name them (the 95% and 99.8% limits are
@@ -952,6 +976,10 @@ impl ChartData {
                         c.denominator_label
                     )
                 });
+                let own = match &c.flag {
+                    Some(flag) => format!("{own} Against England: {flag}."),
+                    None => own,
+                };
                 format!(
                     "Funnel plot: {}. {} areas' values against their size, around England's {} \
                      with 95% and 99.8% limits.{own}",

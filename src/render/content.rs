@@ -792,6 +792,11 @@ pub fn funnel_chart(
             _ => "size of the group (denominator)".into(),
         },
         not_drawn: missing,
+        flag: if f.suppressed {
+            None
+        } else {
+            f.sig_england.clone()
+        },
     })
 }
 
