@@ -19,6 +19,11 @@ use polars::prelude::*;
 
 const POP: f64 = 147_954.0;
 
+#[path = "indicators/help_and_protection.rs"]
+mod help_and_protection;
+#[path = "indicators/looked_after.rs"]
+mod looked_after;
+
 struct Results {
     values: DataFrame,
     drilldown: std::collections::BTreeMap<String, DataFrame>,
@@ -876,7 +881,12 @@ fn periods_outside_the_returns_are_not_reported() {
 
 #[test]
 fn every_definition_has_a_test_here() {
-    let source = include_str!("indicators.rs");
+    let source = [
+        include_str!("indicators.rs"),
+        include_str!("indicators/help_and_protection.rs"),
+        include_str!("indicators/looked_after.rs"),
+    ]
+    .concat();
     for def in &Catalogue::embedded().unwrap().definitions {
         assert!(
             source.contains(&format!("\"{}\"", def.id)),
