@@ -123,7 +123,7 @@ export async function open(url) {
     browser.kill('SIGKILL');
     rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   }
-  return { evaluate, click, hover, press, type, choose, close, errors };
+  return { evaluate, click, hover, press, type, choose, close, errors, call: page };
 }
 
 /** Fails the test with a message (the Rust test prints the script's output). */
