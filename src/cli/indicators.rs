@@ -22,6 +22,15 @@ pub enum Command {
         #[arg(long)]
         catalogue: Option<PathBuf>,
     },
+    /// How the catalogue covers DfE's LAIT children's social care measures: each measure
+    /// defined (with the definitions), not computable from the returns or still to define
+    /// (with the reason), or published only (workforce, finance); then the counts by topic.
+    Coverage {
+        /// Only measures with this status: defined, not_computable, pending, published_only,
+        /// unaccounted.
+        #[arg(long)]
+        status: Option<String>,
+    },
     /// The fact tables and their columns.
     Facts {
         /// One fact table only.
@@ -63,6 +72,25 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             };
             println!("# {file}");
             print!("{}", serde_yaml::to_string(c.get(&id).expect("listed"))?);
+        }
+        Command::Coverage { status } => {
+            let covered = cspi::indicators::coverage::coverage(&Catalogue::embedded()?)?;
+            println!("{:<28} {:<22} {:<15} what", "LAIT measure", "topic", "status");
+            for c in &covered {
+                if status.as_deref().is_some_and(|s| s != c.status.word()) {
+                    continue;
+                }
+                let what = match &c.status {
+                    cspi::indicators::coverage::Status::Defined(ids) => ids.join(", "),
+                    cspi::indicators::coverage::Status::Listed(_, reason) => reason.clone(),
+                    _ => c.measure.clone(),
+                };
+                println!("{:<28} {:<22} {:<15} {what}", c.key, c.topic, c.status.word());
+            }
+            println!();
+            for ((topic, word), n) in cspi::indicators::coverage::summary(&covered) {
+                println!("{topic}: {n} {word}");
+            }
         }
         Command::Facts { table } => {
             for t in FactTable::ALL.iter().copied() {

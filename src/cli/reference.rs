@@ -30,6 +30,19 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             tables
                 .write(&out)
                 .with_context(|| format!("writing {}", out.display()))?;
+            // LAIT's measure list, what `cspi indicators coverage` counts the catalogue against.
+            match reference::lait::build_lait_measures(&from)? {
+                Some(mut df) => {
+                    let dest = out.join("lait_measures.csv");
+                    cspi::domain::io::write_csv(&mut df, &dest)
+                        .with_context(|| dest.display().to_string())?;
+                    println!("{} LAIT measures from the data dictionary", df.height());
+                }
+                None => println!(
+                    "no lait_data_dictionary.csv under {}: lait_measures.csv left as it is",
+                    from.display()
+                ),
+            }
             // Ofsted's inspection outcomes, for the context section's previous inspections.
             let ofsted = inspections::find(&from);
             match ofsted {

@@ -3,6 +3,7 @@
 
 pub mod annex_a;
 pub mod catalogue;
+pub mod coverage;
 pub mod evaluate;
 pub mod impact;
 pub mod output;

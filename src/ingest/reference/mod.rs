@@ -15,6 +15,7 @@
 //! | `measures.csv` | those measures with their source, unit and LAIT polarity |
 //! | `postcode_sectors.parquet` | postcode sector → LA (code, share) and OS grid centroid |
 //! | `postcodes.parquet` | real postcodes (a sample, or the user's full ONS directory) → LA and OS grid reference |
+//! | `lait_measures.csv` | LAIT's children's social care, workforce and finance measures (the dictionary): what the catalogue's coverage is counted against |
 //!
 //! The files are committed and embedded in the binary, so the main job needs no network and no
 //! `../shared`.
@@ -25,6 +26,7 @@
 
 mod build;
 mod index;
+pub mod lait;
 mod published;
 mod source_files;
 
