@@ -952,3 +952,114 @@ fn bar_charts_say_when_and_label_their_bars() {
 fn rest_end(rest: &str) -> usize {
     rest.find("</figure>").unwrap_or(rest.len())
 }
+
+/// The National Framework section: with no indicators named it lists every definition of
+/// data/national_framework.yaml (each in the catalogue), under its outcome or enabler in the
+/// framework's order; named indicators are sorted into their groups, may repeat another
+/// section's but not one of its own, and the page it makes has no id twice.
+#[test]
+fn the_national_framework_section_groups_measures_as_the_dashboard_does() {
+    use cspi::domain::national_framework::NationalFramework;
+    let catalogue = Catalogue::embedded().unwrap();
+    let framework = NationalFramework::embedded();
+    for m in framework.groups.iter().flat_map(|g| &g.measures) {
+        assert!(catalogue.get(m).is_some(), "{m} is not in the catalogue");
+    }
+    let pack = |sections: &str| {
+        Pack::parse(
+            "x.yaml",
+            &format!(
+                "id: x\ntitle: X\naudience: performance\nformats: [html]\nsections:\n{sections}"
+            ),
+            &catalogue,
+        )
+    };
+    let all = pack("  - area: national_framework\n").unwrap();
+    let items = &all.sections[0].indicators;
+    let expected: Vec<&str> = framework
+        .groups
+        .iter()
+        .flat_map(|g| g.measures.iter().map(String::as_str))
+        .collect();
+    assert_eq!(
+        items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+        expected
+    );
+    assert_eq!(
+        items[0].group.as_deref(),
+        Some(framework.groups[0].title.as_str())
+    );
+    // Named: sorted into the groups (outcome 4's stability after outcome 1's referrals).
+    let named = pack(
+        "  - area: help_and_protection\n    indicators: [{id: referrals_rate}]\n  - area: national_framework\n    indicators: [{id: cla_3plus_placements}, {id: referrals_rate}]\n",
+    )
+    .unwrap();
+    let ids: Vec<&str> = named.sections[1]
+        .indicators
+        .iter()
+        .map(|i| i.id.as_str())
+        .collect();
+    assert_eq!(ids, ["referrals_rate", "cla_3plus_placements"]);
+    let twice =
+        pack("  - area: national_framework\n    indicators: [{id: cin_rate}, {id: cin_rate}]\n");
+    assert!(twice.unwrap_err().message.contains("listed twice"));
+    let twice = pack(
+        "  - area: help_and_protection\n    indicators: [{id: cin_rate}]\n  - area: adoption\n    indicators: [{id: cin_rate}]\n",
+    );
+    assert!(twice.unwrap_err().message.contains("listed twice"));
+
+    // The performance team's page: the section's headings in order, and every id once.
+    let out = tempfile::tempdir().unwrap();
+    run(&fixture_config(out.path()), &Quiet).unwrap();
+    let page = std::fs::read_to_string(out.path().join("packs/monthly-dashboard.html")).unwrap();
+    let headings: Vec<&str> = page
+        .split("<h3 class=\"group\">")
+        .skip(1)
+        .map(|h| &h[..h.find("</h3>").unwrap()])
+        .collect();
+    let titles: Vec<&str> = framework
+        .groups
+        .iter()
+        .filter(|g| !g.measures.is_empty() || !g.published.is_empty())
+        .map(|g| g.title.as_str())
+        .collect();
+    assert_eq!(headings, titles);
+    // Workforce, from DfE's published figures only: Lincolnshire's social worker turnover
+    // in LAIT's latest year, its 2025 neighbours' average and England's, as the index holds them.
+    let index = cspi::ingest::reference::ReferenceIndex::embedded();
+    let measure = "lait:Work_Force_TO_Rate";
+    let year = (2015..=2030)
+        .rev()
+        .find(|y| {
+            index
+                .published(measure, "925", *y)
+                .and_then(|p| p.value)
+                .is_some()
+        })
+        .unwrap();
+    let value = |code: &str| index.published(measure, code, year).and_then(|p| p.value);
+    let neighbours: Vec<f64> = index
+        .neighbours(2025, "925")
+        .iter()
+        .filter_map(|n| value(n))
+        .collect();
+    let mean = neighbours.iter().sum::<f64>() / neighbours.len() as f64;
+    let row = format!(
+        "<tr data-published=\"Work_Force_TO_Rate\"><th scope=\"row\">Percentage rate of social worker turnover</th><td>{}-{:02}</td><td>{:.1}%</td><td>{:.1}%</td><td>{:.1}%</td></tr>",
+        year - 1,
+        year % 100,
+        value("925").unwrap(),
+        mean,
+        value("E92000001").unwrap()
+    );
+    assert!(page.contains(&row), "{row}");
+    assert!(page.contains("DfE's published figures (not in the returns, so not computed here)"));
+    for name in ["members", "monthly-dashboard", "pre-inspection"] {
+        let page = std::fs::read_to_string(out.path().join(format!("packs/{name}.html"))).unwrap();
+        let mut ids = std::collections::BTreeSet::new();
+        for part in page.split(" id=\"").skip(1) {
+            let id = &part[..part.find('"').unwrap()];
+            assert!(ids.insert(id), "{name}: id {id} twice");
+        }
+    }
+}

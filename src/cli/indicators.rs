@@ -75,7 +75,10 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Coverage { status } => {
             let covered = cspi::indicators::coverage::coverage(&Catalogue::embedded()?)?;
-            println!("{:<28} {:<22} {:<15} what", "LAIT measure", "topic", "status");
+            println!(
+                "{:<28} {:<22} {:<15} what",
+                "LAIT measure", "topic", "status"
+            );
             for c in &covered {
                 if status.as_deref().is_some_and(|s| s != c.status.word()) {
                     continue;
@@ -85,7 +88,12 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                     cspi::indicators::coverage::Status::Listed(_, reason) => reason.clone(),
                     _ => c.measure.clone(),
                 };
-                println!("{:<28} {:<22} {:<15} {what}", c.key, c.topic, c.status.word());
+                println!(
+                    "{:<28} {:<22} {:<15} {what}",
+                    c.key,
+                    c.topic,
+                    c.status.word()
+                );
             }
             println!();
             for ((topic, word), n) in cspi::indicators::coverage::summary(&covered) {

@@ -29,6 +29,7 @@ pub mod dates;
 pub mod framework;
 pub mod io;
 pub mod la;
+pub mod national_framework;
 pub mod numbers;
 pub mod schema;
 pub mod sql;

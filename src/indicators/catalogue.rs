@@ -47,6 +47,9 @@ pub enum Area {
     Adoption,
     CareLeavers,
     Context,
+    /// A pack section grouped as DfE's National Framework dashboard groups its measures
+    /// (outcomes and enablers), whatever area each measure is in.
+    NationalFramework,
 }
 
 impl Area {
@@ -58,6 +61,7 @@ impl Area {
             Area::Adoption => "adoption",
             Area::CareLeavers => "care_leavers",
             Area::Context => "context",
+            Area::NationalFramework => "national_framework",
         }
     }
 
@@ -68,6 +72,7 @@ impl Area {
             Area::Adoption => "Adoption",
             Area::CareLeavers => "Care leavers",
             Area::Context => "Context",
+            Area::NationalFramework => "National Framework dashboard",
         }
     }
 }

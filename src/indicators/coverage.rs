@@ -104,12 +104,7 @@ pub fn coverage(catalogue: &Catalogue) -> Result<Vec<Covered>, CoverageError> {
         file: file.into(),
         message,
     };
-    let measures = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .into_reader_with_file_handle(Cursor::new(MEASURES.as_bytes().to_vec()))
-        .finish()
-        .map_err(|e| err("data/reference/lait_measures.csv", e.to_string()))?;
+    let measures = measures()?;
     let text = |c: &str| -> Result<Vec<String>, CoverageError> {
         Ok(measures
             .column(c)
@@ -171,6 +166,38 @@ pub fn coverage(catalogue: &Catalogue) -> Result<Vec<Covered>, CoverageError> {
             },
         })
         .collect())
+}
+
+/// A LAIT measure's name as the dictionary gives it ("Percentage rate of social worker
+/// turnover").
+pub fn title(key: &str) -> Option<String> {
+    let m = measures().ok()?;
+    let keys = m.column("key").ok()?.str().ok()?;
+    let names = m.column("measure").ok()?.str().ok()?;
+    keys.iter()
+        .zip(names.iter())
+        .find(|(k, _)| *k == Some(key))
+        .and_then(|(_, n)| n.map(str::to_string))
+}
+
+/// The committed measure list, read once.
+fn measures() -> Result<&'static DataFrame, CoverageError> {
+    static MEASURE_LIST: std::sync::OnceLock<Result<DataFrame, String>> =
+        std::sync::OnceLock::new();
+    MEASURE_LIST
+        .get_or_init(|| {
+            CsvReadOptions::default()
+                .with_has_header(true)
+                .with_infer_schema_length(Some(0))
+                .into_reader_with_file_handle(Cursor::new(MEASURES.as_bytes().to_vec()))
+                .finish()
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| CoverageError {
+            file: "data/reference/lait_measures.csv".into(),
+            message: e.clone(),
+        })
 }
 
 /// The count of measures by topic and status, for the summary line.

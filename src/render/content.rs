@@ -423,8 +423,13 @@ impl PackFigures {
 /// Collects every figure the pack can show, before any is hidden.
 fn gather(pack: &Pack, input: &PackInput) -> Result<PackFigures, super::RenderError> {
     let mut all = vec![];
+    // An indicator in two sections (its area's and the National Framework's) is held once.
+    let mut held = std::collections::BTreeSet::new();
     for section in &pack.sections {
         for item in &section.indicators {
+            if !held.insert(item.id.as_str()) {
+                continue;
+            }
             let def = input
                 .catalogue
                 .get(&item.id)
@@ -937,6 +942,31 @@ pub struct Item {
     pub periods: Vec<super::dashboard::Shown>,
     /// The similar areas of each neighbour model with their values, for those periods.
     pub neighbours: super::dashboard::Neighbours,
+    /// The National Framework group it is shown under, in a `national_framework` section.
+    pub group: Option<String>,
+}
+
+/// A measure no return holds, as DfE publishes it (the National Framework's workforce and
+/// finance measures): the area's latest published figure, its similar areas' average and
+/// England's, for that year. Public figures: no suppression applies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublishedRow {
+    pub key: String,
+    /// The measure as LAIT's dictionary names it.
+    pub title: String,
+    /// The collection year ("2023-24"); "x" when DfE publishes no figure for the area.
+    pub year: String,
+    pub la: String,
+    pub sn: String,
+    pub england: String,
+}
+
+/// A group of a `national_framework` section (an outcome or enabler), in the framework's
+/// order: its title and the measures it shows from published figures only.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupContent {
+    pub title: String,
+    pub published: Vec<PublishedRow>,
 }
 
 /// A section (framework area) of a pack.
@@ -950,6 +980,8 @@ pub struct SectionContent {
     /// Charts about the whole section (scorecard table, adoption scorecard), shown first.
     pub charts: Vec<Drawn>,
     pub items: Vec<Item>,
+    /// The National Framework's groups, for a `national_framework` section (else none).
+    pub groups: Vec<GroupContent>,
 }
 
 /// Everything a pack shows, ready to lay out.
@@ -1248,7 +1280,71 @@ fn section_content(
         judgement,
         charts: drawn,
         items,
+        groups: framework_groups(input, section.area),
     })
+}
+
+/// A `national_framework` section's groups with their published-only measures.
+fn framework_groups(input: &PackInput, area: Area) -> Vec<GroupContent> {
+    if area != Area::NationalFramework {
+        return vec![];
+    }
+    crate::domain::national_framework::NationalFramework::embedded()
+        .groups
+        .iter()
+        .map(|g| GroupContent {
+            title: g.title.clone(),
+            published: g
+                .published
+                .iter()
+                .map(|k| published_row(input, k))
+                .collect(),
+        })
+        .collect()
+}
+
+/// A LAIT measure's latest published figure for the pack's area, with its similar areas'
+/// average (the comparison's neighbour list and mean) and England's for the same year.
+fn published_row(input: &PackInput, key: &str) -> PublishedRow {
+    let measure = format!("lait:{key}");
+    let value = |code: &str, year: i32| {
+        input
+            .index
+            .published(&measure, code, year)
+            .and_then(|p| p.value)
+    };
+    let title = crate::indicators::coverage::title(key).unwrap_or_else(|| key.to_string());
+    let Some(year) = (2010..=2035).rev().find(|y| value(input.la, *y).is_some()) else {
+        return PublishedRow {
+            key: key.into(),
+            title,
+            year: "x".into(),
+            la: "x".into(),
+            sn: "x".into(),
+            england: "x".into(),
+        };
+    };
+    let neighbours: Vec<f64> = input
+        .options
+        .neighbours_of(input.index, input.la)
+        .iter()
+        .filter_map(|n| value(n, year))
+        .collect();
+    // Percentages with their sign (sources.yaml gives each published measure's unit).
+    let percent = crate::ingest::reference::sources()
+        .ok()
+        .and_then(|all| all.into_iter().find(|m| m.id == measure))
+        .is_some_and(|m| m.unit == "percent");
+    let unit = if percent { Unit::Percent } else { Unit::Count };
+    let show = |v: Option<f64>| v.map_or("x".to_string(), |v| super::format_figure(unit, 1, v));
+    PublishedRow {
+        key: key.into(),
+        title,
+        year: format!("{}-{:02}", year - 1, year % 100),
+        la: show(value(input.la, year)),
+        sn: show(crate::compare::table::mean(&neighbours)),
+        england: show(value(crate::compare::table::ENGLAND, year)),
+    }
 }
 
 /// The period a figure is for.
@@ -1283,6 +1379,7 @@ fn show_item(
         charts: vec![],
         periods: vec![],
         neighbours: Default::default(),
+        group: item.group.clone(),
     };
     shown.periods = figures
         .totals(&def.id)

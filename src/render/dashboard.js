@@ -62,7 +62,7 @@
     var i = panels.indexOf(panel);
     if (i >= 0 && tabs.length) selectTab(i, false);
     target.scrollIntoView();
-    var h = target.querySelector('h3');
+    var h = target.querySelector('h3, h4');
     if (h) { h.tabIndex = -1; h.focus(); }
   }
   document.querySelectorAll('#index-list a').forEach(function (a) {

@@ -34,6 +34,24 @@ struct Page<'a> {
     with_children: bool,
 }
 
+/// Where a measure is written: its element ids' prefix (a measure the National Framework
+/// section repeats gets ids of its own) and its heading's level (one below its group's
+/// heading, in a grouped section).
+#[derive(Clone, Copy)]
+struct Slot<'a> {
+    prefix: &'a str,
+    level: u8,
+}
+
+/// The element-id prefix of a section's measures and charts.
+fn prefix_of(section: &SectionContent) -> &'static str {
+    if section.area == crate::indicators::catalogue::Area::NationalFramework {
+        "nf-"
+    } else {
+        ""
+    }
+}
+
 /// The data block the script reads.
 #[derive(Serialize)]
 struct PageData<'a> {
@@ -210,10 +228,11 @@ fn index(out: &mut String, content: &Content) {
     );
     for section in &content.sections {
         let n = section_number(section);
+        let prefix = prefix_of(section);
         for item in &section.items {
             let _ = write!(
                 out,
-                "<li data-area=\"{n}\"><a href=\"#m-{id}\">{t}</a> <span class=\"muted\">{a}</span></li>",
+                "<li data-area=\"{n}\"><a href=\"#m-{prefix}{id}\">{t}</a> <span class=\"muted\">{a}</span></li>",
                 id = escape(&item.id),
                 t = escape(&item.title),
                 a = escape(&section.heading),
@@ -223,12 +242,12 @@ fn index(out: &mut String, content: &Content) {
     out.push_str("</ul></details></nav>");
 }
 
-fn figure(out: &mut String, chart: &Drawn) {
+fn figure(out: &mut String, chart: &Drawn, prefix: &str) {
     // The SVG document inline, without its XML declaration, as one image named by its alt
     // text (the caption says it again for everyone).
     let svg = &chart.svg;
     let body = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i + 4..]);
-    let name = escape(&chart.name);
+    let name = format!("{prefix}{}", escape(&chart.name));
     let _ = write!(
         out,
         "<figure data-chart=\"{name}\"><svg role=\"img\" aria-labelledby=\"alt-{name}\"{body}\
@@ -249,13 +268,89 @@ fn area(out: &mut String, section: &SectionContent, page: &Page) {
     if let Some(j) = &section.judgement {
         let _ = write!(out, "<p class=\"judgement\">{}</p>", escape(j));
     }
+    let prefix = prefix_of(section);
     for chart in &section.charts {
-        figure(out, chart);
+        figure(out, chart, prefix);
     }
-    for item in &section.items {
-        measure(out, item, page);
+    // A grouped section (the National Framework's outcomes and enablers) heads each group,
+    // its measures one heading level down, then what DfE publishes for it.
+    let slot = Slot {
+        prefix,
+        level: if section.groups.is_empty() { 3 } else { 4 },
+    };
+    if section.groups.is_empty() {
+        for item in &section.items {
+            measure(out, item, page, slot);
+        }
+    }
+    for group in &section.groups {
+        let items: Vec<&Item> = section
+            .items
+            .iter()
+            .filter(|i| i.group.as_deref() == Some(group.title.as_str()))
+            .collect();
+        if items.is_empty() && group.published.is_empty() {
+            continue;
+        }
+        let _ = write!(out, "<h3 class=\"group\">{}</h3>", escape(&group.title));
+        for item in items {
+            measure(out, item, page, slot);
+        }
+        published_table(out, group);
+    }
+    let others: Vec<&Item> = section
+        .items
+        .iter()
+        .filter(|i| {
+            !section.groups.is_empty()
+                && !section
+                    .groups
+                    .iter()
+                    .any(|g| i.group.as_deref() == Some(g.title.as_str()))
+        })
+        .collect();
+    if !others.is_empty() {
+        out.push_str("<h3 class=\"group\">Other measures</h3>");
+        for item in others {
+            measure(out, item, page, slot);
+        }
     }
     out.push_str("</section>");
+}
+
+/// A group's measures that no return holds, as DfE publishes them: a table saying so.
+fn published_table(out: &mut String, group: &super::content::GroupContent) {
+    if group.published.is_empty() {
+        return;
+    }
+    let _ = write!(
+        out,
+        "<table class=\"published\"><caption>{}: DfE's published figures (not in the returns, so not \
+         computed here)</caption><thead><tr><th scope=\"col\">Measure</th><th scope=\"col\">Year</th>\
+         <th scope=\"col\">This area</th><th scope=\"col\">Similar areas</th><th scope=\"col\">England</th>\
+         </tr></thead><tbody>",
+        escape(&group.title)
+    );
+    for r in &group.published {
+        let _ = write!(
+            out,
+            "<tr data-published=\"{}\"><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&r.key),
+            escape(&r.title),
+            escape(&r.year),
+            escape(&r.la),
+            escape(&r.sn),
+            escape(&r.england)
+        );
+    }
+    out.push_str("</tbody></table>");
+    if group.published.iter().any(|r| r.la == "x") {
+        out.push_str(
+            "<p class=\"muted\">x: not in the published tables this copy of cspi holds \
+             (data/reference; <code>cspi reference build</code> with a newer LAIT download adds \
+             them).</p>",
+        );
+    }
 }
 
 /// The section's element id ("area-help_and_protection").
@@ -266,12 +361,13 @@ fn section_number(section: &SectionContent) -> String {
 /// A measure: its figure (each part a slot the period selector fills), reading, comparison,
 /// the neighbour models side by side, its charts and the children behind it (or, with no
 /// figure, its title and why there is none).
-fn measure(out: &mut String, item: &Item, page: &Page) {
+fn measure(out: &mut String, item: &Item, page: &Page, slot: Slot) {
     let id = escape(&item.id);
+    let (pre, h) = (slot.prefix, slot.level);
     let Some(latest) = &item.latest else {
         let _ = write!(
             out,
-            "<article class=\"figure\" id=\"m-{id}\"><h3>{}</h3><p>{}</p></article>",
+            "<article class=\"figure\" id=\"m-{pre}{id}\"><h{h}>{}</h{h}><p>{}</p></article>",
             escape(&item.title),
             escape(&item.reading)
         );
@@ -280,11 +376,11 @@ fn measure(out: &mut String, item: &Item, page: &Page) {
     let head = headline(item);
     let _ = write!(
         out,
-        "<article class=\"figure\" id=\"m-{id}\" data-indicator=\"{id}\"><h3>{t}</h3>\
-         <p class=\"headline\"><span class=\"tip\" tabindex=\"0\" aria-describedby=\"tip-{id}\">\
+        "<article class=\"figure\" id=\"m-{pre}{id}\" data-indicator=\"{id}\"><h{h}>{t}</h{h}>\
+         <p class=\"headline\"><span class=\"tip\" tabindex=\"0\" aria-describedby=\"tip-{pre}{id}\">\
          <span class=\"value rag-{rag}\" data-f=\"value\">{v}</span></span>\
          <span data-f=\"unit\">{unit}</span>, <span data-f=\"period\">{p}</span>\
-         <span role=\"tooltip\" id=\"tip-{id}\" data-f=\"tip\">{tip}</span></p>\
+         <span role=\"tooltip\" id=\"tip-{pre}{id}\" data-f=\"tip\">{tip}</span></p>\
          <p class=\"reading\" data-f=\"reading\">{r}</p>\
          <table class=\"summary\"><caption class=\"visually-hidden\">{t}: against similar areas and England</caption>\
          <thead><tr><th scope=\"col\">Similar areas</th><th scope=\"col\">Region</th><th scope=\"col\">England</th><th scope=\"col\">Rank</th></tr></thead>\
@@ -303,15 +399,15 @@ fn measure(out: &mut String, item: &Item, page: &Page) {
     );
     neighbour_tables(out, item, page);
     for chart in &item.charts {
-        figure(out, chart);
+        figure(out, chart, pre);
     }
     if page.with_children {
         let _ = write!(
             out,
             "<details class=\"children\" data-children=\"{id}\"><summary>The children behind this figure \
              <strong>(child-level: do not share outside the service)</strong></summary>\
-             <label for=\"filter-{id}\">Filter the children</label>\
-             <input type=\"search\" id=\"filter-{id}\" autocomplete=\"off\">\
+             <label for=\"filter-{pre}{id}\">Filter the children</label>\
+             <input type=\"search\" id=\"filter-{pre}{id}\" autocomplete=\"off\">\
              <p class=\"children-status\" role=\"status\"></p>\
              <div class=\"children-table\" tabindex=\"0\" role=\"region\" aria-label=\"Children behind the figure\"></div></details>"
         );

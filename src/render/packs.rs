@@ -90,6 +90,10 @@ pub struct PackIndicator {
     /// The value axis of the indicator's line charts (trend, rolling): from zero unless set.
     #[serde(default)]
     pub axis: Axis,
+    /// The National Framework group it is shown under (in a `national_framework` section;
+    /// set when the pack loads, from `data/national_framework.yaml`).
+    #[serde(skip)]
+    pub group: Option<String>,
 }
 
 /// A value axis a pack sets for an indicator's line charts (LAIT's users asked for it: a
@@ -109,6 +113,9 @@ pub struct Section {
     pub area: Area,
     /// Heading (default: the area's title).
     pub title: Option<String>,
+    /// In order; a `national_framework` section may leave them out (then: all of the
+    /// framework's).
+    #[serde(default)]
     pub indicators: Vec<PackIndicator>,
     /// Charts about the whole section, drawn before its indicators.
     #[serde(default)]
@@ -157,6 +164,47 @@ pub struct SuppressionOverride {
 /// are shown as "c" (DfE practice for published children's social care statistics). Policy,
 /// not configuration: going lower needs a [`SuppressionOverride`] in the pack.
 pub const SUPPRESSION_FLOOR: u32 = 5;
+
+/// A `national_framework` section as the dashboard reads: with no indicators named, every
+/// definition of `data/national_framework.yaml` the catalogue has, with its trend; each
+/// indicator under its group's title, in the framework's order (those the framework does not
+/// group last, under "Other measures"). Other sections are left as they are.
+fn national_framework(section: &mut Section, catalogue: &Catalogue) {
+    if section.area != Area::NationalFramework {
+        return;
+    }
+    let framework = crate::domain::national_framework::NationalFramework::embedded();
+    if section.indicators.is_empty() {
+        section.indicators = framework
+            .groups
+            .iter()
+            .flat_map(|g| &g.measures)
+            .filter(|id| catalogue.get(id).is_some())
+            .map(|id| PackIndicator {
+                id: id.clone(),
+                charts: vec![Chart::Trend],
+                axis: Axis::default(),
+                group: None,
+            })
+            .collect();
+    }
+    let rank = |id: &str| {
+        framework
+            .groups
+            .iter()
+            .position(|g| g.measures.iter().any(|m| m == id))
+            .unwrap_or(usize::MAX)
+    };
+    // A stable sort: the pack's own order within each group.
+    section.indicators.sort_by_key(|i| rank(&i.id));
+    for i in &mut section.indicators {
+        i.group = Some(
+            framework
+                .group_of(&i.id)
+                .map_or_else(|| "Other measures".to_string(), |g| g.title.clone()),
+        );
+    }
+}
 
 /// A pack file as written (see [`Pack`] for the checked form).
 #[derive(Debug, Clone, Deserialize)]
@@ -276,6 +324,9 @@ impl Pack {
             sections: raw.sections,
             lines_of_enquiry: raw.lines_of_enquiry,
         };
+        for s in &mut pack.sections {
+            national_framework(s, catalogue);
+        }
         pack.check_enquiries(file, catalogue)?;
         if pack.is_public() && pack.child_level {
             return Err(err(
@@ -342,6 +393,14 @@ impl Pack {
     fn check_sections(&self, file: &str, catalogue: &Catalogue) -> Result<(), CatalogueError> {
         let mut seen = BTreeSet::new();
         for s in &self.sections {
+            // The National Framework section groups the pack's measures again, its own way:
+            // it may repeat an indicator of another section, but not one of its own.
+            let mut own = BTreeSet::new();
+            let seen = if s.area == Area::NationalFramework {
+                &mut own
+            } else {
+                &mut seen
+            };
             if s.charts.contains(&SectionChart::AdoptionScorecard)
                 && !s.indicators.iter().any(|i| {
                     catalogue

@@ -632,6 +632,7 @@ mod tests {
             judgement: Some(judgement.into()),
             charts: vec![],
             items: vec![],
+            groups: vec![],
         };
         let leaves = Leaves::default();
         let (pages, _) = area_pages(&leaves, &section, 1);
@@ -722,8 +723,7 @@ mod tests {
             charts: (0..charts)
                 .map(|k| chart(&format!("{title}-{k}"), READING))
                 .collect(),
-            periods: vec![],
-            neighbours: Default::default(),
+            ..Default::default()
         }
     }
 
@@ -757,6 +757,7 @@ mod tests {
                     measure("Referrals", 1),
                     measure("Re-referrals", 0),
                 ],
+                groups: vec![],
             }],
             validation: vec![],
             enquiries: vec![],

@@ -188,11 +188,16 @@ pub fn write(
         write_area_sheet(&mut book, section, catalogue, figures, &formats)?;
     }
     if pack.child_level && !pack.is_public() {
+        // One sheet an indicator, however many sections show it.
+        let mut written = std::collections::BTreeSet::new();
         for section in &pack.sections {
             for item in &section.indicators {
                 let Some(df) = drilldown.get(&item.id) else {
                     continue;
                 };
+                if !written.insert(item.id.as_str()) {
+                    continue;
+                }
                 write_children_sheet(&mut book, &item.id, df, &formats)?;
             }
         }
