@@ -23,6 +23,8 @@ const POP: f64 = 147_954.0;
 mod help_and_protection;
 #[path = "indicators/looked_after.rs"]
 mod looked_after;
+#[path = "indicators/returns_2026_27.rs"]
+mod returns_2026_27;
 
 struct Results {
     values: DataFrame,
@@ -885,6 +887,7 @@ fn every_definition_has_a_test_here() {
         include_str!("indicators.rs"),
         include_str!("indicators/help_and_protection.rs"),
         include_str!("indicators/looked_after.rs"),
+        include_str!("indicators/returns_2026_27.rs"),
     ]
     .concat();
     for def in &Catalogue::embedded().unwrap().definitions {

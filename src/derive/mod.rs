@@ -54,6 +54,7 @@ pub enum FactTable {
     Adoptions,
     SocialWorkers,
     Dolos,
+    PreProceedings,
     Population,
 }
 
@@ -72,7 +73,8 @@ impl FactTable {
             | FactTable::Assessments
             | FactTable::S47Enquiries
             | FactTable::Icpcs
-            | FactTable::CpPlans => Some(Collection::Cin),
+            | FactTable::CpPlans
+            | FactTable::PreProceedings => Some(Collection::Cin),
             FactTable::Population => None,
             _ => Some(Collection::Ssda903),
         }
@@ -207,6 +209,7 @@ impl<'a> Facts<'a> {
             FactTable::Adoptions => cla::adoptions(self),
             FactTable::SocialWorkers => cla::social_workers(self),
             FactTable::Dolos => cla::dolos(self),
+            FactTable::PreProceedings => cin::pre_proceedings(self),
             FactTable::Population => population::population(self),
         }
     }
@@ -354,6 +357,7 @@ mod tests {
                 "adoptions",
                 "social_workers",
                 "dolos",
+                "pre_proceedings",
                 "population",
             ]
         );
