@@ -406,6 +406,33 @@ impl PerPlan {
     }
 }
 
+/// Pre-proceedings and family group decision-making (CIN census from 2026/27): one row per
+/// CIN episode's pre-proceedings group, so "children in pre-proceedings", "meetings offered
+/// and held" and "how pre-proceedings ended" are counts and shares over the rows.
+pub fn pre_proceedings(facts: &Facts) -> PolarsResult<DataFrame> {
+    facts
+        .canonical(CanonicalTable::CinPreProceedings)?
+        .select([
+            col("la_code"),
+            col("child"),
+            col("referral_date"),
+            col("pp_start"),
+            col("lbp_sent_date"),
+            col("fgdm_meeting_offer"),
+            col("fgdm_meeting_fac"),
+            col("initial_pp_meeting_date"),
+            col("review_meetings_count"),
+            col("step_decision_date"),
+            col("pp_outcome"),
+            col("court_app_date"),
+        ])
+        .sort(
+            ["la_code", "child", "pp_start"],
+            SortMultipleOptions::default(),
+        )
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -433,31 +460,4 @@ mod tests {
         // Ended on the due date without a review: still in time.
         assert_eq!(review_late_from(start, Some(d(2024, 4, 15)), &[]), None);
     }
-}
-
-/// Pre-proceedings and family group decision-making (CIN census from 2026/27): one row per
-/// CIN episode's pre-proceedings group, so "children in pre-proceedings", "meetings offered
-/// and held" and "how pre-proceedings ended" are counts and shares over the rows.
-pub fn pre_proceedings(facts: &Facts) -> PolarsResult<DataFrame> {
-    facts
-        .canonical(CanonicalTable::CinPreProceedings)?
-        .select([
-            col("la_code"),
-            col("child"),
-            col("referral_date"),
-            col("pp_start"),
-            col("lbp_sent_date"),
-            col("fgdm_meeting_offer"),
-            col("fgdm_meeting_fac"),
-            col("initial_pp_meeting_date"),
-            col("review_meetings_count"),
-            col("step_decision_date"),
-            col("pp_outcome"),
-            col("court_app_date"),
-        ])
-        .sort(
-            ["la_code", "child", "pp_start"],
-            SortMultipleOptions::default(),
-        )
-        .collect()
 }
