@@ -691,7 +691,11 @@ fn sw_and_dolo_figures() -> DataFrame {
     common::ingest_and_evaluate(
         &dir.path().join("in"),
         &[Period::year(2027)],
-        &["cla_social_workers_3plus", "cla_dolo"],
+        &[
+            "cla_social_workers_3plus",
+            "cla_dolo",
+            "cla_dolo_by_placement",
+        ],
         false,
     )
     .0
@@ -713,6 +717,21 @@ fn cla_social_workers_3plus_and_cla_dolo() {
         common::figure(&v, "cla_dolo", Some(&year)).map(|f| f.0),
         Some(1.0)
     );
+    // By placement: S1's order started in his foster placement (U4 since 01/01/2026): one
+    // child in foster care, no other group.
+    let groups = common::rows(
+        &v.clone()
+            .lazy()
+            .filter(
+                col("indicator_id")
+                    .eq(lit("cla_dolo_by_placement"))
+                    .and(col("breakdown").is_not_null()),
+            )
+            .collect()
+            .unwrap(),
+        &["breakdown", "numerator"],
+    );
+    assert_eq!(groups, ["foster|1.0"]);
 }
 
 // ------------------------------------------------------------------ care leavers

@@ -922,17 +922,51 @@ pub fn social_workers(facts: &Facts) -> PolarsResult<DataFrame> {
         .collect()
 }
 
-/// Deprivation of liberty orders (903 from 2026/27): one row per order.
+/// Deprivation of liberty orders (903 from 2026/27): one row per order, with the placement
+/// the child was in when the order started (`place`, `placement_group`; empty when no episode
+/// of the history is open that day): which kinds of home children are deprived of their
+/// liberty in.
 pub fn dolos(facts: &Facts) -> PolarsResult<DataFrame> {
-    facts
-        .canonical(CanonicalTable::Dolo)?
+    let orders = facts.canonical(CanonicalTable::Dolo)?.select([
+        col("la_code"),
+        col("child"),
+        col("dob"),
+        col("dolo_start"),
+        col("dolo_end"),
+    ]);
+    let episodes = facts.get(super::FactTable::ClaEpisodes)?.lazy().select([
+        col("la_code"),
+        col("child"),
+        col("decom"),
+        col("dec"),
+        col("place"),
+        col("placement_group"),
+    ]);
+    let keys = [col("la_code"), col("child"), col("dolo_start")];
+    let placed = orders
+        .clone()
+        .join(
+            episodes,
+            [col("la_code"), col("child")],
+            [col("la_code"), col("child")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(
+            col("decom")
+                .lt_eq(col("dolo_start"))
+                .and(col("dec").is_null().or(col("dec").gt(col("dolo_start")))),
+        )
+        .sort(["decom"], SortMultipleOptions::default())
+        .unique_stable_generic(Some(keys.to_vec()), UniqueKeepStrategy::Last)
         .select([
             col("la_code"),
             col("child"),
-            col("dob"),
             col("dolo_start"),
-            col("dolo_end"),
-        ])
+            col("place"),
+            col("placement_group"),
+        ]);
+    orders
+        .join(placed, keys.clone(), keys, JoinArgs::new(JoinType::Left))
         .sort(
             ["la_code", "child", "dolo_start"],
             SortMultipleOptions::default(),
