@@ -42,12 +42,36 @@ const COLUMNS: [(&str, &str); 21] = [
     ("benchmark_period", "Benchmark year"),
 ];
 
-/// Sheet names: at most 31 characters, none of `[]:*?/\`.
-fn sheet_name(s: &str) -> String {
-    s.chars()
-        .filter(|c| !"[]:*?/\\".contains(*c))
-        .take(31)
-        .collect()
+/// The sheet names given so far in one workbook. Excel allows 31 characters, none of
+/// `[]:*?/\`, and no two names that differ only in case; indicator ids are longer than that
+/// and share their first 31 characters (`pre_proceedings_fgdm_offered` and `…_held`), so a
+/// cut name that is taken gets a number instead of failing the whole pack.
+#[derive(Default)]
+struct SheetNames(std::collections::BTreeSet<String>);
+
+impl SheetNames {
+    const MAX: usize = 31;
+
+    fn unique(&mut self, wanted: &str) -> String {
+        let clean: String = wanted
+            .chars()
+            .filter(|c| !"[]:*?/\\".contains(*c))
+            .collect();
+        let mut n = 1usize;
+        loop {
+            let suffix = if n == 1 {
+                String::new()
+            } else {
+                format!(" ({n})")
+            };
+            let keep = Self::MAX - suffix.chars().count();
+            let name: String = clean.chars().take(keep).chain(suffix.chars()).collect();
+            if self.0.insert(name.to_lowercase()) {
+                return name;
+            }
+            n += 1;
+        }
+    }
 }
 
 /// One cell of an area sheet.
@@ -183,9 +207,11 @@ pub fn write(
 ) -> Result<(), RenderError> {
     let mut book = super::new_workbook()?;
     let formats = Formats::new();
+    let mut names = SheetNames::default();
     write_about(&mut book, pack, la_name, &formats)?;
+    names.unique("About");
     for section in &pack.sections {
-        write_area_sheet(&mut book, section, catalogue, figures, &formats)?;
+        write_area_sheet(&mut book, &mut names, section, catalogue, figures, &formats)?;
     }
     if pack.child_level && !pack.is_public() {
         // One sheet an indicator, however many sections show it.
@@ -198,7 +224,7 @@ pub fn write(
                 if !written.insert(item.id.as_str()) {
                     continue;
                 }
-                write_children_sheet(&mut book, &item.id, df, &formats)?;
+                write_children_sheet(&mut book, &mut names, &item.id, df, &formats)?;
             }
         }
     }
@@ -256,6 +282,7 @@ fn write_about(
 /// column tinted by its word.
 fn write_area_sheet(
     book: &mut Workbook,
+    names: &mut SheetNames,
     section: &Section,
     catalogue: &Catalogue,
     figures: &PackFigures,
@@ -266,7 +293,7 @@ fn write_area_sheet(
         .clone()
         .unwrap_or_else(|| section.area.title().to_string());
     let sheet = book.add_worksheet();
-    sheet.set_name(sheet_name(&heading))?;
+    sheet.set_name(names.unique(&heading))?;
     sheet.set_freeze_panes(1, 2)?;
     for (c, (_, h)) in COLUMNS.iter().enumerate() {
         sheet.write_string_with_format(0, c as u16, *h, &formats.header)?;
@@ -355,17 +382,21 @@ pub(super) fn latest_children(df: &DataFrame) -> PolarsResult<DataFrame> {
 /// rows of its latest figures.
 fn write_children_sheet(
     book: &mut Workbook,
+    names: &mut SheetNames,
     id: &str,
     drilldown: &DataFrame,
     formats: &Formats,
 ) -> Result<(), RenderError> {
     let df = &latest_children(drilldown)?;
     let sheet = book.add_worksheet();
-    sheet.set_name(sheet_name(&format!("Children - {id}")))?;
+    sheet.set_name(names.unique(&format!("Children - {id}")))?;
+    // The sheet's name may be cut to Excel's 31 characters: the indicator is named in full.
     sheet.write_string_with_format(
         0,
         0,
-        "CHILD-LEVEL DATA: the children behind each figure. Do not share outside the service.",
+        &format!(
+            "CHILD-LEVEL DATA: the children behind each figure of {id}. Do not share outside the service."
+        ),
         &formats.bold,
     )?;
     for (c, col) in df.columns().iter().enumerate() {
@@ -393,6 +424,23 @@ mod tests {
     fn area_sheet_columns_are_declared_comparison_columns() {
         for (name, _) in super::COLUMNS {
             crate::domain::schema::COMPARISON.field(name).unwrap();
+        }
+    }
+
+    /// Two indicators whose ids share their first 31 characters get two sheets, and a
+    /// name that differs only in case counts as taken, as Excel counts it.
+    #[test]
+    fn sheet_names_are_cut_to_31_characters_and_never_repeat() {
+        let mut names = super::SheetNames::default();
+        let a = names.unique("Children - pre_proceedings_fgdm_offered");
+        let b = names.unique("Children - pre_proceedings_fgdm_held");
+        let c = names.unique("children - PRE_PROCEEDINGS_FGDM_x");
+        assert_eq!(a, "Children - pre_proceedings_fgdm");
+        assert_eq!(b, "Children - pre_proceedings_ (2)");
+        assert_eq!(c, "children - PRE_PROCEEDINGS_ (3)");
+        assert_eq!(names.unique("A/b:c"), "Abc");
+        for n in [a, b, c] {
+            assert_eq!(n.chars().count(), 31);
         }
     }
 }
