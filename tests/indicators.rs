@@ -666,19 +666,23 @@ fn sw_and_dolo_figures() -> DataFrame {
     let files = [
         (
             "header.csv",
-            "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\nS1,M,01/01/2012,WBRI,,,\nS2,F,01/01/2011,WBRI,,,\n",
+            "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\nS1,M,01/01/2012,WBRI,,,\nS2,F,01/01/2011,WBRI,,,\n\
+             S3,F,01/01/2013,WBRI,,,\n",
         ),
         (
             "episodes.csv",
             "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n\
-             S1,01/01/2026,S,C2,N1,U4,PR1,,,,LN1 3AB,LN2 4CD,\nS2,01/01/2026,S,C2,N1,U4,PR1,,,,LN1 3AB,LN2 4CD,\n",
+             S1,01/01/2026,S,C2,N1,U4,PR1,,,,LN1 3AB,LN2 4CD,\nS2,01/01/2026,S,C2,N1,U4,PR1,,,,LN1 3AB,LN2 4CD,\n\
+             S3,01/01/2026,S,C2,N1,U4,PR1,,,,LN1 3AB,LN2 4CD,\n",
         ),
         (
             "sw.csv",
             "CHILD,DOB,SW_ID,SW_DECOM,SW_DEC,SW_REASON\n\
              S1,01/01/2012,W1,01/04/2026,01/07/2026,FCONTA\nS1,01/01/2012,W2,01/07/2026,01/10/2026,MANAGE\n\
              S1,01/01/2012,W1,01/10/2026,,OTHERS\n\
-             S2,01/01/2011,W3,01/03/2026,01/06/2026,FCONTA\nS2,01/01/2011,W4,01/06/2026,,MANAGE\n",
+             S2,01/01/2011,W3,01/03/2026,01/06/2026,FCONTA\nS2,01/01/2011,W4,01/06/2026,,MANAGE\n\
+             S3,01/01/2013,W5,01/04/2026,01/05/2026,FCONTA\nS3,01/01/2013,W6,01/05/2026,01/09/2026,MANAGE\n\
+             S3,01/01/2013,W7,01/09/2026,,OTHERS\n",
         ),
         (
             "dolo.csv",
@@ -706,11 +710,12 @@ fn sw_and_dolo_figures() -> DataFrame {
 fn cla_social_workers_3plus_and_cla_dolo() {
     let v = sw_and_dolo_figures();
     let year = Period::year(2027);
-    // Social worker episodes overlapping 2026/27: S1 three (W1, W2, W1 again: episodes, not
-    // distinct workers), S2 two (W3's from before the year, W4). 1 of 2.
+    // Social workers in 2026/27 (DfE counts different workers): S1 two (W1, W2, then W1
+    // again: three episodes, two workers), S2 two (W3 from before the year, W4), S3 three (W5,
+    // W6, W7). 1 of 3.
     assert_eq!(
         common::figure(&v, "cla_social_workers_3plus", Some(&year)),
-        Some((1.0, Some(2.0), Some(50.0)))
+        Some((1.0, Some(3.0), Some(100.0 / 3.0)))
     );
     // Orders open at 31/03/2027: S1's (from 01/01/2027); S2's ended 01/08/2026.
     assert_eq!(
@@ -735,6 +740,57 @@ fn cla_social_workers_3plus_and_cla_dolo() {
 }
 
 // ------------------------------------------------------------------ care leavers
+
+/// Staying put: four young people who were 18 in 2023/24, seen again at their 19th birthday in
+/// 2024/25's OC3.
+#[test]
+fn care_leavers_staying_put() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n\
+                  P1,F,01/06/2005,WBRI,,,\nP2,M,01/07/2005,WBRI,,,\n\
+                  P3,F,01/08/2005,WBRI,,,\nP4,M,01/09/2005,WBRI,,,\n";
+    let returns = [
+        (
+            2024,
+            "episodes.csv",
+            // P1 left foster care (U4) on her 18th birthday staying put (E17); P2 left foster
+            // care (U6) on his to independent living (E5); P3 left a children's home (K2) on hers;
+            // P4 left foster care at 17, before his birthday.
+            "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n\
+             P1,01/01/2020,S,C2,N1,U4,PR1,01/06/2023,E17,,LN1 3AB,LN2 4CD,\n\
+             P2,01/01/2020,S,C2,N1,U6,PR1,01/07/2023,E5,,LN1 3AB,LN2 4CD,\n\
+             P3,01/01/2020,S,C2,N1,K2,PR1,01/08/2023,E5,,LN1 3AB,LN2 4CD,SC000111\n\
+             P4,01/01/2022,S,C2,N1,U4,PR1,01/05/2023,E5,,LN1 3AB,LN2 4CD,\n",
+        ),
+        (
+            2025,
+            "oc3.csv",
+            // At their 19th birthdays: P1 with her former foster carers (Z1); P2 independent
+            // (U1); P3 with her former foster carers — but she did not leave foster care; P4 too.
+            "CHILD,DOB,IN_TOUCH,ACTIV,ACCOM\n\
+             P1,01/06/2005,YES,F2,Z1\nP2,01/07/2005,YES,F1,U1\n\
+             P3,01/08/2005,YES,F1,Z1\nP4,01/09/2005,YES,F1,Z1\n",
+        ),
+    ];
+    for (year, name, text) in returns {
+        let base = dir.path().join(format!("in/925/{year}/ssda903"));
+        std::fs::create_dir_all(&base).unwrap();
+        std::fs::write(base.join("header.csv"), header).unwrap();
+        std::fs::write(base.join(name), text).unwrap();
+    }
+    let (e, _) = common::ingest_and_evaluate(
+        &dir.path().join("in"),
+        &[Period::year(2025)],
+        &["care_leavers_staying_put"],
+        true,
+    );
+    // The cohort is P1 and P2, who left foster care on their 18th birthday; P1 still lives
+    // with her carers: 1 of 2.
+    assert_eq!(
+        common::figure(&e.values, "care_leavers_staying_put", Some(&Period::year(2025))),
+        Some((1.0, Some(2.0), Some(50.0)))
+    );
+}
 
 #[test]
 fn care_leavers_eet_17_18() {

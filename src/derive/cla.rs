@@ -571,7 +571,37 @@ pub fn care_leavers(facts: &Facts) -> PolarsResult<DataFrame> {
         ));
     }
     judged.add_to(&mut df)?;
-    df.lazy().with_columns(care_leaver_outcomes()).collect()
+    df.lazy()
+        .join(
+            left_foster_care_at_18(facts)?,
+            [col("la_code"), col("child")],
+            [col("la_code"), col("child")],
+            JoinArgs {
+                maintain_order: MaintainOrderJoin::Left,
+                ..JoinArgs::new(JoinType::Left)
+            },
+        )
+        .with_column(col("left_foster_care_at_18").fill_null(lit(false)))
+        .with_columns(care_leaver_outcomes())
+        .collect()
+}
+
+/// The young people whose care ended on their 18th birthday in a foster placement (not short
+/// breaks): DfE's "staying put" cohort, whose later OC3 accommodation says whether they still
+/// live with their former foster carers (ACCOM Z1/Z2).
+fn left_foster_care_at_18(facts: &Facts) -> PolarsResult<LazyFrame> {
+    Ok(facts
+        .get(FactTable::ClaPeriods)?
+        .lazy()
+        .filter(
+            col("period_of_care_end")
+                .eq(col("birthday_18"))
+                .and(col("last_placement_group").eq(lit("foster")))
+                .and(col("short_breaks_only").not()),
+        )
+        .select([col("la_code"), col("child")])
+        .unique(None, UniqueKeepStrategy::First)
+        .with_column(lit(true).alias("left_foster_care_at_18")))
 }
 
 /// The LA's OC3 records, one per young person and year, with the header's DOB where the OC3
