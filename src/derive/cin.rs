@@ -40,6 +40,13 @@ fn cin_children(facts: &Facts) -> PolarsResult<LazyFrame> {
 
 /// Referrals (CIN episodes) with the same child's previous referral.
 ///
+/// `had_assessment`, `had_cin_plan`, `had_s47` and `had_cpp`: the episode has at least one
+/// assessment, child in need plan, section 47 enquiry or child protection plan (matched on
+/// child and referral date, as the census nests them). DfE's "referrals where the child was
+/// assessed not to be in need" are the referrals that were not NFA, had an assessment and no
+/// further activity (no CIN plan, enquiry or protection plan) and closed with RC8 or RC9: an
+/// indicator can only read its own row, so the episode's activity has to be on it.
+///
 /// `rereferral_12m` implements DfE's re-referral: the child's previous referral (any earlier
 /// CIN episode in the history) is within 12 months of this one — on or after the same date one
 /// year earlier (29 February counts back to 28 February). A child's first referral in the
@@ -80,7 +87,50 @@ pub fn referrals(facts: &Facts) -> PolarsResult<DataFrame> {
             JoinArgs::new(JoinType::Left),
         )
         .with_column(col("has_disability").fill_null(lit(false)))
+        .pipe_episode_flag(facts, CanonicalTable::CinAssessment, "had_assessment")?
+        .pipe_episode_flag(facts, CanonicalTable::CinPlan, "had_cin_plan")?
+        .pipe_episode_flag(facts, CanonicalTable::CinS47, "had_s47")?
+        .pipe_episode_flag(facts, CanonicalTable::CinCpp, "had_cpp")?
         .collect()
+}
+
+/// Adds to a frame of CIN episodes a column `name`: whether the episode (LA, child, referral
+/// date) has at least one row in the CIN table `table` (assessments, CIN plans, enquiries or
+/// plans, which the census nests inside the episode).
+trait EpisodeFlag: Sized {
+    fn pipe_episode_flag(
+        self,
+        facts: &Facts,
+        table: CanonicalTable,
+        name: &str,
+    ) -> PolarsResult<Self>;
+}
+
+impl EpisodeFlag for LazyFrame {
+    fn pipe_episode_flag(
+        self,
+        facts: &Facts,
+        table: CanonicalTable,
+        name: &str,
+    ) -> PolarsResult<Self> {
+        let keys = [col("la_code"), col("child"), col("referral_date")];
+        let present = facts
+            .canonical(table)?
+            .select(keys.clone())
+            .unique_stable_generic(None, UniqueKeepStrategy::First)
+            .with_column(lit(true).alias(name));
+        Ok(self
+            .join(
+                present,
+                keys.clone(),
+                keys,
+                JoinArgs {
+                    maintain_order: MaintainOrderJoin::Left,
+                    ..JoinArgs::new(JoinType::Left)
+                },
+            )
+            .with_column(col(name).fill_null(lit(false))))
+    }
 }
 
 /// Assessments with the working days from their start to their authorisation, and the 45th
