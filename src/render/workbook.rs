@@ -394,7 +394,7 @@ fn write_children_sheet(
     sheet.write_string_with_format(
         0,
         0,
-        &format!(
+        format!(
             "CHILD-LEVEL DATA: the children behind each figure of {id}. Do not share outside the service."
         ),
         &formats.bold,
