@@ -312,8 +312,9 @@ impl Located {
     }
 }
 
-/// Periods of care: start, end, reason, whether only short breaks, and the gap to the child's
-/// next period (for returns to care).
+/// Periods of care: start, end, reason, whether only short breaks, the child's UASC status
+/// (`uasc`, and `uasc_until`, the day it ceased), and the gap to the child's next period (for
+/// returns to care).
 pub fn periods(facts: &Facts) -> PolarsResult<DataFrame> {
     let ep = facts.get(FactTable::ClaEpisodes)?;
     let keys = [col("la_code"), col("child"), col("period_of_care_seq")];
@@ -339,6 +340,10 @@ pub fn periods(facts: &Facts) -> PolarsResult<DataFrame> {
             col("sex").first(),
             col("ethnic").first(),
             col("uasc").first(),
+            // The day the child's UASC status ceased (DUC, else the 18th birthday), so a
+            // start can be read as a UASC's start only while the status held
+            // (cla_starts_uasc_pct: UASC when the period of care began).
+            col("uasc_until").first(),
         ])
         .sort(
             ["la_code", "child", "period_of_care_seq"],
