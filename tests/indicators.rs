@@ -1,5 +1,5 @@
 //! Every indicator of the catalogue on the hand-built history in tests/fixtures/indicators
-//! (children L1–L19 in the 903, R1–R12 and R30–R32 in the CIN census; `build.py` there tells
+//! (children L1–L19 and L30–L38 in the 903, R1–R12 and R30–R32 in the CIN census; `build.py` there tells
 //! each child's story). Each expected figure is worked out by hand in the comments. LA 925's ONS population
 //! for 2024/25 is 147,954, so a rate is n × 10,000 / 147,954.
 

@@ -12,10 +12,11 @@ use cspi::render::charts::{self, ScorecardRow, ThresholdChart, ThresholdGroup};
 use cspi::render::packs::{Audience, Pack};
 use cspi::render::{content, pdf};
 
-/// The fixture's children (L1–L19, R1–R12) as they could appear in text: alone in an element,
+/// The fixture's children (L1–L19, L30–L38, R1–R12) as they could appear in text: alone in an element,
 /// quoted, or between spaces.
 fn child_id_patterns() -> Vec<String> {
     (1..=19)
+        .chain(30..=38)
         .map(|i| format!("L{i}"))
         .chain((1..=12).map(|i| format!("R{i}")))
         .flat_map(|id| [format!(">{id}<"), format!("\"{id}\""), format!(" {id} ")])
