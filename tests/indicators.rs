@@ -399,6 +399,22 @@ fn cla_returned_home() {
 }
 
 #[test]
+fn cla_returned_home_care_plan() {
+    // L11's return home (E4A) was part of the care plan: 1 of the 7 ceasing in 2024/25. In
+    // 2023/24 L30 went home outside the plan (E4B): 0 of the 9.
+    assert_percent("cla_returned_home_care_plan", 1.0, 7.0);
+    assert_eq!(
+        fig_at(
+            "cla_returned_home_care_plan",
+            PeriodType::Year,
+            d(2024, 3, 31),
+            None
+        ),
+        (0.0, Some(9.0), Some(0.0))
+    );
+}
+
+#[test]
 fn cla_returned_to_care() {
     // Of the 7, L11 left on 01/09/2024 and came back on 01/02/2025, 153 days later.
     assert_percent("cla_returned_to_care", 1.0, 7.0);
@@ -787,7 +803,11 @@ fn care_leavers_staying_put() {
     // The cohort is P1 and P2, who left foster care on their 18th birthday; P1 still lives
     // with her carers: 1 of 2.
     assert_eq!(
-        common::figure(&e.values, "care_leavers_staying_put", Some(&Period::year(2025))),
+        common::figure(
+            &e.values,
+            "care_leavers_staying_put",
+            Some(&Period::year(2025))
+        ),
         Some((1.0, Some(2.0), Some(50.0)))
     );
 }

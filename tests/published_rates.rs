@@ -191,6 +191,21 @@ fn lincolnshire_2025_rates_match_dfe_published_figures() {
         checked += 1;
     }
     assert_eq!(checked, 6);
+    // The counts LAIT publishes beside the rates (the national measure set's count
+    // definitions), computed from the same return: each must be LAIT's own figure.
+    for id in [
+        "referrals_count",
+        "cpp_count",
+        "cpp_starts_count",
+        "cpp_second_subsequent_count",
+    ] {
+        let key = catalogue.get(id).unwrap().benchmark.lait.clone().unwrap();
+        let lait = ReferenceIndex::embedded()
+            .published(&format!("lait:{key}"), LA, YEAR)
+            .and_then(|p| p.value)
+            .unwrap_or_else(|| panic!("{id}: LAIT {key} for {LA} {YEAR}"));
+        assert_eq!(value(id).0, lait, "{id}: LAIT {key}");
+    }
     // The figures quoted in the issue, spelled out.
     assert_eq!(round1(value("referrals_rate").1), 589.8);
     assert_eq!(round1(value("cin_rate").1), 282.8);

@@ -244,3 +244,65 @@ fn care_leavers_neet_19_21() {
     // 2023/24: L15 was NEET (G6, pregnancy or parenting); L16 in education (F2). 1 of 2.
     assert_percent_year("care_leavers_neet_19_21", 2024, 1.0, 2.0);
 }
+
+// ------------------------------------------------------------------ breakdowns DfE publishes
+
+/// The groups of a count breakdown for 2024/25, as "group|count".
+fn groups_2025(id: &str) -> Vec<String> {
+    let v = &results().values;
+    let end = cspi::domain::dates::to_epoch_days(d(2025, 3, 31));
+    let rows = v
+        .clone()
+        .lazy()
+        .filter(
+            col("indicator_id")
+                .eq(lit(id))
+                .and(col("period_type").eq(lit("year")))
+                .and(col("period_end").cast(DataType::Int32).eq(lit(end)))
+                .and(col("breakdown").is_not_null()),
+        )
+        .sort(["breakdown"], SortMultipleOptions::default())
+        .collect()
+        .unwrap();
+    common::rows(&rows, &["breakdown", "numerator"])
+}
+
+#[test]
+fn cla_count_by_sex() {
+    // Looked after at 31/03/2025: L1, L3, L13 (M); L2, L4, L11, L14 (F). The total is cla_count.
+    assert_eq!(groups_2025("cla_count_by_sex"), ["F|4.0", "M|3.0"]);
+    assert_eq!(fig("cla_count_by_sex").0, 7.0);
+}
+
+#[test]
+fn cla_count_by_legal_status() {
+    // The legal status of the episode open at 31/03/2025: L1, L2 full care orders (C2); L3 an
+    // interim care order (C1, since 01/09/2024); L4, L14 placement orders (E1); L11, L13
+    // section 20 (V2).
+    assert_eq!(
+        groups_2025("cla_count_by_legal_status"),
+        ["C1|1.0", "C2|2.0", "E1|2.0", "V2|2.0"]
+    );
+}
+
+#[test]
+fn cla_count_by_ethnicity() {
+    // L13 is recorded OOTH (any other ethnic group); the other six WBRI.
+    assert_eq!(
+        groups_2025("cla_count_by_ethnicity"),
+        ["OOTH|1.0", "WBRI|6.0"]
+    );
+}
+
+#[test]
+fn cla_ceased_by_reason() {
+    // Ceased in 2024/25, one child each: L6 E17, L7 E5, L8 E11, L9 E12, L11 E4A, L12 E45, L18
+    // E8; L5's short breaks are left out. The groups add up to cla_ceased_count's 7.
+    assert_eq!(
+        groups_2025("cla_ceased_by_reason"),
+        [
+            "E11|1.0", "E12|1.0", "E17|1.0", "E45|1.0", "E4A|1.0", "E5|1.0", "E8|1.0"
+        ]
+    );
+    assert_eq!(fig("cla_ceased_by_reason").0, 7.0);
+}
