@@ -315,16 +315,14 @@ impl Simulation<'_> {
         missing
     }
 
-    /// Social workers: a change every 3⅓–13 months, drawn from the LA's workers. DfE's
-    /// published share of children looked after with 3 or more different workers in a year is
-    /// about 1 in 5 (LAIT Stability_SocialWorker); a change every 9–18 months gave 1 in 60.
+    /// Social workers: a change every 9–18 months.
     fn social_workers(&mut self, start: i32, end: i32) -> Vec<(String, i32)> {
         let mut social_workers = vec![];
         let mut at = start;
         while at < end {
-            let w = self.worker_draw.uniform(1, self.workers as i32);
+            let w = self.draw.uniform(1, self.workers as i32);
             social_workers.push((format!("SW{}{:04}", self.la_code, w), at));
-            at += self.worker_draw.uniform(100, 400);
+            at += self.draw.uniform(270, 540);
         }
         social_workers
     }
