@@ -118,6 +118,26 @@ fn assert_mean(id: &str, kind: PeriodType, end: NaiveDate, sum: f64, n: f64) {
     assert!((v.unwrap() - sum / n).abs() < 1e-9, "{id} {kind}");
 }
 
+/// The groups of a count breakdown for 2024/25, as "group|count".
+fn groups_2025(id: &str) -> Vec<String> {
+    let v = &results().values;
+    let end = cspi::domain::dates::to_epoch_days(d(2025, 3, 31));
+    let rows = v
+        .clone()
+        .lazy()
+        .filter(
+            col("indicator_id")
+                .eq(lit(id))
+                .and(col("period_type").eq(lit("year")))
+                .and(col("period_end").cast(DataType::Int32).eq(lit(end)))
+                .and(col("breakdown").is_not_null()),
+        )
+        .sort(["breakdown"], SortMultipleOptions::default())
+        .collect()
+        .unwrap();
+    common::rows(&rows, &["breakdown", "numerator"])
+}
+
 fn children(id: &str, kind: &str, end: NaiveDate, numerator_only: bool) -> Vec<String> {
     let kind = PeriodType::from_name(kind).unwrap();
     let period = Period {

@@ -282,6 +282,10 @@ impl Definition {
         }
         used.extend(self.breakdown.iter().cloned());
         used.extend(self.drilldown.iter().cloned());
+        // The age columns are computed from the date of birth in each period.
+        if AGE_COLUMNS.iter().any(|c| used.contains(*c)) {
+            used.extend(BIRTH_COLUMNS.iter().map(|c| c.to_string()));
+        }
         used
     }
 
@@ -304,6 +308,16 @@ impl Definition {
 
 /// Columns every expression may use besides the fact table's.
 pub const PERIOD_COLUMNS: [&str; 3] = ["period_start", "period_end", "period_type"];
+
+/// Columns an expression over a fact table with a date of birth (`dob`, or the CIN census's
+/// `birth_date`) may also use: the
+/// child's age in whole years at the period's end, and DfE's age group of it (under 1, 1 to 4,
+/// 5 to 9, 10 to 15, 16 and over: the groups of the children looked after and in need tables).
+/// They depend on the period, so no fact table can hold them.
+pub const AGE_COLUMNS: [&str; 2] = ["age_at_period_end", "age_group_at_period_end"];
+
+/// The date of birth columns the age columns are computed from, the first a table has.
+pub const BIRTH_COLUMNS: [&str; 2] = ["dob", "birth_date"];
 
 /// The loaded, checked catalogue.
 #[derive(Debug, Clone)]
@@ -483,7 +497,10 @@ fn check_columns(
                     "unknown column `{c}` in `{sql}`; {table} has: {}",
                     allowed
                         .iter()
-                        .filter(|a| !PERIOD_COLUMNS.contains(&a.as_str()))
+                        .filter(|a| {
+                            !PERIOD_COLUMNS.contains(&a.as_str())
+                                && !AGE_COLUMNS.contains(&a.as_str())
+                        })
                         .cloned()
                         .collect::<Vec<_>>()
                         .join(", ")
@@ -502,6 +519,9 @@ pub fn check(file: &str, def: &Definition) -> Result<(), CatalogueError> {
     let schema = Facts::schema(table).map_err(|e| err(file, "source", e))?;
     let mut row_columns: BTreeSet<String> = schema.iter_names().map(|n| n.to_string()).collect();
     row_columns.extend(PERIOD_COLUMNS.iter().map(|c| c.to_string()));
+    if BIRTH_COLUMNS.iter().any(|c| schema.contains(c)) {
+        row_columns.extend(AGE_COLUMNS.iter().map(|c| c.to_string()));
+    }
     check_periods(file, def, &schema)?;
     if let Some(w) = &def.where_ {
         check_columns(file, "where", w, &row_columns, &def.source)?;

@@ -20,7 +20,8 @@ use polars::prelude::*;
 use thiserror::Error;
 
 use super::catalogue::{
-    BreakdownDenominator, Catalogue, CountOf, Definition, InPeriod, Unit, compile_expression,
+    BIRTH_COLUMNS, BreakdownDenominator, Catalogue, CountOf, Definition, InPeriod, Unit,
+    compile_expression,
 };
 use super::period::{Period, PeriodType};
 use crate::derive::{FactTable, Facts};
@@ -270,11 +271,18 @@ fn cohort(
     pf: &DataFrame,
     cover: &DataFrame,
 ) -> PolarsResult<LazyFrame> {
+    let birth = BIRTH_COLUMNS
+        .into_iter()
+        .find(|c| rows.schema().contains(c));
     let mut lf = rows
         .lazy()
         .left_join(pf.clone().lazy(), col("period_id"), col("period_id"))
         .inner_join(cover.clone().lazy(), col("la_code"), col("la_code"))
         .filter(covered());
+    if let Some(b) = birth {
+        let (age, group) = age_at_period_end(b);
+        lf = lf.with_column(age).with_column(group);
+    }
     if let Some(w) = &def.where_ {
         lf = lf.filter(sql(w)?);
     }
@@ -295,6 +303,35 @@ fn cohort(
         lf = lf.filter(sql(c)?);
     }
     Ok(lf)
+}
+
+/// The child's age in whole years on the period's last day (a birthday on that day counts),
+/// from the date of birth column `birth`, and DfE's age group of it (null when the date of
+/// birth is unknown, never a group): see [`super::catalogue::AGE_COLUMNS`].
+fn age_at_period_end(birth: &str) -> (Expr, Expr) {
+    let (end, dob) = (col("period_end"), col(birth));
+    let before_birthday = (end.clone().dt().month().cast(DataType::Int32) * lit(100)
+        + end.clone().dt().day().cast(DataType::Int32))
+    .lt(dob.clone().dt().month().cast(DataType::Int32) * lit(100)
+        + dob.clone().dt().day().cast(DataType::Int32));
+    let age =
+        end.dt().year() - dob.dt().year() - when(before_birthday).then(lit(1)).otherwise(lit(0));
+    let a = || col("age_at_period_end");
+    let group = when(a().is_null())
+        .then(lit(NULL).cast(DataType::String))
+        .when(a().lt(lit(1)))
+        .then(lit("under 1"))
+        .when(a().lt(lit(5)))
+        .then(lit("1 to 4"))
+        .when(a().lt(lit(10)))
+        .then(lit("5 to 9"))
+        .when(a().lt(lit(16)))
+        .then(lit("10 to 15"))
+        .otherwise(lit("16 and over"));
+    (
+        age.cast(DataType::Int32).alias("age_at_period_end"),
+        group.alias("age_group_at_period_end"),
+    )
 }
 
 /// The per-unit measure: 1/0 in the numerator for percentages, the value for means; one per
@@ -773,5 +810,56 @@ pub fn years_held(facts: &Facts) -> PolarsResult<(i32, i32)> {
     ) {
         (Some(f), Some(l)) => Ok((f, l)),
         _ => polars_bail!(ComputeError: "the history holds no returns"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A birthday on the period's last day counts; the day after does not; a baby is under 1;
+    /// an unknown date of birth has no age and no group.
+    #[test]
+    fn age_at_the_period_end_counts_a_birthday_on_the_last_day() {
+        let day = |y, m, d| to_epoch_days(NaiveDate::from_ymd_opt(y, m, d).unwrap());
+        let end = day(2025, 3, 31);
+        let df = df!(
+            "period_end" => [end, end, end, end, end],
+            "dob" => [Some(day(2010, 3, 31)), Some(day(2010, 4, 1)), Some(day(2025, 1, 1)),
+                      Some(day(2009, 3, 31)), None],
+        )
+        .unwrap()
+        .lazy()
+        .with_columns([
+            col("period_end").cast(DataType::Date),
+            col("dob").cast(DataType::Date),
+        ]);
+        let (age, group) = age_at_period_end("dob");
+        let out = df.with_column(age).with_column(group).collect().unwrap();
+        let ages: Vec<Option<i32>> = out
+            .column("age_at_period_end")
+            .unwrap()
+            .i32()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(ages, [Some(15), Some(14), Some(0), Some(16), None]);
+        let groups: Vec<Option<&str>> = out
+            .column("age_group_at_period_end")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(
+            groups,
+            [
+                Some("10 to 15"),
+                Some("10 to 15"),
+                Some("under 1"),
+                Some("16 and over"),
+                None
+            ]
+        );
     }
 }

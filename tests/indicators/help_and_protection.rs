@@ -205,3 +205,14 @@ fn cin_ceased_by_duration() {
         assert_eq!((num, den), (n, Some(4.0)), "{id}");
     }
 }
+
+#[test]
+fn cin_count_by_age() {
+    // Children in need at 31/03/2025 (cin_count's 4): R7 4 (1 to 4); R4 5 (5 to 9); R8 and R9
+    // 10 (10 to 15).
+    assert_eq!(
+        groups_2025("cin_count_by_age"),
+        ["1 to 4|1.0", "10 to 15|2.0", "5 to 9|1.0"]
+    );
+    assert_eq!(fig("cin_count_by_age").0, 4.0);
+}

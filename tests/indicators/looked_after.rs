@@ -247,26 +247,6 @@ fn care_leavers_neet_19_21() {
 
 // ------------------------------------------------------------------ breakdowns DfE publishes
 
-/// The groups of a count breakdown for 2024/25, as "group|count".
-fn groups_2025(id: &str) -> Vec<String> {
-    let v = &results().values;
-    let end = cspi::domain::dates::to_epoch_days(d(2025, 3, 31));
-    let rows = v
-        .clone()
-        .lazy()
-        .filter(
-            col("indicator_id")
-                .eq(lit(id))
-                .and(col("period_type").eq(lit("year")))
-                .and(col("period_end").cast(DataType::Int32).eq(lit(end)))
-                .and(col("breakdown").is_not_null()),
-        )
-        .sort(["breakdown"], SortMultipleOptions::default())
-        .collect()
-        .unwrap();
-    common::rows(&rows, &["breakdown", "numerator"])
-}
-
 #[test]
 fn cla_count_by_sex() {
     // Looked after at 31/03/2025: L1, L3, L13 (M); L2, L4, L11, L14 (F). The total is cla_count.
@@ -305,4 +285,19 @@ fn cla_ceased_by_reason() {
         ]
     );
     assert_eq!(fig("cla_ceased_by_reason").0, 7.0);
+}
+
+#[test]
+fn cla_count_by_age() {
+    // Ages at 31/03/2025: L4 4 (1 to 4); L14 6 (5 to 9); L1 13, L2 14, L11 10 (10 to 15); L3
+    // 17, L13 16 (16 and over). No one under 1.
+    assert_eq!(
+        groups_2025("cla_count_by_age"),
+        [
+            "1 to 4|1.0",
+            "10 to 15|3.0",
+            "16 and over|2.0",
+            "5 to 9|1.0"
+        ]
+    );
 }
