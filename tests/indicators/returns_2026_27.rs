@@ -93,3 +93,45 @@ fn pre_proceedings_outcomes() {
         );
     }
 }
+
+/// Children in need at 31 March 2027 by primary need: the 2026/27 return above with P2's
+/// primary need made N2 (the child's disability) and P3's N3 (parental illness or disability).
+#[test]
+fn cin_count_by_need() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = common::fixture("returns_2027").join("925/2027/cin_census.xml");
+    let text: Vec<String> = std::fs::read_to_string(src)
+        .unwrap()
+        .lines()
+        .map(|l| match l {
+            l if l.contains("<CINreferralDate>2026-07-01<") => l.replace(">N1<", ">N2<"),
+            l if l.contains("<CINreferralDate>2026-09-01<") => l.replace(">N1<", ">N3<"),
+            l => l.to_string(),
+        })
+        .collect();
+    let out = dir.path().join("in/925/2027");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("cin_census.xml"), text.join("\n")).unwrap();
+    let (e, _) = common::ingest_and_evaluate(
+        &dir.path().join("in"),
+        &[year_2027()],
+        &["cin_count_by_need"],
+        false,
+    );
+    // Open at 31/03/2027: P1 and P5 (N1), P2 (N2), P3 (N3); P4's episode closed on 01/06/2026.
+    let groups = common::rows(
+        &e.values
+            .clone()
+            .lazy()
+            .filter(col("breakdown").is_not_null())
+            .sort(["breakdown"], SortMultipleOptions::default())
+            .collect()
+            .unwrap(),
+        &["breakdown", "numerator"],
+    );
+    assert_eq!(groups, ["N1|2.0", "N2|1.0", "N3|1.0"]);
+    assert_eq!(
+        common::figure(&e.values, "cin_count_by_need", Some(&year_2027())).map(|f| f.0),
+        Some(4.0)
+    );
+}
