@@ -76,28 +76,7 @@ fn in_window(c: &str, from: NaiveDate, to: NaiveDate) -> Expr {
 
 /// Age in whole years at `date` from a `birth` date column.
 fn age_at(birth: &str, date: NaiveDate) -> Expr {
-    use chrono::Datelike;
-    let y = lit(date.year());
-    let before_birthday = col(birth)
-        .dt()
-        .month()
-        .cast(DataType::Int32)
-        .gt(lit(date.month() as i32))
-        .or(col(birth)
-            .dt()
-            .month()
-            .cast(DataType::Int32)
-            .eq(lit(date.month() as i32))
-            .and(
-                col(birth)
-                    .dt()
-                    .day()
-                    .cast(DataType::Int32)
-                    .gt(lit(date.day() as i32)),
-            ));
-    (y - col(birth).dt().year().cast(DataType::Int32)
-        - when(before_birthday).then(lit(1)).otherwise(lit(0)))
-    .cast(DataType::Int64)
+    super::age_in_years(col(birth), lit(date)).cast(DataType::Int64)
 }
 
 /// Puts a frame into the list's column order and types, with the framework's columns only;

@@ -53,7 +53,7 @@ fn cin_children(facts: &Facts) -> PolarsResult<LazyFrame> {
 /// history cannot be a re-referral, so the first 12 months of an LA's history understate
 /// re-referrals (flagged by the catalogue as needing 12 months of history).
 pub fn referrals(facts: &Facts) -> PolarsResult<DataFrame> {
-    facts
+    let mut lf = facts
         .canonical(CanonicalTable::CinEpisode)?
         .select([
             col("la_code"),
@@ -86,51 +86,17 @@ pub fn referrals(facts: &Facts) -> PolarsResult<DataFrame> {
             la_child(),
             JoinArgs::new(JoinType::Left),
         )
-        .with_column(col("has_disability").fill_null(lit(false)))
-        .pipe_episode_flag(facts, CanonicalTable::CinAssessment, "had_assessment")?
-        .pipe_episode_flag(facts, CanonicalTable::CinPlan, "had_cin_plan")?
-        .pipe_episode_flag(facts, CanonicalTable::CinS47, "had_s47")?
-        .pipe_episode_flag(facts, CanonicalTable::CinCpp, "had_cpp")?
-        .collect()
-}
-
-/// Adds to a frame of CIN episodes a column `name`: whether the episode (LA, child, referral
-/// date) has at least one row in the CIN table `table` (assessments, CIN plans, enquiries or
-/// plans, which the census nests inside the episode).
-trait EpisodeFlag: Sized {
-    fn pipe_episode_flag(
-        self,
-        facts: &Facts,
-        table: CanonicalTable,
-        name: &str,
-    ) -> PolarsResult<Self>;
-}
-
-impl EpisodeFlag for LazyFrame {
-    fn pipe_episode_flag(
-        self,
-        facts: &Facts,
-        table: CanonicalTable,
-        name: &str,
-    ) -> PolarsResult<Self> {
-        let keys = [col("la_code"), col("child"), col("referral_date")];
-        let present = facts
-            .canonical(table)?
-            .select(keys.clone())
-            .unique_stable_generic(None, UniqueKeepStrategy::First)
-            .with_column(lit(true).alias(name));
-        Ok(self
-            .join(
-                present,
-                keys.clone(),
-                keys,
-                JoinArgs {
-                    maintain_order: MaintainOrderJoin::Left,
-                    ..JoinArgs::new(JoinType::Left)
-                },
-            )
-            .with_column(col(name).fill_null(lit(false))))
+        .with_column(col("has_disability").fill_null(lit(false)));
+    for (table, name) in [
+        (CanonicalTable::CinAssessment, "had_assessment"),
+        (CanonicalTable::CinPlan, "had_cin_plan"),
+        (CanonicalTable::CinS47, "had_s47"),
+        (CanonicalTable::CinCpp, "had_cpp"),
+    ] {
+        let episode = ["la_code", "child", "referral_date"];
+        lf = super::flag_present(lf, facts.canonical(table)?, &episode, name);
     }
+    lf.collect()
 }
 
 /// Assessments with the working days from their start to their authorisation, and the 45th

@@ -576,19 +576,14 @@ pub fn care_leavers(facts: &Facts) -> PolarsResult<DataFrame> {
         ));
     }
     judged.add_to(&mut df)?;
-    df.lazy()
-        .join(
-            left_foster_care_at_18(facts)?,
-            [col("la_code"), col("child")],
-            [col("la_code"), col("child")],
-            JoinArgs {
-                maintain_order: MaintainOrderJoin::Left,
-                ..JoinArgs::new(JoinType::Left)
-            },
-        )
-        .with_column(col("left_foster_care_at_18").fill_null(lit(false)))
-        .with_columns(care_leaver_outcomes())
-        .collect()
+    super::flag_present(
+        df.lazy(),
+        left_foster_care_at_18(facts)?,
+        &["la_code", "child"],
+        "left_foster_care_at_18",
+    )
+    .with_columns(care_leaver_outcomes())
+    .collect()
 }
 
 /// The young people whose care ended on their 18th birthday in a foster placement (not short
@@ -604,9 +599,7 @@ fn left_foster_care_at_18(facts: &Facts) -> PolarsResult<LazyFrame> {
                 .and(col("last_placement_group").eq(lit("foster")))
                 .and(col("short_breaks_only").not()),
         )
-        .select([col("la_code"), col("child")])
-        .unique(None, UniqueKeepStrategy::First)
-        .with_column(lit(true).alias("left_foster_care_at_18")))
+        .select([col("la_code"), col("child")]))
 }
 
 /// The LA's OC3 records, one per young person and year, with the header's DOB where the OC3

@@ -243,6 +243,41 @@ pub fn previous_in_child(column: &str) -> Expr {
         .otherwise(lit(NULL))
 }
 
+/// `lf` with a boolean column `name`: whether its row's `keys` are among `present`'s rows
+/// (false, never null, when not), in `lf`'s order. For facts a row has to carry about rows of
+/// another table (an episode's assessments, a care leaver's last period of care), since an
+/// indicator reads its own row only.
+pub fn flag_present(lf: LazyFrame, present: LazyFrame, keys: &[&str], name: &str) -> LazyFrame {
+    let keys: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
+    let present = present
+        .select(keys.clone())
+        .unique_stable_generic(None, UniqueKeepStrategy::First)
+        .with_column(lit(true).alias(name));
+    lf.join(
+        present,
+        keys.clone(),
+        keys,
+        JoinArgs {
+            maintain_order: MaintainOrderJoin::Left,
+            ..JoinArgs::new(JoinType::Left)
+        },
+    )
+    .with_column(col(name).fill_null(lit(false)))
+}
+
+/// Age in whole years on the date `at` (a column or a literal) of a child born on `birth`: a
+/// birthday on that day counts. Null when either date is.
+pub fn age_in_years(birth: Expr, at: Expr) -> Expr {
+    let month_day = |d: &Expr| {
+        d.clone().dt().month().cast(DataType::Int32) * lit(100)
+            + d.clone().dt().day().cast(DataType::Int32)
+    };
+    let before_birthday = month_day(&at).lt(month_day(&birth));
+    at.dt().year().cast(DataType::Int32)
+        - birth.dt().year().cast(DataType::Int32)
+        - when(before_birthday).then(lit(1)).otherwise(lit(0))
+}
+
 /// As [`previous_in_child`], the next row's value.
 pub fn next_in_child(column: &str) -> Expr {
     let same = col("la_code")

@@ -289,6 +289,12 @@ impl Definition {
         used
     }
 
+    /// Whether the definition reads the period's age columns ([`AGE_COLUMNS`]).
+    pub fn reads_age(&self) -> bool {
+        let used = self.columns_used();
+        AGE_COLUMNS.iter().any(|c| used.contains(*c))
+    }
+
     /// Decimal places for display: as stated, else whole numbers for percentages and counts,
     /// one decimal for rates, whole days for means of days.
     pub fn display_decimals(&self) -> u8 {
@@ -310,10 +316,9 @@ impl Definition {
 pub const PERIOD_COLUMNS: [&str; 3] = ["period_start", "period_end", "period_type"];
 
 /// Columns an expression over a fact table with a date of birth (`dob`, or the CIN census's
-/// `birth_date`) may also use: the
-/// child's age in whole years at the period's end, and DfE's age group of it (under 1, 1 to 4,
-/// 5 to 9, 10 to 15, 16 and over: the groups of the children looked after and in need tables).
-/// They depend on the period, so no fact table can hold them.
+/// `birth_date`) may also use: the child's age in whole years at the period's end, and DfE's
+/// age group of it (under 1, 1 to 4, 5 to 9, 10 to 15, 16 and over: the groups of the children
+/// looked after and in need tables). They depend on the period, so no fact table can hold them.
 pub const AGE_COLUMNS: [&str; 2] = ["age_at_period_end", "age_group_at_period_end"];
 
 /// The date of birth columns the age columns are computed from, the first a table has.

@@ -271,9 +271,11 @@ fn cohort(
     pf: &DataFrame,
     cover: &DataFrame,
 ) -> PolarsResult<LazyFrame> {
+    // Only for a definition that reads them: a table's date of birth alone is no reason.
     let birth = BIRTH_COLUMNS
         .into_iter()
-        .find(|c| rows.schema().contains(c));
+        .find(|c| rows.schema().contains(c))
+        .filter(|_| def.reads_age());
     let mut lf = rows
         .lazy()
         .left_join(pf.clone().lazy(), col("period_id"), col("period_id"))
@@ -309,13 +311,7 @@ fn cohort(
 /// from the date of birth column `birth`, and DfE's age group of it (null when the date of
 /// birth is unknown, never a group): see [`super::catalogue::AGE_COLUMNS`].
 fn age_at_period_end(birth: &str) -> (Expr, Expr) {
-    let (end, dob) = (col("period_end"), col(birth));
-    let before_birthday = (end.clone().dt().month().cast(DataType::Int32) * lit(100)
-        + end.clone().dt().day().cast(DataType::Int32))
-    .lt(dob.clone().dt().month().cast(DataType::Int32) * lit(100)
-        + dob.clone().dt().day().cast(DataType::Int32));
-    let age =
-        end.dt().year() - dob.dt().year() - when(before_birthday).then(lit(1)).otherwise(lit(0));
+    let age = crate::derive::age_in_years(col(birth), col("period_end"));
     let a = || col("age_at_period_end");
     let group = when(a().is_null())
         .then(lit(NULL).cast(DataType::String))
